@@ -1,0 +1,1 @@
+"""All Ears: every public customer mention, heard and answered from Slack."""

@@ -1,0 +1,215 @@
+"""What people do with a mention. Each action is one conditional update, so concurrent clicks from
+several people or processes settle in the database, plus an append-only event and what to tell Slack."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from bot.clock import utcnow
+from bot.config import Team
+from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UserError
+from bot.mentions import get_mention
+from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, OutboxKind, Outcome
+from bot.outbox import enqueue
+
+# Actions that leave a note in the card's thread; claims only change the card.
+_THREAD_NOTED = {EventKind.REPLIED, EventKind.ESCALATED, EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.REOPENED}
+
+
+def _record(session: Session, mention_id: int, kind: EventKind, actor: str, at: datetime, **data: Any) -> Event:
+    event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
+    session.add(event)
+    session.flush()
+    if kind in _THREAD_NOTED:
+        enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, event_id=event.id)
+    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id)
+    return event
+
+
+def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) -> bool:
+    result = session.execute(update(Mention).where(Mention.id == mention_id, *conditions).values(**values))
+    return result.rowcount == 1
+
+
+def _refuse_if_resolved(mention: Mention) -> None:
+    if mention.status == MentionStatus.RESOLVED:
+        raise MentionClosed(
+            f"{mention.reference} is resolved ({mention.outcome}); `/reopen {mention.reference}` first."
+        )
+
+
+def claim(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
+    now = now or utcnow()
+    if _change(
+        session,
+        mention_id,
+        Mention.owner_id.is_(None),  # type: ignore[union-attr]
+        Mention.status == MentionStatus.OPEN,
+        owner_id=user_id,
+        claimed_at=now,
+    ):
+        _record(session, mention_id, EventKind.CLAIMED, user_id, now)
+        return get_mention(session, mention_id)
+    mention = get_mention(session, mention_id)
+    _refuse_if_resolved(mention)
+    if mention.owner_id == user_id:
+        raise UserError(f"You already own {mention.reference}.")
+    raise AlreadyClaimed(mention.reference, mention.owner_id or "someone")
+
+
+def unclaim(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
+    now = now or utcnow()
+    if _change(
+        session,
+        mention_id,
+        Mention.owner_id == user_id,
+        Mention.status == MentionStatus.OPEN,
+        owner_id=None,
+        claimed_at=None,
+    ):
+        _record(session, mention_id, EventKind.UNCLAIMED, user_id, now)
+        return get_mention(session, mention_id)
+    mention = get_mention(session, mention_id)
+    _refuse_if_resolved(mention)
+    if mention.owner_id is None:
+        raise UserError(f"{mention.reference} is not claimed by anyone.")
+    raise NotOwner(f"{mention.reference} is claimed by <@{mention.owner_id}>; only they can unclaim it.")
+
+
+@dataclass(frozen=True)
+class ReplyRecorded:
+    mention: Mention
+    first: bool
+    """The mention's first reply: it set the first-response time."""
+    claimed: bool
+    """The mention was unclaimed, so replying claimed it for the replier."""
+
+
+def reply(session: Session, *, mention_id: int, user_id: str, text: str, now: datetime | None = None) -> ReplyRecorded:
+    """Record an answer; replying to an unclaimed mention claims it, since whoever answers owns the follow-up."""
+    now = now or utcnow()
+    text = text.strip()
+    if not text:
+        raise UserError("The reply is empty; write what you answered the customer.")
+    mention = get_mention(session, mention_id)
+    claimed = _change(
+        session,
+        mention_id,
+        Mention.owner_id.is_(None),  # type: ignore[union-attr]
+        Mention.status == MentionStatus.OPEN,
+        owner_id=user_id,
+        claimed_at=now,
+    )
+    if claimed:
+        _record(session, mention_id, EventKind.CLAIMED, user_id, now, via="reply")
+    first = _change(session, mention_id, Mention.first_reply_at.is_(None), first_reply_at=now)  # type: ignore[union-attr]
+    _record(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first)
+    session.refresh(mention)
+    return ReplyRecorded(mention=mention, first=first, claimed=claimed)
+
+
+def escalate(
+    session: Session,
+    *,
+    mention_id: int,
+    user_id: str,
+    team_name: str,
+    team: Team,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Escalation:
+    now = now or utcnow()
+    mention = get_mention(session, mention_id)
+    _refuse_if_resolved(mention)
+    reason = (reason or "").strip() or None
+    event = _record(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
+    escalation = Escalation(
+        mention_id=mention_id,
+        event_id=event.id,  # type: ignore[arg-type]
+        team=team_name,
+        channel=team.channel,
+        usergroup=team.usergroup,
+        reason=reason,
+        escalated_by=user_id,
+        escalated_at=now,
+    )
+    session.add(escalation)
+    session.flush()
+    event.data = {**event.data, "escalation_id": escalation.id}
+    enqueue(session, OutboxKind.TEAM_ALERT, mention_id=mention_id, event_id=event.id)
+    return escalation
+
+
+def acknowledge(session: Session, *, escalation_id: int, user_id: str, now: datetime | None = None) -> Escalation:
+    now = now or utcnow()
+    result = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.acknowledged_by.is_(None))  # type: ignore[union-attr]
+        .values(acknowledged_by=user_id, acknowledged_at=now)
+    )
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None:
+        raise UserError("That escalation no longer exists.")
+    if result.rowcount != 1:
+        session.refresh(escalation)
+        raise UserError(f"Already acknowledged by <@{escalation.acknowledged_by}>.")
+    session.refresh(escalation)
+    _record(
+        session,
+        escalation.mention_id,
+        EventKind.ACKNOWLEDGED,
+        user_id,
+        now,
+        team=escalation.team,
+        escalation_id=escalation.id,
+    )
+    enqueue(session, OutboxKind.TEAM_ALERT_REFRESH, mention_id=escalation.mention_id, event_id=escalation.event_id)
+    return escalation
+
+
+def resolve(
+    session: Session,
+    *,
+    mention_id: int,
+    user_id: str,
+    outcome: Outcome,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Mention:
+    now = now or utcnow()
+    note = (note or "").strip() or None
+    if _change(
+        session,
+        mention_id,
+        Mention.status == MentionStatus.OPEN,
+        status=MentionStatus.RESOLVED,
+        outcome=outcome.value,
+        resolved_at=now,
+    ):
+        _record(session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note)
+        return get_mention(session, mention_id)
+    mention = get_mention(session, mention_id)
+    raise MentionClosed(f"{mention.reference} is already resolved ({mention.outcome}).")
+
+
+def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
+    now = now or utcnow()
+    if _change(
+        session,
+        mention_id,
+        Mention.status == MentionStatus.RESOLVED,
+        status=MentionStatus.OPEN,
+        outcome=None,
+        resolved_at=None,
+    ):
+        _record(session, mention_id, EventKind.REOPENED, user_id, now)
+        return get_mention(session, mention_id)
+    mention = get_mention(session, mention_id)
+    raise UserError(f"{mention.reference} is open already.")
+
+
+def history(session: Session, mention_id: int) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.mention_id == mention_id).order_by(Event.id)))  # type: ignore[arg-type]

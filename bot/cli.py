@@ -1,0 +1,196 @@
+"""The `allears` command: run the bot, serve HTTP, run the scheduler, migrate, poll, summarize."""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import waitress
+from sqlalchemy import Engine
+
+from bot import migrate
+from bot.clock import utcnow
+from bot.config import Config, load_config
+from bot.db import make_engine, session_scope
+from bot.errors import ConfigError, UserError
+from bot.metrics import Week, weekly_figures
+from bot.polling import Listener, poll
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+from bot.slack.delivery import Deliverer, OutboxPump
+from bot.slack.replies import figures_blocks
+from bot.summary import summary_text
+from bot.web import create_web_app
+from handlers import Deps
+from handlers.app import create_app, slack_client
+
+log = logging.getLogger("allears")
+HTTP_THREADS = 16
+
+
+@dataclass
+class _Setup:
+    settings: Settings
+    config: Config
+    engine: Engine
+
+
+def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True) -> _Setup:
+    settings = Settings()
+    config = load_config(settings.allears_config)
+    if slack:
+        settings.require_slack(signing_secret=signing_secret)
+    engine = make_engine(settings.database_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    elif not migrate.is_current(engine):
+        raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
+    return _Setup(settings, config, engine)
+
+
+@contextmanager
+def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
+    """The outbox pump, and the polling scheduler when asked, for as long as the block runs."""
+    pump = OutboxPump(Deliverer(setup.engine, slack_client(setup.settings)))
+    pump.start()
+    http = httpx.Client()
+    jobs = build_scheduler(setup.engine, setup.config, http=http, on_new_mentions=pump.kick) if scheduler else None
+    if jobs:
+        jobs.start()
+    try:
+        yield pump
+    finally:
+        if jobs:
+            jobs.shutdown(wait=True)
+        pump.stop()
+        http.close()
+
+
+def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
+    deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick)
+    bolt = create_app(setup.settings, deps)
+    web = create_web_app(bolt, setup.engine)
+    if setup.settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        socket = SocketModeHandler(bolt, setup.settings.slack_app_token)
+        socket.connect()
+        log.info("connected to Slack over Socket Mode")
+    log.info("listening on http://0.0.0.0:%d (POST /slack/events, GET /healthz)", setup.settings.port)
+    waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    setup = _setup(slack=True, upgrade=True)
+    with _background(setup, scheduler=True) as pump:
+        _serve_http(setup, pump)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    setup = _setup(slack=True)
+    with _background(setup, scheduler=False) as pump:
+        _serve_http(setup, pump)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    setup = _setup(slack=True, signing_secret=False)
+    with _background(setup, scheduler=True):
+        log.info("worker running %d source(s)", len(setup.config.sources))
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            log.info("stopping")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = Settings()
+    migrate.upgrade(make_engine(settings.database_url))
+    print("database is up to date")
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    setup = _setup(slack=False)
+    listener = Listener(setup.config)
+    failed = False
+    with httpx.Client() as http:
+        for source in setup.config.sources:
+            report = poll(setup.engine, http, listener, source)
+            failed |= report.error is not None and report.fetched == 0
+            status = f"error: {report.error}" if report.error else "ok"
+            print(f"{source.key}: {report.fetched} item(s), {report.matched} matched, {report.new} new ({status})")
+    if setup.settings.slack_bot_token:
+        sent = Deliverer(setup.engine, slack_client(setup.settings)).deliver_due()
+        print(f"posted {sent} message(s) to Slack")
+    else:
+        print("SLACK_BOT_TOKEN is not set: new cards wait in the outbox for `allears run` or `allears worker`")
+    return 1 if failed else 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    setup = _setup(slack=args.post, signing_secret=False)
+    week = Week.parse(args.week) if args.week else Week.containing(utcnow())
+    with session_scope(setup.engine) as session:
+        figures = weekly_figures(session, week)
+    if args.post:
+        client = slack_client(setup.settings)
+        response = client.chat_postMessage(
+            channel=setup.config.summary_channel, text=summary_text(figures), blocks=figures_blocks(figures)
+        )
+        print(f"posted the {week.label} summary to {response['channel']}")
+    else:
+        print(summary_text(figures))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="allears", description="All Ears: customer mentions, heard and answered in Slack."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    commands.add_parser("run", help="one process: Slack listener (Socket Mode or HTTP) and scheduler").set_defaults(
+        func=cmd_run
+    )
+    commands.add_parser("serve", help="HTTP only: Slack requests and /healthz on $PORT").set_defaults(func=cmd_serve)
+    commands.add_parser("worker", help="scheduler only: poll sources and deliver to Slack").set_defaults(
+        func=cmd_worker
+    )
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="action")
+    db_commands.add_parser("upgrade", help="create or migrate the tables (Alembic)").set_defaults(func=cmd_db)
+    poll_parser = commands.add_parser("poll", help="poll every source now")
+    poll_parser.add_argument("--once", action="store_true", required=True, help="poll each source once and exit")
+    poll_parser.set_defaults(func=cmd_poll)
+    summary = commands.add_parser("summary", help="the weekly summary")
+    summary.add_argument("--week", help="ISO week like 2026-W47 (default: this week so far)")
+    mode = summary.add_mutually_exclusive_group()
+    mode.add_argument("--print", action="store_true", help="print it (the default)")
+    mode.add_argument("--post", action="store_true", help="post it to the summary channel")
+    summary.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A platform stops processes with SIGTERM: unwind like Ctrl-C so the outbox pump finishes its send.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, UserError) as error:
+        print(f"allears: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Tables. Events are append-only and every figure is computed from them; the mention row holds
+only the current state that must be changed atomically (who owns it, whether it is open)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.clock import utcnow
+from bot.db import UTCDateTime
+
+
+class MentionStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class EventKind(StrEnum):
+    POSTED = "posted"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    REPLIED = "replied"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    FIXED = "fixed"
+    FEEDBACK = "feedback"
+    THANKED = "thanked"
+    NO_ACTION = "no-action"
+    SPAM = "spam"
+
+
+class Mention(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_mention_source_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=500)
+    source_kind: str = Field(max_length=40)
+    external_id: str = Field(max_length=1000)
+    url: str | None = Field(default=None, max_length=2000)
+    author: str | None = Field(default=None, max_length=500)
+    title: str | None = None
+    text: str
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    polarity: float
+    sentiment: str = Field(max_length=20)
+    channel: str = Field(max_length=40)
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+    status: str = Field(default=MentionStatus.OPEN, max_length=20, index=True)
+    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=20)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def reference(self) -> str:
+        return f"M-{self.id}"
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    kind: str = Field(max_length=20)
+    actor: str | None = Field(default=None, max_length=40)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Escalation(SQLModel, table=True):
+    """An escalation's current state; acknowledging it is a conditional update, so it happens once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    event_id: int = Field(foreign_key="event.id", unique=True)
+    team: str = Field(max_length=100)
+    channel: str = Field(max_length=40)
+    usergroup: str | None = Field(default=None, max_length=40)
+    reason: str | None = None
+    escalated_by: str = Field(max_length=40)
+    escalated_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=40)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    alert_channel: str | None = Field(default=None, max_length=40)
+    alert_ts: str | None = Field(default=None, max_length=40)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    """What the team must be told; the Slack side decides how to render each."""
+
+    CARD = "card"
+    CARD_REFRESH = "card_refresh"
+    THREAD_NOTE = "thread_note"
+    TEAM_ALERT = "team_alert"
+    TEAM_ALERT_REFRESH = "team_alert_refresh"
+
+
+class Outbox(SQLModel, table=True):
+    """A message to deliver, committed with the change it reports so a crash or an outage loses nothing."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=40)
+    ts: str | None = Field(default=None, max_length=40)
+
+
+class SourceState(SQLModel, table=True):
+    """What a source remembers between polls (conditional GET validators) and how healthy it is."""
+
+    source: str = Field(primary_key=True, max_length=500)
+    etag: str | None = Field(default=None, max_length=1000)
+    last_modified: str | None = Field(default=None, max_length=200)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_failures: int = 0
+    items_seen: int = 0

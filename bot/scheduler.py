@@ -1,0 +1,45 @@
+"""Background jobs: each source polled on its own interval, first at start-up."""
+
+import logging
+from collections.abc import Callable
+
+import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from bot.clock import utcnow
+from bot.config import Config, RssSource
+from bot.polling import Listener, poll
+
+log = logging.getLogger(__name__)
+
+
+def build_scheduler(
+    engine: Engine, config: Config, *, http: httpx.Client, on_new_mentions: Callable[[], None]
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+    )
+    listener = Listener(config)
+
+    def poll_job(source: RssSource) -> None:
+        """Owns its session and never raises: one broken source must not stop the scheduler."""
+        try:
+            report = poll(engine, http, listener, source)
+        except Exception:
+            log.exception("polling %s failed unexpectedly", source.key)
+            return
+        if report.new:
+            on_new_mentions()
+
+    for source in config.sources:
+        scheduler.add_job(
+            poll_job,
+            "interval",
+            args=[source],
+            seconds=source.every.total_seconds(),
+            next_run_time=utcnow(),
+            id=f"poll:{source.key}",
+            name=f"poll {source.key}",
+        )
+    return scheduler

@@ -1,0 +1,162 @@
+"""The messages the bot posts about a mention: its card, the notes in its thread, and team alerts."""
+
+from collections.abc import Sequence
+
+from bot.config import Sentiment
+from bot.models import Escalation, Event, EventKind, Mention, MentionStatus
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.kit import (
+    FALLBACK_TEXT,
+    SECTION_TEXT,
+    Block,
+    actions,
+    button,
+    context,
+    date,
+    link,
+    section,
+    user,
+)
+from bot.text import safe_mrkdwn, truncate
+
+SENTIMENT_EMOJI = {
+    Sentiment.NEGATIVE: ":red_circle:",
+    Sentiment.NEUTRAL: ":white_circle:",
+    Sentiment.POSITIVE: ":large_green_circle:",
+}
+_NOTE_TEXT = 2500
+_TITLE = 300
+_AUTHOR = 200
+
+
+def _body(mention: Mention, *, limit: int = SECTION_TEXT) -> str:
+    """Title (linked to the original) over the text, both escaped, together within `limit`."""
+    title = safe_mrkdwn(mention.title, _TITLE) if mention.title else None
+    heading = f"*{link(mention.url, title)}*\n" if title else ""
+    if mention.text == mention.title:
+        return truncate(heading, limit)
+    return heading + safe_mrkdwn(mention.text, limit - len(heading))
+
+
+def _about(mention: Mention) -> list[str]:
+    sentiment = Sentiment(mention.sentiment)
+    parts = [
+        f"*{mention.reference}*",
+        f"{SENTIMENT_EMOJI[sentiment]} {sentiment.value} ({mention.polarity:+.2f})",
+        f"from {safe_mrkdwn(mention.source, _AUTHOR)}",
+    ]
+    if mention.author:
+        parts.append(f"by {safe_mrkdwn(mention.author, _AUTHOR)}")
+    parts.append(date(mention.published_at or mention.heard_at))
+    if mention.url and not mention.title:
+        parts.append(link(mention.url, "open the original"))
+    return parts
+
+
+def _status(mention: Mention, events: Sequence[Event]) -> list[str]:
+    lines = []
+    if mention.status == MentionStatus.RESOLVED:
+        resolved = next((e for e in reversed(events) if e.kind == EventKind.RESOLVED), None)
+        by = f" by {user(resolved.actor)}" if resolved and resolved.actor else ""
+        lines.append(f":white_check_mark: Resolved *{mention.outcome}*{by}")
+    if mention.owner_id and mention.claimed_at:
+        lines.append(f":raised_hand: Claimed by {user(mention.owner_id)} {date(mention.claimed_at)}")
+    elif mention.status == MentionStatus.OPEN:
+        lines.append(":eyes: Unclaimed: who can take it?")
+    replies = [e for e in events if e.kind == EventKind.REPLIED]
+    if replies:
+        people = sorted({e.actor for e in replies if e.actor})
+        lines.append(
+            f":speech_balloon: {len(replies)} repl{'y' if len(replies) == 1 else 'ies'} by "
+            + ", ".join(map(user, people))
+        )
+    acknowledged = {e.data.get("escalation_id"): e for e in events if e.kind == EventKind.ACKNOWLEDGED}
+    for event in (e for e in events if e.kind == EventKind.ESCALATED):
+        team = safe_mrkdwn(event.data.get("team", "?"), 100)
+        line = f":rotating_light: Escalated to *{team}* by {user(event.actor or 'unknown')}"
+        ack = acknowledged.get(event.data.get("escalation_id"))
+        line += f", acknowledged by {user(ack.actor)}" if ack and ack.actor else ", not yet acknowledged"
+        lines.append(line)
+    return lines
+
+
+def mention_card(mention: Mention, events: Sequence[Event]) -> list[Block]:
+    """The card everyone sees: what the customer said, who owns it, what happened, and the buttons."""
+    value = str(mention.id)
+    if mention.status == MentionStatus.RESOLVED:
+        buttons = [button("Reopen", ActionId.REOPEN, value)]
+    else:
+        own = (
+            button("Unclaim", ActionId.UNCLAIM, value)
+            if mention.owner_id
+            else button("Claim", ActionId.CLAIM, value, style="primary")
+        )
+        buttons = [
+            own,
+            button("Reply", ActionId.REPLY, value),
+            button("Escalate", ActionId.ESCALATE, value, style="danger"),
+            button("Resolve", ActionId.RESOLVE, value),
+        ]
+    blocks = [section(_body(mention)), context(*_about(mention))]
+    status = _status(mention, events)
+    if status:
+        blocks.append(context("\n".join(status)))
+    blocks.append(actions(BlockId.CARD_ACTIONS, *buttons))
+    return blocks
+
+
+def card_fallback(mention: Mention) -> str:
+    """The notification text; customer text in it is escaped like everywhere else."""
+    return truncate(
+        f"{mention.reference} ({mention.sentiment}, {safe_mrkdwn(mention.source, _AUTHOR)}): "
+        + safe_mrkdwn(mention.title or mention.text, 300),
+        FALLBACK_TEXT,
+    )
+
+
+def thread_note(mention: Mention, event: Event) -> str:
+    """What a colleague did, told in the card's thread."""
+    actor = user(event.actor) if event.actor else "Someone"
+    data = event.data
+    match event.kind:
+        case EventKind.REPLIED:
+            text = f":speech_balloon: {actor} replied:\n{safe_mrkdwn(data.get('text', ''), _NOTE_TEXT)}"
+            if mention.url:
+                text += f"\n{link(mention.url, 'Answer the customer on the source')}"
+            return text
+        case EventKind.ESCALATED:
+            reason = f": {safe_mrkdwn(data['reason'], _NOTE_TEXT)}" if data.get("reason") else ""
+            return f":rotating_light: {actor} escalated this to *{safe_mrkdwn(data.get('team', '?'), 100)}*{reason}"
+        case EventKind.ACKNOWLEDGED:
+            return f":ok_hand: {actor} acknowledged the escalation for *{safe_mrkdwn(data.get('team', '?'), 100)}*."
+        case EventKind.RESOLVED:
+            note = f": {safe_mrkdwn(data['note'], _NOTE_TEXT)}" if data.get("note") else ""
+            return f":white_check_mark: {actor} resolved this as *{data.get('outcome')}*{note}"
+        case EventKind.REOPENED:
+            return f":arrows_counterclockwise: {actor} reopened this."
+    return f"{actor}: {event.kind}"
+
+
+def team_alert(mention: Mention, escalation: Escalation) -> list[Block]:
+    """The message in the team's channel; the user group ping is the bot's own text, not the customer's."""
+    ping = f"<!subteam^{escalation.usergroup}> " if escalation.usergroup else ""
+    team = safe_mrkdwn(escalation.team, 100)
+    headline = f"{ping}:rotating_light: {user(escalation.escalated_by)} escalated *{mention.reference}* to *{team}*"
+    if escalation.reason:
+        headline += f"\n*Why:* {safe_mrkdwn(escalation.reason, 1500)}"
+    blocks = [section(headline), section(_body(mention)), context(*_about(mention))]
+    if escalation.acknowledged_by and escalation.acknowledged_at:
+        blocks.append(
+            context(f":ok_hand: Acknowledged by {user(escalation.acknowledged_by)} {date(escalation.acknowledged_at)}")
+        )
+    else:
+        blocks.append(
+            actions(
+                BlockId.ALERT_ACTIONS, button("Acknowledge", ActionId.ACKNOWLEDGE, str(escalation.id), style="primary")
+            )
+        )
+    return blocks
+
+
+def team_alert_fallback(mention: Mention, escalation: Escalation) -> str:
+    return f"{mention.reference} was escalated to {safe_mrkdwn(escalation.team, 100)}"

@@ -1,0 +1,35 @@
+"""Every action, block and view id the bot uses, in one place so listeners and builders agree."""
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    CLAIM = "mention_claim"
+    REPLY = "mention_reply"
+    ESCALATE = "mention_escalate"
+    RESOLVE = "mention_resolve"
+    REOPEN = "mention_reopen"
+    UNCLAIM = "mention_unclaim"
+    ACKNOWLEDGE = "escalation_acknowledge"
+    OPEN_ORIGINAL = "mention_open_original"
+
+
+class ViewId(StrEnum):
+    REPLY = "reply_modal"
+    ESCALATE = "escalate_modal"
+    RESOLVE = "resolve_modal"
+
+
+class InputId(StrEnum):
+    """Block ids of modal inputs; each input's action id is the same string."""
+
+    REPLY_TEXT = "reply_text"
+    TEAM = "escalate_team"
+    REASON = "escalate_reason"
+    OUTCOME = "resolve_outcome"
+    NOTE = "resolve_note"
+
+
+class BlockId(StrEnum):
+    CARD_ACTIONS = "card_actions"
+    ALERT_ACTIONS = "alert_actions"

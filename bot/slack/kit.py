@@ -1,0 +1,91 @@
+"""Block Kit primitives that enforce Slack's limits, so no builder can produce a rejected payload.
+
+Free text written by customers or colleagues goes through `bot.text.safe_mrkdwn` and into `verbatim`
+text objects: `<!channel>`, `<@U123>` or `@here` in it can never notify anyone.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from bot.text import truncate
+
+Block = dict[str, Any]
+
+MAX_MESSAGE_BLOCKS = 50
+MAX_MODAL_BLOCKS = 100
+SECTION_TEXT = 3000
+CONTEXT_ELEMENTS = 10
+CONTEXT_TEXT = 2000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+FALLBACK_TEXT = 3000
+MODAL_TITLE = 24
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+INPUT_LABEL = 2000
+INPUT_MAX_LENGTH = 3000
+PRIVATE_METADATA = 3000
+MAX_LINKED_URL = 1500
+
+_UNSAFE_URL_CHARS = re.compile(r"[<>|\s\"]")
+
+
+def mrkdwn(text: str, *, limit: int = SECTION_TEXT) -> Block:
+    """A mrkdwn text object for text the bot composed; parts from users must already be escaped."""
+    return {"type": "mrkdwn", "text": truncate(text, limit), "verbatim": True}
+
+
+def plain(text: str, *, limit: int) -> Block:
+    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(*texts: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text, limit=CONTEXT_TEXT) for text in texts[:CONTEXT_ELEMENTS]]}
+
+
+def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": plain(text, limit=BUTTON_TEXT),
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE],
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(block_id: str, *elements: Block) -> Block:
+    return {"type": "actions", "block_id": block_id, "elements": list(elements)}
+
+
+def user(user_id: str) -> str:
+    """A user reference; the id comes from Slack's own payload, never from customer text."""
+    return f"<@{user_id}>"
+
+
+def link(url: str | None, label: str) -> str:
+    """`label` (already escaped) linked to `url` when it is a plain http(s) URL, else the label alone."""
+    if not url or len(url) > MAX_LINKED_URL:
+        return label
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return label
+    if scheme not in ("http", "https"):
+        return label
+    safe_url = _UNSAFE_URL_CHARS.sub(lambda match: quote(match.group()), url)
+    return f"<{safe_url}|{label}>"
+
+
+def date(moment: datetime, *, style: str = "{date_short_pretty} at {time}") -> str:
+    """Shown in each reader's own time zone; the fallback text is UTC."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{style}|{fallback}>"

@@ -1,0 +1,137 @@
+"""Modals for Reply, Escalate and Resolve. Each carries the mention and where to answer the clicker
+in `private_metadata`, so the submission handler needs nothing else."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from bot.errors import UserError
+from bot.models import Mention, Outcome
+from bot.slack.ids import InputId, ViewId
+from bot.slack.kit import (
+    INPUT_MAX_LENGTH,
+    MODAL_TITLE,
+    OPTION_TEXT,
+    OPTION_VALUE,
+    PRIVATE_METADATA,
+    Block,
+    context,
+    link,
+    plain,
+    section,
+)
+from bot.text import safe_mrkdwn
+
+OUTCOME_DESCRIPTIONS = {
+    Outcome.ANSWERED: "We answered the customer",
+    Outcome.FIXED: "The problem was fixed",
+    Outcome.FEEDBACK: "Feedback, sent to product",
+    Outcome.THANKED: "Praise; we thanked them",
+    Outcome.NO_ACTION: "Nothing to do",
+    Outcome.SPAM: "Spam or not about us",
+}
+_QUOTE = 1500
+
+
+@dataclass(frozen=True)
+class ModalContext:
+    mention_id: int
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    def dump(self) -> str:
+        text = json.dumps(asdict(self))
+        return text if len(text) <= PRIVATE_METADATA else json.dumps(asdict(self) | {"response_url": None})
+
+    @classmethod
+    def load(cls, text: str) -> "ModalContext":
+        try:
+            raw = json.loads(text)
+            return cls(
+                mention_id=int(raw["mention_id"]),
+                channel_id=raw.get("channel_id"),
+                response_url=raw.get("response_url"),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise UserError("This form is out of date; open it again from the card.") from None
+
+
+def _modal(view_id: ViewId, title: str, submit: str, blocks: list[Block], modal_context: ModalContext) -> Block:
+    return {
+        "type": "modal",
+        "callback_id": view_id,
+        "title": plain(title, limit=MODAL_TITLE),
+        "submit": plain(submit, limit=MODAL_TITLE),
+        "close": plain("Cancel", limit=MODAL_TITLE),
+        "private_metadata": modal_context.dump(),
+        "blocks": blocks,
+    }
+
+
+def _quote(mention: Mention) -> Block:
+    return section(f"*{mention.reference}*: {safe_mrkdwn(mention.title or mention.text, _QUOTE)}")
+
+
+def _option(value: str, text: str, description: str | None = None) -> Block:
+    option: Block = {"text": plain(text, limit=OPTION_TEXT), "value": value[:OPTION_VALUE]}
+    if description:
+        option["description"] = plain(description, limit=OPTION_TEXT)
+    return option
+
+
+def _input(block_id: InputId, label: str, element: Block, *, optional: bool = False) -> Block:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, limit=2000),
+        "element": {**element, "action_id": block_id},
+        "optional": optional,
+    }
+
+
+def _text_input(*, multiline: bool, placeholder: str) -> Block:
+    return {
+        "type": "plain_text_input",
+        "multiline": multiline,
+        "max_length": INPUT_MAX_LENGTH,
+        "placeholder": plain(placeholder, limit=150),
+    }
+
+
+def reply_modal(mention: Mention, modal_context: ModalContext) -> Block:
+    where = link(mention.url, "the original post") if mention.url else "the source"
+    blocks = [
+        _quote(mention),
+        context(
+            f"Write what you answered (or will answer) on {where}; it is recorded and posted in the card's thread."
+        ),
+        _input(InputId.REPLY_TEXT, "Your reply", _text_input(multiline=True, placeholder="Hi! Sorry about that…")),
+    ]
+    return _modal(ViewId.REPLY, f"Reply to {mention.reference}", "Record reply", blocks, modal_context)
+
+
+def escalate_modal(mention: Mention, teams: Sequence[str], modal_context: ModalContext) -> Block:
+    select = {"type": "static_select", "options": [_option(team, team) for team in teams[:100]]}
+    blocks = [
+        _quote(mention),
+        _input(InputId.TEAM, "Team", select),
+        _input(
+            InputId.REASON, "Why", _text_input(multiline=True, placeholder="What the team should know"), optional=True
+        ),
+    ]
+    return _modal(ViewId.ESCALATE, f"Escalate {mention.reference}", "Escalate", blocks, modal_context)
+
+
+def resolve_modal(mention: Mention, modal_context: ModalContext) -> Block:
+    select = {
+        "type": "static_select",
+        "options": [_option(outcome.value, outcome.value, OUTCOME_DESCRIPTIONS[outcome]) for outcome in Outcome],
+    }
+    blocks = [
+        _quote(mention),
+        _input(InputId.OUTCOME, "Outcome", select),
+        _input(
+            InputId.NOTE, "Note", _text_input(multiline=True, placeholder="Anything worth remembering"), optional=True
+        ),
+    ]
+    return _modal(ViewId.RESOLVE, f"Resolve {mention.reference}", "Resolve", blocks, modal_context)

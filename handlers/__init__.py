@@ -1,0 +1,18 @@
+"""Thin Slack listeners: parse the request, call one domain function, render the answer."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from bot.config import Config
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What listeners need, handed in by the app factory; nothing is connected at import time."""
+
+    engine: Engine
+    config: Config
+    notify: Callable[[], None]
+    """Tell the outbox pump there is something to deliver now."""

@@ -1,0 +1,84 @@
+"""Card and alert buttons. Each acks at once; refusals reach only the person who clicked."""
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import actions
+from bot.db import session_scope
+from bot.errors import UserError
+from bot.mentions import get_mention
+from bot.models import Mention, MentionStatus
+from bot.slack.ids import ActionId
+from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
+from handlers import Deps
+from handlers.errors import Body, acknowledged
+
+
+def _value(body: Body) -> int:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise UserError("This button is out of date; use the latest card.") from None
+
+
+def _modal_context(body: Body, mention_id: int) -> ModalContext:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return ModalContext(mention_id=mention_id, channel_id=channel, response_url=body.get("response_url"))
+
+
+def register(app: App, deps: Deps) -> None:
+    def _open_mention(body: Body, *, refuse_resolved: bool) -> Mention:
+        with session_scope(deps.engine) as session:
+            mention = get_mention(session, _value(body))
+        if refuse_resolved and mention.status == MentionStatus.RESOLVED:
+            raise UserError(f"{mention.reference} is resolved ({mention.outcome}); reopen it first.")
+        return mention
+
+    @app.action(ActionId.CLAIM)
+    @acknowledged
+    def handle_claim_button(body: Body, client: WebClient) -> None:
+        with session_scope(deps.engine) as session:
+            actions.claim(session, mention_id=_value(body), user_id=body["user"]["id"])
+        deps.notify()
+
+    @app.action(ActionId.UNCLAIM)
+    @acknowledged
+    def handle_unclaim_button(body: Body, client: WebClient) -> None:
+        with session_scope(deps.engine) as session:
+            actions.unclaim(session, mention_id=_value(body), user_id=body["user"]["id"])
+        deps.notify()
+
+    @app.action(ActionId.REOPEN)
+    @acknowledged
+    def handle_reopen_button(body: Body, client: WebClient) -> None:
+        with session_scope(deps.engine) as session:
+            actions.reopen(session, mention_id=_value(body), user_id=body["user"]["id"])
+        deps.notify()
+
+    @app.action(ActionId.ACKNOWLEDGE)
+    @acknowledged
+    def handle_acknowledge_button(body: Body, client: WebClient) -> None:
+        with session_scope(deps.engine) as session:
+            actions.acknowledge(session, escalation_id=_value(body), user_id=body["user"]["id"])
+        deps.notify()
+
+    @app.action(ActionId.REPLY)
+    @acknowledged
+    def handle_reply_button(body: Body, client: WebClient) -> None:
+        mention = _open_mention(body, refuse_resolved=False)
+        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(mention, _modal_context(body, mention.id)))
+
+    @app.action(ActionId.ESCALATE)
+    @acknowledged
+    def handle_escalate_button(body: Body, client: WebClient) -> None:
+        if not deps.config.teams:
+            raise UserError("No teams are configured; add a `[teams.<name>]` section with its channel to allears.toml.")
+        mention = _open_mention(body, refuse_resolved=True)
+        view = escalate_modal(mention, list(deps.config.teams), _modal_context(body, mention.id))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(ActionId.RESOLVE)
+    @acknowledged
+    def handle_resolve_button(body: Body, client: WebClient) -> None:
+        mention = _open_mention(body, refuse_resolved=True)
+        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(mention, _modal_context(body, mention.id)))

@@ -1,0 +1,171 @@
+"""Slash commands: each acks at once, then acts and answers privately."""
+
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot import actions
+from bot.clock import utcnow
+from bot.config import Config, Team
+from bot.db import session_scope
+from bot.errors import UserError
+from bot.mentions import count_open, open_mentions, parse_reference
+from bot.metrics import Week, weekly_figures
+from bot.models import Escalation, Mention, Outcome
+from bot.slack.kit import link
+from bot.slack.replies import figures_blocks, help_text, queue_blocks
+from handlers import Deps
+from handlers.errors import Body, acknowledged
+from handlers.feedback import tell
+
+USAGE = {
+    "/claim": "`/claim M-7`",
+    "/unclaim": "`/unclaim M-7`",
+    "/reply": "`/reply M-7 <what you answered>`",
+    "/escalate": "`/escalate M-7 <team> [reason]`",
+    "/resolve": "`/resolve M-7 <outcome> [note]`",
+    "/reopen": "`/reopen M-7`",
+}
+QUEUE_LIMIT = 15
+
+Act = Callable[[Body, list[str], str], str]
+"""A command's action: (command, its words, who) → the private confirmation."""
+
+
+def _words(command: Body, parts: int) -> list[str]:
+    """The first `parts - 1` words of the command's text, then the rest of it as one."""
+    return (command.get("text") or "").strip().split(None, parts - 1)
+
+
+def _reference(command: Body, words: list[str]) -> int:
+    if not words:
+        raise UserError(f"Which mention? Usage: {USAGE[command['command']]}")
+    return parse_reference(words[0])
+
+
+def _rest(command: Body, words: list[str], index: int, question: str) -> str:
+    if len(words) <= index:
+        raise UserError(f"{question} Usage: {USAGE[command['command']]}")
+    return words[index]
+
+
+def find_team(config: Config, name: str) -> tuple[str, Team]:
+    """The team's configured name and settings; names match case-insensitively."""
+    for team_name, team in config.teams.items():
+        if team_name.lower() == name.strip().lower():
+            return team_name, team
+    known = ", ".join(f"`{t}`" for t in config.teams) or "none (add `[teams.<name>]` to allears.toml)"
+    raise UserError(f"There is no team `{name}`. Teams: {known}.")
+
+
+def parse_outcome(text: str) -> Outcome:
+    try:
+        return Outcome(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(f"`{outcome.value}`" for outcome in Outcome)
+        raise UserError(f"`{text}` is not an outcome. Choose one of {choices}.") from None
+
+
+def reply_confirmation(recorded: actions.ReplyRecorded) -> str:
+    mention = recorded.mention
+    parts = [f"Recorded your reply to {mention.reference} in its thread."]
+    if recorded.claimed:
+        parts.append("It was unclaimed, so it is yours now.")
+    if mention.url:
+        parts.append(link(mention.url, "Answer the customer on the source") + ".")
+    return " ".join(parts)
+
+
+def escalation_confirmation(escalation: Escalation) -> str:
+    return f"Escalated M-{escalation.mention_id} to *{escalation.team}* (<#{escalation.channel}>)."
+
+
+def resolve_confirmation(mention: Mention) -> str:
+    return f"Resolved {mention.reference} as *{mention.outcome}*."
+
+
+def register(app: App, deps: Deps) -> None:
+    def action_command(name: str, parts: int) -> Callable[[Act], Act]:
+        """Register a command that changes a mention: act, wake the outbox, confirm privately."""
+
+        def register_action(act: Act) -> Act:
+            def handle(body: Body, client: WebClient) -> None:
+                answer = act(body, _words(body, parts), body["user_id"])
+                deps.notify()
+                tell(body, client, answer)
+
+            handle.__name__ = f"handle_{act.__name__}_command"
+            app.command(name)(acknowledged(handle))
+            return act
+
+        return register_action
+
+    @action_command("/claim", 2)
+    def claim(command: Body, words: list[str], user_id: str) -> str:
+        with session_scope(deps.engine) as session:
+            mention = actions.claim(session, mention_id=_reference(command, words), user_id=user_id)
+        return f"You claimed {mention.reference}. It is yours until you resolve or `/unclaim` it."
+
+    @action_command("/unclaim", 2)
+    def unclaim(command: Body, words: list[str], user_id: str) -> str:
+        with session_scope(deps.engine) as session:
+            mention = actions.unclaim(session, mention_id=_reference(command, words), user_id=user_id)
+        return f"You gave {mention.reference} back; it is unclaimed now."
+
+    @action_command("/reply", 2)
+    def reply(command: Body, words: list[str], user_id: str) -> str:
+        mention_id = _reference(command, words)
+        text = _rest(command, words, 1, "What did you answer?")
+        with session_scope(deps.engine) as session:
+            recorded = actions.reply(session, mention_id=mention_id, user_id=user_id, text=text)
+        return reply_confirmation(recorded)
+
+    @action_command("/escalate", 3)
+    def escalate(command: Body, words: list[str], user_id: str) -> str:
+        mention_id = _reference(command, words)
+        team_name, team = find_team(deps.config, _rest(command, words, 1, "To which team?"))
+        reason = words[2] if len(words) > 2 else None
+        with session_scope(deps.engine) as session:
+            escalation = actions.escalate(
+                session, mention_id=mention_id, user_id=user_id, team_name=team_name, team=team, reason=reason
+            )
+        return escalation_confirmation(escalation)
+
+    @action_command("/resolve", 3)
+    def resolve(command: Body, words: list[str], user_id: str) -> str:
+        mention_id = _reference(command, words)
+        outcome = parse_outcome(_rest(command, words, 1, "With which outcome?"))
+        note = words[2] if len(words) > 2 else None
+        with session_scope(deps.engine) as session:
+            mention = actions.resolve(session, mention_id=mention_id, user_id=user_id, outcome=outcome, note=note)
+        return resolve_confirmation(mention)
+
+    @action_command("/reopen", 2)
+    def reopen(command: Body, words: list[str], user_id: str) -> str:
+        with session_scope(deps.engine) as session:
+            mention = actions.reopen(session, mention_id=_reference(command, words), user_id=user_id)
+        return f"Reopened {mention.reference}."
+
+    @app.command("/allears")
+    @acknowledged
+    def handle_allears_command(command: Body, client: WebClient) -> None:
+        words = _words(command, 2)
+        what = words[0].lower() if words else "help"
+        if what == "queue":
+            user_id = command["user_id"]
+            with session_scope(deps.engine) as session:
+                blocks = queue_blocks(
+                    mine=open_mentions(session, owner_id=user_id, limit=QUEUE_LIMIT),
+                    unclaimed=open_mentions(session, owner_id=None, limit=QUEUE_LIMIT),
+                    mine_total=count_open(session, owner_id=user_id),
+                    unclaimed_total=count_open(session, owner_id=None),
+                )
+            tell(command, client, "Your queue", blocks)
+        elif what == "stats":
+            with session_scope(deps.engine) as session:
+                figures = weekly_figures(session, Week.containing(utcnow()))
+            tell(command, client, "This week so far", figures_blocks(figures))
+        else:
+            intro = "" if what == "help" else f"I don't know `/allears {words[0]}`.\n\n"
+            tell(command, client, intro + help_text(teams=list(deps.config.teams), outcomes=[o.value for o in Outcome]))

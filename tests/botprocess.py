@@ -1,0 +1,120 @@
+"""`allears` started as a real subprocess against the fake Slack and a local feed server."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.fakeslack import BOT_TOKEN
+from tests.slackreq import SIGNING_SECRET
+
+ALLEARS = [sys.executable, "-m", "bot.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def config_toml(feed_url: str, *, every: str = "1s") -> str:
+    return f"""
+[listen]
+keywords = ["acme", "acme cloud"]
+exclude = ["acme anvil"]
+
+[channels]
+default = "C0LISTEN"
+
+[[routes]]
+sentiment = "negative"
+channel = "C0URGENT"
+
+[[sources]]
+kind = "rss"
+name = "acme-alerts"
+url = "{feed_url}"
+every = "{every}"
+
+[teams.support]
+channel = "C0SUPPORT"
+usergroup = "S0SUPPORT"
+
+[teams.product]
+channel = "C0PRODUCT"
+
+[summary]
+channel = "C0LISTEN"
+"""
+
+
+class BotProcess:
+    def __init__(self, workdir: Path, *, slack_api_url: str, database_url: str, config: str) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (workdir / "allears.toml").write_text(config)
+        self.env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack_api_url,
+            "DATABASE_URL": database_url,
+            "ALLEARS_CONFIG": str(workdir / "allears.toml"),
+            "PORT": str(self.port),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.env.pop("SLACK_APP_TOKEN", None)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._runs = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"allears-{self._runs}.log"
+
+    def start(self, *args: str) -> "BotProcess":
+        self._runs += 1
+        log = self.log_path.open("wb")
+        self._process = subprocess.Popen(
+            [*ALLEARS, *(args or ("run",))], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise AssertionError(f"allears exited with {self._process.returncode}:\n{self.logs()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"allears did not become healthy:\n{self.logs()}")
+
+    def stop(self) -> None:
+        """SIGTERM, as a platform stops a process; the bot finishes what it is sending."""
+        if self._process and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.workdir.glob("allears-*.log")))
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """A one-off `allears` command with the same environment, as an operator would run it."""
+        return subprocess.run(
+            [*ALLEARS, *args], cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=timeout
+        )

@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, and a clock-free factory for mentions."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import SQLModel
+
+from bot import migrate
+from bot.db import make_engine
+from tests.botprocess import BotProcess, config_toml
+from tests.fakeslack import FakeSlack
+from tests.feedserver import FeedServer
+
+# The server the CI machine runs; tests create and drop their own database on it.
+POSTGRES_ADMIN_URL = os.environ.get("ALLEARS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@contextmanager
+def _new_postgres_database() -> Iterator[str]:
+    """An empty database on the local server, dropped afterwards; yields its URL."""
+    name = f"allears_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One database for the storage tests of this run; each test empties it first."""
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def own_postgres_url() -> Iterator[str]:
+    """A database of the test's own, for a bot process that migrates it itself."""
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database: every storage test runs on both back ends."""
+    if request.param == "sqlite":
+        sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'allears.db'}")
+        migrate.upgrade(sqlite_engine)
+        yield sqlite_engine
+        sqlite_engine.dispose()
+    else:
+        postgres_engine = request.getfixturevalue("_postgres_engine")
+        _empty_postgres(postgres_engine)
+        yield postgres_engine
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'allears.db'}")
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    slack = FakeSlack(channels={"C0LISTEN", "C0URGENT", "C0SUPPORT", "C0PRODUCT"}).start()
+    yield slack
+    slack.stop()
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    server = FeedServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, fake_slack: FakeSlack, feeds: FeedServer) -> Iterator[BotProcess]:
+    """`allears run` on SQLite, polling the local feed every second; started by the test."""
+    process = BotProcess(
+        tmp_path,
+        slack_api_url=fake_slack.api_url,
+        database_url=f"sqlite:///{tmp_path / 'allears.db'}",
+        config=config_toml(feeds.url("/acme.xml")),
+    )
+    yield process
+    process.stop()

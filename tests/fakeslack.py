@@ -1,0 +1,475 @@
+"""A fake Slack that the tests own: a real HTTP server on 127.0.0.1 answering the Web API methods the
+bot uses, with Slack's response shapes. It keeps the messages like a workspace would (channels,
+threads, edits), records every call, rejects Block Kit over Slack's limits, and can be told to answer
+429 with Retry-After or 500 for a while."""
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_TOKEN = "xoxb-test-token"
+BOT_USER_ID = "U0BOT"
+TEAM_ID = "T0TEST"
+
+Payload = dict[str, Any]
+
+
+@dataclass
+class Call:
+    method: str
+    args: Payload
+    status: int
+    at: float
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Payload]
+    thread_ts: str | None = None
+    metadata: Payload | None = None
+    edits: int = 0
+
+    def all_text(self) -> str:
+        """Everything a reader could see, as one string, for assertions."""
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+
+@dataclass
+class Fault:
+    method: str | None
+    status: int
+    remaining: int | None
+    until: float | None
+    retry_after: int | None
+
+    def applies(self, method: str) -> bool:
+        if self.method not in (None, method):
+            return False
+        if self.until is not None:
+            return time.monotonic() < self.until
+        return bool(self.remaining)
+
+
+@dataclass
+class _Workspace:
+    channels: set[str] = field(default_factory=set)
+    messages: list[Message] = field(default_factory=list)
+    responses: dict[str, list[Payload]] = field(default_factory=dict)
+    views: list[Payload] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+
+def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[str]:
+    """What Slack would reject as invalid_blocks, for the limits the bot's builders must respect."""
+    problems = []
+    if len(blocks) > max_blocks:
+        problems.append(f"{len(blocks)} blocks > {max_blocks}")
+
+    def text_limit(text_object: Payload | None, limit: int, where: str) -> None:
+        if text_object is not None and len(text_object.get("text", "")) > limit:
+            problems.append(f"{where}: text {len(text_object['text'])} > {limit}")
+
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}] ({block.get('type')})"
+        kind = block.get("type")
+        if len(block.get("block_id", "")) > 255:
+            problems.append(f"{where}: block_id too long")
+        if kind == "section":
+            text_limit(block.get("text"), 3000, where)
+            fields = block.get("fields", [])
+            if len(fields) > 10:
+                problems.append(f"{where}: {len(fields)} fields > 10")
+            for field_object in fields:
+                text_limit(field_object, 2000, where + " field")
+            if "text" not in block and not fields:
+                problems.append(f"{where}: section without text or fields")
+        elif kind == "context":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 10:
+                problems.append(f"{where}: {len(elements)} elements (1 to 10 allowed)")
+            for element in elements:
+                text_limit(element, 3000, where)
+        elif kind == "header":
+            text_limit(block.get("text"), 150, where)
+        elif kind == "actions":
+            elements = block.get("elements", [])
+            if not 1 <= len(elements) <= 25:
+                problems.append(f"{where}: {len(elements)} elements (1 to 25 allowed)")
+            for element in elements:
+                if element.get("type") == "button":
+                    text_limit(element.get("text"), 75, where + " button")
+                    if len(element.get("value", "")) > 2000:
+                        problems.append(f"{where}: button value too long")
+                    if len(element.get("action_id", "")) > 255:
+                        problems.append(f"{where}: action_id too long")
+        elif kind == "input":
+            text_limit(block.get("label"), 2000, where + " label")
+            element = block.get("element", {})
+            for option in element.get("options", []):
+                text_limit(option.get("text"), 75, where + " option")
+                if len(option.get("value", "")) > 150:
+                    problems.append(f"{where}: option value too long")
+            if len(element.get("options", [])) > 100:
+                problems.append(f"{where}: more than 100 options")
+        elif kind not in ("divider", "image"):
+            problems.append(f"{where}: unexpected block type")
+    return problems
+
+
+def view_problems(view: Payload) -> list[str]:
+    problems = block_kit_problems(view.get("blocks", []), max_blocks=100)
+    for key in ("title", "submit", "close"):
+        if key in view and len(view[key].get("text", "")) > 24:
+            problems.append(f"view {key} longer than 24 characters")
+    if len(view.get("private_metadata", "")) > 3000:
+        problems.append("private_metadata longer than 3000 characters")
+    return problems
+
+
+class FakeSlack:
+    def __init__(self, *, channels: set[str] | None = None) -> None:
+        self._lock = threading.RLock()
+        self._state = _Workspace(channels=set(channels or ()))
+        self._ts = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self.socket_mode = SocketModeServer()
+
+    # --- life cycle -------------------------------------------------------------------------------
+    def start(self) -> "FakeSlack":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self.socket_mode.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.base_url}/respond/{key}"
+
+    # --- steering ---------------------------------------------------------------------------------
+    def fail(
+        self,
+        method: str | None = None,
+        *,
+        status: int = 500,
+        times: int | None = None,
+        seconds: float | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer `status` to `method` (any method when None) the next `times` calls or for `seconds`."""
+        until = time.monotonic() + seconds if seconds is not None else None
+        with self._lock:
+            self._state.faults.append(Fault(method, status, times, until, retry_after))
+
+    def heal(self) -> None:
+        with self._lock:
+            self._state.faults.clear()
+
+    # --- what happened ----------------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._state.calls)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def messages(self, channel: str | None = None) -> list[Message]:
+        with self._lock:
+            return [m for m in self._state.messages if channel in (None, m.channel)]
+
+    def cards(self, channel: str | None = None) -> list[Message]:
+        """Top-level messages (not thread replies)."""
+        return [m for m in self.messages(channel) if m.thread_ts is None]
+
+    def thread(self, channel: str, ts: str) -> list[Message]:
+        return [m for m in self.messages(channel) if m.thread_ts == ts]
+
+    def responses(self, key: str) -> list[Payload]:
+        with self._lock:
+            return list(self._state.responses.get(key, []))
+
+    @property
+    def views(self) -> list[Payload]:
+        with self._lock:
+            return list(self._state.views)
+
+    def wait_for(self, condition: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
+        """Poll `condition` until it returns something truthy; the bot works in the background."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(0.05)
+
+    # --- the Web API ------------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _api(self, method: str, args: Payload, token: str | None) -> tuple[int, Payload, dict[str, str]]:
+        with self._lock:
+            for fault in self._state.faults:
+                if fault.applies(method):
+                    if fault.remaining:
+                        fault.remaining -= 1
+                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                    error = "ratelimited" if fault.status == 429 else "internal_error"
+                    return fault.status, {"ok": False, "error": error}, headers
+        if token != BOT_TOKEN and not (method == "apps.connections.open" and token and token.startswith("xapp-")):
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method"}, {}
+        return 200, handler(args), {}
+
+    def _auth_test(self, args: Payload) -> Payload:
+        return {
+            "ok": True,
+            "url": "https://allears-test.slack.com/",
+            "team": "All Ears Test",
+            "user": "allears",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": "B0BOT",
+            "is_enterprise_install": False,
+        }
+
+    def _check_message(self, args: Payload) -> Payload | None:
+        if args.get("channel") not in self._state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        blocks = _json_field(args.get("blocks")) or []
+        problems = block_kit_problems(blocks)
+        if problems:
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        return None
+
+    def _chat_postMessage(self, args: Payload) -> Payload:
+        with self._lock:
+            refusal = self._check_message(args)
+            if refusal:
+                return refusal
+            thread_ts = args.get("thread_ts")
+            if thread_ts and not any(m.ts == thread_ts and m.channel == args["channel"] for m in self._state.messages):
+                return {"ok": False, "error": "thread_not_found"}
+            message = Message(
+                channel=args["channel"],
+                ts=self._next_ts(),
+                text=args.get("text", ""),
+                blocks=_json_field(args.get("blocks")) or [],
+                thread_ts=thread_ts,
+                metadata=_json_field(args.get("metadata")),
+            )
+            self._state.messages.append(message)
+            return {
+                "ok": True,
+                "channel": message.channel,
+                "ts": message.ts,
+                "message": {"type": "message", "text": message.text, "user": BOT_USER_ID, "ts": message.ts},
+            }
+
+    def _chat_update(self, args: Payload) -> Payload:
+        with self._lock:
+            refusal = self._check_message(args)
+            if refusal:
+                return refusal
+            for message in self._state.messages:
+                if message.channel == args["channel"] and message.ts == args.get("ts"):
+                    message.text = args.get("text", "")
+                    message.blocks = _json_field(args.get("blocks")) or []
+                    message.edits += 1
+                    return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text}
+            return {"ok": False, "error": "message_not_found"}
+
+    def _chat_postEphemeral(self, args: Payload) -> Payload:
+        with self._lock:
+            refusal = self._check_message(args)
+            if refusal:
+                return refusal
+            self._state.responses.setdefault(f"ephemeral:{args.get('user')}", []).append(args)
+            return {"ok": True, "message_ts": self._next_ts()}
+
+    def _views_open(self, args: Payload) -> Payload:
+        view = _json_field(args.get("view")) or {}
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        problems = view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        with self._lock:
+            stored = {**view, "id": f"V{len(self._state.views) + 1:06d}", "trigger_id": args["trigger_id"]}
+            self._state.views.append(stored)
+        return {"ok": True, "view": stored}
+
+    def _apps_connections_open(self, args: Payload) -> Payload:
+        return {"ok": True, "url": self.socket_mode.url}
+
+    def _users_info(self, args: Payload) -> Payload:
+        user_id = args.get("user", "")
+        name = user_id.removeprefix("U_").lower()
+        return {
+            "ok": True,
+            "user": {
+                "id": user_id,
+                "team_id": TEAM_ID,
+                "name": name,
+                "real_name": name.title(),
+                "profile": {"title": "", "display_name": name},
+            },
+        }
+
+    def _conversations_info(self, args: Payload) -> Payload:
+        channel = args.get("channel")
+        if channel not in self._state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True, "is_member": True}}
+
+    def _respond(self, key: str, payload: Payload) -> None:
+        with self._lock:
+            self._state.responses.setdefault(key, []).append(payload)
+
+    def _record(self, method: str, args: Payload, status: int) -> None:
+        with self._lock:
+            self._state.calls.append(Call(method, args, status, time.monotonic()))
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _args(self) -> Payload:
+                query = dict(parse_qsl(urlsplit(self.path).query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    return query | (json.loads(raw) if raw else {})
+                return query | dict(parse_qsl(raw))
+
+            def _send(self, status: int, body: Payload, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self) -> None:
+                path = urlsplit(self.path).path
+                args = self._args()
+                if path.startswith("/respond/"):
+                    fake._respond(path.removeprefix("/respond/"), args)
+                    fake._record("response_url", args, 200)
+                    self._send(200, {"ok": True})
+                    return
+                if not path.startswith("/api/"):
+                    self._send(404, {"ok": False, "error": "not_found"})
+                    return
+                method = path.removeprefix("/api/")
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or args.get("token")
+                status, body, headers = fake._api(method, args, token)
+                fake._record(method, args, status)
+                self._send(status, body, headers)
+
+            do_GET = do_POST = _handle
+
+        return Handler
+
+
+class SocketModeServer:
+    """Slack's Socket Mode end: a WebSocket that says hello, sends envelopes and collects their acks."""
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._connections: list[Any] = []
+        self._acks: dict[str, Payload] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            from websockets.sync.server import serve
+
+            self._server = serve(self._session, "127.0.0.1", 0)
+            threading.Thread(target=self._server.serve_forever, name="fake-socket-mode", daemon=True).start()
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link/?ticket=test"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+
+    @property
+    def connected(self) -> bool:
+        with self._lock:
+            return bool(self._connections)
+
+    def send(self, kind: str, payload: Payload) -> str:
+        """Deliver an envelope (slash_commands, interactive, events_api) to the connected app."""
+        envelope_id = f"envelope-{next(self._ids)}"
+        message = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        with self._lock:
+            connection = self._connections[-1]
+        connection.send(json.dumps(message))
+        return envelope_id
+
+    def ack(self, envelope_id: str) -> Payload | None:
+        with self._lock:
+            return self._acks.get(envelope_id)
+
+    def _session(self, connection: Any) -> None:
+        connection.send(json.dumps({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}}))
+        with self._lock:
+            self._connections.append(connection)
+        try:
+            for raw in connection:
+                message = json.loads(raw)
+                if "envelope_id" in message:
+                    with self._lock:
+                        self._acks[message["envelope_id"]] = message
+        finally:
+            with self._lock:
+                self._connections.remove(connection)
+
+
+def _json_field(value: Any) -> Any:
+    """Form-encoded calls carry blocks and views as JSON strings; JSON calls carry them as objects."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return None
+    return value

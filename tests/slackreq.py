@@ -1,0 +1,111 @@
+"""Requests to the bot signed exactly as Slack signs them (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`)."""
+
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from tests.fakeslack import TEAM_ID, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+_counter = itertools.count(1)
+
+
+def signature(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return f"v0={digest}"
+
+
+class SlackUser:
+    """One person in the workspace, sending what their Slack client would send to the bot."""
+
+    def __init__(self, user_id: str, bot_url: str, fake: FakeSlack) -> None:
+        self.user_id = user_id
+        self.name = user_id.removeprefix("U_").lower()
+        self._bot_url = bot_url.rstrip("/") + "/slack/events"
+        self._fake = fake
+        self.last_response_key = ""
+
+    def _new_response_key(self) -> str:
+        self.last_response_key = f"{self.name}-{next(_counter)}"
+        return self.last_response_key
+
+    def post(
+        self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str
+    ) -> httpx.Response:
+        timestamp = overrides.pop("timestamp", str(int(time.time())))
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": overrides.pop("signature", signature(body, timestamp)),
+        }
+        return httpx.post(self._bot_url, content=body, headers=headers, timeout=10)
+
+    def command(self, command: str, text: str = "", *, channel: str = "C0LISTEN") -> httpx.Response:
+        body = urlencode(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "channel_id": channel,
+                "user_id": self.user_id,
+                "user_name": self.name,
+                "command": command,
+                "text": text,
+                "api_app_id": "A0ALLEARS",
+                "response_url": self._fake.response_url(self._new_response_key()),
+                "trigger_id": f"trigger-{next(_counter)}",
+            }
+        )
+        return self.post(body)
+
+    def click(self, action_id: str, value: str, *, channel: str, message_ts: str) -> httpx.Response:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "allears-test"},
+            "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
+            "api_app_id": "A0ALLEARS",
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
+            "trigger_id": f"trigger-{next(_counter)}",
+            "channel": {"id": channel, "name": channel.lower()},
+            "message": {"type": "message", "ts": message_ts},
+            "response_url": self._fake.response_url(self._new_response_key()),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "card_actions",
+                    "type": "button",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> httpx.Response:
+        """Submit an opened modal; `values` maps each input's block id to its state, as Slack sends it."""
+        state = {block_id: {block_id: value} for block_id, value in values.items()}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "allears-test"},
+            "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
+            "api_app_id": "A0ALLEARS",
+            "token": "legacy-verification-token",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "view": {**view, "state": {"values": state}},
+            "response_urls": [],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+
+def typed(text: str) -> dict[str, Any]:
+    return {"type": "plain_text_input", "value": text}
+
+
+def chosen(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
