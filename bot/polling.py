@@ -65,12 +65,10 @@ def poll(
         fetched = fetch_feed(http, source.url, etag=etag, last_modified=last_modified)
     except SourceError as error:
         log.warning("source %s: %s", source.key, error)
-        with session_scope(engine) as session:
-            state = session.get(SourceState, source.key) or SourceState(source=source.key)
-            state.last_error, state.last_error_at = str(error)[:2000], now
-            state.consecutive_failures += 1
-            session.add(state)
-        return PollReport(source=source.key, error=str(error))
+        return _failed(engine, source, str(error), now)
+    except Exception as error:  # a parser bug must not leave the source failing silently
+        log.exception("source %s: unexpected failure", source.key)
+        return _failed(engine, source, f"unexpected {type(error).__name__}: {error}", now)
 
     # Feeds list the newest first; cards read best in the order customers wrote them.
     items = sorted(reversed(fetched.items), key=lambda item: item.published_at or now)
@@ -88,3 +86,12 @@ def poll(
     if new:
         log.info("source %s: %d new mention(s)", source.key, new)
     return PollReport(source=source.key, fetched=len(fetched.items), matched=len(heard), new=new, error=fetched.problem)
+
+
+def _failed(engine: Engine, source: RssSource, problem: str, now: datetime) -> PollReport:
+    with session_scope(engine) as session:
+        state = session.get(SourceState, source.key) or SourceState(source=source.key)
+        state.last_error, state.last_error_at = problem[:2000], now
+        state.consecutive_failures += 1
+        session.add(state)
+    return PollReport(source=source.key, error=problem)

@@ -9,6 +9,7 @@ _SKIPPED_TAGS = {"script", "style", "head", "title"}
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
+_TAG = re.compile(r"<[^>]*>?")
 
 
 class _TextCollector(HTMLParser):
@@ -39,8 +40,12 @@ def html_to_text(markup: str) -> str:
     if "<" not in markup and "&" not in markup:
         return normalize_space(markup)
     collector = _TextCollector()
-    collector.feed(markup)
-    collector.close()
+    try:
+        collector.feed(markup)
+        collector.close()
+    except AssertionError:
+        # html.parser asserts on some broken declarations ("<![sic[ …"); drop the tags bluntly instead.
+        return normalize_space(html.unescape(_TAG.sub(" ", markup)))
     return normalize_space(html.unescape("".join(collector.parts)))
 
 
@@ -58,6 +63,8 @@ def truncate(text: str, limit: int) -> str:
     """Cut to at most `limit` characters, marking the cut, without splitting an escape like `&amp;`."""
     if len(text) <= limit:
         return text
+    if limit <= 1:
+        return "…"[:limit]
     cut = _PARTIAL_ENTITY.sub("", text[: limit - 1])
     return cut + "…"
 

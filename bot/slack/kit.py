@@ -73,15 +73,15 @@ def user(user_id: str) -> str:
 
 def link(url: str | None, label: str) -> str:
     """`label` (already escaped) linked to `url` when it is a plain http(s) URL, else the label alone."""
-    if not url or len(url) > MAX_LINKED_URL:
+    if not url:
         return label
     try:
         scheme = urlsplit(url).scheme.lower()
     except ValueError:
         return label
-    if scheme not in ("http", "https"):
-        return label
     safe_url = _UNSAFE_URL_CHARS.sub(lambda match: quote(match.group()), url)
+    if scheme not in ("http", "https") or len(safe_url) > MAX_LINKED_URL:
+        return label
     return f"<{safe_url}|{label}>"
 
 

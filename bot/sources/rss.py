@@ -78,7 +78,8 @@ def _item_from_entry(entry: Any) -> Item | None:
     if not text and not title:
         return None
     link = str(entry.get("link") or "") or None
-    published = entry.get("published_parsed") or entry.get("updated_parsed")
+    # Plain dict lookups: feedparser's own mapping between the two warns about a deprecated fallback.
+    published = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     return Item(
         external_id=_item_id(entry.get("id"), link, title, text),
         text=text or title or "",
@@ -131,7 +132,9 @@ def _parse_json_feed(body: bytes) -> Fetched:
 
 
 def _json_author(node: dict[str, Any]) -> str | None:
-    authors = node.get("authors") or ([node["author"]] if isinstance(node.get("author"), dict) else [])
+    authors = node.get("authors")
+    if not isinstance(authors, list):
+        authors = [node["author"]] if isinstance(node.get("author"), dict) else []
     names = [str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
     return ", ".join(names) or None
 
@@ -143,7 +146,7 @@ def _json_date(value: object) -> datetime | None:
     for parse in (datetime.fromisoformat, parsedate_to_datetime):
         try:
             parsed = parse(value.strip())
-        except (ValueError, TypeError):
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, TypeError, OverflowError):
             continue
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None

@@ -1,0 +1,376 @@
+"""Feeds: every recorded document parses or fails cleanly, and nothing in it reaches Slack unescaped."""
+
+import hashlib
+import json
+import re
+import socket
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from bot.models import Escalation, Mention
+from bot.slack import kit
+from bot.slack.cards import card_fallback, mention_card, team_alert
+from bot.sources import Fetched, SourceError
+from bot.sources import rss
+from bot.sources.rss import fetch_feed, parse_feed
+from tests.conftest import SHARED_DATA
+
+FEEDS = SHARED_DATA / "feeds"
+
+# The only markup the bot itself writes; anything else with < or > came from a feed unescaped.
+_BOT_SYNTAX = re.compile(
+    r"<@[UW][A-Z0-9_]+>"
+    r"|<!date\^\d+\^[^<>|]*\|[^<>|]*>"
+    r"|<!subteam\^S[A-Z0-9]+>"
+    r"|<#C[A-Z0-9]+>"
+    r"|<https?://[^\s<>|]+\|[^<>]*>"
+)
+_BROADCASTS = ("<!channel>", "<!here>", "<!everyone>")
+_BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+def markup_problem(text: str) -> str | None:
+    """What in `text` could render as markup the bot did not write, or None when it is safe."""
+    for broadcast in _BROADCASTS:
+        if broadcast in text:
+            return f"contains {broadcast}"
+    rest = _BOT_SYNTAX.sub("", text)
+    if "<" in rest or ">" in rest:
+        return f"raw angle bracket in {rest[:200]!r}"
+    if _BARE_AMPERSAND.search(rest):
+        return f"bare & in {rest[:200]!r}"
+    return None
+
+
+def _texts(node: object):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def limit_problems(blocks: list[dict]) -> list[str]:
+    problems = []
+    if not 1 <= len(blocks) <= kit.MAX_MESSAGE_BLOCKS:
+        problems.append(f"{len(blocks)} blocks")
+    for block in blocks:
+        if block["type"] == "section" and not 1 <= len(block["text"]["text"]) <= kit.SECTION_TEXT:
+            problems.append(f"section text of {len(block['text']['text'])} characters")
+        if block["type"] == "context":
+            if not 1 <= len(block["elements"]) <= kit.CONTEXT_ELEMENTS:
+                problems.append(f"context with {len(block['elements'])} elements")
+            problems += [
+                f"context text of {len(e['text'])}"
+                for e in block["elements"]
+                if not 1 <= len(e["text"]) <= kit.CONTEXT_TEXT
+            ]
+        if block["type"] == "actions":
+            for element in block["elements"]:
+                if not 1 <= len(element["text"]["text"]) <= kit.BUTTON_TEXT:
+                    problems.append(f"button text {element['text']['text']!r}")
+                if len(element["value"]) > kit.BUTTON_VALUE:
+                    problems.append(f"button value of {len(element['value'])} characters")
+    return problems
+
+
+def rendering_problems(item) -> list[str]:
+    """Everything wrong with the card, its fallback and a team alert built from one feed item."""
+    mention = Mention(
+        id=1,
+        source="corpus-feed",
+        source_kind="rss",
+        external_id=item.external_id,
+        url=item.url,
+        author=item.author,
+        title=item.title,
+        text=item.text,
+        published_at=item.published_at,
+        polarity=0.0,
+        sentiment="neutral",
+        channel="C0LISTEN",
+    )
+    escalation = Escalation(
+        id=7,
+        mention_id=1,
+        event_id=1,
+        team="support",
+        channel="C0SUPPORT",
+        usergroup="S0SUPPORT",
+        reason=item.title or item.text,
+        escalated_by="U_ANA",
+        escalated_at=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
+    )
+    problems = []
+    for name, blocks in (("card", mention_card(mention, [])), ("alert", team_alert(mention, escalation))):
+        problems += [f"{name}: {p}" for p in limit_problems(blocks)]
+        problems += [f"{name}: {p}" for text in _texts(blocks) if (p := markup_problem(text))]
+    fallback = card_fallback(mention)
+    if len(fallback) > kit.FALLBACK_TEXT:
+        problems.append(f"fallback of {len(fallback)} characters")
+    if problem := markup_problem(fallback):
+        problems.append(f"fallback: {problem}")
+    return problems
+
+
+def corpus_files():
+    return sorted(
+        path for path in FEEDS.rglob("*") if path.is_file() and not path.name.startswith(("LICENSE", "README"))
+    )
+
+
+def test_every_recorded_feed_parses_cleanly_and_renders_safe_cards():
+    files = corpus_files()
+    assert len(files) > 2000, f"the feed corpus is missing from {FEEDS}"
+    failures, rendered, refused = [], 0, 0
+    for path in files:
+        name = path.relative_to(FEEDS)
+        try:
+            fetched = parse_feed(path.read_bytes())
+        except SourceError:
+            refused += 1
+            continue
+        except Exception as error:  # the contract is Fetched or SourceError, nothing else
+            failures.append(f"{name}: parse_feed raised {type(error).__name__}: {error}")
+            continue
+        assert isinstance(fetched, Fetched)
+        for item in fetched.items:
+            rendered += 1
+            failures += [f"{name} [{item.external_id[:60]}]: {p}" for p in rendering_problems(item)]
+    summary = f"{len(files)} files checked ({refused} refused as SourceError), {rendered} items rendered"
+    assert not failures, f"{summary}; {len(failures)} failures:\n" + "\n".join(failures[:30])
+    assert rendered > 500, summary
+
+
+def test_rss_items_carry_guid_author_utc_date_and_plain_text():
+    feed = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Acme status</title>
+<link>https://status.example.com/</link><description>x</description>
+<item><guid isPermaLink="false">post-1</guid><title>Deploys &lt;b&gt;failing&lt;/b&gt;</title>
+<link>https://status.example.com/1</link><dc:creator>Dana Customer</dc:creator>
+<pubDate>Tue, 10 Jun 2025 04:00:00 +0200</pubDate>
+<description>&lt;p&gt;My deploys &lt;b&gt;fail&lt;/b&gt; since &amp;amp; noon&lt;/p&gt;&lt;p&gt;Help&lt;/p&gt;</description></item>
+<item><title>No guid</title><link>https://status.example.com/2</link><description>Only a link</description></item>
+<item><title>Nothing but words</title><description>No guid, no link</description></item>
+</channel></rss>"""
+    first, linked, bare = parse_feed(feed).items
+    assert first.external_id == "post-1"
+    assert first.title == "Deploys failing"
+    assert first.text == "My deploys fail since & noon\n\nHelp"
+    assert first.url == "https://status.example.com/1"
+    assert first.author == "Dana Customer"
+    assert first.published_at == datetime(2025, 6, 10, 2, 0, tzinfo=UTC)
+    assert first.published_at.utcoffset().total_seconds() == 0
+    assert linked.external_id == "https://status.example.com/2"
+    assert linked.author is None and linked.published_at is None
+    digest = hashlib.sha256("Nothing but words\nNo guid, no link".encode()).hexdigest()
+    assert bare.external_id == f"sha256:{digest}"
+    assert parse_feed(feed).items[2].external_id == bare.external_id, "a re-read item keeps its id"
+
+
+def test_atom_entry_keeps_its_id_author_and_drops_scripts():
+    feed = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Acme forum</title><id>urn:x</id><updated>2025-06-10T04:00:00+02:00</updated>
+<entry><id>tag:forum.example.com,2025:42</id><title type="html">Acme &amp;lt;3</title>
+<link href="https://forum.example.com/t/42"/><author><name>Eve Poster</name></author>
+<updated>2025-06-10T04:00:00+02:00</updated>
+<content type="html">&lt;p&gt;Hello &lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</content></entry></feed>"""
+    [entry] = parse_feed(feed).items
+    assert entry.external_id == "tag:forum.example.com,2025:42"
+    assert entry.title == "Acme <3"
+    assert entry.text == "Hello world"
+    assert entry.url == "https://forum.example.com/t/42"
+    assert entry.author == "Eve Poster"
+    assert entry.published_at == datetime(2025, 6, 10, 2, 0, tzinfo=UTC)
+
+
+def _json_feed(*items: dict, **top: object) -> bytes:
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "Acme", "items": list(items), **top}
+    ).encode()
+
+
+def test_json_feed_items_with_authors_dates_and_html():
+    body = _json_feed(
+        {
+            "id": "j1",
+            "url": "https://blog.example.com/1",
+            "title": "Acme <em>rocks</em>",
+            "content_html": "<p>Fast &amp; <b>cheap</b></p>",
+            "authors": [{"name": "Ana"}, {"name": "Ben"}],
+            "date_published": "2025-06-10T04:00:00+02:00",
+        },
+        {
+            "url": "https://blog.example.com/2",
+            "content_text": "  plain   text wins ",
+            "content_html": "<p>not this</p>",
+        },
+        {"content_text": "no id, no url"},
+        authors=[{"name": "The Acme blog"}],
+    )
+    first, second, third = parse_feed(body).items
+    assert (first.external_id, first.url, first.author) == ("j1", "https://blog.example.com/1", "Ana, Ben")
+    assert first.text == "Fast & cheap"
+    assert first.published_at == datetime(2025, 6, 10, 2, 0, tzinfo=UTC)
+    assert second.external_id == "https://blog.example.com/2"
+    assert second.text == "plain text wins"
+    assert second.author == "The Acme blog", "the feed's author stands in for the item's"
+    assert third.external_id == "sha256:" + hashlib.sha256("None\nno id, no url".encode()).hexdigest()
+
+
+def test_json_feed_with_rfc_822_dates_parses():
+    body = _json_feed(
+        {"id": "a", "content_text": "offset", "date_published": "Tue, 10 Jun 2025 04:00:00 +0200"},
+        {"id": "b", "content_text": "gmt", "date_modified": "Tue, 10 Jun 2025 04:00:00 GMT"},
+        {"id": "c", "content_text": "nonsense", "date_published": "last Tuesday"},
+    )
+    offset, gmt, nonsense = parse_feed(body).items
+    assert offset.published_at == datetime(2025, 6, 10, 2, 0, tzinfo=UTC)
+    assert gmt.published_at == datetime(2025, 6, 10, 4, 0, tzinfo=UTC)
+    assert nonsense.published_at is None
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"hello": "world"}', b'{"items": "nope"}', b"{broken", b"\x00\x01garbage", b"[1, 2]"]
+)
+def test_a_body_that_is_not_a_feed_raises_source_error(body):
+    with pytest.raises(SourceError):
+        parse_feed(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            _json_feed({"id": "1", "content_html": "<p><![sic[ Acme is down ]]></p>"}), id="json-marked-section"
+        ),
+        pytest.param(
+            b'<rss version="2.0"><channel><title>t</title><item><guid>1</guid><title>Acme &lt;![0 broken</title>'
+            b"<description><![CDATA[<p>Acme <![0 broken</p>]]></description></item></channel></rss>",
+            id="rss-marked-section",
+        ),
+        pytest.param(_json_feed({"id": "1", "title": "t", "authors": 7}), id="authors-not-a-list"),
+        pytest.param(_json_feed({"id": "1", "title": "t"}, authors=7), id="feed-authors-not-a-list"),
+        pytest.param(
+            _json_feed({"id": "1", "title": "t", "date_published": "0001-01-01T00:00:00+01:00"}),
+            id="date-before-year-1-utc",
+        ),
+    ],
+)
+def test_an_odd_feed_gives_items_or_a_source_error(body):
+    """A feed we poll is written by strangers; whatever it holds must not crash the poll."""
+    try:
+        fetched = parse_feed(body)
+    except SourceError:
+        return
+    assert all(not rendering_problems(item) for item in fetched.items)
+
+
+def test_a_long_url_full_of_spaces_still_renders_a_safe_card():
+    """link() limits the URL before percent-encoding it, which can triple its length."""
+    url = "https://forum.example.com/t/" + " " * 1400
+    [item] = parse_feed(
+        _json_feed({"id": "1", "url": url, "title": "Acme is down", "content_text": "help " * 700})
+    ).items
+    [no_title] = parse_feed(_json_feed({"id": "2", "url": url, "content_text": "Acme is down"})).items
+    assert rendering_problems(item) == []
+    assert rendering_problems(no_title) == []
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that stops reading a huge body is expected here
+
+
+@pytest.fixture
+def feed_server():
+    """A real HTTP server on loopback: `routes[path] = handler(request_headers) -> (status, headers, body)`."""
+    routes, seen = {}, []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append((self.path, dict(self.headers)))
+            status, headers, body = routes[self.path](self.headers)
+            self.send_response(status)
+            for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = _QuietServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    # trust_env=False: a proxy set in the environment must not intercept loopback.
+    with httpx.Client(trust_env=False) as client:
+        yield base, routes, seen, client
+    server.shutdown()
+    server.server_close()
+
+
+SMALL_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.com/</link>
+<description>d</description><item><guid>g1</guid><title>Acme is great</title><description>Really</description></item></channel></rss>"""
+
+
+def test_fetch_feed_sends_validators_and_understands_not_modified(feed_server):
+    base, routes, seen, client = feed_server
+    validators = {"ETag": '"v1"', "Last-Modified": "Tue, 10 Jun 2025 02:00:00 GMT"}
+
+    def feed(headers):
+        if headers.get("If-None-Match") == '"v1"':
+            return 304, {}, b""
+        return 200, {"Content-Type": "application/rss+xml", **validators}, SMALL_RSS
+
+    routes["/feed.xml"] = feed
+    first = fetch_feed(client, f"{base}/feed.xml")
+    assert [item.external_id for item in first.items] == ["g1"]
+    assert (first.etag, first.last_modified, first.not_modified) == ('"v1"', validators["Last-Modified"], False)
+    assert "If-None-Match" not in seen[0][1]
+    assert seen[0][1]["User-Agent"].startswith("allears/")
+
+    second = fetch_feed(client, f"{base}/feed.xml", etag=first.etag, last_modified=first.last_modified)
+    assert second.not_modified and second.items == []
+    assert (second.etag, second.last_modified) == (first.etag, first.last_modified), "validators are kept"
+    assert seen[1][1]["If-None-Match"] == '"v1"'
+    assert seen[1][1]["If-Modified-Since"] == validators["Last-Modified"]
+
+
+def test_fetch_feed_reports_a_server_error(feed_server):
+    base, routes, _, client = feed_server
+    routes["/feed.xml"] = lambda headers: (500, {}, b"oops")
+    with pytest.raises(SourceError, match="HTTP 500"):
+        fetch_feed(client, f"{base}/feed.xml")
+
+
+def test_fetch_feed_refuses_a_body_over_the_limit(feed_server, monkeypatch):
+    base, routes, _, client = feed_server
+    monkeypatch.setattr(rss, "MAX_BODY_BYTES", 64 * 1024)
+    routes["/huge.xml"] = lambda headers: (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        SMALL_RSS + b" " * (128 * 1024),
+    )
+    with pytest.raises(SourceError, match="huge.xml"):
+        fetch_feed(client, f"{base}/huge.xml")
+
+
+def test_fetch_feed_reports_a_refused_connection():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now.
+    with httpx.Client(trust_env=False) as client, pytest.raises(SourceError, match="ConnectError"):
+        fetch_feed(client, f"http://127.0.0.1:{port}/feed.xml")

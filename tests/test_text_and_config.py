@@ -1,0 +1,315 @@
+"""Pure functions: escaping, matching, routing, references, durations and reading the config."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.config import Sentiment, load_config, parse_duration
+from bot.errors import ConfigError, UserError
+from bot.matching import KeywordMatcher
+from bot.mentions import parse_reference
+from bot.routing import Router
+from bot.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
+
+_INCOMPLETE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+def test_escaping_leaves_no_way_to_ping_anyone():
+    assert escape_mrkdwn("<!channel> & <@U123> say >hi<") == "&lt;!channel&gt; &amp; &lt;@U123&gt; say &gt;hi&lt;"
+    assert escape_mrkdwn("&lt; typed by a customer") == "&amp;lt; typed by a customer"
+    assert escape_mrkdwn("plain *bold* text") == "plain *bold* text"
+
+
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("short", 10, "short"),
+        ("exactly10!", 10, "exactly10!"),
+        ("a &amp; b", 4, "a …"),
+        ("a &amp; b", 7, "a …"),
+        ("a &amp; b", 8, "a &amp;…"),
+        ("x &lt;y&gt;", 5, "x …"),
+        ("hello world", 6, "hello…"),
+    ],
+)
+def test_truncate_marks_the_cut_and_never_splits_an_escape(text, limit, expected):
+    assert truncate(text, limit) == expected
+
+
+@given(st.text(), st.integers(min_value=1, max_value=400))
+def test_safe_mrkdwn_is_bounded_and_escaped_for_any_text(text, limit):
+    safe = safe_mrkdwn(text, limit)
+    assert len(safe) <= limit
+    assert "<" not in safe and ">" not in safe
+    assert not _INCOMPLETE_ENTITY.search(safe)
+    if len(escape_mrkdwn(text)) <= limit:
+        assert safe == escape_mrkdwn(text), "nothing is cut when it fits"
+
+
+@given(st.text(alphabet="&<>amplgt; x", max_size=60), st.integers(min_value=1, max_value=60))
+def test_safe_mrkdwn_survives_text_made_of_escapes(text, limit):
+    safe = safe_mrkdwn(text, limit)
+    assert len(safe) <= limit and "<" not in safe and ">" not in safe
+    assert not _INCOMPLETE_ENTITY.search(safe)
+
+
+def test_html_becomes_plain_text_with_paragraphs():
+    assert html_to_text("<p>Hello <b>world</b></p><p>Second&nbsp;one</p>") == "Hello world\n\nSecond one"
+    assert html_to_text("Fish &amp; chips &lt;3") == "Fish & chips <3"
+    assert html_to_text("<script>alert(1)</script><style>p{}</style>Visible") == "Visible"
+    assert html_to_text("line one<br>line two") == "line one\nline two"
+    assert html_to_text("  lots   of\tspace  ") == "lots of space"
+    assert html_to_text("<p>unclosed <b>tag") == "unclosed tag"
+    assert html_to_text("") == ""
+
+
+@pytest.mark.parametrize("markup", ["<![sic[ Acme ]]>", "<![endif]>", "<!DOCTYPE", "<a href='", "</", "<!--"])
+def test_html_to_text_never_raises_on_broken_markup(markup):
+    """Its docstring promises this, and feed parsing relies on it."""
+    assert isinstance(html_to_text(markup), str)
+
+
+_MARKUP_PIECES = [
+    "<",
+    ">",
+    "</",
+    "<!",
+    "<![",
+    "[",
+    "]]>",
+    "<!--",
+    "-->",
+    "<?",
+    "p",
+    "b",
+    "a",
+    "sic",
+    "cdata",
+    " ",
+    "&",
+    "&amp;",
+    ";",
+    "#",
+    "x",
+    '"',
+    "=",
+    "'",
+]
+
+
+@given(st.one_of(st.text(), st.lists(st.sampled_from(_MARKUP_PIECES), max_size=12).map("".join)))
+def test_html_to_text_never_raises_on_any_text(markup):
+    assert isinstance(html_to_text(markup), str)
+
+
+def test_a_keyword_matches_whole_words_in_any_case():
+    acme = KeywordMatcher(["acme"])
+    assert acme.matches("Acme's status page is wrong")
+    assert acme.matches("we moved to ACME cloud")
+    assert acme.matches("(acme)")
+    assert not acme.matches("the acmeist school")
+    assert not acme.matches("megacme")
+
+
+def test_a_phrase_matches_across_any_whitespace():
+    phrase = KeywordMatcher(["acme cloud"])
+    assert phrase.matches("acme   cloud is down")
+    assert phrase.matches("Acme\ncloud")
+    assert not phrase.matches("acme's cloud")
+    assert not phrase.matches("acme cloudy")
+
+
+def test_an_exclusion_wins_over_a_keyword():
+    matcher = KeywordMatcher(["acme"], exclude=["acme careers", "hiring"])
+    assert matcher.matches("Acme is down")
+    assert not matcher.matches("Acme is hiring engineers")
+    assert not matcher.matches("see acme careers page")
+    assert not KeywordMatcher([]).matches("acme"), "no keyword, no match"
+    assert KeywordMatcher(["c++"]).matches("I write C++ daily")
+
+
+@pytest.mark.parametrize("text", ["M-7", "m-7", "m7", "M7", "#7", "7", " M-7 "])
+def test_a_reference_can_be_written_several_ways(text):
+    assert parse_reference(text) == 7
+
+
+@pytest.mark.parametrize("text", ["M-x", "M-", "", "-7", "M--7", "7a", "M 7"])
+def test_a_reference_that_is_not_one_is_refused(text):
+    with pytest.raises(UserError, match="is not a mention reference"):
+        parse_reference(text)
+
+
+@pytest.mark.parametrize(
+    "text, duration",
+    [
+        ("90s", timedelta(seconds=90)),
+        ("5m", timedelta(minutes=5)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("2d", timedelta(days=2)),
+        (" 1H 30M ", timedelta(hours=1, minutes=30)),
+        ("0s", timedelta(0)),
+    ],
+)
+def test_durations_are_read_from_short_text(text, duration):
+    assert parse_duration(text) == duration
+
+
+@pytest.mark.parametrize("text", ["5 minutes", "", "m5", "5", "1.5h", "-5m"])
+def test_a_duration_that_is_not_one_is_refused(text):
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+FULL_CONFIG = """
+[listen]
+keywords = ["acme", "acme cloud"]
+exclude = ["acme careers"]
+
+[channels]
+default = "C0LISTEN"
+
+[[routes]]
+channel = "C0ANGRY"
+sentiment = "negative"
+
+[[routes]]
+channel = "C0BILLING"
+keywords = ["invoice", "refund"]
+
+[[routes]]
+channel = "C0FORUM"
+source = "forum"
+
+[[sources]]
+kind = "rss"
+url = "https://status.example.com/feed.xml"
+every = "10m"
+name = "status-feed"
+
+[[sources]]
+kind = "rss"
+url = "https://forum.example.com/latest.rss"
+
+[teams.support]
+channel = "C0SUPPORT"
+usergroup = "S0SUPPORT"
+
+[teams.billing]
+channel = "G0BILLING"
+
+[summary]
+channel = "C0SUMMARY"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "allears.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_full_config_loads(tmp_path):
+    config = load_config(write(tmp_path, FULL_CONFIG))
+    assert config.listen.keywords == ["acme", "acme cloud"]
+    assert config.channels.default == "C0LISTEN"
+    assert [route.channel for route in config.routes] == ["C0ANGRY", "C0BILLING", "C0FORUM"]
+    assert config.routes[0].sentiment is Sentiment.NEGATIVE
+    status, forum = config.sources
+    assert (status.key, status.every) == ("status-feed", timedelta(minutes=10))
+    assert (forum.key, forum.every) == ("https://forum.example.com/latest.rss", timedelta(minutes=5))
+    assert config.teams["support"].usergroup == "S0SUPPORT"
+    assert config.teams["billing"].usergroup is None
+    assert config.summary_channel == "C0SUMMARY"
+
+
+def test_the_summary_goes_to_the_default_channel_unless_told_otherwise(tmp_path):
+    minimal = '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n'
+    config = load_config(write(tmp_path, minimal))
+    assert (config.summary_channel, config.routes, config.sources, config.teams) == ("C0LISTEN", [], [], {})
+
+
+def test_routes_are_tried_in_order_and_the_first_match_wins(tmp_path):
+    router = Router(load_config(write(tmp_path, FULL_CONFIG)))
+
+    def channel(text, sentiment=Sentiment.NEUTRAL, source="status-feed"):
+        return router.channel_for(source=source, source_kind="rss", sentiment=sentiment, text=text)
+
+    assert channel("my invoice is wrong", Sentiment.NEGATIVE) == "C0ANGRY"
+    assert channel("my invoice is wrong") == "C0BILLING"
+    assert channel("invoice question", source="forum") == "C0BILLING"
+    assert channel("love it", source="forum") == "C0FORUM"
+    assert channel("love it", Sentiment.POSITIVE) == "C0LISTEN"
+    assert channel("invoices are fine") == "C0LISTEN", "keywords are whole words"
+
+
+def test_a_route_can_name_the_source_kind(tmp_path):
+    text = '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n[[routes]]\nchannel = "C0RSS"\nsource = "rss"\n'
+    router = Router(load_config(write(tmp_path, text)))
+    assert router.channel_for(source="anything", source_kind="rss", sentiment=Sentiment.NEUTRAL, text="x") == "C0RSS"
+
+
+def replace(old: str, new: str) -> str:
+    assert old in FULL_CONFIG
+    return FULL_CONFIG.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (replace("exclude =", "exclud ="), ["listen.exclud: unknown setting (check its spelling)"]),
+        (
+            replace('default = "C0LISTEN"', 'default = "#general"'),
+            ['channels.default: "#general" is not a Slack channel ID'],
+        ),
+        (
+            replace('channel = "C0SUPPORT"', 'channel = "c0support"'),
+            ["teams.support.channel:", "not a Slack channel ID"],
+        ),
+        (
+            replace('usergroup = "S0SUPPORT"', 'usergroup = "U0SUPPORT"'),
+            ["teams.support.usergroup:", "not a Slack user group ID"],
+        ),
+        (replace('sentiment = "negative"', 'sentiment = "angry"'), ["routes[0].sentiment:", "negative"]),
+        (
+            replace('sentiment = "negative"', ""),
+            ["routes[0]: a route needs at least one of sentiment, source or keywords"],
+        ),
+        (replace('every = "10m"', 'every = "5 minutes"'), ['sources[0].every: "5 minutes" is not a duration']),
+        (replace('every = "10m"', 'every = "0s"'), ["sources[0].every: must be at least 1s"]),
+        (replace('every = "10m"', "every = 10"), ["sources[0].every: write durations as text"]),
+        (replace('kind = "rss"', 'kind = "atom"'), ["sources[0].kind:"]),
+        (replace("https://status.example.com", "ftp://status.example.com"), ["sources[0].url:"]),
+        (replace('name = "status-feed"', 'name = "https://forum.example.com/latest.rss"'), ["are both named"]),
+        (replace('keywords = ["acme", "acme cloud"]', "keywords = []"), ["listen.keywords:"]),
+        (replace('[channels]\ndefault = "C0LISTEN"', ""), ["channels: required but missing"]),
+    ],
+)
+def test_a_config_error_names_the_key_and_the_problem(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}: ")
+    for part in expected:
+        assert part in message, message
+
+
+def test_two_wrong_keys_are_both_reported(tmp_path):
+    text = replace("exclude =", "exclud =").replace('every = "10m"', 'every = "soon"')
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    assert len(str(error.value).splitlines()) == 2
+
+
+def test_a_missing_config_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="no such file; copy allears.example.toml"):
+        load_config(tmp_path / "nowhere.toml")
+
+
+def test_a_config_that_is_not_toml_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[listen\nkeywords = acme"))
