@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from handlers.app import create_app, slack_client
 
 log = logging.getLogger("allears")
 HTTP_THREADS = 16
+WORK_THREADS = 16
 
 
 @dataclass
@@ -72,17 +74,18 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
 
 
 def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
-    deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick)
-    bolt = create_app(setup.settings, deps)
-    web = create_web_app(bolt, setup.engine)
-    if setup.settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """Serve until stopped; work already acknowledged to Slack is finished before returning."""
+    with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
+        deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick, work=work)
+        bolt = create_app(setup.settings, deps)
+        web = create_web_app(bolt, setup.engine)
+        if setup.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        socket = SocketModeHandler(bolt, setup.settings.slack_app_token)
-        socket.connect()
-        log.info("connected to Slack over Socket Mode")
-    log.info("listening on http://0.0.0.0:%d (POST /slack/events, GET /healthz)", setup.settings.port)
-    waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
+            SocketModeHandler(bolt, setup.settings.slack_app_token).connect()
+            log.info("connected to Slack over Socket Mode")
+        log.info("listening on http://0.0.0.0:%d (POST /slack/events, GET /healthz)", setup.settings.port)
+        waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 _TAG = re.compile(r"<[^>]*>?")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 class _TextCollector(HTMLParser):
@@ -50,7 +51,8 @@ def html_to_text(markup: str) -> str:
 
 
 def normalize_space(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    """Collapsed spaces and blank lines, without control characters (PostgreSQL refuses NUL in text)."""
+    lines = (_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -1,6 +1,7 @@
 """Thin Slack listeners: parse the request, call one domain function, render the answer."""
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -16,3 +17,5 @@ class Deps:
     config: Config
     notify: Callable[[], None]
     """Tell the outbox pump there is something to deliver now."""
+    work: Executor
+    """Runs each listener's work after its ack, so no ack ever queues behind slow work."""

@@ -1,14 +1,10 @@
 """The Bolt app factory: the only place that knows which listeners exist."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.settings import Settings
 from handlers import Deps, buttons, commands, errors, modals
-
-LISTENER_THREADS = 16
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -16,12 +12,12 @@ def slack_client(settings: Settings) -> WebClient:
 
 
 def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> App:
-    """Listeners run after `ack()` on a thread pool, so Slack always gets its answer within 3 seconds."""
+    """Every listener acks on the request's thread and leaves its work to `deps.work` (see
+    `handlers.errors.after_ack`), so Bolt can answer Slack as soon as the listener returns."""
     app = App(
         client=client or slack_client(settings),
         signing_secret=settings.slack_signing_secret,
-        process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        process_before_response=True,
     )
     commands.register(app, deps)
     buttons.register(app, deps)

@@ -11,7 +11,7 @@ from bot.models import Mention, MentionStatus
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
 from handlers import Deps
-from handlers.errors import Body, acknowledged
+from handlers.errors import Body, after_ack
 
 
 def _value(body: Body) -> int:
@@ -27,6 +27,8 @@ def _modal_context(body: Body, mention_id: int) -> ModalContext:
 
 
 def register(app: App, deps: Deps) -> None:
+    acknowledged = after_ack(deps.work)
+
     def _open_mention(body: Body, *, refuse_resolved: bool) -> Mention:
         with session_scope(deps.engine) as session:
             mention = get_mention(session, _value(body))

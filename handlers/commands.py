@@ -16,7 +16,7 @@ from bot.models import Escalation, Mention, Outcome
 from bot.slack.kit import link
 from bot.slack.replies import figures_blocks, help_text, queue_blocks
 from handlers import Deps
-from handlers.errors import Body, acknowledged
+from handlers.errors import Body, after_ack
 from handlers.feedback import tell
 
 USAGE = {
@@ -86,6 +86,8 @@ def resolve_confirmation(mention: Mention) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
+    acknowledged = after_ack(deps.work)
+
     def action_command(name: str, parts: int) -> Callable[[Act], Act]:
         """Register a command that changes a mention: act, wake the outbox, confirm privately."""
 

@@ -7,6 +7,7 @@ reference that the user sees too, so a report can be matched to the log.
 import logging
 import secrets
 from collections.abc import Callable
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -22,22 +23,29 @@ Handler = Callable[[Body, WebClient], None]
 Listener = Callable[[Ack, Body, WebClient], None]
 
 
-def acknowledged(handler: Handler) -> Listener:
-    """A listener that acks before doing anything, so Slack never waits on the database or the network.
+def after_ack(work: Executor) -> Callable[[Handler], Listener]:
+    """Listeners that ack on the request's own thread and hand the work to `work`.
 
-    Errors are caught here rather than left to Bolt's error handler: when a listener raises after
-    ack() with process_before_response off, Bolt 1.30 can drop the ack and answer Slack 404.
+    The ack never waits for the database, the network or a free worker, so Slack gets its answer
+    at once however busy the bot is. Errors are answered here, as `report` describes.
     """
 
-    def listener(ack: Ack, body: Body, client: WebClient) -> None:
-        ack()
-        try:
-            handler(body, client)
-        except Exception as error:
-            report(error, body, client)
+    def acknowledged(handler: Handler) -> Listener:
+        def listener(ack: Ack, body: Body, client: WebClient) -> None:
+            ack()
+            work.submit(_run, handler, body, client)
 
-    listener.__name__ = handler.__name__
-    return listener
+        listener.__name__ = handler.__name__
+        return listener
+
+    return acknowledged
+
+
+def _run(handler: Handler, body: Body, client: WebClient) -> None:
+    try:
+        handler(body, client)
+    except Exception as error:
+        report(error, body, client)
 
 
 def report(error: Exception, body: Body, client: WebClient) -> None:

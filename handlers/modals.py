@@ -16,7 +16,7 @@ from handlers.commands import (
     reply_confirmation,
     resolve_confirmation,
 )
-from handlers.errors import Body, acknowledged
+from handlers.errors import Body, after_ack
 from handlers.feedback import tell
 
 
@@ -41,6 +41,8 @@ def _context(body: Body) -> ModalContext:
 
 
 def register(app: App, deps: Deps) -> None:
+    acknowledged = after_ack(deps.work)
+
     @app.view(ViewId.REPLY)
     @acknowledged
     def handle_reply_submission(body: Body, client: WebClient) -> None:

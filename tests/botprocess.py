@@ -56,6 +56,7 @@ channel = "C0LISTEN"
 class BotProcess:
     def __init__(self, workdir: Path, *, slack_api_url: str, database_url: str, config: str) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (workdir / "allears.toml").write_text(config)
@@ -77,13 +78,15 @@ class BotProcess:
     def log_path(self) -> Path:
         return self.workdir / f"allears-{self._runs}.log"
 
-    def start(self, *args: str) -> "BotProcess":
+    def start(self, command: str = "run") -> "BotProcess":
+        """Start `allears <command>`; wait for /healthz unless it is the worker, which serves no HTTP."""
         self._runs += 1
         log = self.log_path.open("wb")
         self._process = subprocess.Popen(
-            [*ALLEARS, *(args or ("run",))], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [*ALLEARS, command], cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
-        self._wait_healthy()
+        if command != "worker":
+            self._wait_healthy()
         return self
 
     def _wait_healthy(self, timeout: float = 30.0) -> None:

@@ -50,6 +50,7 @@ class Fault:
     remaining: int | None
     until: float | None
     retry_after: int | None
+    error: str | None = None
 
     def applies(self, method: str) -> bool:
         if self.method not in (None, method):
@@ -176,11 +177,12 @@ class FakeSlack:
         times: int | None = None,
         seconds: float | None = None,
         retry_after: int | None = None,
+        error: str | None = None,
     ) -> None:
-        """Answer `status` to `method` (any method when None) the next `times` calls or for `seconds`."""
+        """Answer `status` (and `error`) to `method` (any method when None) the next `times` calls or for `seconds`."""
         until = time.monotonic() + seconds if seconds is not None else None
         with self._lock:
-            self._state.faults.append(Fault(method, status, times, until, retry_after))
+            self._state.faults.append(Fault(method, status, times, until, retry_after, error))
 
     def heal(self) -> None:
         with self._lock:
@@ -237,7 +239,7 @@ class FakeSlack:
                     if fault.remaining:
                         fault.remaining -= 1
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    error = "ratelimited" if fault.status == 429 else "internal_error"
+                    error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")
                     return fault.status, {"ok": False, "error": error}, headers
         if token != BOT_TOKEN and not (method == "apps.connections.open" and token and token.startswith("xapp-")):
             return 200, {"ok": False, "error": "invalid_auth"}, {}

@@ -24,8 +24,9 @@ def signature(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
 class SlackUser:
     """One person in the workspace, sending what their Slack client would send to the bot."""
 
-    def __init__(self, user_id: str, bot_url: str, fake: FakeSlack) -> None:
+    def __init__(self, user_id: str, bot_url: str, fake: FakeSlack, http: httpx.Client | None = None) -> None:
         self.user_id = user_id
+        self._http = http
         self.name = user_id.removeprefix("U_").lower()
         self._bot_url = bot_url.rstrip("/") + "/slack/events"
         self._fake = fake
@@ -44,6 +45,8 @@ class SlackUser:
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": overrides.pop("signature", signature(body, timestamp)),
         }
+        if self._http is not None:
+            return self._http.post(self._bot_url, content=body, headers=headers, timeout=10)
         return httpx.post(self._bot_url, content=body, headers=headers, timeout=10)
 
     def command(self, command: str, text: str = "", *, channel: str = "C0LISTEN") -> httpx.Response:

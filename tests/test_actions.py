@@ -185,27 +185,27 @@ def test_each_action_appends_its_events_and_queues_its_messages(engine):
             session, mention_id=mention_id, user_id=ANA, team_name="support", team=SUPPORT
         ).id
 
-    K, O = EventKind, OutboxKind
+    K, B = EventKind, OutboxKind
     steps = [  # the action, the events it appends, the outbox rows it adds (a pending card refresh absorbs later ones)
-        (lambda s: actions.claim(s, mention_id=mention_id, user_id=ANA), [K.CLAIMED], [O.CARD_REFRESH]),
+        (lambda s: actions.claim(s, mention_id=mention_id, user_id=ANA), [K.CLAIMED], [B.CARD_REFRESH]),
         (lambda s: actions.unclaim(s, mention_id=mention_id, user_id=ANA), [K.UNCLAIMED], []),
         (
             lambda s: actions.reply(s, mention_id=mention_id, user_id=BEN, text="hi"),
             [K.CLAIMED, K.REPLIED],
-            [O.THREAD_NOTE],
+            [B.THREAD_NOTE],
         ),
-        (escalate_and_remember, [K.ESCALATED], [O.THREAD_NOTE, O.TEAM_ALERT]),
+        (escalate_and_remember, [K.ESCALATED], [B.THREAD_NOTE, B.TEAM_ALERT]),
         (
             lambda s: actions.acknowledge(s, escalation_id=escalation_id, user_id=DEE),
             [K.ACKNOWLEDGED],
-            [O.THREAD_NOTE, O.TEAM_ALERT_REFRESH],
+            [B.THREAD_NOTE, B.TEAM_ALERT_REFRESH],
         ),
         (
             lambda s: actions.resolve(s, mention_id=mention_id, user_id=BEN, outcome=Outcome.FIXED),
             [K.RESOLVED],
-            [O.THREAD_NOTE],
+            [B.THREAD_NOTE],
         ),
-        (lambda s: actions.reopen(s, mention_id=mention_id, user_id=ANA), [K.REOPENED], [O.THREAD_NOTE]),
+        (lambda s: actions.reopen(s, mention_id=mention_id, user_id=ANA), [K.REOPENED], [B.THREAD_NOTE]),
     ]
     for action, expected_events, expected_rows in steps:
         events_before, rows_before = len(event_kinds(engine, mention_id)), len(outbox_rows(engine, mention_id))
@@ -217,14 +217,14 @@ def test_each_action_appends_its_events_and_queues_its_messages(engine):
     with session_scope(engine) as session:
         events = {event.id: event for event in actions.history(session, mention_id)}
     rows = outbox_rows(engine, mention_id)
-    assert [events[r.event_id].kind for r in rows if r.kind == O.THREAD_NOTE] == [
+    assert [events[r.event_id].kind for r in rows if r.kind == B.THREAD_NOTE] == [
         K.REPLIED,
         K.ESCALATED,
         K.ACKNOWLEDGED,
         K.RESOLVED,
         K.REOPENED,
     ]
-    alerts = [r for r in rows if r.kind in (O.TEAM_ALERT, O.TEAM_ALERT_REFRESH)]
+    alerts = [r for r in rows if r.kind in (B.TEAM_ALERT, B.TEAM_ALERT_REFRESH)]
     assert [events[r.event_id].kind for r in alerts] == [K.ESCALATED, K.ESCALATED], "both name the escalation's event"
 
 

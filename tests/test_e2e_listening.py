@@ -176,3 +176,21 @@ def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
         ":arrows_counterclockwise:",
     ]
     assert len(fake_slack.cards()) == 2, "one card and one team alert, nothing posted twice"
+
+
+def test_escalate_through_the_modal_to_a_team_without_a_user_group(bot, feeds, fake_slack):
+    feeds.publish("/acme.xml", rss([HAPPY]))
+    bot.start()
+    card = _card(fake_slack, "C0LISTEN")
+    ben = SlackUser("U_BEN", bot.url, fake_slack)
+
+    ben.click("mention_escalate", "1", channel="C0LISTEN", message_ts=card.ts)
+    modal = fake_slack.wait_for(lambda: fake_slack.views, what="the escalate modal")[-1]
+    team_select = next(b for b in modal["blocks"] if b.get("block_id") == "escalate_team")["element"]
+    assert [option["value"] for option in team_select["options"]] == ["support", "product"]
+    ben.submit(modal, {"escalate_team": chosen("product"), "escalate_reason": typed("Praise for the dashboard team")})
+
+    assert "Escalated M-1 to *product*" in _answer(fake_slack, ben)["text"]
+    alert = fake_slack.wait_for(lambda: fake_slack.cards("C0PRODUCT"), what="the product alert")[0]
+    assert "<!subteam^" not in alert.all_text() and "Praise for the dashboard team" in alert.all_text()
+    fake_slack.wait_for(lambda: "Escalated to *product* by <@U_BEN>" in card.all_text(), what="the card to show it")

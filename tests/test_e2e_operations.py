@@ -151,3 +151,25 @@ def test_socket_mode_receives_a_slash_command_without_a_public_url(bot, feeds, f
     assert fake_slack.wait_for(lambda: fake_slack.socket_mode.ack(envelope), what="the ack")["envelope_id"] == envelope
     answer = fake_slack.wait_for(lambda: fake_slack.responses("socket-ana"), what="the answer")[0]
     assert "You claimed M-1" in answer["text"]
+
+
+@pytest.mark.postgres
+def test_web_and_worker_run_apart_on_postgres(tmp_path, fake_slack, feeds, own_postgres_url):
+    """The Procfile's shape: release migrates, the worker polls and posts, the web process takes clicks."""
+    config = config_toml(feeds.url("/acme.xml"))
+    web = BotProcess(tmp_path / "web", slack_api_url=fake_slack.api_url, database_url=own_postgres_url, config=config)
+    worker = BotProcess(tmp_path / "worker", slack_api_url=fake_slack.api_url, database_url=own_postgres_url, config=config)
+    feeds.publish("/acme.xml", rss([QUESTION]))
+    try:
+        assert "allears db upgrade" in web.cli("serve", timeout=30).stderr, "serve refuses an unmigrated database"
+        assert web.cli("db", "upgrade").returncode == 0
+        worker.start("worker")
+        card = fake_slack.wait_for(lambda: fake_slack.cards("C0LISTEN"), what="the worker to post the card")[0]
+        web.start("serve")
+        ana = SlackUser("U_ANA", web.url, fake_slack)
+        ana.click("mention_claim", "1", channel="C0LISTEN", message_ts=card.ts)
+        fake_slack.wait_for(lambda: "Claimed by <@U_ANA>" in card.all_text(), what="the card to show Ana")
+        assert len(fake_slack.cards()) == 1
+    finally:
+        web.stop()
+        worker.stop()

@@ -11,11 +11,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from bot.config import Config, Sentiment
+from bot.db import session_scope
+from bot.mentions import Heard, record
 from bot.models import Escalation, Mention
+from bot.routing import Router
+from bot.sentiment import score
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert
-from bot.sources import Fetched, SourceError
-from bot.sources import rss
+from bot.sources import Fetched, SourceError, rss
 from bot.sources.rss import fetch_feed, parse_feed
 from tests.conftest import SHARED_DATA
 
@@ -151,16 +155,19 @@ def test_every_recorded_feed_parses_cleanly_and_renders_safe_cards():
 
 
 def test_rss_items_carry_guid_author_utc_date_and_plain_text():
-    feed = b"""<?xml version="1.0"?>
+    feed = (
+        b"""<?xml version="1.0"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Acme status</title>
 <link>https://status.example.com/</link><description>x</description>
 <item><guid isPermaLink="false">post-1</guid><title>Deploys &lt;b&gt;failing&lt;/b&gt;</title>
 <link>https://status.example.com/1</link><dc:creator>Dana Customer</dc:creator>
 <pubDate>Tue, 10 Jun 2025 04:00:00 +0200</pubDate>
-<description>&lt;p&gt;My deploys &lt;b&gt;fail&lt;/b&gt; since &amp;amp; noon&lt;/p&gt;&lt;p&gt;Help&lt;/p&gt;</description></item>
+<description>&lt;p&gt;My deploys &lt;b&gt;fail&lt;/b&gt; since &amp;amp; noon&lt;/p&gt;"""
+        b"""&lt;p&gt;Help&lt;/p&gt;</description></item>
 <item><title>No guid</title><link>https://status.example.com/2</link><description>Only a link</description></item>
 <item><title>Nothing but words</title><description>No guid, no link</description></item>
 </channel></rss>"""
+    )
     first, linked, bare = parse_feed(feed).items
     assert first.external_id == "post-1"
     assert first.title == "Deploys failing"
@@ -171,18 +178,22 @@ def test_rss_items_carry_guid_author_utc_date_and_plain_text():
     assert first.published_at.utcoffset().total_seconds() == 0
     assert linked.external_id == "https://status.example.com/2"
     assert linked.author is None and linked.published_at is None
-    digest = hashlib.sha256("Nothing but words\nNo guid, no link".encode()).hexdigest()
+    digest = hashlib.sha256(b"Nothing but words\nNo guid, no link").hexdigest()
     assert bare.external_id == f"sha256:{digest}"
     assert parse_feed(feed).items[2].external_id == bare.external_id, "a re-read item keeps its id"
 
 
 def test_atom_entry_keeps_its_id_author_and_drops_scripts():
-    feed = b"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom"><title>Acme forum</title><id>urn:x</id><updated>2025-06-10T04:00:00+02:00</updated>
+    feed = (
+        b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Acme forum</title><id>urn:x</id>"""
+        b"""<updated>2025-06-10T04:00:00+02:00</updated>
 <entry><id>tag:forum.example.com,2025:42</id><title type="html">Acme &amp;lt;3</title>
 <link href="https://forum.example.com/t/42"/><author><name>Eve Poster</name></author>
 <updated>2025-06-10T04:00:00+02:00</updated>
-<content type="html">&lt;p&gt;Hello &lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</content></entry></feed>"""
+<content type="html">&lt;p&gt;Hello &lt;script&gt;alert(1)&lt;/script&gt;"""
+        b"""&lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</content></entry></feed>"""
+    )
     [entry] = parse_feed(feed).items
     assert entry.external_id == "tag:forum.example.com,2025:42"
     assert entry.title == "Acme <3"
@@ -223,7 +234,7 @@ def test_json_feed_items_with_authors_dates_and_html():
     assert second.external_id == "https://blog.example.com/2"
     assert second.text == "plain text wins"
     assert second.author == "The Acme blog", "the feed's author stands in for the item's"
-    assert third.external_id == "sha256:" + hashlib.sha256("None\nno id, no url".encode()).hexdigest()
+    assert third.external_id == "sha256:" + hashlib.sha256(b"None\nno id, no url").hexdigest()
 
 
 def test_json_feed_with_rfc_822_dates_parses():
@@ -321,8 +332,11 @@ def feed_server():
     server.server_close()
 
 
-SMALL_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.com/</link>
-<description>d</description><item><guid>g1</guid><title>Acme is great</title><description>Really</description></item></channel></rss>"""
+SMALL_RSS = (
+    b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://e.com/</link>
+<description>d</description><item><guid>g1</guid><title>Acme is great</title>"""
+    b"""<description>Really</description></item></channel></rss>"""
+)
 
 
 def test_fetch_feed_sends_validators_and_understands_not_modified(feed_server):
@@ -374,3 +388,54 @@ def test_fetch_feed_reports_a_refused_connection():
     # Nothing listens on the port now.
     with httpx.Client(trust_env=False) as client, pytest.raises(SourceError, match="ConnectError"):
         fetch_feed(client, f"http://127.0.0.1:{port}/feed.xml")
+
+
+def test_every_recorded_feed_item_is_scored_routed_and_stored(engine):
+    """Ingestion past parsing: sentiment, routing and the database take whatever a feed contains."""
+    config = Config.model_validate(
+        {
+            "listen": {"keywords": ["unused"]},
+            "channels": {"default": "C0LISTEN"},
+            "routes": [{"sentiment": "negative", "channel": "C0URGENT"}],
+        }
+    )
+    router, stored = Router(config), 0
+    for path in corpus_files():
+        try:
+            items = parse_feed(path.read_bytes()).items
+        except SourceError:
+            continue
+        with session_scope(engine) as session:
+            for item in items:
+                scored = score(f"{item.title}\n{item.text}")
+                channel = router.channel_for(
+                    source=path.name, source_kind="rss", sentiment=scored.label, text=item.text
+                )
+                heard = Heard(item, path.name, "rss", scored.polarity, scored.label, channel)
+                stored += record(session, heard) is not None
+    assert stored > 500
+
+
+def test_control_characters_in_a_json_feed_never_reach_the_database(engine):
+    feed = json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "items": [
+                {
+                    "id": "nul\u0000id",
+                    "url": "https://example.com/\u0000x",
+                    "title": "Acme\u0000 down",
+                    "content_text": "still\u0007 down",
+                }
+            ],
+        }
+    ).encode()
+    [item] = parse_feed(feed).items
+    assert (item.external_id, item.url, item.title, item.text) == (
+        "nulid",
+        "https://example.com/x",
+        "Acme down",
+        "still down",
+    )
+    with session_scope(engine) as session:
+        assert record(session, Heard(item, "json", "rss", 0.0, Sentiment.NEUTRAL, "C0LISTEN")) is not None

@@ -247,7 +247,10 @@ def test_routes_are_tried_in_order_and_the_first_match_wins(tmp_path):
 
 
 def test_a_route_can_name_the_source_kind(tmp_path):
-    text = '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n[[routes]]\nchannel = "C0RSS"\nsource = "rss"\n'
+    text = (
+        '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n'
+        '[[routes]]\nchannel = "C0RSS"\nsource = "rss"\n'
+    )
     router = Router(load_config(write(tmp_path, text)))
     assert router.channel_for(source="anything", source_kind="rss", sentiment=Sentiment.NEUTRAL, text="x") == "C0RSS"
 

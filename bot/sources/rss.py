@@ -77,7 +77,7 @@ def _item_from_entry(entry: Any) -> Item | None:
     text = html_to_text(body)
     if not text and not title:
         return None
-    link = str(entry.get("link") or "") or None
+    link = normalize_space(str(entry.get("link") or "")) or None
     # Plain dict lookups: feedparser's own mapping between the two warns about a deprecated fallback.
     published = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     return Item(
@@ -93,9 +93,13 @@ def _item_from_entry(entry: Any) -> Item | None:
 def _item_id(native_id: object, link: str | None, title: str | None, text: str) -> str:
     """The feed's own id, else its link, else a digest of the content, so a re-read item is recognised."""
     if native_id:
-        return str(native_id)[:1000]
+        return normalize_space(str(native_id))[:1000] or _digest(title, text)
     if link:
         return link[:1000]
+    return _digest(title, text)
+
+
+def _digest(title: str | None, text: str) -> str:
     return "sha256:" + hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
 
 
@@ -117,7 +121,7 @@ def _parse_json_feed(body: bytes) -> Fetched:
         )
         if not text and not title:
             continue
-        url = str(raw.get("url") or raw.get("external_url") or "") or None
+        url = normalize_space(str(raw.get("url") or raw.get("external_url") or "")) or None
         items.append(
             Item(
                 external_id=_item_id(raw.get("id"), url, title, text),
@@ -135,7 +139,7 @@ def _json_author(node: dict[str, Any]) -> str | None:
     authors = node.get("authors")
     if not isinstance(authors, list):
         authors = [node["author"]] if isinstance(node.get("author"), dict) else []
-    names = [str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
+    names = [normalize_space(str(a.get("name"))) for a in authors if isinstance(a, dict) and a.get("name")]
     return ", ".join(names) or None
 
 
