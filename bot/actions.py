@@ -19,13 +19,18 @@ from bot.outbox import enqueue
 _THREAD_NOTED = {EventKind.REPLIED, EventKind.ESCALATED, EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.REOPENED}
 
 
-def _record(session: Session, mention_id: int, kind: EventKind, actor: str, at: datetime, **data: Any) -> Event:
+def _record(
+    session: Session, mention_id: int, kind: EventKind, actor: str, at: datetime, *, refresh: bool = True, **data: Any
+) -> Event:
+    """Append the event and queue what Slack must show of it; `refresh=False` when a later event of
+    the same transaction refreshes the card anyway."""
     event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
     session.add(event)
     session.flush()
     if kind in _THREAD_NOTED:
         enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, event_id=event.id)
-    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id)
+    if refresh:
+        enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id)
     return event
 
 
@@ -34,27 +39,32 @@ def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) 
     return result.rowcount == 1
 
 
-def _refuse_if_resolved(mention: Mention) -> None:
+def refuse_if_resolved(mention: Mention) -> None:
     if mention.status == MentionStatus.RESOLVED:
         raise MentionClosed(
             f"{mention.reference} is resolved ({mention.outcome}); `/reopen {mention.reference}` first."
         )
 
 
-def claim(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
-    now = now or utcnow()
-    if _change(
+def _take(session: Session, mention_id: int, user_id: str, now: datetime) -> bool:
+    """Make `user_id` the owner if the mention is open and nobody owns it; the database decides races."""
+    return _change(
         session,
         mention_id,
         Mention.owner_id.is_(None),  # type: ignore[union-attr]
         Mention.status == MentionStatus.OPEN,
         owner_id=user_id,
         claimed_at=now,
-    ):
+    )
+
+
+def claim(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
+    now = now or utcnow()
+    if _take(session, mention_id, user_id, now):
         _record(session, mention_id, EventKind.CLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    _refuse_if_resolved(mention)
+    refuse_if_resolved(mention)
     if mention.owner_id == user_id:
         raise UserError(f"You already own {mention.reference}.")
     raise AlreadyClaimed(mention.reference, mention.owner_id or "someone")
@@ -73,7 +83,7 @@ def unclaim(session: Session, *, mention_id: int, user_id: str, now: datetime | 
         _record(session, mention_id, EventKind.UNCLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    _refuse_if_resolved(mention)
+    refuse_if_resolved(mention)
     if mention.owner_id is None:
         raise UserError(f"{mention.reference} is not claimed by anyone.")
     raise NotOwner(f"{mention.reference} is claimed by <@{mention.owner_id}>; only they can unclaim it.")
@@ -95,16 +105,9 @@ def reply(session: Session, *, mention_id: int, user_id: str, text: str, now: da
     if not text:
         raise UserError("The reply is empty; write what you answered the customer.")
     mention = get_mention(session, mention_id)
-    claimed = _change(
-        session,
-        mention_id,
-        Mention.owner_id.is_(None),  # type: ignore[union-attr]
-        Mention.status == MentionStatus.OPEN,
-        owner_id=user_id,
-        claimed_at=now,
-    )
+    claimed = _take(session, mention_id, user_id, now)
     if claimed:
-        _record(session, mention_id, EventKind.CLAIMED, user_id, now, via="reply")
+        _record(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
     first = _change(session, mention_id, Mention.first_reply_at.is_(None), first_reply_at=now)  # type: ignore[union-attr]
     _record(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first)
     session.refresh(mention)
@@ -122,8 +125,9 @@ def escalate(
     now: datetime | None = None,
 ) -> Escalation:
     now = now or utcnow()
-    mention = get_mention(session, mention_id)
-    _refuse_if_resolved(mention)
+    # A conditional no-op update: it locks the row, so a resolve committing meanwhile cannot slip past.
+    if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, status=MentionStatus.OPEN):
+        refuse_if_resolved(get_mention(session, mention_id))
     reason = (reason or "").strip() or None
     event = _record(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
     escalation = Escalation(
@@ -177,8 +181,10 @@ def resolve(
     user_id: str,
     outcome: Outcome,
     note: str | None = None,
+    feedback_channel: str | None = None,
     now: datetime | None = None,
 ) -> Mention:
+    """Close the mention; feedback is also passed to `feedback_channel` (the product team's) when set."""
     now = now or utcnow()
     note = (note or "").strip() or None
     if _change(
@@ -189,7 +195,13 @@ def resolve(
         outcome=outcome.value,
         resolved_at=now,
     ):
-        _record(session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note)
+        forward = feedback_channel if outcome is Outcome.FEEDBACK else None
+        extra = {"feedback_channel": forward} if forward else {}
+        event = _record(
+            session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note, **extra
+        )
+        if forward:
+            enqueue(session, OutboxKind.FEEDBACK, mention_id=mention_id, event_id=event.id)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     raise MentionClosed(f"{mention.reference} is already resolved ({mention.outcome}).")

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from bot import migrate
 from bot.clock import utcnow
 from bot.config import Config, load_config
-from bot.db import make_engine, session_scope
+from bot.db import make_engine, read_scope
 from bot.errors import ConfigError, UserError
 from bot.metrics import Week, weekly_figures
 from bot.polling import Listener, poll
@@ -79,13 +79,19 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
         deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick, work=work)
         bolt = create_app(setup.settings, deps)
         web = create_web_app(bolt, setup.engine)
+        socket = None
         if setup.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            SocketModeHandler(bolt, setup.settings.slack_app_token).connect()
+            socket = SocketModeHandler(bolt, setup.settings.slack_app_token)
+            socket.connect()
             log.info("connected to Slack over Socket Mode")
         log.info("listening on http://0.0.0.0:%d (POST /slack/events, GET /healthz)", setup.settings.port)
-        waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
+        try:
+            waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
+        finally:
+            if socket:  # stop taking envelopes before the work pool closes
+                socket.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -141,7 +147,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     setup = _setup(slack=args.post, signing_secret=False)
     week = Week.parse(args.week) if args.week else Week.containing(utcnow())
-    with session_scope(setup.engine) as session:
+    with read_scope(setup.engine) as session:
         figures = weekly_figures(session, week)
     if args.post:
         client = slack_client(setup.settings)
@@ -185,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A platform stops processes with SIGTERM: unwind like Ctrl-C so the outbox pump finishes its send.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # httpx logs every request with its full URL at INFO, and feed URLs can carry secret tokens.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = _parser().parse_args(argv)
     try:
         return args.func(args)

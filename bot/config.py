@@ -6,8 +6,18 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.errors import ConfigError
 
@@ -54,6 +64,20 @@ ChannelId = Annotated[str, _slack_id("CG", "channel")]
 UserGroupId = Annotated[str, _slack_id("S", "user group")]
 
 
+def _host(url: str) -> str:
+    """A source is named after its url's host by default: its path and query can carry a secret token."""
+    host = urlsplit(url).hostname
+    if not host:
+        raise ValueError("names no host; write it like https://example.com/feed.xml")
+    return host
+
+
+def _with_host(url: str) -> str:
+    """Refuses at start a url that would leave its source without a name."""
+    _host(url)
+    return url
+
+
 class Sentiment(StrEnum):
     NEGATIVE = "negative"
     NEUTRAL = "neutral"
@@ -71,6 +95,7 @@ class Listen(_Section):
 
 class Channels(_Section):
     default: ChannelId
+    feedback: ChannelId | None = None
 
 
 class Route(_Section):
@@ -88,14 +113,14 @@ class Route(_Section):
 
 class RssSource(_Section):
     kind: Literal["rss"]
-    url: str = Field(pattern=r"^https?://")
+    url: Annotated[str, Field(pattern=r"^https?://"), AfterValidator(_with_host)]
     every: Duration = timedelta(minutes=5)
     name: str | None = None
 
     @property
     def key(self) -> str:
-        """A stable name that identifies the source in the database and in routes."""
-        return self.name or self.url
+        """A stable name that identifies the source in the database, in routes and on cards."""
+        return self.name or _host(self.url)
 
 
 class Team(_Section):
@@ -115,17 +140,27 @@ class Config(_Section):
     teams: dict[str, Team] = {}
     summary: Summary = Summary()
 
-    @model_validator(mode="after")
-    def _unique_source_names(self) -> "Config":
-        keys = [source.key for source in self.sources]
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[RssSource]) -> list[RssSource]:
+        keys = [source.key for source in sources]
         for key in keys:
             if keys.count(key) > 1:
-                raise ValueError(f'two sources are both named "{key}"; give one a different name')
-        return self
+                raise ValueError(
+                    f'two sources are both named "{key}" (one without a `name` is named after its url\'s host); '
+                    "give them distinct `name`s"
+                )
+        return sources
 
     @property
     def summary_channel(self) -> str:
         return self.summary.channel or self.channels.default
+
+    @property
+    def feedback_channel(self) -> str | None:
+        """Where mentions resolved as `feedback` are passed on: `[channels] feedback`, else the product team's."""
+        product = self.teams.get("product")
+        return self.channels.feedback or (product.channel if product else None)
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

@@ -1,7 +1,7 @@
 """Engines for SQLite (the embedded default) and PostgreSQL, configured for several writers."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, event, text
@@ -27,8 +27,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+_READ_ONLY = "allears_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -58,7 +57,8 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -73,9 +73,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def read_scope(engine: Engine) -> AbstractContextManager[Session]:
+    """A unit of work that only reads: on SQLite it neither waits for nor blocks the writers."""
+    return session_scope(engine.execution_options(**{_READ_ONLY: True}))
+
+
 def database_answers(engine: Engine) -> bool:
     try:
-        with engine.connect() as connection:
+        with engine.execution_options(**{_READ_ONLY: True}).connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
     except Exception:

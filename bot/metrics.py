@@ -65,11 +65,14 @@ class WeeklyFigures:
     claimed: int = 0
     replied: int = 0
     escalated: int = 0
+    """Mentions escalated at least once; `escalations` counts every escalation, as `escalations_by_team` does."""
+    escalations: int = 0
     acknowledged: int = 0
     resolved: int = 0
     median_to_claim: timedelta | None = None
     median_to_first_reply: timedelta | None = None
     outcomes: dict[str, int] = field(default_factory=dict)
+    """Each resolved mention once, by its last resolve in the week, so the outcomes add up to `resolved`."""
     escalations_by_team: dict[str, int] = field(default_factory=dict)
     open_backlog: int = 0
     people: int = 0
@@ -108,14 +111,21 @@ def weekly_figures(session: Session, week: Week, *, now: datetime | None = None)
     figures.median_to_claim = _median_wait(session, EventKind.CLAIMED, start, until)
     figures.median_to_first_reply = _median_wait(session, EventKind.REPLIED, start, until)
 
-    for kind, key, target in (
-        (EventKind.RESOLVED, "outcome", figures.outcomes),
-        (EventKind.ESCALATED, "team", figures.escalations_by_team),
-    ):
-        counts = Counter(
-            str(data.get(key)) for (data,) in session.execute(select(Event.data).where(in_week, Event.kind == kind))
+    # In time order, so each mention keeps the outcome of its last resolve: a reopened one counts once.
+    last_outcomes = {
+        mention_id: str(data.get("outcome"))
+        for mention_id, data in session.execute(
+            select(Event.mention_id, Event.data)
+            .where(in_week, Event.kind == EventKind.RESOLVED)
+            .order_by(Event.at, Event.id)
         )
-        target.update(counts.most_common())
+    }
+    figures.outcomes = dict(Counter(last_outcomes.values()).most_common())
+    teams = Counter(
+        str(data.get("team"))
+        for (data,) in session.execute(select(Event.data).where(in_week, Event.kind == EventKind.ESCALATED))
+    )
+    figures.escalations, figures.escalations_by_team = teams.total(), dict(teams.most_common())
 
     figures.open_backlog = _open_at(session, until)
     figures.people = session.execute(

@@ -111,6 +111,7 @@ class OutboxKind(StrEnum):
     THREAD_NOTE = "thread_note"
     TEAM_ALERT = "team_alert"
     TEAM_ALERT_REFRESH = "team_alert_refresh"
+    FEEDBACK = "feedback"
 
 
 class Outbox(SQLModel, table=True):

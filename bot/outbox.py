@@ -1,37 +1,39 @@
 """The outbox: what the team must be told, committed in the same transaction as the change it reports.
 
-A deliverer leases one due row at a time with a conditional update, so several processes can drain
-the same outbox without two of them sending the same row.
+Rows of one mention are delivered strictly in the order they were written: a row is due only when
+every earlier row of its mention is sent (or has failed for good). So a thread note never lands
+before its card, and card updates land in the order the changes happened, however many processes
+drain the outbox. Each row is leased with a conditional update, and every later change to it is
+fenced by that lease, so a process whose lease ran out cannot overwrite what another did since.
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.models import Outbox, OutboxKind, OutboxStatus
 
 LEASE = timedelta(seconds=60)
+_UNFINISHED = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
 
 
 def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, event_id: int | None = None) -> None:
-    if kind is OutboxKind.CARD_REFRESH and _refresh_pending(session, mention_id):
-        return  # a pending refresh renders the latest state anyway
     session.add(Outbox(kind=kind, mention_id=mention_id, event_id=event_id))
 
 
-def _refresh_pending(session: Session, mention_id: int) -> bool:
-    statement = select(Outbox.id).where(
-        Outbox.mention_id == mention_id, Outbox.kind == OutboxKind.CARD_REFRESH, Outbox.status == OutboxStatus.PENDING
-    )
-    return session.exec(statement.limit(1)).first() is not None
-
-
-def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(
-        and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= now),
-        and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),  # its sender died
+def _due(now: datetime) -> ColumnElement[bool]:
+    earlier = aliased(Outbox)
+    return and_(
+        or_(
+            and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= now),
+            and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),  # its sender died
+        ),
+        ~exists().where(
+            earlier.mention_id == Outbox.mention_id, earlier.id < Outbox.id, earlier.status.in_(_UNFINISHED)
+        ),
     )
 
 
@@ -53,32 +55,34 @@ def lease_next(session: Session, *, now: datetime | None = None) -> Outbox | Non
     return None  # other processes keep winning the race; they will drain it
 
 
-def mark_sent(session: Session, row_id: int, *, channel: str | None = None, ts: str | None = None) -> None:
-    session.execute(
+def _settle(session: Session, row: Outbox, **values: object) -> bool:
+    """Change a leased row if the lease is still ours; False when another process has taken it over."""
+    result = session.execute(
         update(Outbox)
-        .where(Outbox.id == row_id)
-        .values(status=OutboxStatus.SENT, sent_at=utcnow(), channel=channel, ts=ts, lease_until=None, last_error=None)
+        .where(Outbox.id == row.id, Outbox.status == OutboxStatus.SENDING, Outbox.lease_until == row.lease_until)
+        .values(lease_until=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(session: Session, row: Outbox, *, channel: str | None = None, ts: str | None = None) -> bool:
+    return _settle(session, row, status=OutboxStatus.SENT, sent_at=utcnow(), channel=channel, ts=ts, last_error=None)
+
+
+def mark_retry(session: Session, row: Outbox, *, delay: timedelta, error: str, count_attempt: bool = True) -> bool:
+    attempts = row.attempts if count_attempt else row.attempts - 1
+    return _settle(
+        session,
+        row,
+        status=OutboxStatus.PENDING,
+        not_before=utcnow() + delay,
+        last_error=error[:2000],
+        attempts=attempts,
     )
 
 
-def mark_retry(session: Session, row_id: int, *, delay: timedelta, error: str, count_attempt: bool = True) -> None:
-    values: dict[str, object] = {
-        "status": OutboxStatus.PENDING,
-        "not_before": utcnow() + delay,
-        "lease_until": None,
-        "last_error": error[:2000],
-    }
-    if not count_attempt:
-        values["attempts"] = Outbox.attempts - 1
-    session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
-
-
-def mark_failed(session: Session, row_id: int, *, error: str) -> None:
-    session.execute(
-        update(Outbox)
-        .where(Outbox.id == row_id)
-        .values(status=OutboxStatus.FAILED, lease_until=None, last_error=error[:2000])
-    )
+def mark_failed(session: Session, row: Outbox, *, error: str) -> bool:
+    return _settle(session, row, status=OutboxStatus.FAILED, last_error=error[:2000])
 
 
 def backoff(attempts: int) -> timedelta:

@@ -7,10 +7,11 @@ from datetime import datetime
 
 import httpx
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Config, RssSource
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.matching import KeywordMatcher
 from bot.mentions import Heard, record
 from bot.models import SourceState
@@ -58,8 +59,8 @@ def poll(
     engine: Engine, http: httpx.Client, listener: Listener, source: RssSource, *, now: datetime | None = None
 ) -> PollReport:
     now = now or utcnow()
-    with session_scope(engine) as session:
-        state = session.get(SourceState, source.key) or SourceState(source=source.key)
+    with read_scope(engine) as session:
+        state = _state(session, source)
         etag, last_modified = state.etag, state.last_modified
     try:
         fetched = fetch_feed(http, source.url, etag=etag, last_modified=last_modified)
@@ -75,7 +76,7 @@ def poll(
     heard = [h for item in items if (h := listener.hear(item, source=source.key, source_kind=source.kind))]
     with session_scope(engine) as session:
         new = sum(record(session, h) is not None for h in heard)
-        state = session.get(SourceState, source.key) or SourceState(source=source.key)
+        state = _state(session, source)
         if not fetched.not_modified:
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
         state.last_success_at, state.consecutive_failures = now, 0
@@ -90,8 +91,12 @@ def poll(
 
 def _failed(engine: Engine, source: RssSource, problem: str, now: datetime) -> PollReport:
     with session_scope(engine) as session:
-        state = session.get(SourceState, source.key) or SourceState(source=source.key)
+        state = _state(session, source)
         state.last_error, state.last_error_at = problem[:2000], now
         state.consecutive_failures += 1
         session.add(state)
     return PollReport(source=source.key, error=problem)
+
+
+def _state(session: Session, source: RssSource) -> SourceState:
+    return session.get(SourceState, source.key) or SourceState(source=source.key)

@@ -25,6 +25,10 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in counts.items()) or "none"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summary_lines(figures: WeeklyFigures) -> list[tuple[str, str]]:
     """(label, value) pairs, in the order a reader wants them; both renderings use these."""
     return [
@@ -35,7 +39,8 @@ def summary_lines(figures: WeeklyFigures) -> list[tuple[str, str]]:
         ("Replied", f"{figures.replied}"),
         (
             "Escalated",
-            f"{figures.escalated} ({_counts(figures.escalations_by_team)}), acknowledged {figures.acknowledged}",
+            f"{_plural(figures.escalated, 'mention')} ({_plural(figures.escalations, 'escalation')}: "
+            f"{_counts(figures.escalations_by_team)}), acknowledged {figures.acknowledged}",
         ),
         ("Resolved", f"{figures.resolved}"),
         ("Outcomes", _counts(figures.outcomes)),

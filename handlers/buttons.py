@@ -4,10 +4,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.mentions import get_mention
-from bot.models import Mention, MentionStatus
+from bot.models import Mention
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
 from handlers import Deps
@@ -21,19 +21,19 @@ def _value(body: Body) -> int:
         raise UserError("This button is out of date; use the latest card.") from None
 
 
-def _modal_context(body: Body, mention_id: int) -> ModalContext:
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    return ModalContext(mention_id=mention_id, channel_id=channel, response_url=body.get("response_url"))
+def _modal_context(body: Body, mention: Mention) -> ModalContext:
+    assert mention.id is not None
+    return ModalContext(mention_id=mention.id, response_url=body.get("response_url"))
 
 
 def register(app: App, deps: Deps) -> None:
     acknowledged = after_ack(deps.work)
 
     def _open_mention(body: Body, *, refuse_resolved: bool) -> Mention:
-        with session_scope(deps.engine) as session:
+        with read_scope(deps.engine) as session:
             mention = get_mention(session, _value(body))
-        if refuse_resolved and mention.status == MentionStatus.RESOLVED:
-            raise UserError(f"{mention.reference} is resolved ({mention.outcome}); reopen it first.")
+        if refuse_resolved:
+            actions.refuse_if_resolved(mention)
         return mention
 
     @app.action(ActionId.CLAIM)
@@ -68,7 +68,7 @@ def register(app: App, deps: Deps) -> None:
     @acknowledged
     def handle_reply_button(body: Body, client: WebClient) -> None:
         mention = _open_mention(body, refuse_resolved=False)
-        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(mention, _modal_context(body, mention.id)))
+        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(mention, _modal_context(body, mention)))
 
     @app.action(ActionId.ESCALATE)
     @acknowledged
@@ -76,11 +76,11 @@ def register(app: App, deps: Deps) -> None:
         if not deps.config.teams:
             raise UserError("No teams are configured; add a `[teams.<name>]` section with its channel to allears.toml.")
         mention = _open_mention(body, refuse_resolved=True)
-        view = escalate_modal(mention, list(deps.config.teams), _modal_context(body, mention.id))
+        view = escalate_modal(mention, list(deps.config.teams), _modal_context(body, mention))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(ActionId.RESOLVE)
     @acknowledged
     def handle_resolve_button(body: Body, client: WebClient) -> None:
         mention = _open_mention(body, refuse_resolved=True)
-        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(mention, _modal_context(body, mention.id)))
+        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(mention, _modal_context(body, mention)))

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot import actions
 from bot.clock import utcnow
 from bot.config import Config, Team
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.mentions import count_open, open_mentions, parse_reference
 from bot.metrics import Week, weekly_figures
@@ -140,7 +140,14 @@ def register(app: App, deps: Deps) -> None:
         outcome = parse_outcome(_rest(command, words, 1, "With which outcome?"))
         note = words[2] if len(words) > 2 else None
         with session_scope(deps.engine) as session:
-            mention = actions.resolve(session, mention_id=mention_id, user_id=user_id, outcome=outcome, note=note)
+            mention = actions.resolve(
+                session,
+                mention_id=mention_id,
+                user_id=user_id,
+                outcome=outcome,
+                note=note,
+                feedback_channel=deps.config.feedback_channel,
+            )
         return resolve_confirmation(mention)
 
     @action_command("/reopen", 2)
@@ -156,7 +163,7 @@ def register(app: App, deps: Deps) -> None:
         what = words[0].lower() if words else "help"
         if what == "queue":
             user_id = command["user_id"]
-            with session_scope(deps.engine) as session:
+            with read_scope(deps.engine) as session:
                 blocks = queue_blocks(
                     mine=open_mentions(session, owner_id=user_id, limit=QUEUE_LIMIT),
                     unclaimed=open_mentions(session, owner_id=None, limit=QUEUE_LIMIT),
@@ -165,7 +172,7 @@ def register(app: App, deps: Deps) -> None:
                 )
             tell(command, client, "Your queue", blocks)
         elif what == "stats":
-            with session_scope(deps.engine) as session:
+            with read_scope(deps.engine) as session:
                 figures = weekly_figures(session, Week.containing(utcnow()))
             tell(command, client, "This week so far", figures_blocks(figures))
         else:

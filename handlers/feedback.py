@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 def tell(body: dict[str, Any], client: WebClient, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
     """An ephemeral answer through the request's response_url (a modal carries its opener's), else a DM."""
     user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-    response_url = body.get("response_url") or _first_response_url(body) or _modal_context(body).response_url
+    response_url = body.get("response_url") or _modal_response_url(body)
     if response_url:
         response = WebhookClient(response_url, timeout=10).send(
             text=text, blocks=blocks, response_type="ephemeral", replace_original=False
@@ -27,14 +27,10 @@ def tell(body: dict[str, Any], client: WebClient, text: str, blocks: list[dict[s
         client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
 
-def _first_response_url(body: dict[str, Any]) -> str | None:
-    urls = body.get("response_urls") or []
-    return urls[0].get("response_url") if urls else None
-
-
-def _modal_context(body: dict[str, Any]) -> ModalContext:
-    metadata = (body.get("view") or {}).get("private_metadata")
+def _modal_response_url(body: dict[str, Any]) -> str | None:
+    if body.get("type") != "view_submission":
+        return None
     try:
-        return ModalContext.load(metadata) if metadata else ModalContext(mention_id=0)
+        return ModalContext.of_submission(body).response_url
     except UserError:
-        return ModalContext(mention_id=0)
+        return None

@@ -36,17 +36,13 @@ def _required(body: Body, input_id: InputId, what: str) -> str:
     return value
 
 
-def _context(body: Body) -> ModalContext:
-    return ModalContext.load((body.get("view") or {}).get("private_metadata") or "")
-
-
 def register(app: App, deps: Deps) -> None:
     acknowledged = after_ack(deps.work)
 
     @app.view(ViewId.REPLY)
     @acknowledged
     def handle_reply_submission(body: Body, client: WebClient) -> None:
-        mention_id, text = _context(body).mention_id, _required(body, InputId.REPLY_TEXT, "a reply")
+        mention_id, text = ModalContext.of_submission(body).mention_id, _required(body, InputId.REPLY_TEXT, "a reply")
         with session_scope(deps.engine) as session:
             recorded = actions.reply(session, mention_id=mention_id, user_id=body["user"]["id"], text=text)
         deps.notify()
@@ -55,7 +51,7 @@ def register(app: App, deps: Deps) -> None:
     @app.view(ViewId.ESCALATE)
     @acknowledged
     def handle_escalate_submission(body: Body, client: WebClient) -> None:
-        mention_id = _context(body).mention_id
+        mention_id = ModalContext.of_submission(body).mention_id
         team_name, team = find_team(deps.config, _required(body, InputId.TEAM, "a team"))
         with session_scope(deps.engine) as session:
             escalation = actions.escalate(
@@ -72,7 +68,7 @@ def register(app: App, deps: Deps) -> None:
     @app.view(ViewId.RESOLVE)
     @acknowledged
     def handle_resolve_submission(body: Body, client: WebClient) -> None:
-        mention_id = _context(body).mention_id
+        mention_id = ModalContext.of_submission(body).mention_id
         outcome = parse_outcome(_required(body, InputId.OUTCOME, "an outcome"))
         with session_scope(deps.engine) as session:
             mention = actions.resolve(
@@ -81,6 +77,7 @@ def register(app: App, deps: Deps) -> None:
                 user_id=body["user"]["id"],
                 outcome=outcome,
                 note=_input(body, InputId.NOTE),
+                feedback_channel=deps.config.feedback_channel,
             )
         deps.notify()
         tell(body, client, resolve_confirmation(mention))

@@ -64,18 +64,17 @@ def _empty_postgres(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture
+def postgres_engine(_postgres_engine: Engine) -> Engine:
+    """The run's PostgreSQL database, migrated and emptied for this test."""
+    _empty_postgres(_postgres_engine)
+    return _postgres_engine
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Engine:
     """A migrated, empty database: every storage test runs on both back ends."""
-    if request.param == "sqlite":
-        sqlite_engine = make_engine(f"sqlite:///{tmp_path / 'allears.db'}")
-        migrate.upgrade(sqlite_engine)
-        yield sqlite_engine
-        sqlite_engine.dispose()
-    else:
-        postgres_engine = request.getfixturevalue("_postgres_engine")
-        _empty_postgres(postgres_engine)
-        yield postgres_engine
+    return request.getfixturevalue(f"{request.param}_engine")
 
 
 @pytest.fixture

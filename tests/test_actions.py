@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import actions, outbox
+from bot import actions
 from bot.config import Team
 from bot.db import session_scope
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
 from bot.mentions import record
-from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, OutboxStatus, Outcome
+from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
 from tests.factories import heard, store_mention
 
 ANA, BEN, CY, DEE, EVE = "U_ANA", "U_BEN", "U_CY", "U_DEE", "U_EVE"
@@ -186,26 +186,30 @@ def test_each_action_appends_its_events_and_queues_its_messages(engine):
         ).id
 
     K, B = EventKind, OutboxKind
-    steps = [  # the action, the events it appends, the outbox rows it adds (a pending card refresh absorbs later ones)
+    steps = [  # the action, the events it appends, the outbox rows it adds, in delivery order
         (lambda s: actions.claim(s, mention_id=mention_id, user_id=ANA), [K.CLAIMED], [B.CARD_REFRESH]),
-        (lambda s: actions.unclaim(s, mention_id=mention_id, user_id=ANA), [K.UNCLAIMED], []),
+        (lambda s: actions.unclaim(s, mention_id=mention_id, user_id=ANA), [K.UNCLAIMED], [B.CARD_REFRESH]),
         (
             lambda s: actions.reply(s, mention_id=mention_id, user_id=BEN, text="hi"),
             [K.CLAIMED, K.REPLIED],
-            [B.THREAD_NOTE],
+            [B.THREAD_NOTE, B.CARD_REFRESH],
         ),
-        (escalate_and_remember, [K.ESCALATED], [B.THREAD_NOTE, B.TEAM_ALERT]),
+        (escalate_and_remember, [K.ESCALATED], [B.THREAD_NOTE, B.CARD_REFRESH, B.TEAM_ALERT]),
         (
             lambda s: actions.acknowledge(s, escalation_id=escalation_id, user_id=DEE),
             [K.ACKNOWLEDGED],
-            [B.THREAD_NOTE, B.TEAM_ALERT_REFRESH],
+            [B.THREAD_NOTE, B.CARD_REFRESH, B.TEAM_ALERT_REFRESH],
         ),
         (
             lambda s: actions.resolve(s, mention_id=mention_id, user_id=BEN, outcome=Outcome.FIXED),
             [K.RESOLVED],
-            [B.THREAD_NOTE],
+            [B.THREAD_NOTE, B.CARD_REFRESH],
         ),
-        (lambda s: actions.reopen(s, mention_id=mention_id, user_id=ANA), [K.REOPENED], [B.THREAD_NOTE]),
+        (
+            lambda s: actions.reopen(s, mention_id=mention_id, user_id=ANA),
+            [K.REOPENED],
+            [B.THREAD_NOTE, B.CARD_REFRESH],
+        ),
     ]
     for action, expected_events, expected_rows in steps:
         events_before, rows_before = len(event_kinds(engine, mention_id)), len(outbox_rows(engine, mention_id))
@@ -226,35 +230,6 @@ def test_each_action_appends_its_events_and_queues_its_messages(engine):
     ]
     alerts = [r for r in rows if r.kind in (B.TEAM_ALERT, B.TEAM_ALERT_REFRESH)]
     assert [events[r.event_id].kind for r in alerts] == [K.ESCALATED, K.ESCALATED], "both name the escalation's event"
-
-
-def test_a_sent_card_refresh_lets_the_next_change_queue_another(engine):
-    mention_id = store_mention(engine)
-
-    def pending_refreshes():
-        return [
-            r
-            for r in outbox_rows(engine, mention_id)
-            if r.kind == OutboxKind.CARD_REFRESH and r.status == OutboxStatus.PENDING
-        ]
-
-    with session_scope(engine) as session:
-        actions.claim(session, mention_id=mention_id, user_id=ANA)
-    with session_scope(engine) as session:
-        actions.unclaim(session, mention_id=mention_id, user_id=ANA)
-    with session_scope(engine) as session:
-        actions.escalate(session, mention_id=mention_id, user_id=ANA, team_name="support", team=SUPPORT)
-    [refresh] = pending_refreshes()
-    with session_scope(engine) as session:
-        outbox.mark_sent(session, refresh.id)
-    assert pending_refreshes() == []
-
-    with session_scope(engine) as session:
-        actions.claim(session, mention_id=mention_id, user_id=BEN)
-    assert len(pending_refreshes()) == 1
-    assert [
-        r.kind for r in outbox_rows(engine, mention_id) if r.kind in (OutboxKind.CARD, OutboxKind.CARD_REFRESH)
-    ] == [OutboxKind.CARD, OutboxKind.CARD_REFRESH, OutboxKind.CARD_REFRESH]
 
 
 def test_an_unknown_mention_is_named_in_the_refusal(engine):

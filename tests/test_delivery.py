@@ -6,15 +6,18 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from bot import actions
+from bot import actions, outbox
 from bot.clock import utcnow
+from bot.config import Team
 from bot.db import session_scope
 from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
 from bot.slack.delivery import Deliverer
 from tests.factories import store_mention
 from tests.fakeslack import BOT_TOKEN
+
+SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")
 
 
 def deliverer(engine, fake_slack) -> Deliverer:
@@ -81,7 +84,7 @@ def test_a_thread_note_waits_for_its_card_and_lands_under_it(engine, fake_slack)
 
     bot.deliver_due()
     note = rows(engine, OutboxKind.THREAD_NOTE)[0]
-    assert note.status == OutboxStatus.PENDING and note.attempts == 0 and "not posted yet" in note.last_error
+    assert (note.status, note.attempts) == (OutboxStatus.PENDING, 0), "not even tried before its card"
 
     time_passes(engine)
     bot.deliver_due()
@@ -118,19 +121,28 @@ def test_a_channel_the_bot_cannot_reach_is_retried_not_dropped(engine, fake_slac
     assert card.status == OutboxStatus.PENDING and "channel_not_found" in card.last_error
 
 
-def test_after_a_crash_mid_send_an_expired_lease_is_retried_and_a_posted_card_is_not_reposted(engine, fake_slack):
-    first = store_mention(engine, external_id="a")
-    store_mention(engine, external_id="b")
-    bot = deliverer(engine, fake_slack)
-    assert bot.deliver_due() == 2
-    # A worker died after Slack accepted card "a" but before it recorded so, and another died
-    # holding a lease on a refresh of "a".
+def test_a_row_whose_sender_died_is_retried_once_its_lease_runs_out(engine, fake_slack):
+    store_mention(engine)
     with session_scope(engine) as session:
-        session.execute(update(Outbox).where(Outbox.mention_id == first).values(status=OutboxStatus.SENDING))
+        leased = outbox.lease_next(session)  # a worker took the card, then died before sending it
+    bot = deliverer(engine, fake_slack)
+    assert bot.deliver_due() == 0, "the lease still holds"
+
+    with session_scope(engine) as session:
         session.execute(update(Outbox).values(lease_until=utcnow() - timedelta(seconds=1)))
-    assert bot.deliver_due() == 0
-    assert [row.status for row in rows(engine)] == [OutboxStatus.SENT, OutboxStatus.SENT]
-    assert len(fake_slack.cards()) == 2
+    assert bot.deliver_due() == 1
+    assert len(fake_slack.cards()) == 1
+    with session_scope(engine) as session:
+        assert not outbox.mark_sent(session, leased), "the dead worker's lease no longer settles anything"
+    assert rows(engine)[0].attempts == 2
+
+
+def test_a_card_already_posted_is_not_posted_again(engine, fake_slack):
+    mention_id = store_mention(engine)
+    with session_scope(engine) as session:
+        session.execute(update(Mention).where(Mention.id == mention_id).values(card_channel="C0LISTEN", card_ts="1.1"))
+    assert deliverer(engine, fake_slack).deliver_due() == 0
+    assert fake_slack.cards() == [] and rows(engine)[0].status == OutboxStatus.SENT
 
 
 def test_two_deliverers_draining_one_outbox_post_every_card_once(engine, fake_slack):
@@ -150,3 +162,99 @@ def test_two_deliverers_draining_one_outbox_post_every_card_once(engine, fake_sl
         thread.join()
     posted = sorted(card.metadata["event_payload"]["mention_id"] for card in fake_slack.cards())
     assert posted == list(range(1, 31))
+
+
+def test_with_two_deliverers_a_mentions_messages_still_land_in_the_order_they_happened(engine, fake_slack):
+    mention_id = store_mention(engine)
+    steps = [
+        lambda s: actions.reply(s, mention_id=mention_id, user_id="U_ANA", text="first"),
+        lambda s: actions.escalate(s, mention_id=mention_id, user_id="U_ANA", team_name="support", team=SUPPORT),
+        lambda s: actions.resolve(s, mention_id=mention_id, user_id="U_ANA", outcome=Outcome.ANSWERED),
+        lambda s: actions.reopen(s, mention_id=mention_id, user_id="U_BEN"),
+        lambda s: actions.resolve(s, mention_id=mention_id, user_id="U_BEN", outcome=Outcome.FIXED),
+    ]
+    for step in steps:
+        with session_scope(engine) as session:
+            step(session)
+    workers = [deliverer(engine, fake_slack) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def drain(worker: Deliverer) -> None:
+        start.wait()
+        while worker.deliver_due():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    time_passes(engine)
+    for worker in workers:
+        worker.deliver_due()
+
+    [card] = fake_slack.cards("C0LISTEN")
+    notes = [note.text.split()[0] for note in fake_slack.thread("C0LISTEN", card.ts)]
+    assert notes == [
+        ":speech_balloon:",
+        ":rotating_light:",
+        ":white_check_mark:",
+        ":arrows_counterclockwise:",
+        ":white_check_mark:",
+    ]
+    assert "Resolved *fixed* by <@U_BEN>" in card.all_text()
+    updates = [call.args["blocks"] for call in fake_slack.calls_to("chat.update")]
+    assert "Resolved *fixed*" in str(updates[-1])
+
+
+def test_a_change_committed_while_its_card_is_being_refreshed_is_shown_too(postgres_engine, fake_slack):
+    """PostgreSQL lets the deliverer read while Ana's resolve is uncommitted; her change must still reach the card."""
+    engine = postgres_engine
+    mention_id = store_mention(engine)
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    with session_scope(engine) as session:
+        actions.claim(session, mention_id=mention_id, user_id="U_ANA")
+
+    resolving = Session(engine, expire_on_commit=False)
+    actions.resolve(resolving, mention_id=mention_id, user_id="U_ANA", outcome=Outcome.FIXED)
+    bot.deliver_due()  # renders the claim: the resolve is not committed yet
+    resolving.commit()
+    resolving.close()
+    bot.deliver_due()
+
+    [card] = fake_slack.cards()
+    assert "Resolved *fixed*" in card.all_text()
+    assert [b["text"]["text"] for b in card.blocks[-1]["elements"]] == ["Reopen"]
+
+
+def test_feedback_is_passed_to_the_product_channel(engine, fake_slack):
+    mention_id = store_mention(engine, text="Acme should let me export to CSV")
+    with session_scope(engine) as session:
+        actions.resolve(
+            session,
+            mention_id=mention_id,
+            user_id="U_ANA",
+            outcome=Outcome.FEEDBACK,
+            note="Third request this month",
+            feedback_channel="C0PRODUCT",
+        )
+    deliverer(engine, fake_slack).deliver_due()
+    [passed_on] = fake_slack.cards("C0PRODUCT")
+    assert "Customer feedback from <@U_ANA>" in passed_on.all_text()
+    assert "export to CSV" in passed_on.all_text() and "Third request this month" in passed_on.all_text()
+
+
+def test_a_team_alert_that_never_posted_does_not_keep_its_refresh_spinning(engine, fake_slack):
+    mention_id = store_mention(engine)
+    with session_scope(engine) as session:
+        escalation = actions.escalate(
+            session, mention_id=mention_id, user_id="U_ANA", team_name="support", team=SUPPORT
+        )
+        actions.acknowledge(session, escalation_id=escalation.id, user_id="U_CARL")
+    fake_slack.fail("chat.postMessage", status=200, error="invalid_blocks", times=10)
+    bot = deliverer(engine, fake_slack)
+    for _ in range(5):
+        bot.deliver_due()
+        time_passes(engine)
+    assert {row.status for row in rows(engine)} == {OutboxStatus.FAILED}

@@ -158,7 +158,9 @@ def test_web_and_worker_run_apart_on_postgres(tmp_path, fake_slack, feeds, own_p
     """The Procfile's shape: release migrates, the worker polls and posts, the web process takes clicks."""
     config = config_toml(feeds.url("/acme.xml"))
     web = BotProcess(tmp_path / "web", slack_api_url=fake_slack.api_url, database_url=own_postgres_url, config=config)
-    worker = BotProcess(tmp_path / "worker", slack_api_url=fake_slack.api_url, database_url=own_postgres_url, config=config)
+    worker = BotProcess(
+        tmp_path / "worker", slack_api_url=fake_slack.api_url, database_url=own_postgres_url, config=config
+    )
     feeds.publish("/acme.xml", rss([QUESTION]))
     try:
         assert "allears db upgrade" in web.cli("serve", timeout=30).stderr, "serve refuses an unmigrated database"

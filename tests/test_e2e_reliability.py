@@ -139,7 +139,7 @@ def test_the_summary_command_prints_the_weeks_numbers(bot, feeds, fake_slack):
     assert lines["By source"].strip() == "acme-alerts 3"
     assert lines["Claimed"].strip() == "2", "Ana's claim and Ben's reply, which claimed M-2"
     assert lines["Replied"].strip() == "1"
-    assert lines["Escalated"].strip().startswith("1 (product 1)")
+    assert lines["Escalated"].strip().startswith("1 mention (1 escalation: product 1)")
     assert lines["Resolved"].strip() == "1"
     assert lines["Outcomes"].strip() == "answered 1"
     assert lines["Open backlog"].strip() == "2"

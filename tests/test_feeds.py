@@ -5,6 +5,8 @@ import json
 import re
 import socket
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +21,7 @@ from bot.routing import Router
 from bot.sentiment import score
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert
+from bot.slack.replies import queue_blocks
 from bot.sources import Fetched, SourceError, rss
 from bot.sources.rss import fetch_feed, parse_feed
 from tests.conftest import SHARED_DATA
@@ -296,6 +299,44 @@ def test_a_long_url_full_of_spaces_still_renders_a_safe_card():
     assert rendering_problems(no_title) == []
 
 
+def _long_mention(number: int) -> Mention:
+    url = f"https://forum.example.com/t/{number}/"
+    return Mention(
+        id=number,
+        source="forum.example.com",
+        source_kind="rss",
+        external_id=str(number),
+        url=url + "x" * (kit.MAX_LINKED_URL - len(url)),
+        title="Acme is down " * 115,
+        text="help",
+        polarity=-0.5,
+        sentiment="negative",
+        channel="C0LISTEN",
+        card_channel="C0LISTEN",
+        heard_at=datetime(2026, 11, 16, 9, 0, tzinfo=UTC),
+    )
+
+
+def test_a_full_queue_of_long_links_keeps_every_line_whole():
+    """A section holds 3,000 characters: several 1,500-character links in one would be cut mid-link."""
+    mine, unclaimed = [_long_mention(n) for n in range(1, 16)], [_long_mention(n) for n in range(16, 31)]
+    blocks = queue_blocks(mine=mine, unclaimed=unclaimed, mine_total=20, unclaimed_total=15)
+    assert limit_problems(blocks) == []
+    texts = list(_texts(blocks))
+    assert [problem for text in texts if (problem := markup_problem(text))] == []
+    assert sum(text.count(f"|{'Acme is down ' * 3}") for text in texts) == 30, "every link is whole"
+    assert [text for text in texts if "more" in text] == ["…and 5 more"]
+    assert texts.index("*Yours, open (20)*") < texts.index("*Unclaimed (15)*")
+    assert "M-15" in texts[texts.index("*Unclaimed (15)*") - 2] and "M-30" in texts[-1]
+
+
+def test_a_queue_never_exceeds_a_messages_blocks():
+    many = [_long_mention(n) for n in range(1, 31)]
+    blocks = queue_blocks(mine=many, unclaimed=many, mine_total=30, unclaimed_total=30)
+    assert len(blocks) == kit.MAX_MESSAGE_BLOCKS
+    assert [text for text in _texts(blocks) if "more" in text] == ["…and 7 more", "…and 7 more"]
+
+
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -305,7 +346,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 @pytest.fixture
 def feed_server():
-    """A real HTTP server on loopback: `routes[path] = handler(request_headers) -> (status, headers, body)`."""
+    """A real HTTP server on loopback: `routes[path] = handler(request_headers) -> (status, headers, body)`;
+    a body given as an iterator of chunks is sent chunk by chunk, as it is produced."""
     routes, seen = {}, []
 
     class Handler(BaseHTTPRequestHandler):
@@ -313,10 +355,12 @@ def feed_server():
             seen.append((self.path, dict(self.headers)))
             status, headers, body = routes[self.path](self.headers)
             self.send_response(status)
-            for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            length = {"Content-Length": str(len(body))} if isinstance(body, bytes) else {}
+            for name, value in {**length, **headers}.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            for chunk in [body] if isinstance(body, bytes) else body:
+                self.wfile.write(chunk)
 
         def log_message(self, *args):
             pass
@@ -372,22 +416,61 @@ def test_fetch_feed_reports_a_server_error(feed_server):
 def test_fetch_feed_refuses_a_body_over_the_limit(feed_server, monkeypatch):
     base, routes, _, client = feed_server
     monkeypatch.setattr(rss, "MAX_BODY_BYTES", 64 * 1024)
-    routes["/huge.xml"] = lambda headers: (
+    routes["/huge.xml?token=SECRET"] = lambda headers: (
         200,
         {"Content-Type": "application/rss+xml"},
         SMALL_RSS + b" " * (128 * 1024),
     )
-    with pytest.raises(SourceError, match="huge.xml"):
-        fetch_feed(client, f"{base}/huge.xml")
+    with pytest.raises(SourceError, match="sent more than") as error:
+        fetch_feed(client, f"{base}/huge.xml?token=SECRET")
+    assert "SECRET" not in str(error.value)
+
+
+def _drip() -> Iterator[bytes]:
+    """A feed that never stalls long enough for httpx's per-read timeout to notice."""
+    yield SMALL_RSS[:1]
+    for _ in range(300):
+        time.sleep(0.2)
+        yield b" "
+
+
+def test_fetch_feed_gives_up_on_a_feed_that_drips_slowly(feed_server, monkeypatch):
+    base, routes, _, client = feed_server
+    monkeypatch.setattr(rss, "MAX_FETCH_SECONDS", 1)
+    routes["/slow.xml?token=SECRET"] = lambda headers: (200, {"Content-Type": "application/rss+xml"}, _drip())
+    started = time.monotonic()
+    with pytest.raises(SourceError) as error:
+        fetch_feed(client, f"{base}/slow.xml?token=SECRET")
+    assert time.monotonic() - started < 2
+    assert str(error.value) == "took longer than 1 s; gave up"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens on it once the probe closes
 
 
 def test_fetch_feed_reports_a_refused_connection():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nothing listens on the port now.
     with httpx.Client(trust_env=False) as client, pytest.raises(SourceError, match="ConnectError"):
-        fetch_feed(client, f"http://127.0.0.1:{port}/feed.xml")
+        fetch_feed(client, f"http://127.0.0.1:{_closed_port()}/feed.xml")
+
+
+def test_no_source_error_names_the_feed_url(feed_server):
+    """Errors are logged and stored, and a feed URL can carry a secret token."""
+    base, routes, _, client = feed_server
+
+    def message(status: int | None) -> str:
+        routes["/feed.xml?token=SECRET"] = lambda headers: (status, {}, b"no")
+        host = base if status else f"http://127.0.0.1:{_closed_port()}"
+        with pytest.raises(SourceError) as error:
+            fetch_feed(client, f"{host}/feed.xml?token=SECRET")
+        return str(error.value)
+
+    messages = [message(404), message(500), message(None)]
+    assert messages[:2] == ["answered HTTP 404", "answered HTTP 500"]
+    assert messages[2].startswith("ConnectError: ")
+    assert [m for m in messages if "SECRET" in m or "127.0.0.1" in m] == []
 
 
 def test_every_recorded_feed_item_is_scored_routed_and_stored(engine):

@@ -92,7 +92,7 @@ def test_a_finished_week_adds_up(engine):
     assert list(figures.by_sentiment)[0] == "negative", "the biggest share comes first"
     assert figures.claimed == 3  # M1, M2 (twice, counted once), M3 by replying; old-busy was claimed last week
     assert figures.replied == 3  # M1, M3 and old-busy
-    assert figures.escalated == 2
+    assert (figures.escalated, figures.escalations) == (2, 2)
     assert figures.acknowledged == 1
     assert figures.resolved == 3  # M1, M2, M3; M4 only next week
     assert figures.median_to_claim == timedelta(minutes=12)  # 10m, 12m, 20m
@@ -144,13 +144,61 @@ def test_the_summary_shows_each_figure_under_its_label(engine):
     assert rows["By sentiment"].startswith("negative 3, ")
     assert set(rows["By sentiment"].split(", ")) == {"negative 3", "neutral 1", "positive 1"}
     assert (rows["Claimed"], rows["Replied"], rows["Resolved"]) == ("3", "3", "3")
-    assert rows["Escalated"] in ("2 (support 1, billing 1), acknowledged 1", "2 (billing 1, support 1), acknowledged 1")
+    assert rows["Escalated"] in (
+        "2 mentions (2 escalations: support 1, billing 1), acknowledged 1",
+        "2 mentions (2 escalations: billing 1, support 1), acknowledged 1",
+    )
     assert set(rows["Outcomes"].split(", ")) == {"answered 1", "fixed 1", "thanked 1"}
     assert rows["Median time to claim"] == "12m 00s"
     assert rows["Median time to first reply"] == "30m 00s"
     assert rows["Open backlog"] == "5"
     assert rows["People who took part"] == "5"
     assert "Median time to claim:       12m 00s" in text, "values line up in one column"
+
+
+def test_a_mention_reopened_twice_counts_once_by_its_last_outcome_in_the_week(engine):
+    """Outcomes add up to "Resolved": each mention is counted by how it was last closed that week."""
+    mention = hear(engine, "flip-flop", at(16, 9))
+    for outcome, resolved_at in (
+        (Outcome.SPAM, at(16, 10)),
+        (Outcome.ANSWERED, at(17, 10)),
+        (Outcome.FIXED, at(18, 10)),
+    ):
+        act(engine, actions.resolve, mention_id=mention, user_id=ANA, outcome=outcome, now=resolved_at)
+        act(engine, actions.reopen, mention_id=mention, user_id=BEN, now=resolved_at + timedelta(hours=1))
+    act(engine, actions.resolve, mention_id=mention, user_id=ANA, outcome=Outcome.THANKED, now=at(24, 9))
+    with session_scope(engine) as session:
+        figures = weekly_figures(session, W47, now=at(25, 12))
+    assert (figures.resolved, figures.outcomes) == (1, {"fixed": 1}), "the resolve after the week is next week's"
+    rows = summary_rows(summary_text(figures))
+    assert (rows["Resolved"], rows["Outcomes"]) == ("1", "fixed 1")
+
+
+def test_a_mention_escalated_twice_is_one_mention_and_two_escalations(engine):
+    mention = hear(engine, "twice", at(16, 9))
+    first = act(
+        engine,
+        actions.escalate,
+        mention_id=mention,
+        user_id=ANA,
+        team_name="support",
+        team=TEAMS["support"],
+        now=at(16, 10),
+    )
+    act(engine, actions.acknowledge, escalation_id=first.id, user_id=DEE, now=at(16, 11))
+    act(
+        engine,
+        actions.escalate,
+        mention_id=mention,
+        user_id=BEN,
+        team_name="support",
+        team=TEAMS["support"],
+        now=at(17, 10),
+    )
+    with session_scope(engine) as session:
+        figures = weekly_figures(session, W47, now=at(25, 12))
+    assert (figures.escalated, figures.escalations, figures.escalations_by_team) == (1, 2, {"support": 2})
+    assert summary_rows(summary_text(figures))["Escalated"] == "1 mention (2 escalations: support 2), acknowledged 1"
 
 
 @pytest.mark.parametrize(

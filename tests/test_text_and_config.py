@@ -220,7 +220,7 @@ def test_a_full_config_loads(tmp_path):
     assert config.routes[0].sentiment is Sentiment.NEGATIVE
     status, forum = config.sources
     assert (status.key, status.every) == ("status-feed", timedelta(minutes=10))
-    assert (forum.key, forum.every) == ("https://forum.example.com/latest.rss", timedelta(minutes=5))
+    assert (forum.key, forum.every) == ("forum.example.com", timedelta(minutes=5)), "named after its host"
     assert config.teams["support"].usergroup == "S0SUPPORT"
     assert config.teams["billing"].usergroup is None
     assert config.summary_channel == "C0SUMMARY"
@@ -286,7 +286,12 @@ def replace(old: str, new: str) -> str:
         (replace('every = "10m"', "every = 10"), ["sources[0].every: write durations as text"]),
         (replace('kind = "rss"', 'kind = "atom"'), ["sources[0].kind:"]),
         (replace("https://status.example.com", "ftp://status.example.com"), ["sources[0].url:"]),
-        (replace('name = "status-feed"', 'name = "https://forum.example.com/latest.rss"'), ["are both named"]),
+        (
+            replace('name = "status-feed"', 'name = "forum.example.com"'),
+            ['sources: two sources are both named "forum.example.com"', "give them distinct `name`s"],
+        ),
+        (replace('name = "status-feed"\n', "").replace("status.example.com", "forum.example.com"), ["distinct"]),
+        (replace("https://status.example.com", "https://:8080"), ["sources[0].url: names no host"]),
         (replace('keywords = ["acme", "acme cloud"]', "keywords = []"), ["listen.keywords:"]),
         (replace('[channels]\ndefault = "C0LISTEN"', ""), ["channels: required but missing"]),
     ],
@@ -299,6 +304,14 @@ def test_a_config_error_names_the_key_and_the_problem(tmp_path, text, expected):
     assert message.startswith(f"{path}: ")
     for part in expected:
         assert part in message, message
+
+
+def test_an_unnamed_source_never_shows_its_url_path_or_query(tmp_path):
+    """The key is on every card; a feed's path or query can be a secret, like a Google Alerts feed's."""
+    url = "https://user:password@www.google.com:443/alerts/feeds/0123/4567?token=SECRET"
+    text = replace('url = "https://forum.example.com/latest.rss"', f'url = "{url}"')
+    [_, alerts] = load_config(write(tmp_path, text)).sources
+    assert (alerts.key, alerts.url) == ("www.google.com", url)
 
 
 def test_two_wrong_keys_are_both_reported(tmp_path):
@@ -316,3 +329,14 @@ def test_a_missing_config_file_says_what_to_do(tmp_path):
 def test_a_config_that_is_not_toml_says_so(tmp_path):
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(write(tmp_path, "[listen\nkeywords = acme"))
+
+
+def test_feedback_goes_to_the_feedback_channel_else_to_the_product_team(tmp_path):
+    base = '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n'
+    path = tmp_path / "allears.toml"
+    path.write_text(base)
+    assert load_config(path).feedback_channel is None
+    path.write_text(base + '[teams.product]\nchannel = "C0PRODUCT"\n')
+    assert load_config(path).feedback_channel == "C0PRODUCT"
+    path.write_text(base.replace('default = "C0LISTEN"\n', 'default = "C0LISTEN"\nfeedback = "C0IDEAS"\n'))
+    assert load_config(path).feedback_channel == "C0IDEAS"

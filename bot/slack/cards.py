@@ -160,3 +160,14 @@ def team_alert(mention: Mention, escalation: Escalation) -> list[Block]:
 
 def team_alert_fallback(mention: Mention, escalation: Escalation) -> str:
     return f"{mention.reference} was escalated to {safe_mrkdwn(escalation.team, 100)}"
+
+
+def feedback_message(mention: Mention, event: Event) -> list[Block]:
+    """A mention resolved as feedback, passed to the product channel with who sent it and why."""
+    note = f"\n{safe_mrkdwn(event.data['note'], _NOTE_TEXT)}" if event.data.get("note") else ""
+    headline = f":bulb: Customer feedback from {user(event.actor or 'unknown')} about *{mention.reference}*{note}"
+    return [section(headline), section(_body(mention)), context(*_about(mention))]
+
+
+def feedback_fallback(mention: Mention) -> str:
+    return f"Customer feedback: {mention.reference}"

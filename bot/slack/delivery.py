@@ -1,7 +1,8 @@
 """Delivering the outbox through Slack's Web API: store first, then post, retrying until it lands.
 
-Each row is rendered from the database at send time, so a card update always shows the latest
-state and updates cannot land out of order. No transaction is held open across a network call.
+Each row is rendered from the database at send time, so a card update shows the state as it is
+when sent; `bot.outbox` hands out a mention's rows one at a time, in order. No transaction is held
+open across a network call.
 """
 
 import logging
@@ -19,10 +20,18 @@ from sqlmodel import Session, select
 from bot import outbox
 from bot.actions import history
 from bot.clock import utcnow
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.mentions import get_mention
-from bot.models import Escalation, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus
-from bot.slack.cards import card_fallback, mention_card, team_alert, team_alert_fallback, thread_note
+from bot.models import Escalation, Event, EventKind, Mention, Outbox, OutboxKind
+from bot.slack.cards import (
+    card_fallback,
+    feedback_fallback,
+    feedback_message,
+    mention_card,
+    team_alert,
+    team_alert_fallback,
+    thread_note,
+)
 from bot.slack.kit import section
 
 log = logging.getLogger(__name__)
@@ -40,8 +49,8 @@ PERMANENT_ERRORS = {
     "invalid_metadata_format",
     "invalid_metadata_schema",
 }
-_NOT_READY_DELAY = timedelta(seconds=1)
 _METADATA_EVENT = "allears_mention"
+_NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 
 
 @dataclass(frozen=True)
@@ -50,12 +59,8 @@ class _Call:
     args: dict[str, Any]
 
 
-class _NotReady(Exception):
-    """The row depends on a message not posted yet (a thread note before its card)."""
-
-
 class _Abandon(Exception):
-    """The row can never be sent (what it depends on failed or vanished)."""
+    """The row can never be sent: the message it belongs under was never posted."""
 
 
 class Deliverer:
@@ -78,22 +83,15 @@ class Deliverer:
         return sent
 
     def _deliver(self, row: Outbox) -> int:
-        assert row.id is not None
         try:
-            with session_scope(self._engine) as session:
-                call = self._prepare(session, row)
-        except _NotReady as waiting:
-            with session_scope(self._engine) as session:
-                outbox.mark_retry(session, row.id, delay=_NOT_READY_DELAY, error=str(waiting), count_attempt=False)
-            return 0
+            with read_scope(self._engine) as session:
+                call = _prepare(session, row)
         except _Abandon as reason:
             log.error("outbox %s (%s for M-%s) abandoned: %s", row.id, row.kind, row.mention_id, reason)
-            with session_scope(self._engine) as session:
-                outbox.mark_failed(session, row.id, error=str(reason))
+            self._settle(outbox.mark_failed, row, error=str(reason))
             return 0
-        if call is None:  # already delivered before a crash; only the bookkeeping was lost
-            with session_scope(self._engine) as session:
-                outbox.mark_sent(session, row.id)
+        if call is None:  # sent by a process whose lease ran out before it could say so
+            self._settle(outbox.mark_sent, row)
             return 0
         try:
             response = self._client.api_call(call.method, json=call.args)
@@ -102,118 +100,134 @@ class Deliverer:
             return 0
         except Exception as error:  # network: refused, reset, timed out
             log.warning("outbox %s: %s failed: %s; will retry", row.id, call.method, error)
-            with session_scope(self._engine) as session:
-                outbox.mark_retry(session, row.id, delay=outbox.backoff(row.attempts), error=repr(error))
+            self._settle(outbox.mark_retry, row, delay=outbox.backoff(row.attempts), error=repr(error))
             return 0
         with session_scope(self._engine) as session:
-            self._record(session, row, channel=response["channel"], ts=response["ts"])
+            if outbox.mark_sent(session, row, channel=response["channel"], ts=response["ts"]):
+                _record(session, row, channel=response["channel"], ts=response["ts"])
+            else:
+                log.warning("outbox %s: sent, but its lease had passed to another process", row.id)
         return 1
 
+    def _settle(self, mark: Callable[..., bool], row: Outbox, **values: Any) -> None:
+        with session_scope(self._engine) as session:
+            if not mark(session, row, **values):
+                log.warning("outbox %s: its lease had passed to another process", row.id)
+
     def _failed(self, row: Outbox, error: SlackApiError) -> None:
-        assert row.id is not None
         status = error.response.status_code
         code = str(error.response.get("error", "unknown_error"))
-        with session_scope(self._engine) as session:
-            if status == 429:
-                wait = timedelta(seconds=_retry_after(error.response.headers))
-                self._paused_until = utcnow() + wait
-                log.warning("Slack rate-limited %s; pausing delivery for %ss", row.kind, wait.total_seconds())
-                outbox.mark_retry(session, row.id, delay=wait, error="ratelimited", count_attempt=False)
-            elif code in PERMANENT_ERRORS:
-                log.error("outbox %s (%s for M-%s) refused by Slack: %s", row.id, row.kind, row.mention_id, code)
-                outbox.mark_failed(session, row.id, error=code)
-            else:
-                delay = outbox.backoff(row.attempts)
-                log.warning(
-                    "outbox %s: Slack answered %s %s; retrying in %ss", row.id, status, code, delay.total_seconds()
-                )
-                outbox.mark_retry(session, row.id, delay=delay, error=f"{status} {code}")
+        if status == 429:
+            wait = timedelta(seconds=_retry_after(error.response.headers))
+            self._paused_until = utcnow() + wait
+            log.warning("Slack rate-limited %s; pausing delivery for %ss", row.kind, wait.total_seconds())
+            self._settle(outbox.mark_retry, row, delay=wait, error="ratelimited", count_attempt=False)
+        elif code in PERMANENT_ERRORS:
+            log.error("outbox %s (%s for M-%s) refused by Slack: %s", row.id, row.kind, row.mention_id, code)
+            self._settle(outbox.mark_failed, row, error=code)
+        else:
+            delay = outbox.backoff(row.attempts)
+            log.warning("outbox %s: Slack answered %s %s; retrying in %ss", row.id, status, code, delay.total_seconds())
+            self._settle(outbox.mark_retry, row, delay=delay, error=f"{status} {code}")
 
-    def _prepare(self, session: Session, row: Outbox) -> _Call | None:
-        mention = get_mention(session, row.mention_id)
-        match row.kind:
-            case OutboxKind.CARD:
-                if mention.card_ts:
-                    return None
-                return _Call(
-                    "chat.postMessage",
-                    {
-                        "channel": mention.channel,
-                        "text": card_fallback(mention),
-                        "blocks": mention_card(mention, history(session, row.mention_id)),
-                        "unfurl_links": False,
-                        "unfurl_media": False,
-                        "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
-                    },
-                )
-            case OutboxKind.CARD_REFRESH:
-                self._require_card(session, mention)
-                return _Call(
-                    "chat.update",
-                    {
-                        "channel": mention.card_channel,
-                        "ts": mention.card_ts,
-                        "text": card_fallback(mention),
-                        "blocks": mention_card(mention, history(session, row.mention_id)),
-                    },
-                )
-            case OutboxKind.THREAD_NOTE:
-                self._require_card(session, mention)
-                event = session.get(Event, row.event_id)
-                if event is None:
-                    raise _Abandon(f"event {row.event_id} is gone")
-                note = thread_note(mention, event)
-                return _Call(
-                    "chat.postMessage",
-                    {
-                        "channel": mention.card_channel,
-                        "thread_ts": mention.card_ts,
-                        "text": note,
-                        "blocks": [section(note)],
-                        "unfurl_links": False,
-                        "unfurl_media": False,
-                    },
-                )
-            case OutboxKind.TEAM_ALERT | OutboxKind.TEAM_ALERT_REFRESH:
-                escalation = _escalation(session, row)
-                if row.kind == OutboxKind.TEAM_ALERT:
-                    if escalation.alert_ts:
-                        return None
-                    target = {"channel": escalation.channel, "unfurl_links": False, "unfurl_media": False}
-                    method = "chat.postMessage"
-                else:
-                    if not escalation.alert_ts:
-                        raise _NotReady("the team alert is not posted yet")
-                    target = {"channel": escalation.alert_channel, "ts": escalation.alert_ts}
-                    method = "chat.update"
-                return _Call(
-                    method,
-                    target
-                    | {"text": team_alert_fallback(mention, escalation), "blocks": team_alert(mention, escalation)},
-                )
-        raise _Abandon(f"unknown outbox kind {row.kind}")
 
-    def _require_card(self, session: Session, mention: Mention) -> None:
-        if mention.card_ts:
-            return
-        card = session.exec(
-            select(Outbox).where(Outbox.mention_id == mention.id, Outbox.kind == OutboxKind.CARD)
-        ).first()
-        if card is None or card.status == OutboxStatus.FAILED:
-            raise _Abandon(f"the card of {mention.reference} was never posted")
-        raise _NotReady(f"the card of {mention.reference} is not posted yet")
-
-    def _record(self, session: Session, row: Outbox, *, channel: str, ts: str) -> None:
-        assert row.id is not None
-        outbox.mark_sent(session, row.id, channel=channel, ts=ts)
-        if row.kind == OutboxKind.CARD:
-            mention = session.get(Mention, row.mention_id)
-            assert mention is not None
-            mention.card_channel, mention.card_ts = channel, ts
-            session.add(Event(mention_id=row.mention_id, kind=EventKind.POSTED, data={"channel": channel, "ts": ts}))
-        elif row.kind == OutboxKind.TEAM_ALERT:
+def _prepare(session: Session, row: Outbox) -> _Call | None:
+    """The Web API call for a row, rendered from the database as it is now; None if already sent."""
+    mention = get_mention(session, row.mention_id)
+    match row.kind:
+        case OutboxKind.CARD:
+            if mention.card_ts:
+                return None
+            return _Call(
+                "chat.postMessage",
+                {
+                    "channel": mention.channel,
+                    "text": card_fallback(mention),
+                    "blocks": mention_card(mention, history(session, row.mention_id)),
+                    "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
+                }
+                | _NO_UNFURL,
+            )
+        case OutboxKind.CARD_REFRESH:
+            _require_card(mention)
+            return _Call(
+                "chat.update",
+                {
+                    "channel": mention.card_channel,
+                    "ts": mention.card_ts,
+                    "text": card_fallback(mention),
+                    "blocks": mention_card(mention, history(session, row.mention_id)),
+                },
+            )
+        case OutboxKind.THREAD_NOTE:
+            _require_card(mention)
+            note = thread_note(mention, _event(session, row))
+            return _Call(
+                "chat.postMessage",
+                {"channel": mention.card_channel, "thread_ts": mention.card_ts, "text": note, "blocks": [section(note)]}
+                | _NO_UNFURL,
+            )
+        case OutboxKind.FEEDBACK:
+            event = _event(session, row)
+            blocks = feedback_message(mention, event)
+            return _Call(
+                "chat.postMessage",
+                {"channel": event.data["feedback_channel"], "text": feedback_fallback(mention), "blocks": blocks}
+                | _NO_UNFURL,
+            )
+        case OutboxKind.TEAM_ALERT:
             escalation = _escalation(session, row)
-            escalation.alert_channel, escalation.alert_ts = channel, ts
+            if escalation.alert_ts:
+                return None
+            return _Call(
+                "chat.postMessage",
+                {
+                    "channel": escalation.channel,
+                    "text": team_alert_fallback(mention, escalation),
+                    "blocks": team_alert(mention, escalation),
+                }
+                | _NO_UNFURL,
+            )
+        case OutboxKind.TEAM_ALERT_REFRESH:
+            escalation = _escalation(session, row)
+            if not escalation.alert_ts:
+                raise _Abandon("the team alert was never posted")
+            return _Call(
+                "chat.update",
+                {
+                    "channel": escalation.alert_channel,
+                    "ts": escalation.alert_ts,
+                    "text": team_alert_fallback(mention, escalation),
+                    "blocks": team_alert(mention, escalation),
+                },
+            )
+    raise _Abandon(f"unknown outbox kind {row.kind}")
+
+
+def _require_card(mention: Mention) -> None:
+    """Rows after the card are due only once the card is settled: no ts means it failed for good."""
+    if not mention.card_ts:
+        raise _Abandon(f"the card of {mention.reference} was never posted")
+
+
+def _event(session: Session, row: Outbox) -> Event:
+    event = session.get(Event, row.event_id)
+    if event is None:
+        raise _Abandon(f"event {row.event_id} is gone")
+    return event
+
+
+def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
+    """Remember where a new message landed, so later rows can update it or reply under it."""
+    if row.kind == OutboxKind.CARD:
+        mention = get_mention(session, row.mention_id)
+        mention.card_channel, mention.card_ts = channel, ts
+        session.add(mention)
+        session.add(Event(mention_id=row.mention_id, kind=EventKind.POSTED, data={"channel": channel, "ts": ts}))
+    elif row.kind == OutboxKind.TEAM_ALERT:
+        escalation = _escalation(session, row)
+        escalation.alert_channel, escalation.alert_ts = channel, ts
+        session.add(escalation)
 
 
 def _escalation(session: Session, row: Outbox) -> Escalation:

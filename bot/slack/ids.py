@@ -11,7 +11,6 @@ class ActionId(StrEnum):
     REOPEN = "mention_reopen"
     UNCLAIM = "mention_unclaim"
     ACKNOWLEDGE = "escalation_acknowledge"
-    OPEN_ORIGINAL = "mention_open_original"
 
 
 class ViewId(StrEnum):

@@ -4,11 +4,13 @@ in `private_metadata`, so the submission handler needs nothing else."""
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from bot.errors import UserError
 from bot.models import Mention, Outcome
 from bot.slack.ids import InputId, ViewId
 from bot.slack.kit import (
+    INPUT_LABEL,
     INPUT_MAX_LENGTH,
     MODAL_TITLE,
     OPTION_TEXT,
@@ -35,8 +37,9 @@ _QUOTE = 1500
 
 @dataclass(frozen=True)
 class ModalContext:
+    """Which mention a modal is about, and the clicker's response_url for answering them privately."""
+
     mention_id: int
-    channel_id: str | None = None
     response_url: str | None = None
 
     def dump(self) -> str:
@@ -44,14 +47,10 @@ class ModalContext:
         return text if len(text) <= PRIVATE_METADATA else json.dumps(asdict(self) | {"response_url": None})
 
     @classmethod
-    def load(cls, text: str) -> "ModalContext":
+    def of_submission(cls, body: dict[str, Any]) -> "ModalContext":
         try:
-            raw = json.loads(text)
-            return cls(
-                mention_id=int(raw["mention_id"]),
-                channel_id=raw.get("channel_id"),
-                response_url=raw.get("response_url"),
-            )
+            raw = json.loads(body["view"]["private_metadata"])
+            return cls(mention_id=int(raw["mention_id"]), response_url=raw.get("response_url"))
         except (ValueError, KeyError, TypeError):
             raise UserError("This form is out of date; open it again from the card.") from None
 
@@ -83,7 +82,7 @@ def _input(block_id: InputId, label: str, element: Block, *, optional: bool = Fa
     return {
         "type": "input",
         "block_id": block_id,
-        "label": plain(label, limit=2000),
+        "label": plain(label, limit=INPUT_LABEL),
         "element": {**element, "action_id": block_id},
         "optional": optional,
     }

@@ -6,7 +6,7 @@ from bot.config import Sentiment
 from bot.metrics import WeeklyFigures
 from bot.models import Mention
 from bot.slack.cards import SENTIMENT_EMOJI
-from bot.slack.kit import Block, context, date, link, section
+from bot.slack.kit import MAX_MESSAGE_BLOCKS, Block, context, date, link, section
 from bot.summary import summary_lines, summary_title
 from bot.text import safe_mrkdwn
 
@@ -23,6 +23,8 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears help`: this message"""
 
 _QUEUE_SNIPPET = 120
+# Each of the two lists takes a title, its lines and a "more" note: 2 × (1 + 23 + 1) = MAX_MESSAGE_BLOCKS.
+_QUEUE_LINES = MAX_MESSAGE_BLOCKS // 2 - 2
 
 
 def help_text(*, teams: Sequence[str], outcomes: Sequence[str]) -> str:
@@ -43,14 +45,17 @@ def _queue_line(mention: Mention) -> str:
 def queue_blocks(
     *, mine: Sequence[Mention], unclaimed: Sequence[Mention], mine_total: int, unclaimed_total: int
 ) -> list[Block]:
+    """One section per mention, so a long link is never cut at the section limit; at most 50 blocks."""
     blocks: list[Block] = []
     for title, mentions, total, empty in (
         ("Yours, open", mine, mine_total, "Nothing: you own no open mention."),
         ("Unclaimed", unclaimed, unclaimed_total, "Nothing waits: every open mention has an owner."),
     ):
-        lines = [_queue_line(mention) for mention in mentions] or [empty]
-        more = f"\n…and {total - len(mentions)} more" if total > len(mentions) else ""
-        blocks.append(section(f"*{title} ({total})*\n" + "\n".join(lines) + more))
+        shown = mentions[:_QUEUE_LINES]
+        blocks.append(section(f"*{title} ({total})*"))
+        blocks += [section(_queue_line(mention)) for mention in shown] or [section(empty)]
+        if total > len(shown):
+            blocks.append(context(f"…and {total - len(shown)} more"))
     return blocks
 
 
