@@ -132,7 +132,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     failed = False
     with httpx.Client() as http:
         for source in setup.config.sources:
-            report = poll(setup.engine, http, listener, source)
+            report = poll(setup.engine, http, listener, source, force=True)
             failed |= report.error is not None and report.fetched == 0
             status = f"error: {report.error}" if report.error else "ok"
             print(f"{source.key}: {report.fetched} item(s), {report.matched} matched, {report.new} new ({status})")

@@ -15,6 +15,8 @@ from bot.db import UTCDateTime
 class MentionStatus(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
+    JOINED = "joined"
+    """The same post heard through a second source; it lives on in the first mention's thread."""
 
 
 class EventKind(StrEnum):
@@ -52,6 +54,14 @@ class Mention(SQLModel, table=True):
     heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     polarity: float
     sentiment: str = Field(max_length=20)
+    category: str = Field(default="other", max_length=30)
+    urgency: str = Field(default="normal", max_length=10)
+    needs_human: bool = False
+    author_reach: int | None = None
+    canonical_url: str | None = Field(default=None, max_length=2000, index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="mention.id")
+    storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
+    forwarded_by: str | None = Field(default=None, max_length=40)
     channel: str = Field(max_length=40)
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
@@ -65,6 +75,18 @@ class Mention(SQLModel, table=True):
     @property
     def reference(self) -> str:
         return f"M-{self.id}"
+
+
+class Storm(SQLModel, table=True):
+    """Many mentions about one topic on one route at once: one card counts them, they thread under it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    topic: str = Field(max_length=100)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
 
 
 class Event(SQLModel, table=True):
@@ -145,3 +167,13 @@ class SourceState(SQLModel, table=True):
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     consecutive_failures: int = 0
     items_seen: int = 0
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    backoff_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SeenRequest(SQLModel, table=True):
+    """Signatures of signed requests already handled, so a replayed one is refused."""
+
+    digest: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,26 +1,29 @@
 """One poll of one source: fetch, keep what matches, score, route, and store each new mention with
-its card queued, in one transaction. A failing source records its error and harms no other."""
+its card queued, in one transaction. A failing source records its error, backs off, and harms no
+other; a source that asks for time (429, a quota) gets it."""
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.clock import utcnow
-from bot.config import Config, RssSource
+from bot.config import Config
 from bot.db import read_scope, session_scope
 from bot.matching import KeywordMatcher
 from bot.mentions import Heard, record
 from bot.models import SourceState
 from bot.routing import Router
 from bot.sentiment import score
-from bot.sources import Item, SourceError
-from bot.sources.rss import fetch_feed
+from bot.sources import Item, PollState, RateLimited, SourceError
+from bot.sources.kinds import SourceConfig
+from bot.sources.registry import fetch
 
 log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class PollReport:
     matched: int = 0
     new: int = 0
     error: str | None = None
+    resting_until: datetime | None = None
+    """Set when the poll was skipped because the source is backing off."""
 
 
 class Listener:
@@ -56,14 +61,26 @@ class Listener:
 
 
 def poll(
-    engine: Engine, http: httpx.Client, listener: Listener, source: RssSource, *, now: datetime | None = None
+    engine: Engine,
+    http: httpx.Client,
+    listener: Listener,
+    source: SourceConfig,
+    *,
+    now: datetime | None = None,
+    force: bool = False,
 ) -> PollReport:
+    """Poll unless the source is resting after failures or at its own request; `force` polls anyway."""
     now = now or utcnow()
     with read_scope(engine) as session:
         state = _state(session, source)
-        etag, last_modified = state.etag, state.last_modified
+        if not force and state.backoff_until and state.backoff_until > now:
+            return PollReport(source=source.key, resting_until=state.backoff_until)
+        remembered = PollState(etag=state.etag, last_modified=state.last_modified, cursor=dict(state.cursor))
     try:
-        fetched = fetch_feed(http, source.url, etag=etag, last_modified=last_modified)
+        fetched = fetch(source, http, remembered)
+    except RateLimited as error:
+        log.warning("source %s: %s", source.key, error)
+        return _failed(engine, source, str(error), now, wait=error.retry_after)
     except SourceError as error:
         log.warning("source %s: %s", source.key, error)
         return _failed(engine, source, str(error), now)
@@ -71,7 +88,7 @@ def poll(
         log.exception("source %s: unexpected failure", source.key)
         return _failed(engine, source, f"unexpected {type(error).__name__}: {error}", now)
 
-    # Feeds list the newest first; cards read best in the order customers wrote them.
+    # Sources list the newest first; cards read best in the order customers wrote them.
     items = sorted(reversed(fetched.items), key=lambda item: item.published_at or now)
     heard = [h for item in items if (h := listener.hear(item, source=source.key, source_kind=source.kind))]
     with session_scope(engine) as session:
@@ -79,7 +96,10 @@ def poll(
         state = _state(session, source)
         if not fetched.not_modified:
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
-        state.last_success_at, state.consecutive_failures = now, 0
+        if fetched.cursor is not None:
+            state.cursor = fetched.cursor
+        state.last_success_at, state.last_poll_at, state.consecutive_failures = now, now, 0
+        state.backoff_until = now + timedelta(seconds=fetched.wait) if fetched.wait else None
         state.items_seen += len(fetched.items)
         if fetched.problem:
             state.last_error, state.last_error_at = fetched.problem[:2000], now
@@ -89,14 +109,23 @@ def poll(
     return PollReport(source=source.key, fetched=len(fetched.items), matched=len(heard), new=new, error=fetched.problem)
 
 
-def _failed(engine: Engine, source: RssSource, problem: str, now: datetime) -> PollReport:
+def backoff(every: timedelta, failures: int) -> timedelta:
+    """The usual interval after one failure, then doubling, at most an hour (or the interval, if longer)."""
+    return min(every * 2 ** max(0, failures - 1), max(MAX_BACKOFF, every))
+
+
+def _failed(
+    engine: Engine, source: SourceConfig, problem: str, now: datetime, *, wait: float | None = None
+) -> PollReport:
     with session_scope(engine) as session:
         state = _state(session, source)
-        state.last_error, state.last_error_at = problem[:2000], now
+        state.last_error, state.last_error_at, state.last_poll_at = problem[:2000], now, now
         state.consecutive_failures += 1
+        rest = timedelta(seconds=wait) if wait is not None else backoff(source.every, state.consecutive_failures)
+        state.backoff_until = now + rest
         session.add(state)
     return PollReport(source=source.key, error=problem)
 
 
-def _state(session: Session, source: RssSource) -> SourceState:
+def _state(session: Session, source: SourceConfig) -> SourceState:
     return session.get(SourceState, source.key) or SourceState(source=source.key)

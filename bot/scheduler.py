@@ -8,8 +8,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
-from bot.config import Config, RssSource
+from bot.config import Config
 from bot.polling import Listener, poll
+from bot.sources.kinds import SourceConfig
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def build_scheduler(
     )
     listener = Listener(config)
 
-    def poll_job(source: RssSource) -> None:
+    def poll_job(source: SourceConfig) -> None:
         """Owns its session and never raises: one broken source must not stop the scheduler."""
         try:
             report = poll(engine, http, listener, source)

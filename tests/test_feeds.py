@@ -22,8 +22,10 @@ from bot.sentiment import score
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert
 from bot.slack.replies import queue_blocks
-from bot.sources import Fetched, SourceError, rss
-from bot.sources.rss import fetch_feed, parse_feed
+from bot.sources import Fetched, PollState, SourceError, rss
+from bot.sources import http as source_http
+from bot.sources.kinds import RssSource
+from bot.sources.rss import parse_feed
 from tests.conftest import SHARED_DATA
 
 FEEDS = SHARED_DATA / "feeds"
@@ -383,6 +385,10 @@ SMALL_RSS = (
 )
 
 
+def fetch_feed(client, url, *, etag=None, last_modified=None):
+    return rss.fetch(RssSource(kind="rss", url=url), client, PollState(etag=etag, last_modified=last_modified))
+
+
 def test_fetch_feed_sends_validators_and_understands_not_modified(feed_server):
     base, routes, seen, client = feed_server
     validators = {"ETag": '"v1"', "Last-Modified": "Tue, 10 Jun 2025 02:00:00 GMT"}
@@ -415,7 +421,7 @@ def test_fetch_feed_reports_a_server_error(feed_server):
 
 def test_fetch_feed_refuses_a_body_over_the_limit(feed_server, monkeypatch):
     base, routes, _, client = feed_server
-    monkeypatch.setattr(rss, "MAX_BODY_BYTES", 64 * 1024)
+    monkeypatch.setattr(source_http, "MAX_BODY_BYTES", 64 * 1024)
     routes["/huge.xml?token=SECRET"] = lambda headers: (
         200,
         {"Content-Type": "application/rss+xml"},
@@ -436,7 +442,7 @@ def _drip() -> Iterator[bytes]:
 
 def test_fetch_feed_gives_up_on_a_feed_that_drips_slowly(feed_server, monkeypatch):
     base, routes, _, client = feed_server
-    monkeypatch.setattr(rss, "MAX_FETCH_SECONDS", 1)
+    monkeypatch.setattr(source_http, "MAX_FETCH_SECONDS", 1)
     routes["/slow.xml?token=SECRET"] = lambda headers: (200, {"Content-Type": "application/rss+xml"}, _drip())
     started = time.monotonic()
     with pytest.raises(SourceError) as error:

@@ -3,6 +3,7 @@ of keywords, scoring or Slack."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,17 @@ class Item:
     url: str | None = None
     author: str | None = None
     published_at: datetime | None = None
+    author_reach: int | None = None
+    """Followers, karma or reputation, where the source tells it."""
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What a source remembered from its last successful poll."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -23,9 +35,19 @@ class Fetched:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    cursor: dict[str, Any] | None = None
+    """Where the next poll starts; None keeps the current one."""
+    wait: float | None = None
+    """Seconds the service asked us to leave it alone (a quota or backoff field), even on success."""
     problem: str | None = None
     """Set when the document was readable only in part (a malformed feed)."""
 
 
 class SourceError(Exception):
     """A poll failed (network, HTTP status, unreadable body); the message says which and why."""
+
+
+class RateLimited(SourceError):
+    def __init__(self, message: str, *, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
