@@ -39,7 +39,14 @@ def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) 
     return result.rowcount == 1
 
 
-def refuse_if_resolved(mention: Mention) -> None:
+def _refuse_if_joined(mention: Mention) -> None:
+    """A second sighting of a post lives in the first mention's thread; all actions belong there."""
+    if mention.status == MentionStatus.JOINED:
+        raise MentionClosed(f"{mention.reference} is the same post as M-{mention.duplicate_of}; act on that one.")
+
+
+def refuse_if_closed(mention: Mention) -> None:
+    _refuse_if_joined(mention)
     if mention.status == MentionStatus.RESOLVED:
         raise MentionClosed(
             f"{mention.reference} is resolved ({mention.outcome}); `/reopen {mention.reference}` first."
@@ -64,7 +71,7 @@ def claim(session: Session, *, mention_id: int, user_id: str, now: datetime | No
         _record(session, mention_id, EventKind.CLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    refuse_if_resolved(mention)
+    refuse_if_closed(mention)
     if mention.owner_id == user_id:
         raise UserError(f"You already own {mention.reference}.")
     raise AlreadyClaimed(mention.reference, mention.owner_id or "someone")
@@ -83,7 +90,7 @@ def unclaim(session: Session, *, mention_id: int, user_id: str, now: datetime | 
         _record(session, mention_id, EventKind.UNCLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    refuse_if_resolved(mention)
+    refuse_if_closed(mention)
     if mention.owner_id is None:
         raise UserError(f"{mention.reference} is not claimed by anyone.")
     raise NotOwner(f"{mention.reference} is claimed by <@{mention.owner_id}>; only they can unclaim it.")
@@ -105,6 +112,7 @@ def reply(session: Session, *, mention_id: int, user_id: str, text: str, now: da
     if not text:
         raise UserError("The reply is empty; write what you answered the customer.")
     mention = get_mention(session, mention_id)
+    _refuse_if_joined(mention)
     claimed = _take(session, mention_id, user_id, now)
     if claimed:
         _record(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
@@ -127,7 +135,7 @@ def escalate(
     now = now or utcnow()
     # A conditional no-op update: it locks the row, so a resolve committing meanwhile cannot slip past.
     if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, status=MentionStatus.OPEN):
-        refuse_if_resolved(get_mention(session, mention_id))
+        refuse_if_closed(get_mention(session, mention_id))
     reason = (reason or "").strip() or None
     event = _record(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
     escalation = Escalation(
@@ -204,6 +212,7 @@ def resolve(
             enqueue(session, OutboxKind.FEEDBACK, mention_id=mention_id, event_id=event.id)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
+    _refuse_if_joined(mention)
     raise MentionClosed(f"{mention.reference} is already resolved ({mention.outcome}).")
 
 
@@ -220,6 +229,7 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
         _record(session, mention_id, EventKind.REOPENED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
+    _refuse_if_joined(mention)
     raise UserError(f"{mention.reference} is open already.")
 
 

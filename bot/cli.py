@@ -76,9 +76,16 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
 def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
     """Serve until stopped; work already acknowledged to Slack is finished before returning."""
     with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
-        deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick, work=work)
+        listener = Listener(setup.config)
+        deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick, work=work, listener=listener)
         bolt = create_app(setup.settings, deps)
-        web = create_web_app(bolt, setup.engine)
+        web = create_web_app(
+            bolt,
+            setup.engine,
+            listener=listener,
+            webhook_secret=setup.settings.allears_webhook_secret,
+            notify=pump.kick,
+        )
         socket = None
         if setup.settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -86,7 +93,10 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             socket = SocketModeHandler(bolt, setup.settings.slack_app_token)
             socket.connect()
             log.info("connected to Slack over Socket Mode")
-        log.info("listening on http://0.0.0.0:%d (POST /slack/events, GET /healthz)", setup.settings.port)
+        log.info(
+            "listening on http://0.0.0.0:%d (POST /slack/events, POST /hooks/mentions, GET /healthz)",
+            setup.settings.port,
+        )
         try:
             waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
         finally:

@@ -9,9 +9,10 @@ from sqlmodel import Session, select
 
 from bot.config import Sentiment
 from bot.errors import UnknownMention, UserError
-from bot.models import Mention, MentionStatus, OutboxKind
+from bot.models import Event, EventKind, Mention, MentionStatus, OutboxKind
 from bot.outbox import enqueue
 from bot.sources import Item
+from bot.urls import canonical_url
 
 _REFERENCE = re.compile(r"^(?:m-?|#)?(\d{1,12})$", re.IGNORECASE)
 
@@ -41,25 +42,44 @@ class Heard:
     polarity: float
     sentiment: Sentiment
     channel: str
+    category: str = "other"
+    urgency: str = "normal"
+    needs_human: bool = False
+    forwarded_by: str | None = None
 
 
 def record(session: Session, heard: Heard) -> int | None:
-    """Store a new mention and queue its card; an item already stored from that source returns None."""
+    """Store a new mention and queue its card; None when this source's item is stored already.
+
+    A post already heard through another source (same canonical URL) is stored as joined to the
+    first mention and told in its thread instead of getting a card of its own.
+    """
     item = heard.item
-    values = {
-        "source": heard.source,
-        "source_kind": heard.source_kind,
-        "external_id": item.external_id,
-        "url": item.url[:2000] if item.url else None,
-        "author": item.author[:500] if item.author else None,
-        "title": item.title,
-        "text": item.text,
-        "published_at": item.published_at,
-        "polarity": heard.polarity,
-        "sentiment": heard.sentiment.value,
-        "channel": heard.channel,
-    }
-    values = Mention.model_validate(values).model_dump(exclude={"id"})
+    canonical = canonical_url(item.shared_url or item.url)
+    first = _heard_first(session, canonical)
+    values = Mention.model_validate(
+        {
+            "source": heard.source,
+            "source_kind": heard.source_kind,
+            "external_id": item.external_id,
+            "url": item.url[:2000] if item.url else None,
+            "author": item.author[:500] if item.author else None,
+            "title": item.title,
+            "text": item.text,
+            "published_at": item.published_at,
+            "polarity": heard.polarity,
+            "sentiment": heard.sentiment.value,
+            "category": heard.category,
+            "urgency": heard.urgency,
+            "needs_human": heard.needs_human,
+            "author_reach": item.author_reach,
+            "canonical_url": canonical,
+            "forwarded_by": heard.forwarded_by,
+            "channel": heard.channel,
+            "status": MentionStatus.JOINED if first else MentionStatus.OPEN,
+            "duplicate_of": first.id if first else None,
+        }
+    ).model_dump(exclude={"id"})
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     statement = (
         dialect.insert(Mention)
@@ -68,9 +88,36 @@ def record(session: Session, heard: Heard) -> int | None:
         .returning(Mention.id)
     )
     mention_id = session.execute(statement).scalar_one_or_none()
-    if mention_id is not None:
+    if mention_id is None:
+        return None
+    if first is None:
         enqueue(session, OutboxKind.CARD, mention_id=mention_id)
+        return mention_id
+    assert first.id is not None
+    snippet = (item.title or item.text)[:300]
+    also = Event(
+        mention_id=first.id,
+        kind=EventKind.ALSO_HEARD,
+        data={
+            "mention_id": mention_id,
+            "source": heard.source,
+            "url": item.url,
+            "author": item.author,
+            "text": snippet,
+        },
+    )
+    session.add(also)
+    session.flush()
+    enqueue(session, OutboxKind.THREAD_NOTE, mention_id=first.id, event_id=also.id)
+    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=first.id)
     return mention_id
+
+
+def _heard_first(session: Session, canonical: str | None) -> Mention | None:
+    if canonical is None:
+        return None
+    statement = select(Mention).where(Mention.canonical_url == canonical, Mention.duplicate_of.is_(None))  # type: ignore[union-attr]
+    return session.exec(statement.order_by(Mention.id).limit(1)).first()  # type: ignore[arg-type]
 
 
 def _open_owned_by(owner_id: str | None):  # type: ignore[no-untyped-def]

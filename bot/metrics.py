@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.errors import UserError
-from bot.models import Event, EventKind, Mention
+from bot.models import Event, EventKind, Mention, MentionStatus
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+_not_joined = Mention.status != MentionStatus.JOINED  # one post heard twice counts once
 _PEOPLE_ACTIONS = [kind.value for kind in EventKind if kind is not EventKind.POSTED]
 
 
@@ -86,7 +87,7 @@ def weekly_figures(session: Session, week: Week, *, now: datetime | None = None)
 
     heard = session.execute(
         select(Mention.source, Mention.sentiment, func.count())
-        .where(Mention.heard_at >= start, Mention.heard_at < until)
+        .where(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
         .group_by(Mention.source, Mention.sentiment)
     ).all()
     by_source: Counter[str] = Counter()
@@ -180,6 +181,8 @@ def _open_at(session: Session, moment: datetime) -> int:
         select(func.count())
         .select_from(Mention)
         .where(
-            Mention.heard_at < moment, func.coalesce(last_change, EventKind.REOPENED.value) != EventKind.RESOLVED.value
+            Mention.heard_at < moment,
+            _not_joined,
+            func.coalesce(last_change, EventKind.REOPENED.value) != EventKind.RESOLVED.value,
         )
     ).scalar_one()

@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    ALSO_HEARD = "also_heard"
+    """The same post came in through another source; the event sits on the mention heard first."""
 
 
 class Outcome(StrEnum):

@@ -44,9 +44,18 @@ class Listener:
         self._keywords = KeywordMatcher(config.listen.keywords, config.listen.exclude)
         self._router = Router(config)
 
-    def hear(self, item: Item, *, source: str, source_kind: str) -> Heard | None:
+    def hear(
+        self,
+        item: Item,
+        *,
+        source: str,
+        source_kind: str,
+        forwarded_by: str | None = None,
+        require_keywords: bool = True,
+    ) -> Heard | None:
+        """What to do with an item: None when it does not mention the brand (and keywords are required)."""
         text = f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
-        if not self._keywords.matches(text):
+        if require_keywords and not self._keywords.matches(text):
             return None
         scored = score(text)
         channel = self._router.channel_for(source=source, source_kind=source_kind, sentiment=scored.label, text=text)
@@ -57,6 +66,7 @@ class Listener:
             polarity=scored.polarity,
             sentiment=scored.label,
             channel=channel,
+            forwarded_by=forwarded_by,
         )
 
 

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///allears.db"
     allears_config: Path = Path("allears.toml")
+    allears_webhook_secret: str | None = None
     port: int = 3000
 
     @field_validator("slack_api_url")
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token")
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "allears_webhook_secret")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None

@@ -1,4 +1,7 @@
-"""The HTTP face: Slack's requests (signature-checked by Bolt) and a health check for load balancers."""
+"""The HTTP face: Slack's requests (signature-checked by Bolt), the inbound mention webhook, and a
+health check for load balancers."""
+
+from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
@@ -6,15 +9,38 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from sqlalchemy import Engine
 
 from bot.db import database_answers
+from bot.intake import MAX_WEBHOOK_BYTES, receive_webhook
+from bot.polling import Listener
 
 
-def create_web_app(bolt_app: App, engine: Engine) -> Flask:
+def create_web_app(
+    bolt_app: App,
+    engine: Engine,
+    *,
+    listener: Listener,
+    webhook_secret: str | None,
+    notify: Callable[[], None],
+) -> Flask:
     web = Flask("allears")
     slack = SlackRequestHandler(bolt_app)
 
     @web.post("/slack/events")
     def slack_events() -> Response:
         return slack.handle(request)
+
+    @web.post("/hooks/mentions")
+    def webhook_mention() -> tuple[Response, int]:
+        body = request.stream.read(MAX_WEBHOOK_BYTES + 1)  # never more, whatever Content-Length claims
+        answer = receive_webhook(
+            engine,
+            listener,
+            secret=webhook_secret,
+            body=body,
+            signature=request.headers.get("X-Allears-Signature"),
+        )
+        if answer.status == 201:
+            notify()
+        return jsonify(answer.body), answer.status
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from bot.config import Config
+from bot.polling import Listener
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,5 @@ class Deps:
     """Tell the outbox pump there is something to deliver now."""
     work: Executor
     """Runs each listener's work after its ack, so no ack ever queues behind slow work."""
+    listener: Listener
+    """Scores and routes what colleagues forward, as polling does for sources."""

@@ -33,7 +33,7 @@ def register(app: App, deps: Deps) -> None:
         with read_scope(deps.engine) as session:
             mention = get_mention(session, _value(body))
         if refuse_resolved:
-            actions.refuse_if_resolved(mention)
+            actions.refuse_if_closed(mention)
         return mention
 
     @app.action(ActionId.CLAIM)

@@ -1,5 +1,7 @@
 """Slash commands: each acks at once, then acts and answers privately."""
 
+import hashlib
+import re
 from collections.abc import Callable
 
 from slack_bolt import App
@@ -10,11 +12,13 @@ from bot.clock import utcnow
 from bot.config import Config, Team
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
+from bot.health import source_health
+from bot.intake import Logged, log_forwarded
 from bot.mentions import count_open, open_mentions, parse_reference
 from bot.metrics import Week, weekly_figures
 from bot.models import Escalation, Mention, Outcome
 from bot.slack.kit import link
-from bot.slack.replies import figures_blocks, help_text, queue_blocks
+from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
 from handlers import Deps
 from handlers.errors import Body, after_ack
 from handlers.feedback import tell
@@ -175,6 +179,38 @@ def register(app: App, deps: Deps) -> None:
             with read_scope(deps.engine) as session:
                 figures = weekly_figures(session, Week.containing(utcnow()))
             tell(command, client, "This week so far", figures_blocks(figures))
+        elif what == "sources":
+            with read_scope(deps.engine) as session:
+                health = source_health(session, deps.config.sources)
+            tell(command, client, "Sources", sources_blocks(health))
+        elif what == "log":
+            url, text = split_link(words[1] if len(words) > 1 else "")
+            logged = log_forwarded(
+                deps.engine,
+                deps.listener,
+                text=text,
+                url=url,
+                forwarded_by=command["user_id"],
+                external_id=f"log:{command['user_id']}:{hashlib.sha256(f'{url} {text}'.encode()).hexdigest()}",
+            )
+            if logged.new:
+                deps.notify()
+            tell(command, client, logged_confirmation(logged))
         else:
             intro = "" if what == "help" else f"I don't know `/allears {words[0]}`.\n\n"
             tell(command, client, intro + help_text(teams=list(deps.config.teams), outcomes=[o.value for o in Outcome]))
+
+
+_LEADING_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?\s*(.*)$", re.DOTALL)
+
+
+def split_link(text: str) -> tuple[str | None, str]:
+    """A leading link (as typed, or as Slack wraps it: `<https://…|label>`) and the words after it."""
+    match = _LEADING_LINK.match(text.strip())
+    return (match.group(1), match.group(2).strip()) if match else (None, text.strip())
+
+
+def logged_confirmation(logged: Logged) -> str:
+    if logged.new:
+        return f"Logged as M-{logged.mention_id}; its card is on its way to the listening channel."
+    return f"That was already logged as M-{logged.mention_id}."

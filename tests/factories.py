@@ -18,12 +18,23 @@ def heard(
     sentiment: Sentiment = Sentiment.NEGATIVE,
     polarity: float = -0.4,
     channel: str = "C0LISTEN",
-    url: str | None = "https://example.com/posts/1",
+    url: str | None = "",
     author: str | None = "Dana Customer",
     title: str | None = None,
     published_at: datetime | None = None,
+    shared_url: str | None = None,
 ) -> Heard:
-    item = Item(external_id=external_id, text=text, title=title, url=url, author=author, published_at=published_at)
+    if url == "":  # each item its own page, unless the test says otherwise
+        url = f"https://example.com/posts/{external_id}"
+    item = Item(
+        external_id=external_id,
+        text=text,
+        title=title,
+        url=url,
+        author=author,
+        published_at=published_at,
+        shared_url=shared_url,
+    )
     return Heard(item=item, source=source, source_kind="rss", polarity=polarity, sentiment=sentiment, channel=channel)
 
 

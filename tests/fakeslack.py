@@ -331,6 +331,16 @@ class FakeSlack:
     def _apps_connections_open(self, args: Payload) -> Payload:
         return {"ok": True, "url": self.socket_mode.url}
 
+    def _chat_getPermalink(self, args: Payload) -> Payload:
+        channel, ts = args.get("channel"), args.get("message_ts")
+        if channel not in self._state.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": channel,
+            "permalink": f"https://allears-test.slack.com/archives/{channel}/p{str(ts).replace('.', '')}",
+        }
+
     def _users_info(self, args: Payload) -> Payload:
         user_id = args.get("user", "")
         name = user_id.removeprefix("U_").lower()

@@ -90,6 +90,23 @@ class SlackUser:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def shortcut(self, callback_id: str, *, channel: str, message: dict[str, Any]) -> httpx.Response:
+        """A message shortcut from the message's ⋯ menu (payload type message_action)."""
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "team": {"id": TEAM_ID, "domain": "allears-test"},
+            "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
+            "channel": {"id": channel, "name": channel.lower()},
+            "message": {"type": "message", **message},
+            "message_ts": message.get("ts"),
+            "response_url": self._fake.response_url(self._new_response_key()),
+            "trigger_id": f"trigger-{next(_counter)}",
+            "token": "legacy-verification-token",
+            "action_ts": f"{time.time():.6f}",
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> httpx.Response:
         """Submit an opened modal; `values` maps each input's block id to its state, as Slack sends it."""
         state = {block_id: {block_id: value} for block_id, value in values.items()}

@@ -11,7 +11,7 @@ from bot import actions
 from bot.config import Team
 from bot.db import session_scope
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
-from bot.mentions import record
+from bot.mentions import count_open, open_mentions, record
 from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
 from tests.factories import heard, store_mention
 
@@ -254,12 +254,42 @@ def test_recording_the_same_item_twice_stores_it_once(engine):
     with session_scope(engine) as session:
         first = record(session, heard(external_id="tweet-1"))
         again = record(session, heard(external_id="tweet-1", text="edited text"))
-        elsewhere = record(session, heard(external_id="tweet-1", source="other-feed"))
+        elsewhere = record(session, heard(external_id="tweet-1", source="other-feed", url="https://example.com/other"))
     assert first is not None and again is None and elsewhere not in (None, first)
     with session_scope(engine) as session:
         assert session.exec(select(func.count()).select_from(Mention).where(Mention.source == "status-feed")).one() == 1
     assert [row.kind for row in outbox_rows(engine, first)] == [OutboxKind.CARD]
     assert load(engine, first).text.startswith("Acme's status page"), "the first version is kept"
+
+
+def test_a_post_heard_again_through_another_source_joins_the_first_mention(engine):
+    reddit_post = "https://www.reddit.com/r/acme/comments/abc123/acme_is_down/"
+    first = store_mention(engine, external_id="t3_abc123", source="reddit", url=reddit_post)
+    # Hacker News links to the same thread, spelled differently.
+    again = store_mention(
+        engine,
+        external_id="hn-42",
+        source="hackernews",
+        url="https://news.ycombinator.com/item?id=42",
+        shared_url="https://old.reddit.com/r/acme/comments/abc123/acme_is_down?utm_source=hn",
+    )
+    joined = load(engine, again)
+    assert (joined.status, joined.duplicate_of) == (MentionStatus.JOINED, first)
+    assert [row.kind for row in outbox_rows(engine, again)] == [], "no card of its own"
+    assert [row.kind for row in outbox_rows(engine, first)] == [
+        OutboxKind.CARD,
+        OutboxKind.THREAD_NOTE,
+        OutboxKind.CARD_REFRESH,
+    ]
+    with session_scope(engine) as session:
+        [also] = actions.history(session, first)
+    assert (also.kind, also.data["source"], also.data["mention_id"]) == (EventKind.ALSO_HEARD, "hackernews", again)
+
+    with pytest.raises(MentionClosed, match=f"same post as M-{first}"), session_scope(engine) as session:
+        actions.claim(session, mention_id=again, user_id=ANA)
+    with session_scope(engine) as session:
+        assert open_mentions(session, owner_id=None, limit=10)[0].id == first
+        assert count_open(session, owner_id=None) == 1
 
 
 def race(count, attempt):

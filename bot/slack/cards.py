@@ -47,6 +47,8 @@ def _about(mention: Mention) -> list[str]:
     ]
     if mention.author:
         parts.append(f"by {safe_mrkdwn(mention.author, _AUTHOR)}")
+    if mention.forwarded_by:
+        parts.append(f"forwarded by {user(mention.forwarded_by)}")
     parts.append(date(mention.published_at or mention.heard_at))
     if mention.url and not mention.title:
         parts.append(link(mention.url, "open the original"))
@@ -63,6 +65,9 @@ def _status(mention: Mention, events: Sequence[Event]) -> list[str]:
         lines.append(f":raised_hand: Claimed by {user(mention.owner_id)} {date(mention.claimed_at)}")
     elif mention.status == MentionStatus.OPEN:
         lines.append(":eyes: Unclaimed: who can take it?")
+    also = sorted({e.data.get("source", "?") for e in events if e.kind == EventKind.ALSO_HEARD})
+    if also:
+        lines.append(":link: Also heard on " + ", ".join(safe_mrkdwn(source, _AUTHOR) for source in also))
     replies = [e for e in events if e.kind == EventKind.REPLIED]
     if replies:
         people = sorted({e.actor for e in replies if e.actor})
@@ -134,6 +139,11 @@ def thread_note(mention: Mention, event: Event) -> str:
             return f":white_check_mark: {actor} resolved this as *{data.get('outcome')}*{note}"
         case EventKind.REOPENED:
             return f":arrows_counterclockwise: {actor} reopened this."
+        case EventKind.ALSO_HEARD:
+            by = f" by {safe_mrkdwn(data['author'], _AUTHOR)}" if data.get("author") else ""
+            said = link(data.get("url"), safe_mrkdwn(data.get("text") or "the same post", 300))
+            source = safe_mrkdwn(data.get("source", "?"), _AUTHOR)
+            return f":link: Also heard on *{source}*{by} (M-{data.get('mention_id')}): {said}"
     return f"{actor}: {event.kind}"
 
 

@@ -32,3 +32,7 @@ class InputId(StrEnum):
 class BlockId(StrEnum):
     CARD_ACTIONS = "card_actions"
     ALERT_ACTIONS = "alert_actions"
+
+
+class ShortcutId(StrEnum):
+    LOG_MENTION = "log_mention"

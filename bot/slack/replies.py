@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 
 from bot.config import Sentiment
+from bot.health import SourceHealth
 from bot.metrics import WeeklyFigures
 from bot.models import Mention
 from bot.slack.cards import SENTIMENT_EMOJI
@@ -20,7 +21,10 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/reopen M-7`: open a resolved mention again
 • `/allears queue`: your open mentions and the unclaimed ones
 • `/allears stats`: this week's numbers so far
-• `/allears help`: this message"""
+• `/allears sources`: how each source is doing
+• `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention
+• `/allears help`: this message
+A message in Slack can be logged too: its *⋯* menu → *Log as customer mention*."""
 
 _QUEUE_SNIPPET = 120
 # Each of the two lists takes a title, its lines and a "more" note: 2 × (1 + 23 + 1) = MAX_MESSAGE_BLOCKS.
@@ -66,3 +70,25 @@ def figures_blocks(figures: WeeklyFigures) -> list[Block]:
         section(lines),
         context("Figures are computed from every recorded action; times are UTC."),
     ]
+
+
+MAX_SOURCES = MAX_MESSAGE_BLOCKS - 1
+
+
+def sources_blocks(health: Sequence[SourceHealth]) -> list[Block]:
+    """One line per source: how it is, when it last worked, what went wrong, when it is polled next."""
+    if not health:
+        return [section("No sources are configured: add `[[sources]]` entries to allears.toml.")]
+    blocks: list[Block] = [section(f"*Sources ({len(health)})*")]
+    for source in health[:MAX_SOURCES]:
+        status = ":red_circle: failing" if source.failing else ":large_green_circle: ok"
+        if source.last_success_at is None and not source.failing:
+            status = ":white_circle: not polled yet"
+        lines = [f"{status}  *{safe_mrkdwn(source.key, 200)}* ({source.kind}), {source.items_seen} items seen"]
+        if source.last_success_at:
+            lines.append(f"last success {date(source.last_success_at)}")
+        if source.last_error and source.last_error_at:
+            lines.append(f"last error {date(source.last_error_at)}: {safe_mrkdwn(source.last_error, 500)}")
+        lines.append(f"next poll {date(source.next_poll_at)}" if source.next_poll_at else "polled at start-up")
+        blocks.append(context("\n".join(lines)))
+    return blocks

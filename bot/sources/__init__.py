@@ -18,6 +18,8 @@ class Item:
     published_at: datetime | None = None
     author_reach: int | None = None
     """Followers, karma or reputation, where the source tells it."""
+    shared_url: str | None = None
+    """The page a link post points to (a Hacker News story's link), for recognising one post seen twice."""
 
 
 @dataclass(frozen=True)

@@ -42,5 +42,6 @@ def _item(hit: dict[str, Any]) -> Item | None:
         title=title or (f"Re: {normalize_space(str(hit['story_title']))}" if hit.get("story_title") else None),
         url=ITEM_URL.format(object_id),
         author=normalize_space(str(hit.get("author") or "")) or None,
+        shared_url=str(hit["url"]) if hit.get("url") else None,
         published_at=datetime.fromtimestamp(int(created), UTC) if isinstance(created, int | float) else None,
     )

@@ -1,0 +1,45 @@
+"""How each configured source is doing, for `/allears sources`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.models import SourceState
+from bot.sources.kinds import SourceConfig
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    key: str
+    kind: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failing: bool
+    items_seen: int
+    next_poll_at: datetime | None
+    """None until the source has been polled once (it is polled at start-up)."""
+
+
+def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceHealth]:
+    states = {state.source: state for state in session.exec(select(SourceState))}
+    report = []
+    for source in sources:
+        state = states.get(source.key) or SourceState(source=source.key)
+        next_poll = state.last_poll_at + source.every if state.last_poll_at else None
+        if state.backoff_until and (next_poll is None or state.backoff_until > next_poll):
+            next_poll = state.backoff_until
+        report.append(
+            SourceHealth(
+                key=source.key,
+                kind=source.kind,
+                last_success_at=state.last_success_at,
+                last_error=state.last_error,
+                last_error_at=state.last_error_at,
+                failing=state.consecutive_failures > 0,
+                items_seen=state.items_seen,
+                next_poll_at=next_poll,
+            )
+        )
+    return report

@@ -1,0 +1,153 @@
+"""Mentions nobody polls for: posted to the inbound webhook by another tool, or forwarded by a
+colleague from Slack. The sender already decided they matter, so keywords are not required."""
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.clock import utcnow
+from bot.db import session_scope
+from bot.errors import UserError
+from bot.mentions import record
+from bot.models import Mention, SeenRequest
+from bot.polling import Listener
+from bot.sources import Item
+from bot.text import normalize_space
+
+MAX_WEBHOOK_BYTES = 64 * 1024
+FRESH_FOR = timedelta(minutes=5)
+MAX_TEXT = 40_000
+FORWARDED = "forwarded"
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def _refuse(status: int, error: str) -> WebhookAnswer:
+    return WebhookAnswer(status, {"ok": False, "error": error})
+
+
+def receive_webhook(
+    engine: Engine,
+    listener: Listener,
+    *,
+    secret: str | None,
+    body: bytes,
+    signature: str | None,
+    now: datetime | None = None,
+) -> WebhookAnswer:
+    """Check, parse and store one posted mention; every refusal says why and stores nothing."""
+    now = now or utcnow()
+    if not secret:
+        return _refuse(404, "the webhook is off: set ALLEARS_WEBHOOK_SECRET to turn it on")
+    if len(body) > MAX_WEBHOOK_BYTES:
+        return _refuse(413, f"the body is over {MAX_WEBHOOK_BYTES // 1024} KB")
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(expected, signature.strip()):
+        return _refuse(401, "bad or missing X-Allears-Signature (sha256=<hex HMAC-SHA256 of the body>)")
+    try:
+        item, source, sent_at = _parse(body)
+    except UserError as error:
+        return _refuse(400, str(error))
+    if sent_at is not None and abs(now - sent_at) > FRESH_FOR:
+        return _refuse(400, f"stale: timestamp {sent_at:%Y-%m-%d %H:%M:%S} UTC is more than 5 minutes from now")
+    heard = listener.hear(item, source=source, source_kind="webhook", require_keywords=False)
+    assert heard is not None
+    try:
+        with session_scope(engine) as session:
+            session.add(SeenRequest(digest=hashlib.sha256(expected.encode()).hexdigest(), seen_at=now))
+            session.flush()
+            mention_id = record(session, heard)
+            if mention_id is None:
+                mention_id = _existing(session, source, item.external_id)
+                return WebhookAnswer(200, {"ok": True, "mention": f"M-{mention_id}", "duplicate": True})
+    except IntegrityError:
+        return _refuse(409, "this exact body was received before (replay)")
+    return WebhookAnswer(201, {"ok": True, "mention": f"M-{mention_id}"})
+
+
+def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(f"the body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise UserError("the body must be a JSON object")
+    text = _string(data, "text", required=True)
+    url = _string(data, "url")
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise UserError("url must start with http:// or https://")
+    source = normalize_space(_string(data, "source") or "webhook")[:100] or "webhook"
+    timestamp = data.get("timestamp")
+    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, int | float)):
+        raise UserError("timestamp must be a number of seconds since 1970 (UTC)")
+    external_id = _string(data, "id") or "sha256:" + hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()
+    item = Item(
+        external_id=external_id[:1000],
+        text=normalize_space(text)[:MAX_TEXT],
+        title=normalize_space(_string(data, "title") or "")[:500] or None,
+        url=url,
+        author=normalize_space(_string(data, "author") or "")[:500] or None,
+    )
+    if not item.text:
+        raise UserError("text is empty")
+    sent_at = datetime.fromtimestamp(timestamp, UTC) if timestamp is not None else None
+    return item, source, sent_at
+
+
+def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise UserError(f"{key} is required")
+        return None
+    if not isinstance(value, str | int):
+        raise UserError(f"{key} must be a string")
+    return str(value)
+
+
+def _existing(session: Any, source: str, external_id: str) -> int:
+    statement = select(Mention.id).where(Mention.source == source, Mention.external_id == external_id)
+    return session.exec(statement).one()
+
+
+@dataclass(frozen=True)
+class Logged:
+    mention_id: int
+    new: bool
+
+
+def log_forwarded(
+    engine: Engine,
+    listener: Listener,
+    *,
+    text: str,
+    forwarded_by: str,
+    external_id: str,
+    url: str | None = None,
+    author: str | None = None,
+) -> Logged:
+    """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own."""
+    text = normalize_space(text)[:MAX_TEXT]
+    if not text and not url:
+        raise UserError("Nothing to log: give the customer's words or a link, like `/allears log <url or text>`.")
+    item = Item(external_id=external_id[:1000], text=text or url or "", url=url, author=author)
+    heard = listener.hear(
+        item, source=FORWARDED, source_kind=FORWARDED, forwarded_by=forwarded_by, require_keywords=False
+    )
+    assert heard is not None
+    with session_scope(engine) as session:
+        mention_id = record(session, heard)
+        if mention_id is None:
+            return Logged(_existing(session, FORWARDED, item.external_id), new=False)
+    return Logged(mention_id, new=True)

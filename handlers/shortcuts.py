@@ -1,0 +1,41 @@
+"""The message shortcut "Log as customer mention": what a colleague pasted or heard becomes a mention."""
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.intake import log_forwarded
+from bot.slack.ids import ShortcutId
+from handlers import Deps
+from handlers.commands import logged_confirmation
+from handlers.errors import Body, after_ack
+from handlers.feedback import tell
+
+
+def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
+    """A link back to the message; Slack refuses it for conversations the bot cannot see, which is fine."""
+    try:
+        return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
+    except SlackApiError:
+        return None
+
+
+def register(app: App, deps: Deps) -> None:
+    acknowledged = after_ack(deps.work)
+
+    @app.shortcut(ShortcutId.LOG_MENTION)
+    @acknowledged
+    def handle_log_mention_shortcut(body: Body, client: WebClient) -> None:
+        message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
+        ts = message.get("ts", "")
+        logged = log_forwarded(
+            deps.engine,
+            deps.listener,
+            text=message.get("text") or "",
+            url=_permalink(client, channel, ts) if channel and ts else None,
+            forwarded_by=body["user"]["id"],
+            external_id=f"slack:{channel}:{ts}",
+        )
+        if logged.new:
+            deps.notify()
+        tell(body, client, logged_confirmation(logged))

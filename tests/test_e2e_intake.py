@@ -1,0 +1,98 @@
+"""End-to-end: mentions nobody polls for (the webhook, forwarding from Slack) and source health."""
+
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+
+from tests.feedserver import Entry, rss
+from tests.slackreq import SlackUser
+
+SECRET = "webhook-secret-for-tests"
+
+
+def signed_post(bot, payload: dict | bytes, *, secret: str = SECRET) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return httpx.post(
+        bot.url + "/hooks/mentions",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Allears-Signature": signature},
+        timeout=10,
+    )
+
+
+def test_the_webhook_takes_signed_mentions_and_refuses_everything_else(bot, feeds, fake_slack):
+    feeds.publish("/acme.xml", rss([]))
+    bot.env["ALLEARS_WEBHOOK_SECRET"] = SECRET
+    bot.start()
+    zendesk = {
+        "source": "zendesk",
+        "id": "ticket-981",
+        "text": "My Acme invoice is wrong for the third month <!channel>",
+        "url": "https://acme.zendesk.com/tickets/981",
+        "author": "Pat Customer",
+        "timestamp": int(time.time()),
+    }
+
+    created = signed_post(bot, zendesk)
+    assert created.status_code == 201 and created.json() == {"ok": True, "mention": "M-1"}
+    card = fake_slack.wait_for(lambda: fake_slack.cards(), what="the webhook mention's card")[0]
+    assert "zendesk" in card.all_text() and "Pat Customer" in card.all_text()
+    assert "&lt;!channel&gt;" in card.all_text() and "<!channel>" not in card.all_text()
+
+    replayed = signed_post(bot, zendesk)
+    assert replayed.status_code == 409 and "replay" in replayed.json()["error"]
+    forged = signed_post(bot, {**zendesk, "id": "ticket-982"}, secret="guessed")
+    assert forged.status_code == 401
+    stale = signed_post(bot, {**zendesk, "id": "ticket-983", "timestamp": int(time.time()) - 3600})
+    assert stale.status_code == 400 and "stale" in stale.json()["error"]
+    not_json = signed_post(bot, b"text=hello")
+    assert not_json.status_code == 400 and "not JSON" in not_json.json()["error"]
+    no_text = signed_post(bot, {"source": "zendesk", "id": "x"})
+    assert no_text.status_code == 400 and no_text.json()["error"] == "text is required"
+    huge = signed_post(bot, {"text": "a" * 70_000})
+    assert huge.status_code == 413
+    unsigned = httpx.post(bot.url + "/hooks/mentions", content=b"{}", timeout=10)
+    assert unsigned.status_code == 401
+
+    time.sleep(1.5)
+    assert len(fake_slack.cards()) == 1, "nothing refused made a card"
+
+
+def test_a_colleague_logs_a_slack_message_and_a_call_note(bot, feeds, fake_slack):
+    feeds.publish("/acme.xml", rss([]))
+    bot.start()
+    sam = SlackUser("U_SAM", bot.url, fake_slack)
+
+    message = {"text": "Customer on the call: Acme exports are painfully slow", "user": "U_SAM", "ts": "1700000000.000100"}
+    sam.shortcut("log_mention", channel="C0SALES", message=message)
+    answer = fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="the confirmation")[0]
+    assert answer["text"].startswith("Logged as M-1")
+    card = fake_slack.wait_for(lambda: fake_slack.cards(), what="the forwarded card")[0]
+    assert "painfully slow" in card.all_text() and "forwarded by <@U_SAM>" in card.all_text()
+
+    sam.shortcut("log_mention", channel="C0SALES", message=message)
+    again = fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="the second answer")[0]
+    assert again["text"] == "That was already logged as M-1."
+
+    sam.command("/allears", "log <https://example.com/review/7|review> Says Acme support never called back")
+    logged = fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="the log answer")[0]
+    assert logged["text"].startswith("Logged as M-2")
+    second = fake_slack.wait_for(lambda: len(fake_slack.cards()) == 2 and fake_slack.cards()[1], what="card 2")
+    assert "https://example.com/review/7" in second.all_text() and "never called back" in second.all_text()
+
+    sam.command("/allears", "log")
+    assert "Nothing to log" in fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="x")[0]["text"]
+
+
+def test_allears_sources_shows_each_sources_health(bot, feeds, fake_slack):
+    feeds.publish("/acme.xml", rss([Entry(guid="1", title="Acme", description="Acme rocks", link="https://e.com/1")]))
+    bot.start()
+    fake_slack.wait_for(lambda: fake_slack.cards(), what="the card")
+    ana = SlackUser("U_ANA", bot.url, fake_slack)
+    ana.command("/allears", "sources")
+    blocks = str(fake_slack.wait_for(lambda: fake_slack.responses(ana.last_response_key), what="health")[0]["blocks"])
+    assert "acme-alerts" in blocks and "ok" in blocks and "1 items seen" in blocks and "next poll" in blocks
