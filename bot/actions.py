@@ -27,10 +27,11 @@ def _record(
     event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
     session.add(event)
     session.flush()
+    channel = get_mention(session, mention_id).channel
     if kind in _THREAD_NOTED:
-        enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, event_id=event.id)
+        enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, channel=channel, event_id=event.id)
     if refresh:
-        enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id)
+        enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id, channel=channel)
     return event
 
 
@@ -151,7 +152,7 @@ def escalate(
     session.add(escalation)
     session.flush()
     event.data = {**event.data, "escalation_id": escalation.id}
-    enqueue(session, OutboxKind.TEAM_ALERT, mention_id=mention_id, event_id=event.id)
+    enqueue(session, OutboxKind.TEAM_ALERT, mention_id=mention_id, channel=team.channel, event_id=event.id)
     return escalation
 
 
@@ -178,7 +179,13 @@ def acknowledge(session: Session, *, escalation_id: int, user_id: str, now: date
         team=escalation.team,
         escalation_id=escalation.id,
     )
-    enqueue(session, OutboxKind.TEAM_ALERT_REFRESH, mention_id=escalation.mention_id, event_id=escalation.event_id)
+    enqueue(
+        session,
+        OutboxKind.TEAM_ALERT_REFRESH,
+        mention_id=escalation.mention_id,
+        channel=escalation.channel,
+        event_id=escalation.event_id,
+    )
     return escalation
 
 
@@ -209,7 +216,7 @@ def resolve(
             session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note, **extra
         )
         if forward:
-            enqueue(session, OutboxKind.FEEDBACK, mention_id=mention_id, event_id=event.id)
+            enqueue(session, OutboxKind.FEEDBACK, mention_id=mention_id, channel=forward, event_id=event.id)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     _refuse_if_joined(mention)

@@ -1,15 +1,16 @@
 """`allears.toml`: what to listen for, where to hear it, and where each mention goes."""
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bot.configtypes import ChannelId, Section, Sentiment, UserGroupId, parse_duration
+from bot.configtypes import ChannelId, Duration, Section, Sentiment, UserGroupId, parse_duration
 from bot.errors import ConfigError
 from bot.sources.kinds import RssSource, SourceConfig
 
-__all__ = ["Config", "RssSource", "Sentiment", "Team", "load_config", "parse_duration"]
+__all__ = ["Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
 
 
 class Listen(Section):
@@ -40,6 +41,13 @@ class Team(Section):
     usergroup: UserGroupId | None = None
 
 
+class StormRule(Section):
+    """More than `threshold` mentions on one route and topic within `window` become one storm card."""
+
+    threshold: int = Field(default=10, ge=2)
+    window: Duration = timedelta(minutes=15)
+
+
 class Summary(Section):
     channel: ChannelId | None = None
 
@@ -51,6 +59,7 @@ class Config(Section):
     sources: list[SourceConfig] = []
     teams: dict[str, Team] = {}
     summary: Summary = Summary()
+    storm: StormRule = StormRule()
 
     @field_validator("sources")
     @classmethod

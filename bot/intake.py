@@ -67,7 +67,7 @@ def receive_webhook(
         with session_scope(engine) as session:
             session.add(SeenRequest(digest=hashlib.sha256(expected.encode()).hexdigest(), seen_at=now))
             session.flush()
-            mention_id = record(session, heard)
+            mention_id = record(session, heard, storm=listener.storm)
             if mention_id is None:
                 mention_id = _existing(session, source, item.external_id)
                 return WebhookAnswer(200, {"ok": True, "mention": f"M-{mention_id}", "duplicate": True})
@@ -147,7 +147,7 @@ def log_forwarded(
     )
     assert heard is not None
     with session_scope(engine) as session:
-        mention_id = record(session, heard)
+        mention_id = record(session, heard, storm=listener.storm)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
     return Logged(mention_id, new=True)

@@ -2,14 +2,16 @@
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bot.config import Sentiment
+from bot.clock import utcnow
+from bot.config import Sentiment, StormRule
 from bot.errors import UnknownMention, UserError
-from bot.models import Event, EventKind, Mention, MentionStatus, OutboxKind
+from bot.models import Event, EventKind, Mention, MentionStatus, OutboxKind, Storm
 from bot.outbox import enqueue
 from bot.sources import Item
 from bot.urls import canonical_url
@@ -46,15 +48,18 @@ class Heard:
     urgency: str = "normal"
     needs_human: bool = False
     forwarded_by: str | None = None
+    topic: str | None = None
 
 
-def record(session: Session, heard: Heard) -> int | None:
+def record(
+    session: Session, heard: Heard, *, storm: StormRule | None = None, now: datetime | None = None
+) -> int | None:
     """Store a new mention and queue its card; None when this source's item is stored already.
 
     A post already heard through another source (same canonical URL) is stored as joined to the
     first mention and told in its thread instead of getting a card of its own.
     """
-    item = heard.item
+    item, now = heard.item, now or utcnow()
     canonical = canonical_url(item.shared_url or item.url)
     first = _heard_first(session, canonical)
     values = Mention.model_validate(
@@ -67,6 +72,7 @@ def record(session: Session, heard: Heard) -> int | None:
             "title": item.title,
             "text": item.text,
             "published_at": item.published_at,
+            "heard_at": now,
             "polarity": heard.polarity,
             "sentiment": heard.sentiment.value,
             "category": heard.category,
@@ -75,6 +81,7 @@ def record(session: Session, heard: Heard) -> int | None:
             "author_reach": item.author_reach,
             "canonical_url": canonical,
             "forwarded_by": heard.forwarded_by,
+            "topic": heard.topic,
             "channel": heard.channel,
             "status": MentionStatus.JOINED if first else MentionStatus.OPEN,
             "duplicate_of": first.id if first else None,
@@ -91,7 +98,9 @@ def record(session: Session, heard: Heard) -> int | None:
     if mention_id is None:
         return None
     if first is None:
-        enqueue(session, OutboxKind.CARD, mention_id=mention_id)
+        if storm is not None and heard.topic:
+            _weather(session, mention_id, heard.channel, heard.topic, storm, now)
+        enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
         return mention_id
     assert first.id is not None
     snippet = (item.title or item.text)[:300]
@@ -108,9 +117,50 @@ def record(session: Session, heard: Heard) -> int | None:
     )
     session.add(also)
     session.flush()
-    enqueue(session, OutboxKind.THREAD_NOTE, mention_id=first.id, event_id=also.id)
-    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=first.id)
+    enqueue(session, OutboxKind.THREAD_NOTE, mention_id=first.id, channel=first.channel, event_id=also.id)
+    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=first.id, channel=first.channel)
     return mention_id
+
+
+def _weather(session: Session, mention_id: int, channel: str, topic: str, rule: StormRule, now: datetime) -> None:
+    """Join the storm blowing on this channel and topic, or start one when this mention tips the count.
+
+    The mentions before the storm keep their own cards; the ones after thread under the storm's card.
+    """
+    since = now - rule.window
+    storm = session.exec(
+        select(Storm)
+        .where(Storm.channel == channel, Storm.topic == topic, Storm.last_at >= since)
+        .order_by(Storm.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    ).first()
+    if storm is None:
+        recent = session.exec(
+            select(func.count())
+            .select_from(Mention)
+            .where(
+                Mention.channel == channel,
+                Mention.topic == topic,
+                Mention.heard_at >= since,
+                Mention.status != MentionStatus.JOINED,
+                Mention.storm_id.is_(None),  # type: ignore[union-attr]
+            )
+        ).one()
+        if recent <= rule.threshold:
+            return
+        storm = Storm(channel=channel, topic=topic, counted_from=since, started_at=now, last_at=now)
+        session.add(storm)
+        session.flush()
+        enqueue(session, OutboxKind.STORM_CARD, mention_id=mention_id, channel=channel)
+    else:
+        session.execute(update(Storm).where(Storm.id == storm.id).values(last_at=now))
+        # Only one count update waits at a time: the conditional update decides, even across processes.
+        queued = session.execute(
+            update(Storm).where(Storm.id == storm.id, Storm.refresh_queued.is_(False)).values(refresh_queued=True)  # type: ignore[attr-defined]
+        )
+        if queued.rowcount == 1:
+            enqueue(session, OutboxKind.STORM_REFRESH, mention_id=mention_id, channel=channel)
+    session.execute(update(Mention).where(Mention.id == mention_id).values(storm_id=storm.id))
 
 
 def _heard_first(session: Session, canonical: str | None) -> Mention | None:
@@ -133,3 +183,25 @@ def open_mentions(session: Session, *, owner_id: str | None, limit: int) -> list
 
 def count_open(session: Session, *, owner_id: str | None) -> int:
     return session.exec(select(func.count()).select_from(Mention).where(*_open_owned_by(owner_id))).one()
+
+
+def storm_counts(session: Session, storm: Storm) -> dict[str, int]:
+    """Mentions in the storm by source, the ones that started it included, largest first."""
+    rows = session.exec(
+        select(Mention.source, func.count())
+        .where(
+            Mention.channel == storm.channel,
+            Mention.topic == storm.topic,
+            Mention.status != MentionStatus.JOINED,
+            or_(
+                Mention.storm_id == storm.id,
+                and_(
+                    Mention.storm_id.is_(None),
+                    Mention.heard_at >= storm.counted_from,
+                    Mention.heard_at <= storm.started_at,
+                ),  # type: ignore[union-attr]
+            ),
+        )
+        .group_by(Mention.source)
+    ).all()
+    return dict(sorted(((source, count) for source, count in rows), key=lambda pair: -pair[1]))

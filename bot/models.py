@@ -64,6 +64,7 @@ class Mention(SQLModel, table=True):
     duplicate_of: int | None = Field(default=None, foreign_key="mention.id")
     storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
     forwarded_by: str | None = Field(default=None, max_length=40)
+    topic: str | None = Field(default=None, max_length=100)
     channel: str = Field(max_length=40)
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
@@ -85,10 +86,14 @@ class Storm(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=40)
     topic: str = Field(max_length=100)
+    counted_from: datetime = Field(sa_type=UTCDateTime)
+    """The start of the window whose mentions made the storm; they count in it though they kept their cards."""
     started_at: datetime = Field(sa_type=UTCDateTime)
     last_at: datetime = Field(sa_type=UTCDateTime, index=True)
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
+    refresh_queued: bool = False
+    """A count update is waiting; set and cleared with conditional updates so none is lost or doubled."""
 
 
 class Event(SQLModel, table=True):
@@ -136,6 +141,18 @@ class OutboxKind(StrEnum):
     TEAM_ALERT = "team_alert"
     TEAM_ALERT_REFRESH = "team_alert_refresh"
     FEEDBACK = "feedback"
+    STORM_CARD = "storm_card"
+    STORM_REFRESH = "storm_refresh"
+
+
+POSTING_KINDS = {
+    OutboxKind.CARD,
+    OutboxKind.THREAD_NOTE,
+    OutboxKind.TEAM_ALERT,
+    OutboxKind.FEEDBACK,
+    OutboxKind.STORM_CARD,
+}
+"""Kinds that post a new message, which Slack allows about once a second per channel; updates are not paced."""
 
 
 class Outbox(SQLModel, table=True):
@@ -155,6 +172,7 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel: str | None = Field(default=None, max_length=40)
+    """Where the message goes (known when queued, so delivery can pace each channel), then where it went."""
     ts: str | None = Field(default=None, max_length=40)
 
 

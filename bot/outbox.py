@@ -7,47 +7,64 @@ drain the outbox. Each row is leased with a conditional update, and every later 
 fenced by that lease, so a process whose lease ran out cannot overwrite what another did since.
 """
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, update
+from sqlalchemy import and_, bindparam, exists, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
-from bot.models import Outbox, OutboxKind, OutboxStatus
+from bot.models import POSTING_KINDS, Outbox, OutboxKind, OutboxStatus
 
 LEASE = timedelta(seconds=60)
 _UNFINISHED = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
 
 
-def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, event_id: int | None = None) -> None:
-    session.add(Outbox(kind=kind, mention_id=mention_id, event_id=event_id))
+def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, channel: str, event_id: int | None = None) -> None:
+    session.add(Outbox(kind=kind, mention_id=mention_id, channel=channel, event_id=event_id))
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    earlier = aliased(Outbox)
-    return and_(
-        or_(
-            and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= now),
-            and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < now),  # its sender died
+_EARLIER = aliased(Outbox)
+# Built once: constructing these expressions costs more than running them.
+_READY = or_(
+    and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= bindparam("now")),
+    and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < bindparam("now")),  # its sender died
+)
+_DUE = (
+    select(Outbox)
+    .where(
+        _READY,
+        ~and_(
+            Outbox.kind.in_([kind.value for kind in POSTING_KINDS]),
+            Outbox.channel.in_(bindparam("hold", expanding=True)),
         ),
         ~exists().where(
-            earlier.mention_id == Outbox.mention_id, earlier.id < Outbox.id, earlier.status.in_(_UNFINISHED)
+            _EARLIER.mention_id == Outbox.mention_id, _EARLIER.id < Outbox.id, _EARLIER.status.in_(_UNFINISHED)
         ),
     )
+    .order_by(Outbox.id)
+    .limit(1)
+)
 
 
-def lease_next(session: Session, *, now: datetime | None = None) -> Outbox | None:
-    """Take the oldest due row for this process, or None when nothing is due."""
+def lease_next(session: Session, *, now: datetime | None = None, hold: Collection[str] = ()) -> Outbox | None:
+    """Take the oldest due row for this process, or None when nothing is due.
+
+    New messages to the channels in `hold` wait: they were posted to a moment ago. Once every
+    earlier row of a mention is finished it stays finished, so only the row's own readiness needs
+    checking again when it is leased.
+    """
     now = now or utcnow()
     for _ in range(5):
-        row = session.exec(select(Outbox).where(_due(now)).order_by(Outbox.id).limit(1)).first()
+        row = session.exec(_DUE, params={"now": now, "hold": list(hold)}).first()
         if row is None:
             return None
         leased = session.execute(
             update(Outbox)
-            .where(Outbox.id == row.id, _due(now))
-            .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .where(Outbox.id == row.id, _READY)
+            .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=Outbox.attempts + 1),
+            {"now": now},
         )
         if leased.rowcount == 1:
             session.refresh(row)

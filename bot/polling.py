@@ -21,6 +21,7 @@ from bot.sentiment import score
 from bot.sources import Item, PollState, RateLimited, SourceError
 from bot.sources.kinds import SourceConfig
 from bot.sources.registry import fetch
+from bot.topics import topic_of
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -43,6 +44,7 @@ class Listener:
     def __init__(self, config: Config) -> None:
         self._keywords = KeywordMatcher(config.listen.keywords, config.listen.exclude)
         self._router = Router(config)
+        self.storm = config.storm
 
     def hear(
         self,
@@ -67,6 +69,7 @@ class Listener:
             sentiment=scored.label,
             channel=channel,
             forwarded_by=forwarded_by,
+            topic=topic_of(text, category="other"),
         )
 
 
@@ -102,7 +105,7 @@ def poll(
     items = sorted(reversed(fetched.items), key=lambda item: item.published_at or now)
     heard = [h for item in items if (h := listener.hear(item, source=source.key, source_kind=source.kind))]
     with session_scope(engine) as session:
-        new = sum(record(session, h) is not None for h in heard)
+        new = sum(record(session, h, storm=listener.storm, now=now) is not None for h in heard)
         state = _state(session, source)
         if not fetched.not_modified:
             state.etag, state.last_modified = fetched.etag, fetched.last_modified

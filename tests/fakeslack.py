@@ -138,7 +138,10 @@ def view_problems(view: Payload) -> list[str]:
 
 
 class FakeSlack:
-    def __init__(self, *, channels: set[str] | None = None) -> None:
+    def __init__(self, *, channels: set[str] | None = None, post_interval: float | None = None) -> None:
+        """`post_interval`: like Slack, answer 429 to a second chat.postMessage in a channel sooner than this."""
+        self._post_interval = post_interval
+        self._last_post: dict[str, float] = {}
         self._lock = threading.RLock()
         self._state = _Workspace(channels=set(channels or ()))
         self._ts = itertools.count(1)
@@ -246,7 +249,9 @@ class FakeSlack:
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
-        return 200, handler(args), {}
+        answer = handler(args)
+        status = answer.pop("_status", 200)
+        return status, answer, ({"Retry-After": "1"} if status == 429 else {})
 
     def _auth_test(self, args: Payload) -> Payload:
         return {
@@ -276,6 +281,11 @@ class FakeSlack:
             refusal = self._check_message(args)
             if refusal:
                 return refusal
+            if self._post_interval is not None:
+                last = self._last_post.get(args["channel"], float("-inf"))
+                if time.monotonic() - last < self._post_interval:
+                    return {"ok": False, "error": "ratelimited", "_status": 429}
+                self._last_post[args["channel"]] = time.monotonic()
             thread_ts = args.get("thread_ts")
             if thread_ts and not any(m.ts == thread_ts and m.channel == args["channel"] for m in self._state.messages):
                 return {"ok": False, "error": "thread_not_found"}

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from bot.config import Sentiment
-from bot.models import Escalation, Event, EventKind, Mention, MentionStatus
+from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.kit import (
     FALLBACK_TEXT,
@@ -181,3 +181,25 @@ def feedback_message(mention: Mention, event: Event) -> list[Block]:
 
 def feedback_fallback(mention: Mention) -> str:
     return f"Customer feedback: {mention.reference}"
+
+
+def storm_card(storm: Storm, counts: dict[str, int]) -> list[Block]:
+    """One message standing for a burst: how many, about what, from where; the mentions are in its thread."""
+    total = sum(counts.values())
+    minutes = max(1, round((storm.last_at - storm.counted_from).total_seconds() / 60))
+    sources = ", ".join(f"{safe_mrkdwn(source, _AUTHOR)} {count}" for source, count in list(counts.items())[:8])
+    headline = (
+        f":cloud_with_lightning: *{total} mentions about “{safe_mrkdwn(storm.topic, 100)}” in {minutes} min*"
+        f" — {sources}"
+    )
+    return [
+        section(headline),
+        context(
+            f"Storm since {date(storm.started_at)}, latest {date(storm.last_at)}. "
+            "New mentions about it arrive in this thread, each with its own buttons."
+        ),
+    ]
+
+
+def storm_fallback(storm: Storm, counts: dict[str, int]) -> str:
+    return f"{sum(counts.values())} mentions about {safe_mrkdwn(storm.topic, 100)}"

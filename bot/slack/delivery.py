@@ -7,6 +7,7 @@ open across a network call.
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,20 +15,22 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
 from bot import outbox
 from bot.actions import history
 from bot.clock import utcnow
 from bot.db import read_scope, session_scope
-from bot.mentions import get_mention
-from bot.models import Escalation, Event, EventKind, Mention, Outbox, OutboxKind
+from bot.mentions import get_mention, storm_counts
+from bot.models import Escalation, Event, EventKind, Mention, Outbox, OutboxKind, Storm
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
     feedback_message,
     mention_card,
+    storm_card,
+    storm_fallback,
     team_alert,
     team_alert_fallback,
     thread_note,
@@ -50,6 +53,7 @@ PERMANENT_ERRORS = {
     "invalid_metadata_schema",
 }
 _METADATA_EVENT = "allears_mention"
+_NOT_READY_DELAY = timedelta(seconds=1)
 _NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 
 
@@ -63,29 +67,54 @@ class _Abandon(Exception):
     """The row can never be sent: the message it belongs under was never posted."""
 
 
+class _NotReady(Exception):
+    """The row belongs under a storm card that another mention's row has not posted yet."""
+
+
 class Deliverer:
-    def __init__(self, engine: Engine, client: WebClient) -> None:
+    def __init__(self, engine: Engine, client: WebClient, *, post_interval: float = 1.0) -> None:
+        """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second)."""
         self._engine = engine
         self._client = client
         self._paused_until: datetime | None = None
+        self._post_interval = post_interval
+        self._last_post: dict[str, float] = {}
 
     def deliver_due(self, *, limit: int = 500, stopping: Callable[[], bool] = lambda: False) -> int:
-        """Send what is due, oldest first, until nothing is due, Slack asks us to wait, or `limit`."""
+        """Send what is due, oldest first, until nothing is due, Slack asks us to wait, or `limit`.
+
+        A channel posted to a moment ago is held for the rest of `post_interval`; other channels'
+        messages go first, so a storm in one channel never delays a team alert in another.
+        """
         sent = 0
         for _ in range(limit):
             if stopping() or (self._paused_until and utcnow() < self._paused_until):
                 break
+            hold = self._held_channels()
             with session_scope(self._engine) as session:
-                row = outbox.lease_next(session)
+                row = outbox.lease_next(session, hold=hold)
             if row is None:
-                break
+                if not hold:
+                    break
+                waits = (self._post_interval - (time.monotonic() - self._last_post[c]) for c in hold)
+                time.sleep(max(0.0, min(waits)))
+                continue
             sent += self._deliver(row)
         return sent
 
+    def _held_channels(self) -> set[str]:
+        now = time.monotonic()
+        return {channel for channel, at in self._last_post.items() if now - at < self._post_interval}
+
     def _deliver(self, row: Outbox) -> int:
+        # A storm's count update claims its flag as it renders, so it needs a writing transaction.
+        scope = session_scope if row.kind == OutboxKind.STORM_REFRESH else read_scope
         try:
-            with read_scope(self._engine) as session:
+            with scope(self._engine) as session:
                 call = _prepare(session, row)
+        except _NotReady as waiting:
+            self._settle(outbox.mark_retry, row, delay=_NOT_READY_DELAY, error=str(waiting), count_attempt=False)
+            return 0
         except _Abandon as reason:
             log.error("outbox %s (%s for M-%s) abandoned: %s", row.id, row.kind, row.mention_id, reason)
             self._settle(outbox.mark_failed, row, error=str(reason))
@@ -93,6 +122,8 @@ class Deliverer:
         if call is None:  # sent by a process whose lease ran out before it could say so
             self._settle(outbox.mark_sent, row)
             return 0
+        if call.method == "chat.postMessage":
+            self._last_post[call.args["channel"]] = time.monotonic()
         try:
             response = self._client.api_call(call.method, json=call.args)
         except SlackApiError as error:
@@ -134,6 +165,7 @@ class Deliverer:
 def _prepare(session: Session, row: Outbox) -> _Call | None:
     """The Web API call for a row, rendered from the database as it is now; None if already sent."""
     mention = get_mention(session, row.mention_id)
+    storm = session.get(Storm, mention.storm_id) if mention.storm_id else None
     match row.kind:
         case OutboxKind.CARD:
             if mention.card_ts:
@@ -146,7 +178,33 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
                     "blocks": mention_card(mention, history(session, row.mention_id)),
                     "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
                 }
+                | _under_storm(storm)
                 | _NO_UNFURL,
+            )
+        case OutboxKind.STORM_CARD:
+            assert storm is not None
+            if storm.card_ts:
+                return None
+            counts = storm_counts(session, storm)
+            return _Call(
+                "chat.postMessage",
+                {"channel": storm.channel, "text": storm_fallback(storm, counts), "blocks": storm_card(storm, counts)}
+                | _NO_UNFURL,
+            )
+        case OutboxKind.STORM_REFRESH:
+            assert storm is not None
+            if not storm.card_ts:
+                raise _NotReady("the storm card is not posted yet")
+            session.execute(update(Storm).where(Storm.id == storm.id).values(refresh_queued=False))
+            counts = storm_counts(session, storm)
+            return _Call(
+                "chat.update",
+                {
+                    "channel": storm.card_channel,
+                    "ts": storm.card_ts,
+                    "text": storm_fallback(storm, counts),
+                    "blocks": storm_card(storm, counts),
+                },
             )
         case OutboxKind.CARD_REFRESH:
             _require_card(mention)
@@ -162,10 +220,12 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
         case OutboxKind.THREAD_NOTE:
             _require_card(mention)
             note = thread_note(mention, _event(session, row))
+            if storm:  # the mention's card is itself in the storm's thread, which is where its notes go
+                note = f"*{mention.reference}*: {note}"
+            thread = {"thread_ts": storm.card_ts if storm else mention.card_ts}
             return _Call(
                 "chat.postMessage",
-                {"channel": mention.card_channel, "thread_ts": mention.card_ts, "text": note, "blocks": [section(note)]}
-                | _NO_UNFURL,
+                {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | _NO_UNFURL,
             )
         case OutboxKind.FEEDBACK:
             event = _event(session, row)
@@ -204,6 +264,15 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
     raise _Abandon(f"unknown outbox kind {row.kind}")
 
 
+def _under_storm(storm: Storm | None) -> dict[str, Any]:
+    """A storm's later mentions are posted in its thread, once its card is there."""
+    if storm is None:
+        return {}
+    if not storm.card_ts:
+        raise _NotReady("the storm card is not posted yet")
+    return {"thread_ts": storm.card_ts}
+
+
 def _require_card(mention: Mention) -> None:
     """Rows after the card are due only once the card is settled: no ts means it failed for good."""
     if not mention.card_ts:
@@ -228,6 +297,9 @@ def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
         escalation = _escalation(session, row)
         escalation.alert_channel, escalation.alert_ts = channel, ts
         session.add(escalation)
+    elif row.kind == OutboxKind.STORM_CARD:
+        mention = get_mention(session, row.mention_id)
+        session.execute(update(Storm).where(Storm.id == mention.storm_id).values(card_channel=channel, card_ts=ts))
 
 
 def _escalation(session: Session, row: Outbox) -> Escalation:

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from bot.sources import Fetched, PollState, hackernews, rss
+from bot.sources import Fetched, PollState, bluesky, github, hackernews, mastodon, reddit, rss, stackexchange
 from bot.sources.kinds import SourceConfig
 
 Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
@@ -13,6 +13,11 @@ Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
 FETCHERS: dict[str, Fetcher] = {
     "rss": rss.fetch,
     "hackernews": hackernews.fetch,
+    "reddit": reddit.fetch,
+    "mastodon": mastodon.fetch,
+    "bluesky": bluesky.fetch,
+    "stackexchange": stackexchange.fetch,
+    "github": github.fetch,
 }
 
 

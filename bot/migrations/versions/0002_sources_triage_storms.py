@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 20:34:53.468390
+Create Date: 2026-11-25 20:56:23.275035
 """
 
 from collections.abc import Sequence
@@ -34,10 +34,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("counted_from", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_at", bot.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("card_channel", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
         sa.Column("card_ts", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("refresh_queued", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("storm", schema=None) as batch_op:
@@ -56,10 +58,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("duplicate_of", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("storm_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("forwarded_by", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
+        batch_op.add_column(sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
         batch_op.create_index(batch_op.f("ix_mention_canonical_url"), ["canonical_url"], unique=False)
         batch_op.create_index(batch_op.f("ix_mention_storm_id"), ["storm_id"], unique=False)
-        batch_op.create_foreign_key("fk_mention_storm_id", "storm", ["storm_id"], ["id"])
         batch_op.create_foreign_key("fk_mention_duplicate_of", "mention", ["duplicate_of"], ["id"])
+        batch_op.create_foreign_key("fk_mention_storm_id", "storm", ["storm_id"], ["id"])
 
     with op.batch_alter_table("sourcestate", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cursor", sa.JSON(), nullable=False, server_default="{}"))
@@ -78,6 +81,7 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_mention_duplicate_of", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_mention_storm_id"))
         batch_op.drop_index(batch_op.f("ix_mention_canonical_url"))
+        batch_op.drop_column("topic")
         batch_op.drop_column("forwarded_by")
         batch_op.drop_column("storm_id")
         batch_op.drop_column("duplicate_of")

@@ -1,0 +1,115 @@
+"""Mastodon statuses from one instance's tag timeline and/or its v2 status search, each from its own cursor.
+
+Cursors are status ids (numeric strings, compared as numbers) passed as `min_id`: the instance then
+answers with the statuses right after the cursor, so a burst larger than a page arrives over the
+next polls instead of being skipped. Boosts are skipped: the boosted status is heard on its own.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from bot.configtypes import secret
+from bot.sources import Fetched, Item, PollState, SourceError
+from bot.sources.http import get_json
+from bot.sources.kinds import MastodonSource
+from bot.text import html_to_text, normalize_space
+
+PAGE_SIZE = 40  # the most either endpoint returns at once
+_REFUSED_WITHOUT_TOKEN = ("answered HTTP 401", "answered HTTP 403")
+
+
+def fetch(source: MastodonSource, http: httpx.Client, state: PollState) -> Fetched:
+    """New statuses of the tag timeline and of the search, merged; each read advances its own cursor."""
+    reads: list[tuple[str, str, dict[str, Any]]] = []
+    if source.tag:
+        reads.append(("tag", f"api/v1/timelines/tag/{quote(source.tag, safe='')}", {}))
+    if source.query:
+        reads.append(("search", "api/v2/search", {"q": source.query, "type": "statuses"}))
+    if not reads:
+        raise SourceError("has neither a tag nor a query to listen for")
+    token = secret(source.token_env)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    cursor, items = dict(state.cursor), {}
+    for name, path, params in reads:
+        since = _id(cursor.get(name)) or 0
+        if since:
+            params["min_id"] = str(since)
+        statuses = _statuses(
+            http, source.base_url + path, {**params, "limit": PAGE_SIZE}, headers, searching=name == "search"
+        )
+        newest = since
+        for status in statuses:
+            status_id = _id(status.get("id"))
+            if status_id is None or status_id <= since:
+                continue
+            newest = max(newest, status_id)
+            if (item := _item(status)) and item.external_id not in items:
+                items[item.external_id] = item
+        if newest:
+            cursor[name] = str(newest)  # as text: ids exceed the integers JSON readers keep exactly
+    return Fetched(items=list(items.values()), cursor=cursor)
+
+
+def _statuses(
+    http: httpx.Client, url: str, params: dict[str, Any], headers: dict[str, str], *, searching: bool
+) -> list[dict[str, Any]]:
+    try:
+        reply = get_json(http, url, params=params, headers=headers)
+    except SourceError as error:
+        if searching and not headers and str(error) in _REFUSED_WITHOUT_TOKEN:
+            raise SourceError(
+                f"{error}: this instance searches statuses only with an access token (token_env)"
+            ) from error
+        raise
+    if searching:
+        reply = reply.get("statuses") if isinstance(reply, dict) else None
+    if not isinstance(reply, list):
+        raise SourceError(f"answered the {'search' if searching else 'tag timeline'} without a list of statuses")
+    return [status for status in reply if isinstance(status, dict)]
+
+
+def _item(status: dict[str, Any]) -> Item | None:
+    if isinstance(status.get("reblog"), dict):
+        return None
+    text = html_to_text(_string(status.get("content")))
+    warning = normalize_space(_string(status.get("spoiler_text"))) or None  # a content warning reads as a title
+    if not (text or warning):
+        return None
+    account = status.get("account") if isinstance(status.get("account"), dict) else {}
+    acct = normalize_space(_string(account.get("acct")))
+    followers = account.get("followers_count")
+    links = (_string(status.get("url")), _string(status.get("uri")))  # a remote status may lack `url`
+    url = next((link for link in links if link.startswith(("https://", "http://"))), None)
+    return Item(
+        external_id=str(status["id"]),
+        text=text or warning or "",
+        title=warning,
+        url=url,
+        # The handle, not the display name: anyone can call themselves "Acme Support".
+        author=f"@{acct}" if acct else None,
+        published_at=_time(status.get("created_at")),
+        author_reach=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+    )
+
+
+def _id(value: object) -> int | None:
+    text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 40 else None
+
+
+def _time(value: object) -> datetime | None:
+    """An ISO 8601 time, in UTC (one without a zone is taken as UTC); None if `value` is none."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+        return None
+
+
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""

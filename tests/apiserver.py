@@ -1,0 +1,113 @@
+"""A local HTTP server standing in for a source's API: it answers each path (and, optionally, query
+parameters) with a body the test gives, usually a recorded real one, and remembers every request."""
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    query: dict[str, str]
+    """Each parameter's last value."""
+    headers: dict[str, str]
+    """With lower-case names."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    status: int = 200
+    content_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    """Seconds to wait before answering, as a slow service does."""
+
+
+class ApiServer:
+    def __init__(self) -> None:
+        self._answers: list[tuple[str, dict[str, str], Answer]] = []
+        self._lock = threading.Lock()
+        self.requests: list[Request] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        # A short poll interval: `shutdown` waits for it, once per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-server", daemon=True
+        )
+
+    def start(self) -> "ApiServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def answer(
+        self,
+        path: str,
+        body: bytes | str | dict[str, Any] | list[Any],
+        *,
+        when: dict[str, str] | None = None,
+        status: int = 200,
+        content_type: str = JSON,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Answer GET `path` with `body`; `when` narrows it to requests carrying those query parameters.
+
+        The latest matching answer wins, so a test can replace what it served before."""
+        if isinstance(body, dict | list):
+            body = json.dumps(body)
+        data = body.encode() if isinstance(body, str) else body
+        with self._lock:
+            self._answers.append(
+                (path, dict(when or {}), Answer(data, status, content_type, dict(headers or {}), delay))
+            )
+
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
+
+    def _find(self, request: Request) -> Answer | None:
+        for path, when, answer in reversed(self._answers):
+            if path == request.path and all(request.query.get(k) == v for k, v in when.items()):
+                return answer
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+                request = Request(parts.path, query, {k.lower(): v for k, v in self.headers.items()})
+                with server._lock:
+                    server.requests.append(request)
+                    answer = server._find(request)
+                answer = answer or Answer(b'{"error": "not recorded"}', status=404)
+                time.sleep(answer.delay)
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+        return Handler
