@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     allears_config: Path = Path("allears.toml")
     allears_webhook_secret: str | None = None
     port: int = 3000
+    slack_post_interval: float = Field(default=1.0, ge=0)
+    """Seconds between two new messages in one channel; Slack allows about one a second."""
 
     @field_validator("slack_api_url")
     @classmethod

@@ -69,6 +69,7 @@ class BotProcess:
             "ALLEARS_CONFIG": str(workdir / "allears.toml"),
             "PORT": str(self.port),
             "PYTHONUNBUFFERED": "1",
+            "SLACK_POST_INTERVAL": "0.05",
         }
         self.env.pop("SLACK_APP_TOKEN", None)
         self._process: subprocess.Popen[bytes] | None = None

@@ -15,13 +15,13 @@ from bot.db import session_scope
 from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
 from bot.slack.delivery import Deliverer
 from tests.factories import store_mention
-from tests.fakeslack import BOT_TOKEN
+from tests.fakeslack import BOT_TOKEN, FakeSlack
 
 SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")
 
 
 def deliverer(engine, fake_slack) -> Deliverer:
-    return Deliverer(engine, WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, timeout=5))
+    return Deliverer(engine, WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, timeout=5), post_interval=0)
 
 
 def rows(engine, kind=None):
@@ -258,3 +258,21 @@ def test_a_team_alert_that_never_posted_does_not_keep_its_refresh_spinning(engin
         bot.deliver_due()
         time_passes(engine)
     assert {row.status for row in rows(engine)} == {OutboxStatus.FAILED}
+
+
+def test_new_messages_to_one_channel_are_paced_while_another_channel_goes_first(sqlite_engine):
+    slack = FakeSlack(channels={"C0LISTEN", "C0SUPPORT"}, post_interval=0.2).start()
+    try:
+        for n in range(3):
+            store_mention(sqlite_engine, external_id=f"busy-{n}")
+        store_mention(sqlite_engine, external_id="quiet", channel="C0SUPPORT")
+        Deliverer(
+            sqlite_engine, WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=5), post_interval=0.25
+        ).deliver_due()
+        posts = slack.calls_to("chat.postMessage")
+        assert [call.status for call in posts] == [200] * 4, "never faster than Slack allows"
+        assert [call.args["channel"] for call in posts] == ["C0LISTEN", "C0SUPPORT", "C0LISTEN", "C0LISTEN"]
+        gaps = [b.at - a.at for a, b in zip(posts[2:], posts[3:], strict=False)]
+        assert all(gap >= 0.2 for gap in gaps)
+    finally:
+        slack.stop()

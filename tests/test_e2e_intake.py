@@ -67,7 +67,11 @@ def test_a_colleague_logs_a_slack_message_and_a_call_note(bot, feeds, fake_slack
     bot.start()
     sam = SlackUser("U_SAM", bot.url, fake_slack)
 
-    message = {"text": "Customer on the call: Acme exports are painfully slow", "user": "U_SAM", "ts": "1700000000.000100"}
+    message = {
+        "text": "Customer on the call: Acme exports are painfully slow",
+        "user": "U_SAM",
+        "ts": "1700000000.000100",
+    }
     sam.shortcut("log_mention", channel="C0SALES", message=message)
     answer = fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="the confirmation")[0]
     assert answer["text"].startswith("Logged as M-1")
@@ -85,7 +89,10 @@ def test_a_colleague_logs_a_slack_message_and_a_call_note(bot, feeds, fake_slack
     assert "https://example.com/review/7" in second.all_text() and "never called back" in second.all_text()
 
     sam.command("/allears", "log")
-    assert "Nothing to log" in fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="x")[0]["text"]
+    assert (
+        "Nothing to log"
+        in fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="x")[0]["text"]
+    )
 
 
 def test_allears_sources_shows_each_sources_health(bot, feeds, fake_slack):

@@ -31,7 +31,9 @@ def ingest(engine, reports, *, start=T0, spread=timedelta(minutes=1)):
 
 
 def drain(engine, slack: FakeSlack, *, post_interval: float) -> Deliverer:
-    deliverer = Deliverer(engine, WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=5), post_interval=post_interval)
+    deliverer = Deliverer(
+        engine, WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=5), post_interval=post_interval
+    )
     while deliverer.deliver_due(limit=5000):
         pass
     return deliverer
@@ -67,7 +69,9 @@ def test_other_topics_and_channels_are_not_swept_into_the_storm(sqlite_engine, f
 def test_a_thousand_mentions_in_a_minute_make_a_handful_of_messages_and_lose_none(sqlite_engine):
     slack = FakeSlack(channels={"C0URGENT"}, post_interval=0.01).start()
     try:
-        ingest(sqlite_engine, [outage_report(n, source=("reddit", "bluesky", "hackernews")[n % 3]) for n in range(1000)])
+        ingest(
+            sqlite_engine, [outage_report(n, source=("reddit", "bluesky", "hackernews")[n % 3]) for n in range(1000)]
+        )
         drain(sqlite_engine, slack, post_interval=0.012)
 
         assert len(slack.cards("C0URGENT")) == 11
