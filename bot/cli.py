@@ -55,12 +55,14 @@ def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True) -
     return _Setup(settings, config, engine)
 
 
+def _deliverer(setup: _Setup) -> Deliverer:
+    return Deliverer(setup.engine, slack_client(setup.settings), post_interval=setup.settings.slack_post_interval)
+
+
 @contextmanager
 def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
     """The outbox pump, and the polling scheduler when asked, for as long as the block runs."""
-    pump = OutboxPump(
-        Deliverer(setup.engine, slack_client(setup.settings), post_interval=setup.settings.slack_post_interval)
-    )
+    pump = OutboxPump(_deliverer(setup))
     pump.start()
     http = httpx.Client()
     jobs = build_scheduler(setup.engine, setup.config, http=http, on_new_mentions=pump.kick) if scheduler else None
@@ -149,9 +151,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
             status = f"error: {report.error}" if report.error else "ok"
             print(f"{source.key}: {report.fetched} item(s), {report.matched} matched, {report.new} new ({status})")
     if setup.settings.slack_bot_token:
-        sent = Deliverer(
-            setup.engine, slack_client(setup.settings), post_interval=setup.settings.slack_post_interval
-        ).deliver_due()
+        sent = _deliverer(setup).deliver_due()
         print(f"posted {sent} message(s) to Slack")
     else:
         print("SLACK_BOT_TOKEN is not set: new cards wait in the outbox for `allears run` or `allears worker`")

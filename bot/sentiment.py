@@ -2,14 +2,8 @@
 
 from dataclasses import dataclass
 
-from textblob import TextBlob
-
 from bot.config import Sentiment
-
-# TextBlob polarity runs from -1 (negative) to +1 (positive). Text with no opinion words scores 0
-# and reads as neutral; a mild positive ("ok", "fine") still reads as neutral below 0.1.
-NEGATIVE_BELOW = 0.0
-POSITIVE_ABOVE = 0.1
+from bot.triage import triage
 
 
 @dataclass(frozen=True)
@@ -19,11 +13,7 @@ class Score:
 
 
 def score(text: str) -> Score:
-    polarity = float(TextBlob(text).sentiment.polarity)
-    if polarity < NEGATIVE_BELOW:
-        label = Sentiment.NEGATIVE
-    elif polarity > POSITIVE_ABOVE:
-        label = Sentiment.POSITIVE
-    else:
-        label = Sentiment.NEUTRAL
-    return Score(polarity=round(polarity, 3), label=label)
+    """Triage's sentiment: negative exactly when a human is needed; polarity -1..1 is its signed confidence
+    (TextBlob's polarity is one of its inputs, see bot/triage.py)."""
+    result = triage(text)
+    return Score(polarity=result.polarity, label=result.sentiment)
