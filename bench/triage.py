@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/triage.py            # verify the frozen lexicon, then the held-out figures
     .venv/bin/python bench/triage.py --cv       # leave-one-airline-out on the tuning airlines only
-    .venv/bin/python bench/triage.py --freeze   # print the mined weights as the literal for bot/triage.py
+    .venv/bin/python bench/triage.py --freeze   # print the mined weights as the literal for bot/triage_lexicon.py
 
 Every word list, weight and threshold is chosen on United, US Airways, American and Southwest.
 Delta and Virgin America are read only to print the final figures.
@@ -307,7 +307,7 @@ def freeze_literal(complaint: Fit, praise: Fit) -> str:
         f"_PRAISE_MODEL = _Linear(intercept={praise.intercept}, weights={tuple(praise.dense)})\n"
         "# A term's weight is added to the complaint logit when the term occurs (see terms()). Positive: heard\n"
         "# more from customers who need a human. Sorted from the most complaining to the least.\n"
-        f'_LEXICON = _parse(\n    """\n{body}\n"""\n)\n'
+        f'LEXICON = """\n{body}\n"""\n'
     )
 
 
@@ -405,7 +405,7 @@ def verify_frozen(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Fit
         for t, r in zip(tweets, reads, strict=True)
     )
     print(
-        f"Frozen lexicon in bot/triage.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)} terms as mined,"
+        f"Frozen lexicon in bot/triage_lexicon.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)} terms as mined,"
         f" {'same' if same_model else 'DIFFERENT'} intercepts and weights; triage() agrees with the fit on"
         f" {decided}/{len(tweets)} tuning tweets"
     )
@@ -529,7 +529,7 @@ def main() -> None:
     evaluate(tuning, held_out)
     throughput([t.text for t in held_out])
     if not frozen:
-        sys.exit("the frozen lexicon is not what the tuning data mines: run --freeze and update bot/triage.py")
+        sys.exit("the frozen lexicon is not what the tuning data mines: run --freeze and update bot/triage_lexicon.py")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bot.configtypes import ChannelId, Duration, Section, Sentiment, UserGroupId, parse_duration
+from bot.configtypes import Category, ChannelId, Duration, Section, Sentiment, Urgency, UserGroupId, parse_duration
 from bot.errors import ConfigError
 from bot.sources.kinds import RssSource, SourceConfig
 
@@ -28,11 +28,13 @@ class Route(Section):
     sentiment: Sentiment | None = None
     source: str | None = None
     keywords: list[str] | None = None
+    category: Category | None = None
+    urgency: Urgency | None = None
 
     @model_validator(mode="after")
     def _matches_something(self) -> "Route":
-        if self.sentiment is None and self.source is None and not self.keywords:
-            raise ValueError("a route needs at least one of sentiment, source or keywords")
+        if not (self.sentiment or self.source or self.keywords or self.category or self.urgency):
+            raise ValueError("a route needs at least one of sentiment, source, keywords, category or urgency")
         return self
 
 

@@ -93,5 +93,19 @@ class Sentiment(StrEnum):
     POSITIVE = "positive"
 
 
+class Category(StrEnum):
+    COMPLAINT = "complaint"
+    QUESTION = "question"
+    PRAISE = "praise"
+    FEATURE_REQUEST = "feature request"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

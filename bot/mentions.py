@@ -205,3 +205,13 @@ def storm_counts(session: Session, storm: Storm) -> dict[str, int]:
         .group_by(Mention.source)
     ).all()
     return dict(sorted(((source, count) for source, count in rows), key=lambda pair: -pair[1]))
+
+
+def posts_by(session: Session, *, source: str, author: str | None, since: datetime) -> int:
+    """How many mentions this author wrote on this source lately: a customer posting again is louder."""
+    if not author:
+        return 0
+    statement = select(func.count()).select_from(Mention)
+    return session.exec(
+        statement.where(Mention.source == source, Mention.author == author, Mention.heard_at >= since)
+    ).one()

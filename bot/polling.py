@@ -14,17 +14,19 @@ from bot.clock import utcnow
 from bot.config import Config
 from bot.db import read_scope, session_scope
 from bot.matching import KeywordMatcher
-from bot.mentions import Heard, record
+from bot.mentions import Heard, posts_by, record
 from bot.models import SourceState
 from bot.routing import Router
-from bot.sentiment import score
 from bot.sources import Item, PollState, RateLimited, SourceError
 from bot.sources.kinds import SourceConfig
 from bot.sources.registry import fetch
 from bot.topics import topic_of
+from bot.triage import triage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
+REPEAT_WINDOW = timedelta(days=7)
+"""Posts by one author within this long count as repeats, which turn urgency up."""
 
 
 @dataclass(frozen=True)
@@ -54,22 +56,26 @@ class Listener:
         source_kind: str,
         forwarded_by: str | None = None,
         require_keywords: bool = True,
+        repeat_posts: int = 1,
     ) -> Heard | None:
         """What to do with an item: None when it does not mention the brand (and keywords are required)."""
         text = f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
         if require_keywords and not self._keywords.matches(text):
             return None
-        scored = score(text)
-        channel = self._router.channel_for(source=source, source_kind=source_kind, sentiment=scored.label, text=text)
+        triaged = triage(text, author_reach=item.author_reach, repeat_posts=repeat_posts)
+        channel = self._router.channel_for(source=source, source_kind=source_kind, triaged=triaged, text=text)
         return Heard(
             item=item,
             source=source,
             source_kind=source_kind,
-            polarity=scored.polarity,
-            sentiment=scored.label,
+            polarity=triaged.polarity,
+            sentiment=triaged.sentiment,
+            category=triaged.category,
+            urgency=triaged.urgency,
+            needs_human=triaged.needs_human,
             channel=channel,
             forwarded_by=forwarded_by,
-            topic=topic_of(text, category="other"),
+            topic=topic_of(text, category=triaged.category),
         )
 
 
@@ -103,9 +109,14 @@ def poll(
 
     # Sources list the newest first; cards read best in the order customers wrote them.
     items = sorted(reversed(fetched.items), key=lambda item: item.published_at or now)
-    heard = [h for item in items if (h := listener.hear(item, source=source.key, source_kind=source.kind))]
+    matched = new = 0
     with session_scope(engine) as session:
-        new = sum(record(session, h, storm=listener.storm, now=now) is not None for h in heard)
+        for item in items:
+            repeats = 1 + posts_by(session, source=source.key, author=item.author, since=now - REPEAT_WINDOW)
+            heard = listener.hear(item, source=source.key, source_kind=source.kind, repeat_posts=repeats)
+            if heard:
+                matched += 1
+                new += record(session, heard, storm=listener.storm, now=now) is not None
         state = _state(session, source)
         if not fetched.not_modified:
             state.etag, state.last_modified = fetched.etag, fetched.last_modified
@@ -119,7 +130,7 @@ def poll(
         session.add(state)
     if new:
         log.info("source %s: %d new mention(s)", source.key, new)
-    return PollReport(source=source.key, fetched=len(fetched.items), matched=len(heard), new=new, error=fetched.problem)
+    return PollReport(source=source.key, fetched=len(fetched.items), matched=matched, new=new, error=fetched.problem)
 
 
 def backoff(every: timedelta, failures: int) -> timedelta:

@@ -1,7 +1,8 @@
 """Which channel a mention goes to: the first `[[routes]]` entry that matches, else the default."""
 
-from bot.config import Config, Route, Sentiment
+from bot.config import Config, Route
 from bot.matching import KeywordMatcher
+from bot.triage import Triage
 
 
 class Router:
@@ -9,18 +10,23 @@ class Router:
         self._default = config.channels.default
         self._routes = [(route, KeywordMatcher(route.keywords or ())) for route in config.routes]
 
-    def channel_for(self, *, source: str, source_kind: str, sentiment: Sentiment, text: str) -> str:
+    def channel_for(self, *, source: str, source_kind: str, triaged: Triage, text: str) -> str:
         for route, keywords in self._routes:
-            if _matches(route, keywords, source=source, source_kind=source_kind, sentiment=sentiment, text=text):
+            if _matches(route, keywords, source=source, source_kind=source_kind, triaged=triaged, text=text):
                 return route.channel
         return self._default
 
 
 def _matches(
-    route: Route, keywords: KeywordMatcher, *, source: str, source_kind: str, sentiment: Sentiment, text: str
+    route: Route, keywords: KeywordMatcher, *, source: str, source_kind: str, triaged: Triage, text: str
 ) -> bool:
     """Every condition a route names must hold; a route naming none is refused by the config."""
-    if route.sentiment is not None and route.sentiment != sentiment:
+    named = (
+        (route.sentiment, triaged.sentiment),
+        (route.category, triaged.category),
+        (route.urgency, triaged.urgency),
+    )
+    if any(wanted is not None and wanted != actual for wanted, actual in named):
         return False
     if route.source is not None and route.source not in (source, source_kind):
         return False

@@ -18,7 +18,6 @@ from bot.db import session_scope
 from bot.mentions import Heard, record
 from bot.models import Escalation, Mention
 from bot.routing import Router
-from bot.sentiment import score
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert
 from bot.slack.replies import queue_blocks
@@ -26,6 +25,7 @@ from bot.sources import Fetched, PollState, SourceError, rss
 from bot.sources import http as source_http
 from bot.sources.kinds import RssSource
 from bot.sources.rss import parse_feed
+from bot.triage import triage
 from tests.conftest import SHARED_DATA
 
 FEEDS = SHARED_DATA / "feeds"
@@ -496,11 +496,9 @@ def test_every_recorded_feed_item_is_scored_routed_and_stored(engine):
             continue
         with session_scope(engine) as session:
             for item in items:
-                scored = score(f"{item.title}\n{item.text}")
-                channel = router.channel_for(
-                    source=path.name, source_kind="rss", sentiment=scored.label, text=item.text
-                )
-                heard = Heard(item, path.name, "rss", scored.polarity, scored.label, channel)
+                triaged = triage(f"{item.title}\n{item.text}", author_reach=item.author_reach)
+                channel = router.channel_for(source=path.name, source_kind="rss", triaged=triaged, text=item.text)
+                heard = Heard(item, path.name, "rss", triaged.polarity, triaged.sentiment, channel)
                 stored += record(session, heard) is not None
     assert stored > 500
 

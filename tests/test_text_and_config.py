@@ -14,6 +14,7 @@ from bot.matching import KeywordMatcher
 from bot.mentions import parse_reference
 from bot.routing import Router
 from bot.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
+from bot.triage import Category, Triage, Urgency
 
 _INCOMPLETE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 
@@ -236,7 +237,7 @@ def test_routes_are_tried_in_order_and_the_first_match_wins(tmp_path):
     router = Router(load_config(write(tmp_path, FULL_CONFIG)))
 
     def channel(text, sentiment=Sentiment.NEUTRAL, source="status-feed"):
-        return router.channel_for(source=source, source_kind="rss", sentiment=sentiment, text=text)
+        return router.channel_for(source=source, source_kind="rss", triaged=triaged_as(sentiment), text=text)
 
     assert channel("my invoice is wrong", Sentiment.NEGATIVE) == "C0ANGRY"
     assert channel("my invoice is wrong") == "C0BILLING"
@@ -252,7 +253,33 @@ def test_a_route_can_name_the_source_kind(tmp_path):
         '[[routes]]\nchannel = "C0RSS"\nsource = "rss"\n'
     )
     router = Router(load_config(write(tmp_path, text)))
-    assert router.channel_for(source="anything", source_kind="rss", sentiment=Sentiment.NEUTRAL, text="x") == "C0RSS"
+    assert router.channel_for(source="anything", source_kind="rss", triaged=triaged_as(), text="x") == "C0RSS"
+
+
+def triaged_as(sentiment=Sentiment.NEUTRAL, category=Category.OTHER, urgency=Urgency.NORMAL):
+    return Triage(0.0, sentiment, sentiment is Sentiment.NEGATIVE, urgency, category, ())
+
+
+def test_routes_send_complaints_to_support_feature_requests_to_product_and_praise_to_kudos(tmp_path):
+    text = (
+        '[listen]\nkeywords = ["acme"]\n[channels]\ndefault = "C0LISTEN"\n'
+        '[[routes]]\nchannel = "C0ONCALL"\ncategory = "complaint"\nurgency = "high"\n'
+        '[[routes]]\nchannel = "C0SUPPORT"\ncategory = "complaint"\n'
+        '[[routes]]\nchannel = "C0PRODUCT"\ncategory = "feature request"\n'
+        '[[routes]]\nchannel = "C0KUDOS"\ncategory = "praise"\n'
+    )
+    router = Router(load_config(write(tmp_path, text)))
+
+    def channel(category, urgency=Urgency.NORMAL):
+        return router.channel_for(
+            source="x", source_kind="rss", triaged=triaged_as(category=category, urgency=urgency), text=""
+        )
+
+    assert channel(Category.COMPLAINT, Urgency.HIGH) == "C0ONCALL"
+    assert channel(Category.COMPLAINT) == "C0SUPPORT"
+    assert channel(Category.FEATURE_REQUEST) == "C0PRODUCT"
+    assert channel(Category.PRAISE) == "C0KUDOS"
+    assert channel(Category.QUESTION) == "C0LISTEN"
 
 
 def replace(old: str, new: str) -> str:
@@ -279,7 +306,7 @@ def replace(old: str, new: str) -> str:
         (replace('sentiment = "negative"', 'sentiment = "angry"'), ["routes[0].sentiment:", "negative"]),
         (
             replace('sentiment = "negative"', ""),
-            ["routes[0]: a route needs at least one of sentiment, source or keywords"],
+            ["routes[0]: a route needs at least one of sentiment, source, keywords, category or urgency"],
         ),
         (replace('every = "10m"', 'every = "5 minutes"'), ['sources[0].every: "5 minutes" is not a duration']),
         (replace('every = "10m"', 'every = "0s"'), ["sources[0].every: must be at least 1s"]),

@@ -8,7 +8,6 @@ from textblob import TextBlob
 from bench.triage import AIRLINE_WORDS, HELD_OUT, load, scores
 from bot import triage as triage_module
 from bot.config import Sentiment
-from bot.sentiment import score
 from bot.triage import Category, Urgency, textblob_polarity, triage
 from tests.conftest import SHARED_DATA
 
@@ -139,10 +138,12 @@ def test_polarity_sentiment_and_needs_human_always_agree(text):
         assert -0.5 < result.polarity < 0.5
 
 
-def test_score_still_labels_negative_neutral_and_positive():
-    assert score("Acme cloud has been down for 3 hours, terrible support, still waiting").label is Sentiment.NEGATIVE
-    assert score("The new Acme dashboard is great, thanks team!").label is Sentiment.POSITIVE
-    assert score("Acme released version 2.0 today").label is Sentiment.NEUTRAL
+def test_the_sentiment_label_is_negative_neutral_or_positive():
+    assert (
+        triage("Acme cloud has been down for 3 hours, terrible support, still waiting").sentiment is Sentiment.NEGATIVE
+    )
+    assert triage("The new Acme dashboard is great, thanks team!").sentiment is Sentiment.POSITIVE
+    assert triage("Acme released version 2.0 today").sentiment is Sentiment.NEUTRAL
 
 
 @pytest.mark.parametrize(

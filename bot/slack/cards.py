@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from bot.config import Sentiment
+from bot.configtypes import Sentiment, Urgency
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.kit import (
@@ -40,9 +40,10 @@ def _body(mention: Mention, *, limit: int = SECTION_TEXT) -> str:
 
 def _about(mention: Mention) -> list[str]:
     sentiment = Sentiment(mention.sentiment)
+    urgency = ":rotating_light: *urgent* " if mention.urgency == Urgency.HIGH else ""
     parts = [
         f"*{mention.reference}*",
-        f"{SENTIMENT_EMOJI[sentiment]} {sentiment.value} ({mention.polarity:+.2f})",
+        f"{urgency}{SENTIMENT_EMOJI[sentiment]} {sentiment.value} {mention.category}",
         f"from {safe_mrkdwn(mention.source, _AUTHOR)}",
     ]
     if mention.author:
