@@ -16,7 +16,14 @@ from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Out
 from bot.outbox import enqueue
 
 # Actions that leave a note in the card's thread; claims only change the card.
-_THREAD_NOTED = {EventKind.REPLIED, EventKind.ESCALATED, EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.REOPENED}
+_THREAD_NOTED = {
+    EventKind.REPLIED,
+    EventKind.ESCALATED,
+    EventKind.ACKNOWLEDGED,
+    EventKind.RESOLVED,
+    EventKind.REOPENED,
+    EventKind.SENT_TO_SOURCE,
+}
 
 
 def _record(
@@ -106,8 +113,19 @@ class ReplyRecorded:
     """The mention was unclaimed, so replying claimed it for the replier."""
 
 
-def reply(session: Session, *, mention_id: int, user_id: str, text: str, now: datetime | None = None) -> ReplyRecorded:
-    """Record an answer; replying to an unclaimed mention claims it, since whoever answers owns the follow-up."""
+def reply(
+    session: Session,
+    *,
+    mention_id: int,
+    user_id: str,
+    text: str,
+    to_source: bool = False,
+    now: datetime | None = None,
+) -> ReplyRecorded:
+    """Record an answer; replying to an unclaimed mention claims it, since whoever answers owns the follow-up.
+
+    With `to_source`, the answer is also posted on the source, once, after the commit.
+    """
     now = now or utcnow()
     text = text.strip()
     if not text:
@@ -118,7 +136,10 @@ def reply(session: Session, *, mention_id: int, user_id: str, text: str, now: da
     if claimed:
         _record(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
     first = _change(session, mention_id, Mention.first_reply_at.is_(None), first_reply_at=now)  # type: ignore[union-attr]
-    _record(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first)
+    on_source = {"to_source": True} if to_source else {}
+    event = _record(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first, **on_source)
+    if to_source:
+        enqueue(session, OutboxKind.SOURCE_REPLY, mention_id=mention_id, channel=mention.channel, event_id=event.id)
     session.refresh(mention)
     return ReplyRecorded(mention=mention, first=first, claimed=claimed)
 
@@ -242,3 +263,18 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
 
 def history(session: Session, mention_id: int) -> list[Event]:
     return list(session.exec(select(Event).where(Event.mention_id == mention_id).order_by(Event.id)))  # type: ignore[arg-type]
+
+
+def sent_to_source(session: Session, *, reply_event: Event, url: str | None = None, error: str | None = None) -> Event:
+    """What came of posting a reply on the source, told in the thread: its link, or why it failed."""
+    return _record(
+        session,
+        reply_event.mention_id,
+        EventKind.SENT_TO_SOURCE,
+        reply_event.actor or "unknown",
+        utcnow(),
+        refresh=False,
+        reply_event_id=reply_event.id,
+        url=url,
+        error=error,
+    )

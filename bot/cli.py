@@ -25,6 +25,7 @@ from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.slack.delivery import Deliverer, OutboxPump
 from bot.slack.replies import figures_blocks
+from bot.sources.replying import SourceReplies
 from bot.summary import summary_text
 from bot.web import create_web_app
 from handlers import Deps
@@ -40,6 +41,12 @@ class _Setup:
     settings: Settings
     config: Config
     engine: Engine
+    http: httpx.Client
+    """For the sources: polling them and replying on them."""
+
+    @property
+    def replies(self) -> SourceReplies:
+        return SourceReplies(self.config.sources, self.http)
 
 
 def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True) -> _Setup:
@@ -52,11 +59,16 @@ def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True) -
         migrate.upgrade(engine)
     elif not migrate.is_current(engine):
         raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
-    return _Setup(settings, config, engine)
+    return _Setup(settings, config, engine, httpx.Client())
 
 
 def _deliverer(setup: _Setup) -> Deliverer:
-    return Deliverer(setup.engine, slack_client(setup.settings), post_interval=setup.settings.slack_post_interval)
+    return Deliverer(
+        setup.engine,
+        slack_client(setup.settings),
+        post_interval=setup.settings.slack_post_interval,
+        replies=setup.replies,
+    )
 
 
 @contextmanager
@@ -64,8 +76,9 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
     """The outbox pump, and the polling scheduler when asked, for as long as the block runs."""
     pump = OutboxPump(_deliverer(setup))
     pump.start()
-    http = httpx.Client()
-    jobs = build_scheduler(setup.engine, setup.config, http=http, on_new_mentions=pump.kick) if scheduler else None
+    jobs = (
+        build_scheduler(setup.engine, setup.config, http=setup.http, on_new_mentions=pump.kick) if scheduler else None
+    )
     if jobs:
         jobs.start()
     try:
@@ -74,14 +87,21 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
         if jobs:
             jobs.shutdown(wait=True)
         pump.stop()
-        http.close()
+        setup.http.close()
 
 
 def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
     """Serve until stopped; work already acknowledged to Slack is finished before returning."""
     with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
         listener = Listener(setup.config)
-        deps = Deps(engine=setup.engine, config=setup.config, notify=pump.kick, work=work, listener=listener)
+        deps = Deps(
+            engine=setup.engine,
+            config=setup.config,
+            notify=pump.kick,
+            work=work,
+            listener=listener,
+            replies=setup.replies,
+        )
         bolt = create_app(setup.settings, deps)
         web = create_web_app(
             bolt,
@@ -144,12 +164,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
     setup = _setup(slack=False)
     listener = Listener(setup.config)
     failed = False
-    with httpx.Client() as http:
-        for source in setup.config.sources:
-            report = poll(setup.engine, http, listener, source, force=True)
-            failed |= report.error is not None and report.fetched == 0
-            status = f"error: {report.error}" if report.error else "ok"
-            print(f"{source.key}: {report.fetched} item(s), {report.matched} matched, {report.new} new ({status})")
+    for source in setup.config.sources:
+        report = poll(setup.engine, setup.http, listener, source, force=True)
+        failed |= report.error is not None and report.fetched == 0
+        status = f"error: {report.error}" if report.error else "ok"
+        print(f"{source.key}: {report.fetched} item(s), {report.matched} matched, {report.new} new ({status})")
     if setup.settings.slack_bot_token:
         sent = _deliverer(setup).deliver_due()
         print(f"posted {sent} message(s) to Slack")

@@ -82,6 +82,7 @@ def record(
             "canonical_url": canonical,
             "forwarded_by": heard.forwarded_by,
             "topic": heard.topic,
+            "reply_to": item.reply_to,
             "channel": heard.channel,
             "status": MentionStatus.JOINED if first else MentionStatus.OPEN,
             "duplicate_of": first.id if first else None,

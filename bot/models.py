@@ -28,6 +28,8 @@ class EventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    SENT_TO_SOURCE = "sent_to_source"
+    """A reply went out through the source's API (or failed to: the event says which)."""
     ALSO_HEARD = "also_heard"
     """The same post came in through another source; the event sits on the mention heard first."""
 
@@ -65,6 +67,8 @@ class Mention(SQLModel, table=True):
     storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
     forwarded_by: str | None = Field(default=None, max_length=40)
     topic: str | None = Field(default=None, max_length=100)
+    reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """What the source needs to answer this post through its API (a status id, a comments URL…)."""
     channel: str = Field(max_length=40)
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
@@ -143,6 +147,8 @@ class OutboxKind(StrEnum):
     FEEDBACK = "feedback"
     STORM_CARD = "storm_card"
     STORM_REFRESH = "storm_refresh"
+    SOURCE_REPLY = "source_reply"
+    """Not a Slack message: a reply posted on the source itself, once."""
 
 
 POSTING_KINDS = {

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bot.config import Config
 from bot.polling import Listener
+from bot.sources.replying import SourceReplies
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,5 @@ class Deps:
     """Runs each listener's work after its ack, so no ack ever queues behind slow work."""
     listener: Listener
     """Scores and routes what colleagues forward, as polling does for sources."""
+    replies: SourceReplies
+    """Where a reply can be posted on the source itself."""

@@ -68,7 +68,8 @@ def register(app: App, deps: Deps) -> None:
     @acknowledged
     def handle_reply_button(body: Body, client: WebClient) -> None:
         mention = _open_mention(body, refuse_resolved=False)
-        client.views_open(trigger_id=body["trigger_id"], view=reply_modal(mention, _modal_context(body, mention)))
+        view = reply_modal(mention, _modal_context(body, mention), source_target=deps.replies.target(mention))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(ActionId.ESCALATE)
     @acknowledged

@@ -7,7 +7,7 @@ from bot import actions
 from bot.db import session_scope
 from bot.errors import UserError
 from bot.slack.ids import InputId, ViewId
-from bot.slack.modals import ModalContext
+from bot.slack.modals import POST_ON_SOURCE, ModalContext
 from handlers import Deps
 from handlers.commands import (
     escalation_confirmation,
@@ -26,6 +26,8 @@ def _input(body: Body, input_id: InputId) -> str | None:
     state = (values.get(input_id) or {}).get(input_id) or {}
     if state.get("type") == "static_select":
         return (state.get("selected_option") or {}).get("value")
+    if state.get("type") == "checkboxes":
+        return ",".join(option.get("value", "") for option in state.get("selected_options") or []) or None
     return state.get("value")
 
 
@@ -43,8 +45,11 @@ def register(app: App, deps: Deps) -> None:
     @acknowledged
     def handle_reply_submission(body: Body, client: WebClient) -> None:
         mention_id, text = ModalContext.of_submission(body).mention_id, _required(body, InputId.REPLY_TEXT, "a reply")
+        to_source = _input(body, InputId.POST_ON_SOURCE) == POST_ON_SOURCE
         with session_scope(deps.engine) as session:
-            recorded = actions.reply(session, mention_id=mention_id, user_id=body["user"]["id"], text=text)
+            recorded = actions.reply(
+                session, mention_id=mention_id, user_id=body["user"]["id"], text=text, to_source=to_source
+            )
         deps.notify()
         tell(body, client, reply_confirmation(recorded))
 

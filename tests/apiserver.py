@@ -1,7 +1,9 @@
-"""A local HTTP server standing in for a source's API: it answers each path (and, optionally, query
-parameters) with a body the test gives, usually a recorded real one, and remembers every request."""
+"""A local HTTP server standing in for a source's API: it answers each method and path (and, optionally,
+query parameters or headers) with a body the test gives, usually a recorded real one, and remembers
+every request."""
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,11 +16,16 @@ JSON = "application/json; charset=utf-8"
 
 @dataclass(frozen=True)
 class Request:
+    method: str
     path: str
     query: dict[str, str]
     """Each parameter's last value."""
     headers: dict[str, str]
     """With lower-case names."""
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 @dataclass(frozen=True)
@@ -31,14 +38,21 @@ class Answer:
     """Seconds to wait before answering, as a slow service does."""
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # else a client that gave up waiting
+            super().handle_error(request, client_address)
+
+
 class ApiServer:
     def __init__(self) -> None:
-        self._answers: list[tuple[str, dict[str, str], Answer]] = []
+        self._answers: list[tuple[str, str, dict[str, str], dict[str, str], Answer]] = []
         self._lock = threading.Lock()
         self.requests: list[Request] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll interval: `shutdown` waits for it, once per test.
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        # A short poll interval: `shutdown` waits for it.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-server", daemon=True
         )
@@ -51,6 +65,12 @@ class ApiServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def reset(self) -> None:
+        """Forget every answer and request, so one server can serve test after test."""
+        with self._lock:
+            self._answers.clear()
+            self.requests.clear()
+
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
@@ -60,29 +80,35 @@ class ApiServer:
         body: bytes | str | dict[str, Any] | list[Any],
         *,
         when: dict[str, str] | None = None,
+        when_headers: dict[str, str] | None = None,
+        method: str = "GET",
         status: int = 200,
         content_type: str = JSON,
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
     ) -> None:
-        """Answer GET `path` with `body`; `when` narrows it to requests carrying those query parameters.
+        """Answer `method` `path` with `body`; `when` and `when_headers` narrow it to requests carrying
+        those query parameters and headers (names in lower case).
 
         The latest matching answer wins, so a test can replace what it served before."""
         if isinstance(body, dict | list):
             body = json.dumps(body)
         data = body.encode() if isinstance(body, str) else body
         with self._lock:
-            self._answers.append(
-                (path, dict(when or {}), Answer(data, status, content_type, dict(headers or {}), delay))
-            )
+            answer = Answer(data, status, content_type, dict(headers or {}), delay)
+            self._answers.append((method, path, dict(when or {}), dict(when_headers or {}), answer))
 
     def requests_to(self, path: str) -> list[Request]:
         with self._lock:
             return [request for request in self.requests if request.path == path]
 
     def _find(self, request: Request) -> Answer | None:
-        for path, when, answer in reversed(self._answers):
-            if path == request.path and all(request.query.get(k) == v for k, v in when.items()):
+        for method, path, when, when_headers, answer in reversed(self._answers):
+            if (
+                (method, path) == (request.method, request.path)
+                and all(request.query.get(k) == v for k, v in when.items())
+                and all(request.headers.get(k) == v for k, v in when_headers.items())
+            ):
                 return answer
         return None
 
@@ -94,9 +120,16 @@ class ApiServer:
                 pass
 
             def do_GET(self) -> None:
+                self._answer(b"")
+
+            def do_POST(self) -> None:
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, body: bytes) -> None:
                 parts = urlsplit(self.path)
                 query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-                request = Request(parts.path, query, {k.lower(): v for k, v in self.headers.items()})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                request = Request(self.command, parts.path, query, headers, body)
                 with server._lock:
                     server.requests.append(request)
                     answer = server._find(request)

@@ -3,24 +3,30 @@ documented shape): items, cursors, rate limits, refusals, malformed answers, and
 
 import copy
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+from pydantic import ValidationError
+from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot import migrate
 from bot.clock import utcnow
 from bot.config import Config
-from bot.db import read_scope
+from bot.db import make_engine, read_scope
 from bot.models import Mention, SourceState
 from bot.polling import Listener, poll
-from bot.sources import Fetched, PollState, RateLimited, SourceError
+from bot.sources import Fetched, PollState, RateLimited, SourceError, bluesky
 from bot.sources import http as source_http
+from bot.sources.http import HttpStatusError
 from bot.sources.kinds import BlueskySource, GitHubSource, MastodonSource, RedditSource, StackExchangeSource
 from bot.sources.registry import fetch
 from tests.apiserver import ApiServer
@@ -152,15 +158,23 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def api() -> Iterator[ApiServer]:
+@pytest.fixture(scope="module")
+def _api_server() -> Iterator[ApiServer]:
     server = ApiServer().start()
     yield server
     server.stop()
 
 
 @pytest.fixture
+def api(_api_server: ApiServer) -> ApiServer:
+    """The file's one local API server, emptied for the test: starting and stopping one per test was slower."""
+    _api_server.reset()
+    return _api_server
+
+
+@pytest.fixture(scope="module")
 def http() -> Iterator[httpx.Client]:
+    """One client for the file: each new one loads the CA bundle, a twentieth of a second."""
     with httpx.Client() as client:
         yield client
 
@@ -229,15 +243,27 @@ def test_a_huge_or_a_slow_answer_is_reported_in_source_health(case, api, http, s
     api.answer(case.path, json.dumps({"padding": "x" * 10_000}))
     report = poll(sqlite_engine, http, listener(case.keyword), source, now=now)
     assert report.error and report.error.startswith("sent more than")
-    monkeypatch.setattr(source_http, "TIMEOUT", httpx.Timeout(0.2))
-    api.answer(case.path, case.recorded(), delay=1.0)
+    monkeypatch.setattr(source_http, "TIMEOUT", httpx.Timeout(0.05))
+    api.answer(case.path, case.recorded(), delay=0.5)
     report = poll(sqlite_engine, http, listener(case.keyword), source, now=now, force=True)
     assert report.error and "Timeout" in report.error
     state = source_state(sqlite_engine, source)
     assert state.last_error == report.error and state.consecutive_failures == 2 and state.backoff_until > now
 
 
-BAD_VALUES = [None, 7, -1.5, True, "", "x", [], {}, "2026-13-45T99:99:99Z", "0001-01-01T00:00:00+01:00", 10**30]
+BAD_VALUES: list[Any] = [
+    None,
+    7,
+    -1.5,
+    True,
+    "",
+    "x",
+    [],
+    {},
+    "2026-13-45T99:99:99Z",
+    "0001-01-01T00:00:00+01:00",
+    10**30,
+]
 
 
 def _first_two(node: Any) -> Any:
@@ -249,15 +275,22 @@ def _first_two(node: Any) -> Any:
     return node
 
 
+BAD_VALUES_PER_FIELD = 3
+
+
 def spoiled_answers(case: Case) -> Iterator[tuple[str, bytes]]:
-    """The recorded answer with one field of its first item (or of an object inside it) removed or wrong."""
+    """The recorded answer with one field of its first item (or of an object inside it) removed or wrong.
+
+    Every field is removed once and given three bad values, taken in turn from BAD_VALUES so that
+    each meets every fourth field or so: all eleven on every field took three times as long."""
     original = _first_two(json.loads(case.recorded()))
     item = case.records(original)[0]
-    places = [(key, item) for key in item] + [
-        (f"{key}.{inner}", value) for key, value in item.items() if isinstance(value, dict) for inner in value
+    places = list(item) + [
+        f"{key}.{inner}" for key, value in item.items() if isinstance(value, dict) for inner in value
     ]
-    for label, _ in places:
-        for value in ["(missing)", *BAD_VALUES]:
+    for n, label in enumerate(places):
+        turn = [BAD_VALUES[(n * BAD_VALUES_PER_FIELD + k) % len(BAD_VALUES)] for k in range(BAD_VALUES_PER_FIELD)]
+        for value in ["(missing)", *turn]:
             doc = copy.deepcopy(original)
             target = case.records(doc)[0]
             *outer, last = label.split(".")
@@ -272,7 +305,7 @@ def spoiled_answers(case: Case) -> Iterator[tuple[str, bytes]]:
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_spoiled_item_is_skipped_or_refused_never_a_crash(case):
-    """Through httpx's mock transport, for speed: hundreds of variants per source."""
+    """Through httpx's mock transport, for speed: eighty to three hundred variants per source."""
     answers: dict[str, bytes] = {}
     transport = httpx.MockTransport(
         lambda request: httpx.Response(200, content=answers["now"], headers={"Content-Type": "application/json"})
@@ -300,11 +333,87 @@ def test_a_spoiled_item_is_skipped_or_refused_never_a_crash(case):
     assert tried > 50
 
 
+# Bounded HTTP.
+
+
+def test_a_refusal_keeps_its_status_headers_and_the_start_of_its_body(api, http):
+    api.answer("/refused", json.dumps({"error": "x" * 10_000}), status=403, headers={"X-Why": "because"})
+    with pytest.raises(HttpStatusError) as raised:
+        source_http.get(http, api.url("/refused?token=SECRET"))
+    error = raised.value
+    assert (str(error), error.status, error.headers["x-why"]) == ("answered HTTP 403", 403, "because")
+    assert error.body == (b'{"error": "' + b"x" * 10_000)[:2048]
+    assert error.json() is None  # cut short, it is no longer JSON
+
+
+def test_post_json_sends_json_is_bounded_and_follows_no_redirect(api, http, monkeypatch):
+    api.answer("/login", {"ok": True}, method="POST")
+    assert source_http.post_json(http, api.url("/login"), json={"password": "p"}) == {"ok": True}
+    (request,) = api.requests
+    assert request.method == "POST" and request.json() == {"password": "p"}
+    assert request.headers["content-type"] == "application/json"
+    api.answer("/moved", "", method="POST", status=307, headers={"Location": api.url("/login")})
+    with pytest.raises(HttpStatusError, match="^answered HTTP 307$"):  # never re-sent elsewhere with the password
+        source_http.post_json(http, api.url("/moved"), json={"password": "p"})
+    assert len(api.requests_to("/login")) == 1
+    monkeypatch.setattr(source_http, "MAX_BODY_BYTES", 1024)
+    api.answer("/login", {"padding": "x" * 2000}, method="POST")
+    with pytest.raises(SourceError, match="^sent more than"):
+        source_http.post_json(http, api.url("/login"), json={})
+
+
+def _epoch(seconds: float) -> str:
+    return str(int(time.time() + seconds))
+
+
+def _iso_in(seconds: float) -> str:
+    return (utcnow() + timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "42"}, 42, id="reddit-seconds"),
+        pytest.param({"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "epoch+300"}, 300, id="github-epoch"),
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "iso+300"}, 300, id="mastodon-iso"),
+        pytest.param({"ratelimit-remaining": "0", "ratelimit-reset": "epoch+300"}, 300, id="bluesky-epoch"),
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "epoch-60"}, 0, id="already-reset"),
+        pytest.param({"ratelimit-remaining": "12", "ratelimit-reset": "epoch+300"}, None, id="quota-left"),
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "soon"}, None, id="unreadable-reset"),
+        pytest.param({"x-ratelimit-remaining": "nan", "x-ratelimit-reset": "42"}, None, id="nan-remaining"),
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "inf"}, None, id="infinite-reset"),
+        pytest.param({"x-ratelimit-remaining": "0", "x-ratelimit-used": "600"}, None, id="no-reset"),
+    ],
+)
+def test_rate_limit_wait_reads_each_services_reset(headers, wait):
+    times = {"epoch+300": _epoch(300), "epoch-60": _epoch(-60), "iso+300": _iso_in(300)}  # when the test runs
+    found = source_http.rate_limit_wait(httpx.Headers({name: times.get(v, v) for name, v in headers.items()}))
+    assert found == wait if wait in (None, 0, 42) else 295 <= (found or 0) <= 300
+
+
 # Polls through the database.
 
 
 def listener(keyword: str) -> Listener:
     return Listener(Config.model_validate({"listen": {"keywords": [keyword]}, "channels": {"default": "C0LISTEN"}}))
+
+
+@pytest.fixture(scope="module")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("migrated") / "allears.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_engine(_migrated_sqlite: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A copy of one database migrated for the file: migrating takes longer than the polls tested here."""
+    shutil.copy(_migrated_sqlite, tmp_path / "allears.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'allears.db'}")
+    yield engine
+    engine.dispose()
 
 
 def source_state(engine, source) -> SourceState:
@@ -464,9 +573,17 @@ def test_mastodon_search_refused_without_a_token_says_what_to_set(api, http):
         fetch(MastodonSource(kind="mastodon", query="acme", base_url=api.url()), http, PollState())
 
 
-def test_mastodon_without_tag_or_query_is_a_source_error(http):
-    with pytest.raises(SourceError, match="neither a tag nor a query"):
-        fetch(MastodonSource(kind="mastodon", base_url="https://mastodon.example/"), http, PollState())
+def test_mastodon_without_tag_or_query_is_refused_at_start():
+    with pytest.raises(ValidationError, match="needs a `tag`, a `query` or both"):
+        MastodonSource(kind="mastodon", base_url="https://mastodon.example/")
+
+
+def test_mastodon_429_waits_until_the_iso_reset(api, http):
+    headers = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": _iso_in(300)}
+    api.answer("/api/v1/timelines/tag/hoot", '{"error": "Too many requests"}', status=429, headers=headers)
+    with pytest.raises(RateLimited) as raised:
+        fetch(MastodonSource(kind="mastodon", tag="hoot", base_url=api.url()), http, PollState())
+    assert 295 <= (raised.value.retry_after or 0) <= 300
 
 
 # Bluesky.
@@ -548,6 +665,74 @@ def test_bluesky_keeps_the_first_page_when_a_later_one_fails(api, http):
     assert fetched.problem == "read only 1 page(s) of new posts: answered HTTP 429 (rate limited)"
 
 
+SEARCH, SIGN_IN = "/xrpc/app.bsky.feed.searchPosts", "/xrpc/com.atproto.server.createSession"
+APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+
+
+def bluesky_session(jwt: str) -> dict[str, Any]:
+    """What `createSession` answers, as documented (tokens shortened)."""
+    return {"did": "did:plc:acme", "handle": "acme.bsky.social", "accessJwt": jwt, "refreshJwt": f"refresh-{jwt}"}
+
+
+@pytest.fixture
+def signed_in(api, monkeypatch) -> BlueskySource:
+    """A source with an account on the local "PDS", and no session kept from another test."""
+    monkeypatch.setenv("BSKY_APP_PASSWORD", APP_PASSWORD)
+    monkeypatch.setattr(bluesky, "_SESSIONS", {})
+    return BlueskySource(kind="bluesky", query="redistricting", handle="acme.bsky.social",
+                         app_password_env="BSKY_APP_PASSWORD", base_url=api.url() + "xrpc/")  # fmt: skip
+
+
+def test_bluesky_signs_in_once_and_sends_the_token(api, http, signed_in):
+    api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    first = fetch(signed_in, http, PollState())
+    assert len(first.items) == 25
+    fetch(signed_in, http, PollState(cursor=first.cursor))
+    (sign_in,) = api.requests_to(SIGN_IN)  # the session serves the next poll too
+    assert sign_in.method == "POST"
+    assert sign_in.json() == {"identifier": "acme.bsky.social", "password": APP_PASSWORD}
+    assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2
+
+
+def test_bluesky_expired_session_is_renewed_once(api, http, signed_in):
+    api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    fetch(signed_in, http, PollState())
+    expired = {"error": "ExpiredToken", "message": "Token has expired"}
+    api.answer(SEARCH, expired, status=400, when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SIGN_IN, bluesky_session("jwt-2"), method="POST")
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-2"})
+    assert len(fetch(signed_in, http, PollState()).items) == 25
+    assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2 + ["Bearer jwt-2"]
+    assert len(api.requests_to(SIGN_IN)) == 2
+
+
+def test_bluesky_session_refused_again_after_signing_in_anew_is_an_error(api, http, signed_in):
+    api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
+    api.answer(SEARCH, {"error": "ExpiredToken", "message": "Token has expired"}, status=400)
+    with pytest.raises(SourceError, match="^answered HTTP 400$"):
+        fetch(signed_in, http, PollState())
+    assert (len(api.requests_to(SIGN_IN)), len(api.requests_to(SEARCH))) == (2, 2)
+
+
+@pytest.mark.parametrize("message", ["Invalid identifier or password", f"Invalid password {APP_PASSWORD}"])
+def test_bluesky_wrong_app_password_is_a_source_error_that_never_shows_it(api, http, signed_in, message):
+    api.answer(SIGN_IN, {"error": "AuthenticationRequired", "message": message}, status=401, method="POST")
+    with pytest.raises(SourceError, match=r"^could not sign in as acme\.bsky\.social: answered HTTP 401 \(Invalid"
+                       ) as raised:  # fmt: skip
+        fetch(signed_in, http, PollState())
+    assert APP_PASSWORD not in str(raised.value) and api.requests_to(SEARCH) == []
+
+
+def test_bluesky_account_needs_both_settings_and_a_pds(monkeypatch):
+    monkeypatch.setenv("BSKY_APP_PASSWORD", APP_PASSWORD)
+    with pytest.raises(ValidationError, match="set both `handle` and `app_password_env`"):
+        BlueskySource(kind="bluesky", query="acme", handle="acme.bsky.social", base_url="https://bsky.social/xrpc/")
+    with pytest.raises(ValidationError, match="set `base_url` to your PDS"):
+        BlueskySource(kind="bluesky", query="acme", handle="acme.bsky.social", app_password_env="BSKY_APP_PASSWORD")
+
+
 # Stack Exchange.
 
 
@@ -572,6 +757,17 @@ def test_stackexchange_items_and_request(api, http, monkeypatch):
 
     fetch(source, http, PollState(cursor=fetched.cursor))
     assert api.requests[1].query == {**expected, "fromdate": "1763971200"}
+
+
+def test_stackexchange_without_a_key_polls_every_ten_minutes(monkeypatch):
+    """300 keyless requests a day: every 5 minutes would leave 12 for restarts and `allears poll --once`."""
+    monkeypatch.setenv("SE_KEY", "key-abc")
+
+    def every(**settings: Any) -> timedelta:
+        return StackExchangeSource(kind="stackexchange", query="acme", **settings).every
+
+    assert every() == timedelta(minutes=10)
+    assert every(every="5m") == every(key_env="SE_KEY") == timedelta(minutes=5)
 
 
 def test_stackexchange_backoff_and_a_full_page_are_reported(api, http):
@@ -658,16 +854,23 @@ def test_github_403_with_the_search_quota_spent_is_rate_limited(api, http):
     reset = int(time.time()) + 300
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset), "x-ratelimit-resource": "search"}
     api.answer("/search/issues", '{"message": "API rate limit exceeded"}', status=403, headers=headers)
-    api.answer("/rate_limit", {"resources": {"core": {"limit": 60, "remaining": 58, "reset": reset},
-                                             "search": {"limit": 10, "remaining": 0, "reset": reset}}})  # fmt: skip
     with pytest.raises(RateLimited, match="403") as raised:
         fetch(GitHubSource(kind="github", query="sesame", base_url=api.url()), http, PollState())
-    assert 295 <= raised.value.retry_after <= 300
+    assert 295 <= (raised.value.retry_after or 0) <= 300
+    assert [r.path for r in api.requests] == ["/search/issues"]  # the refusal itself says so
+
+
+def test_github_403_of_a_secondary_rate_limit_waits_as_asked(api, http):
+    headers = {"retry-after": "60", "x-ratelimit-remaining": "25"}
+    api.answer("/search/issues", '{"message": "You have exceeded a secondary rate limit"}', status=403, headers=headers)
+    with pytest.raises(RateLimited) as raised:
+        fetch(GitHubSource(kind="github", query="sesame", base_url=api.url()), http, PollState())
+    assert raised.value.retry_after == 60
 
 
 def test_github_403_for_another_reason_is_a_plain_source_error(api, http):
-    api.answer("/search/issues", '{"message": "Resource not accessible"}', status=403)
-    api.answer("/rate_limit", {"resources": {"search": {"limit": 30, "remaining": 29, "reset": 0}}})
+    headers = {"x-ratelimit-remaining": "29", "x-ratelimit-reset": str(int(time.time()) + 60)}
+    api.answer("/search/issues", '{"message": "Resource not accessible"}', status=403, headers=headers)
     with pytest.raises(SourceError, match="HTTP 403") as raised:
         fetch(GitHubSource(kind="github", query="sesame", base_url=api.url()), http, PollState())
     assert not isinstance(raised.value, RateLimited)

@@ -140,6 +140,13 @@ def thread_note(mention: Mention, event: Event) -> str:
             return f":white_check_mark: {actor} resolved this as *{data.get('outcome')}*{note}"
         case EventKind.REOPENED:
             return f":arrows_counterclockwise: {actor} reopened this."
+        case EventKind.SENT_TO_SOURCE:
+            source = safe_mrkdwn(mention.source, _AUTHOR)
+            if data.get("error"):
+                where = f" {link(mention.url, 'Answer there yourself')}." if mention.url else ""
+                error = safe_mrkdwn(data["error"], 500)
+                return f":warning: {actor}'s reply could not be posted on *{source}*: {error}.{where}"
+            return f":outbox_tray: {actor}'s reply is posted on *{source}*: {link(data.get('url'), 'see it there')}"
         case EventKind.ALSO_HEARD:
             by = f" by {safe_mrkdwn(data['author'], _AUTHOR)}" if data.get("author") else ""
             said = link(data.get("url"), safe_mrkdwn(data.get("text") or "the same post", 300))

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from bot import outbox
+from bot import actions, outbox
 from bot.actions import history
 from bot.clock import utcnow
 from bot.db import read_scope, session_scope
@@ -36,6 +36,8 @@ from bot.slack.cards import (
     thread_note,
 )
 from bot.slack.kit import section
+from bot.sources import SourceError
+from bot.sources.replying import SourceReplies
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,19 @@ class _NotReady(Exception):
 
 
 class Deliverer:
-    def __init__(self, engine: Engine, client: WebClient, *, post_interval: float = 1.0) -> None:
-        """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second)."""
+    def __init__(
+        self,
+        engine: Engine,
+        client: WebClient,
+        *,
+        post_interval: float = 1.0,
+        replies: SourceReplies | None = None,
+    ) -> None:
+        """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second);
+        `replies` posts answers on the sources themselves."""
         self._engine = engine
         self._client = client
+        self._replies = replies
         self._paused_until: datetime | None = None
         self._post_interval = post_interval
         self._last_post: dict[str, float] = {}
@@ -107,6 +118,8 @@ class Deliverer:
         return {channel for channel, at in self._last_post.items() if now - at < self._post_interval}
 
     def _deliver(self, row: Outbox) -> int:
+        if row.kind == OutboxKind.SOURCE_REPLY:
+            return self._reply_on_source(row)
         # A storm's count update claims its flag as it renders, so it needs a writing transaction.
         scope = session_scope if row.kind == OutboxKind.STORM_REFRESH else read_scope
         try:
@@ -139,6 +152,26 @@ class Deliverer:
             else:
                 log.warning("outbox %s: sent, but its lease had passed to another process", row.id)
         return 1
+
+    def _reply_on_source(self, row: Outbox) -> int:
+        """One attempt, whatever happens: a reply that may have gone out is never sent again."""
+        with read_scope(self._engine) as session:
+            mention, reply_event = get_mention(session, row.mention_id), _event(session, row)
+        url, error = None, None
+        try:
+            if self._replies is None:
+                raise SourceError("this process cannot post on sources")
+            url = self._replies.send(mention, reply_event.data.get("text", ""), key=f"allears-reply-{reply_event.id}")
+        except SourceError as failure:
+            error = str(failure)
+        except Exception as failure:  # a bug in one source's replier must still be reported, not retried
+            log.exception("outbox %s: replying on %s failed", row.id, mention.source)
+            error = f"unexpected {type(failure).__name__}"
+        with session_scope(self._engine) as session:
+            settled = outbox.mark_sent(session, row) if error is None else outbox.mark_failed(session, row, error=error)
+            if settled:
+                actions.sent_to_source(session, reply_event=reply_event, url=url, error=error)
+        return 0
 
     def _settle(self, mark: Callable[..., bool], row: Outbox, **values: Any) -> None:
         with session_scope(self._engine) as session:

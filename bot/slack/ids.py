@@ -23,6 +23,7 @@ class InputId(StrEnum):
     """Block ids of modal inputs; each input's action id is the same string."""
 
     REPLY_TEXT = "reply_text"
+    POST_ON_SOURCE = "reply_post_on_source"
     TEAM = "escalate_team"
     REASON = "escalate_reason"
     OUTCOME = "resolve_outcome"

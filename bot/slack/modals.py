@@ -33,6 +33,7 @@ OUTCOME_DESCRIPTIONS = {
     Outcome.SPAM: "Spam or not about us",
 }
 _QUOTE = 1500
+POST_ON_SOURCE = "post_on_source"
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,22 @@ def _text_input(*, multiline: bool, placeholder: str) -> Block:
     }
 
 
-def reply_modal(mention: Mention, modal_context: ModalContext) -> Block:
+def reply_modal(mention: Mention, modal_context: ModalContext, *, source_target: str | None = None) -> Block:
+    """`source_target` says where the reply can be posted on the source; ticking the box confirms it."""
     where = link(mention.url, "the original post") if mention.url else "the source"
     blocks = [
         _quote(mention),
-        context(
-            f"Write what you answered (or will answer) on {where}; it is recorded and posted in the card's thread."
-        ),
         _input(InputId.REPLY_TEXT, "Your reply", _text_input(multiline=True, placeholder="Hi! Sorry about that…")),
     ]
+    if source_target:
+        confirm = {
+            "type": "checkboxes",
+            "options": [_option(POST_ON_SOURCE, f"Post it on {mention.source} too", source_target)],
+        }
+        blocks.append(_input(InputId.POST_ON_SOURCE, "On the source", confirm, optional=True))
+        blocks.append(context("Recorded and posted in the card's thread either way; ticked, it is sent once."))
+        return _modal(ViewId.REPLY, f"Reply to {mention.reference}", "Reply", blocks, modal_context)
+    blocks.insert(1, context(f"Write what you answered on {where}; it is recorded and posted in the card's thread."))
     return _modal(ViewId.REPLY, f"Reply to {mention.reference}", "Record reply", blocks, modal_context)
 
 

@@ -20,6 +20,8 @@ class Item:
     """Followers, karma or reputation, where the source tells it."""
     shared_url: str | None = None
     """The page a link post points to (a Hacker News story's link), for recognising one post seen twice."""
+    reply_to: dict[str, Any] | None = None
+    """What the source's API needs to answer this post, where it can."""
 
 
 @dataclass(frozen=True)

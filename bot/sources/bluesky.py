@@ -3,16 +3,19 @@
 The cursor is the time Bluesky sorts and filters search results by (`sortAt`: the earlier of the
 post's own `createdAt` and the AppView's `indexedAt`), so a post dated in the future cannot freeze it.
 The first poll reads one page; later ones follow the answer's `cursor` for at most a few pages.
+With an account the source signs in once per process and sends the session's token with each search.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
-from bot.sources.http import get_json
+from bot.sources.fields import iso_datetime, string
+from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import BlueskySource
 from bot.text import normalize_space
 
@@ -21,11 +24,13 @@ MAX_PAGES = 3
 POST_URL = "https://bsky.app/profile/{}/post/{}"
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 _POST_URI = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]+)$")
+# Access tokens by (base_url, handle): signing in is itself rate limited, and a token lasts for hours.
+_SESSIONS: dict[tuple[str, str], str] = {}
 
 
 def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetched:
     """Posts sorted after the newest one seen; a later page that fails leaves the earlier ones heard."""
-    since = _time(state.cursor.get("sort_at"))
+    since = iso_datetime(state.cursor.get("sort_at"))
     params: dict[str, Any] = {"q": source.query, "sort": "latest", "limit": PAGE_SIZE}
     if since:
         params["since"] = _iso(since)  # inclusive: the newest post seen comes back and is dropped below
@@ -33,11 +38,12 @@ def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetche
     newest, problem, wait = since, None, None
     for page in range(MAX_PAGES if since else 1):
         try:
-            reply = get_json(http, source.base_url + "app.bsky.feed.searchPosts", params=params)
+            reply = _search(source, http, params)
         except SourceError as error:
-            if page == 0 and str(error) == "answered HTTP 403":
+            if page == 0 and isinstance(error, HttpStatusError) and error.status == 403 and not source.handle:
                 raise SourceError(
-                    f"{error}: the AppView refused the search (Bluesky's public one does at times)"
+                    f"{error}: the AppView refused the search (Bluesky's public one does at times; "
+                    "set handle and app_password_env to sign in)"
                 ) from error
             if page == 0:
                 raise
@@ -63,14 +69,55 @@ def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetche
     return Fetched(items=items, cursor=cursor, problem=problem, wait=wait)
 
 
+def _search(source: BlueskySource, http: httpx.Client, params: dict[str, Any]) -> Any:
+    """One page of results, signed in when the source has an account; a refused session is renewed once."""
+    url = source.base_url + "app.bsky.feed.searchPosts"
+    if not source.handle:
+        return get_json(http, url, params=params)
+    try:
+        return get_json(http, url, params=params, headers=_bearer(source, http, renew=False))
+    except HttpStatusError as error:  # an expired token is a 400 ExpiredToken, a revoked one a 401
+        if error.status != 401 and _reason(error)[0] != "ExpiredToken":
+            raise
+    return get_json(http, url, params=params, headers=_bearer(source, http, renew=True))
+
+
+def _bearer(source: BlueskySource, http: httpx.Client, *, renew: bool) -> dict[str, str]:
+    """The session's token, signing in (`createSession`) if this process has none or it was refused."""
+    handle, password = source.handle or "", secret(source.app_password_env) or ""
+    key = (source.base_url, handle)
+    if renew or key not in _SESSIONS:
+        login = {"identifier": handle.removeprefix("@"), "password": password}
+        try:
+            session = post_json(http, source.base_url + "com.atproto.server.createSession", json=login)
+        except HttpStatusError as error:
+            name, message = _reason(error)
+            said = message or name
+            if password:  # a server that echoes the login must not put the password in logs and Slack
+                said = said.replace(password, "(password)")
+            raise SourceError(f"could not sign in as {handle}: {error}" + (f" ({said})" if said else "")) from error
+        token = session.get("accessJwt") if isinstance(session, dict) else None
+        if not isinstance(token, str) or not token:
+            raise SourceError("answered the sign-in without an accessJwt")
+        _SESSIONS[key] = token
+    return {"Authorization": f"Bearer {_SESSIONS[key]}"}
+
+
+def _reason(error: HttpStatusError) -> tuple[str, str]:
+    """XRPC explains a refusal in its body: `{"error": "ExpiredToken", "message": "Token has expired"}`."""
+    body = error.json()
+    body = body if isinstance(body, dict) else {}
+    return string(body.get("error")), normalize_space(string(body.get("message")))[:200]
+
+
 def _item(post: dict[str, Any], sort_at: datetime) -> Item | None:
     record, author = post.get("record"), post.get("author")
-    text = normalize_space(_string(record.get("text"))) if isinstance(record, dict) else ""
-    match = _POST_URI.match(_string(post.get("uri")))
+    text = normalize_space(string(record.get("text"))) if isinstance(record, dict) else ""
+    match = _POST_URI.match(string(post.get("uri")))
     if not text or not match:
         return None
     did, rkey = match.groups()
-    handle = normalize_space(_string(author.get("handle"))) if isinstance(author, dict) else ""
+    handle = normalize_space(string(author.get("handle"))) if isinstance(author, dict) else ""
     known = handle != "handle.invalid" and _HANDLE.match(handle)
     return Item(
         external_id=match.group(0),
@@ -83,29 +130,14 @@ def _item(post: dict[str, Any], sort_at: datetime) -> Item | None:
 
 def _sort_at(post: dict[str, Any]) -> datetime | None:
     record = post.get("record")
-    times = [_time(record.get("createdAt")) if isinstance(record, dict) else None, _time(post.get("indexedAt"))]
-    return min((moment for moment in times if moment), default=None)
+    created = iso_datetime(record.get("createdAt")) if isinstance(record, dict) else None
+    return min((moment for moment in (created, iso_datetime(post.get("indexedAt"))) if moment), default=None)
 
 
 def _retry_after(error: SourceError) -> float | None:
     return error.retry_after if isinstance(error, RateLimited) else None
 
 
-def _time(value: object) -> datetime | None:
-    """An ISO 8601 time, in UTC (one without a zone is taken as UTC); None if `value` is none."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00:00+01:00" is before year 1 in UTC
-        return None
-
-
 def _iso(moment: datetime) -> str:
     """Exact to the microsecond: a cursor rounded down would let the newest post through again."""
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _string(value: object) -> str:
-    return value if isinstance(value, str) else ""

@@ -2,11 +2,14 @@
 service, so tests and self-hosted instances can point elsewhere."""
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bot.configtypes import BaseUrl, Duration, EnvName, HttpUrl, Section, host_of
+
+PUBLIC_APPVIEW = "https://public.api.bsky.app/xrpc/"
+KEYLESS_EVERY = timedelta(minutes=10)
 
 
 class _Source(Section):
@@ -60,13 +63,34 @@ class MastodonSource(_Source):
     query: str | None = None
     token_env: EnvName | None = None
 
+    @model_validator(mode="after")
+    def _listens_for_something(self) -> Self:
+        if not (self.tag or self.query):
+            raise ValueError("a mastodon source needs a `tag`, a `query` or both")
+        return self
+
     def default_name(self) -> str:
         return f"mastodon: {'#' + self.tag if self.tag else self.query}"
 
 
 class BlueskySource(_Searched):
+    """Post search. The public AppView answers without an account, but at times refuses; with `handle`
+    and `app_password_env` the source signs in, and `base_url` is then the account's PDS."""
+
     kind: Literal["bluesky"]
-    base_url: BaseUrl = "https://public.api.bsky.app/xrpc/"
+    base_url: BaseUrl = PUBLIC_APPVIEW
+    handle: str | None = Field(default=None, min_length=1)
+    app_password_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _signs_in_where_it_can(self) -> Self:
+        if (self.handle is None) != (self.app_password_env is None):
+            raise ValueError("set both `handle` and `app_password_env` to sign in, or neither")
+        if self.handle and self.base_url == PUBLIC_APPVIEW:
+            raise ValueError(
+                "the public AppView signs no one in: set `base_url` to your PDS, e.g. https://bsky.social/xrpc/"
+            )
+        return self
 
 
 class StackExchangeSource(_Searched):
@@ -74,6 +98,14 @@ class StackExchangeSource(_Searched):
     base_url: BaseUrl = "https://api.stackexchange.com/2.3/"
     site: str = "stackoverflow"
     key_env: EnvName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keyless_every(cls, data: Any) -> Any:
+        """Without a key an IP gets 300 requests a day: every 5 minutes would spend 288 of them."""
+        if isinstance(data, dict) and "every" not in data and not data.get("key_env"):
+            return {**data, "every": KEYLESS_EVERY}
+        return data
 
 
 class GitHubSource(_Searched):

@@ -5,7 +5,6 @@ answers with the statuses right after the cursor, so a burst larger than a page 
 next polls instead of being skipped. Boosts are skipped: the boosted status is heard on its own.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -13,12 +12,12 @@ import httpx
 
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, SourceError
-from bot.sources.http import get_json
+from bot.sources.fields import iso_datetime, string, whole
+from bot.sources.http import HttpStatusError, get_json
 from bot.sources.kinds import MastodonSource
 from bot.text import html_to_text, normalize_space
 
 PAGE_SIZE = 40  # the most either endpoint returns at once
-_REFUSED_WITHOUT_TOKEN = ("answered HTTP 401", "answered HTTP 403")
 
 
 def fetch(source: MastodonSource, http: httpx.Client, state: PollState) -> Fetched:
@@ -28,8 +27,6 @@ def fetch(source: MastodonSource, http: httpx.Client, state: PollState) -> Fetch
         reads.append(("tag", f"api/v1/timelines/tag/{quote(source.tag, safe='')}", {}))
     if source.query:
         reads.append(("search", "api/v2/search", {"q": source.query, "type": "statuses"}))
-    if not reads:
-        raise SourceError("has neither a tag nor a query to listen for")
     token = secret(source.token_env)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     cursor, items = dict(state.cursor), {}
@@ -58,8 +55,8 @@ def _statuses(
 ) -> list[dict[str, Any]]:
     try:
         reply = get_json(http, url, params=params, headers=headers)
-    except SourceError as error:
-        if searching and not headers and str(error) in _REFUSED_WITHOUT_TOKEN:
+    except HttpStatusError as error:
+        if searching and not headers and error.status in (401, 403):
             raise SourceError(
                 f"{error}: this instance searches statuses only with an access token (token_env)"
             ) from error
@@ -74,14 +71,14 @@ def _statuses(
 def _item(status: dict[str, Any]) -> Item | None:
     if isinstance(status.get("reblog"), dict):
         return None
-    text = html_to_text(_string(status.get("content")))
-    warning = normalize_space(_string(status.get("spoiler_text"))) or None  # a content warning reads as a title
+    text = html_to_text(string(status.get("content")))
+    warning = normalize_space(string(status.get("spoiler_text"))) or None  # a content warning reads as a title
     if not (text or warning):
         return None
-    account = status.get("account") if isinstance(status.get("account"), dict) else {}
-    acct = normalize_space(_string(account.get("acct")))
-    followers = account.get("followers_count")
-    links = (_string(status.get("url")), _string(status.get("uri")))  # a remote status may lack `url`
+    account = status.get("account")
+    account = account if isinstance(account, dict) else {}
+    acct = normalize_space(string(account.get("acct")))
+    links = (string(status.get("url")), string(status.get("uri")))  # a remote status may lack `url`
     url = next((link for link in links if link.startswith(("https://", "http://"))), None)
     return Item(
         external_id=str(status["id"]),
@@ -90,26 +87,11 @@ def _item(status: dict[str, Any]) -> Item | None:
         url=url,
         # The handle, not the display name: anyone can call themselves "Acme Support".
         author=f"@{acct}" if acct else None,
-        published_at=_time(status.get("created_at")),
-        author_reach=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+        published_at=iso_datetime(status.get("created_at")),
+        author_reach=whole(account.get("followers_count")),
     )
 
 
 def _id(value: object) -> int | None:
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return int(text) if text.isascii() and text.isdigit() and len(text) < 40 else None
-
-
-def _time(value: object) -> datetime | None:
-    """An ISO 8601 time, in UTC (one without a zone is taken as UTC); None if `value` is none."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: "0001-01-01T00:00:00+01:00" is before year 1 in UTC
-        return None
-
-
-def _string(value: object) -> str:
-    return value if isinstance(value, str) else ""

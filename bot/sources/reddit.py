@@ -4,7 +4,6 @@ Reddit has no "since" parameter: each poll reads the newest page and keeps what 
 cursor. It states its quota in headers on every answer, so a spent quota is honoured before a 429.
 """
 
-import json
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 
 from bot.sources import Fetched, Item, PollState, SourceError
+from bot.sources.fields import decode_json, string
 from bot.sources.http import get, rate_limit_wait
 from bot.sources.kinds import RedditSource
 from bot.text import normalize_space
@@ -29,7 +29,7 @@ def fetch(source: RedditSource, http: httpx.Client, state: PollState) -> Fetched
     if source.subreddit:
         params["restrict_sr"] = 1
     response = get(http, source.base_url + path, params=params, headers={"Accept": "application/json"})
-    listing = _json(response.body)
+    listing = decode_json(response.body)
     data = listing.get("data") if isinstance(listing, dict) else None
     children = data.get("children") if isinstance(data, dict) else None
     if not isinstance(children, list):
@@ -48,12 +48,12 @@ def fetch(source: RedditSource, http: httpx.Client, state: PollState) -> Fetched
 
 def _item(post: dict[str, Any], created: float) -> Item | None:
     name = post.get("name")  # the fullname, t3_… for a post, t1_… for a comment
-    title = normalize_space(_string(post.get("title"))) or None
-    text = normalize_space(_string(post.get("selftext")) or _string(post.get("body")))
+    title = normalize_space(string(post.get("title"))) or None
+    text = normalize_space(string(post.get("selftext")) or string(post.get("body")))
     if not isinstance(name, str) or not name or not (text or title):
         return None
-    permalink, link = _string(post.get("permalink")), _string(post.get("url"))
-    author = normalize_space(_string(post.get("author")))
+    permalink, link = string(post.get("permalink")), string(post.get("url"))
+    author = normalize_space(string(post.get("author")))
     return Item(
         external_id=name,
         text=text or title or "",
@@ -67,20 +67,8 @@ def _item(post: dict[str, Any], created: float) -> Item | None:
     )
 
 
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        kind = "an HTML page" if body.lstrip()[:1] == b"<" else "something"
-        raise SourceError(f"answered with {kind}, not JSON") from None
-
-
 def _timestamp(value: object) -> float | None:
     """Seconds since the epoch, if `value` is a plausible one (Reddit sends floats like 1439370514.0)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value) if 0 < value < 32_503_680_000 else None  # before the year 3000
-
-
-def _string(value: object) -> str:
-    return value if isinstance(value, str) else ""

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 20:56:23.275035
+Create Date: 2026-11-25 21:22:47.502694
 """
 
 from collections.abc import Sequence
@@ -59,6 +59,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("storm_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("forwarded_by", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
         batch_op.add_column(sa.Column("topic", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
+        batch_op.add_column(sa.Column("reply_to", sa.JSON(), nullable=True))
         batch_op.create_index(batch_op.f("ix_mention_canonical_url"), ["canonical_url"], unique=False)
         batch_op.create_index(batch_op.f("ix_mention_storm_id"), ["storm_id"], unique=False)
         batch_op.create_foreign_key("fk_mention_duplicate_of", "mention", ["duplicate_of"], ["id"])
@@ -81,6 +82,7 @@ def downgrade() -> None:
         batch_op.drop_constraint("fk_mention_duplicate_of", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_mention_storm_id"))
         batch_op.drop_index(batch_op.f("ix_mention_canonical_url"))
+        batch_op.drop_column("reply_to")
         batch_op.drop_column("topic")
         batch_op.drop_column("forwarded_by")
         batch_op.drop_column("storm_id")
