@@ -405,7 +405,8 @@ def verify_frozen(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Fit
         for t, r in zip(tweets, reads, strict=True)
     )
     print(
-        f"Frozen lexicon in bot/triage_lexicon.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)} terms as mined,"
+        f"Frozen lexicon in bot/triage_lexicon.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)}"
+        " terms as mined,"
         f" {'same' if same_model else 'DIFFERENT'} intercepts and weights; triage() agrees with the fit on"
         f" {decided}/{len(tweets)} tuning tweets"
     )

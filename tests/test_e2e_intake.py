@@ -7,8 +7,10 @@ import time
 
 import httpx
 
+from tests.apiserver import ApiServer
+from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser
+from tests.slackreq import SlackUser, typed
 
 SECRET = "webhook-secret-for-tests"
 
@@ -103,3 +105,48 @@ def test_allears_sources_shows_each_sources_health(bot, feeds, fake_slack):
     ana.command("/allears", "sources")
     blocks = str(fake_slack.wait_for(lambda: fake_slack.responses(ana.last_response_key), what="health")[0]["blocks"])
     assert "acme-alerts" in blocks and "ok" in blocks and "1 items seen" in blocks and "next poll" in blocks
+
+
+def test_ana_replies_from_slack_and_the_reply_is_posted_on_mastodon(tmp_path, fake_slack, feeds):
+    api = ApiServer().start()
+    status = {
+        "id": "7",
+        "url": "https://social.example/@pat/7",
+        "content": "<p>Acme lost my files again</p>",
+        "created_at": "2026-11-25T09:00:00Z",
+        "account": {"acct": "pat@social.example", "followers_count": 12},
+    }
+    api.answer("/api/v1/timelines/tag/acme", [status])
+    api.answer("/api/v1/statuses", {"id": "99", "url": "https://social.example/@acme/99"}, method="POST")
+    config = config_toml(feeds.url("/acme.xml")) + (
+        f'\n[[sources]]\nkind = "mastodon"\nname = "mastodon"\nbase_url = "{api.url("/")}"\n'
+        'tag = "acme"\nevery = "1h"\ntoken_env = "MASTODON_TOKEN"\n'
+    )
+    feeds.publish("/acme.xml", rss([]))
+    bot = BotProcess(
+        tmp_path, slack_api_url=fake_slack.api_url, database_url=f"sqlite:///{tmp_path / 'a.db'}", config=config
+    )
+    bot.env["MASTODON_TOKEN"] = "mastodon-secret"
+    try:
+        bot.start()
+        card = fake_slack.wait_for(lambda: fake_slack.cards(), what="the Mastodon card")[0]
+        ana = SlackUser("U_ANA", bot.url, fake_slack)
+        ana.click("mention_reply", "1", channel=card.channel, message_ts=card.ts)
+        modal = fake_slack.wait_for(lambda: fake_slack.views, what="the reply modal")[-1]
+        assert "Post it on mastodon too" in str(modal["blocks"])
+        confirm = {
+            "type": "checkboxes",
+            "selected_options": [{"value": "post_on_source", "text": {"type": "plain_text", "text": "x"}}],
+        }
+        ana.submit(modal, {"reply_text": typed("Sorry Pat, restoring now"), "reply_post_on_source": confirm})
+
+        fake_slack.wait_for(lambda: api.requests_to("/api/v1/statuses"), what="the reply on Mastodon")
+        notes = fake_slack.wait_for(
+            lambda: len(fake_slack.thread(card.channel, card.ts)) == 2 and fake_slack.thread(card.channel, card.ts),
+            what="notes",
+        )
+        assert "https://social.example/@acme/99" in notes[1].text
+        assert api.requests_to("/api/v1/statuses")[0].json()["status"] == "@pat@social.example Sorry Pat, restoring now"
+    finally:
+        bot.stop()
+        api.stop()

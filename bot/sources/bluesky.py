@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from bot.clock import utcnow
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.fields import iso_datetime, string
@@ -125,6 +126,7 @@ def _item(post: dict[str, Any], sort_at: datetime) -> Item | None:
         url=POST_URL.format(handle if known else did, rkey),
         author=f"@{handle}" if known else did,
         published_at=sort_at,
+        reply_to=_thread(post, record),
     )
 
 
@@ -141,3 +143,50 @@ def _retry_after(error: SourceError) -> float | None:
 def _iso(moment: datetime) -> str:
     """Exact to the microsecond: a cursor rounded down would let the newest post through again."""
     return moment.isoformat().replace("+00:00", "Z")
+
+
+def _thread(post: dict[str, Any], record: Any) -> dict[str, str] | None:
+    """The post's strong reference, and its thread's root: a reply must name both."""
+    uri, cid = string(post.get("uri")), string(post.get("cid"))
+    if not uri or not cid:
+        return None
+    root = ((record or {}).get("reply") or {}).get("root") if isinstance(record, dict) else None
+    root = root if isinstance(root, dict) and string(root.get("uri")) and string(root.get("cid")) else None
+    return {
+        "uri": uri,
+        "cid": cid,
+        "root_uri": string(root["uri"]) if root else uri,
+        "root_cid": string(root["cid"]) if root else cid,
+    }
+
+
+MAX_POST = 300  # Bluesky counts graphemes; characters are close enough to refuse before the server does
+
+
+def describe_reply(source: BlueskySource) -> str | None:
+    return f"on Bluesky, as {source.handle}" if source.handle else None
+
+
+def reply(source: BlueskySource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:
+    """A reply post in the customer's thread, from the signed-in account."""
+    if len(text) > MAX_POST:
+        raise SourceError(f"the reply is {len(text)} characters; Bluesky takes {MAX_POST}")
+    record = {
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "createdAt": _iso(utcnow()),
+        "reply": {
+            "root": {"uri": string(reply_to.get("root_uri")), "cid": string(reply_to.get("root_cid"))},
+            "parent": {"uri": string(reply_to.get("uri")), "cid": string(reply_to.get("cid"))},
+        },
+    }
+    document = {"repo": (source.handle or "").removeprefix("@"), "collection": "app.bsky.feed.post", "record": record}
+    url = source.base_url + "com.atproto.repo.createRecord"
+    try:
+        created = post_json(http, url, json=document, headers=_bearer(source, http, renew=False))
+    except HttpStatusError as error:
+        if error.status != 401 and _reason(error)[0] != "ExpiredToken":
+            raise
+        created = post_json(http, url, json=document, headers=_bearer(source, http, renew=True))
+    match = _POST_URI.match(string(created.get("uri")) if isinstance(created, dict) else "")
+    return POST_URL.format((source.handle or "").removeprefix("@"), match.group(2)) if match else None

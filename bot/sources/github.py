@@ -10,7 +10,7 @@ import httpx
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.fields import iso_datetime, string, whole
-from bot.sources.http import HttpStatusError, get_json, retry_after
+from bot.sources.http import HttpStatusError, get_json, post_json, retry_after
 from bot.sources.kinds import GitHubSource
 from bot.text import normalize_space
 
@@ -19,6 +19,8 @@ API_VERSION = "2022-11-28"
 # GitHub refuses (422) an issue search that does not say whether it wants issues or pull requests.
 _SAYS_WHICH = re.compile(r"(?:^|\s)-?(?:is|type):(?:issue|pr|pull-request)\b", re.IGNORECASE)
 
+HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+
 
 def fetch(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched:
     """Issues created after the newest one seen; customers file issues, so a bare query hears only those."""
@@ -26,7 +28,7 @@ def fetch(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched
     query = source.query if _SAYS_WHICH.search(source.query) else f"{source.query} is:issue"
     if since:
         query += f" created:>={_iso(since)}"  # inclusive: the newest issue seen comes back and is dropped
-    headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+    headers = dict(HEADERS)
     if token := secret(source.token_env):
         headers["Authorization"] = f"Bearer {token}"
     params = {"q": query, "sort": "created", "order": "desc", "per_page": PAGE_SIZE}
@@ -76,8 +78,29 @@ def _item(issue: dict[str, Any], created: datetime) -> Item | None:
         url=url if url.startswith(("https://", "http://")) else None,
         author=login or None,
         published_at=created,
+        reply_to={"comments_url": comments} if (comments := string(issue.get("comments_url"))) else None,
     )
 
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def describe_reply(source: GitHubSource) -> str | None:
+    if not secret(source.token_env):
+        return None
+    return f"as a comment on GitHub, from the account whose token is in {source.token_env}"
+
+
+def reply(source: GitHubSource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:
+    """A comment on the issue or pull request; only ever to the API the source polls, with its token."""
+    comments_url = string(reply_to.get("comments_url"))
+    if not comments_url.startswith(source.base_url):
+        raise SourceError("the issue lives on another GitHub than this source's base_url")
+    posted = post_json(
+        http,
+        comments_url,
+        json={"body": text},
+        headers={**HEADERS, "Authorization": f"Bearer {secret(source.token_env)}"},
+    )
+    return string(posted.get("html_url")) or None if isinstance(posted, dict) else None

@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.configtypes import secret
+from bot.configtypes import host_of, secret
 from bot.sources import Fetched, Item, PollState, SourceError
 from bot.sources.fields import iso_datetime, string, whole
-from bot.sources.http import HttpStatusError, get_json
+from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import MastodonSource
 from bot.text import html_to_text, normalize_space
 
@@ -89,9 +89,34 @@ def _item(status: dict[str, Any]) -> Item | None:
         author=f"@{acct}" if acct else None,
         published_at=iso_datetime(status.get("created_at")),
         author_reach=whole(account.get("followers_count")),
+        reply_to={"status_id": str(status["id"]), "acct": acct},
     )
 
 
 def _id(value: object) -> int | None:
     text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return int(text) if text.isascii() and text.isdigit() and len(text) < 40 else None
+
+
+MAX_STATUS = 500  # Mastodon's default limit; an instance may allow more, never less
+
+
+def describe_reply(source: MastodonSource) -> str | None:
+    if not secret(source.token_env):
+        return None
+    return f"on {host_of(source.base_url)}, from the account whose token is in {source.token_env}"
+
+
+def reply(source: MastodonSource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:
+    """A public reply that names the author (so they are notified), sent with an idempotency key."""
+    acct = string(reply_to.get("acct"))
+    status = text if not acct or text.startswith(f"@{acct}") else f"@{acct} {text}"
+    if len(status) > MAX_STATUS:
+        raise SourceError(f"the reply is {len(status)} characters; Mastodon takes {MAX_STATUS}")
+    posted = post_json(
+        http,
+        source.base_url + "api/v1/statuses",
+        json={"status": status, "in_reply_to_id": string(reply_to.get("status_id"))},
+        headers={"Authorization": f"Bearer {secret(source.token_env)}", "Idempotency-Key": key},
+    )
+    return string(posted.get("url")) or None if isinstance(posted, dict) else None

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from bot.models import Mention
-from bot.sources import SourceError
+from bot.sources import SourceError, bluesky, github, mastodon
 from bot.sources.kinds import SourceConfig
 
 Replier = Callable[[Any, httpx.Client, dict[str, Any], str, str], str | None]
@@ -15,7 +15,11 @@ Replier = Callable[[Any, httpx.Client, dict[str, Any], str, str], str | None]
 Describer = Callable[[Any], str | None]
 """Where a reply would go, in words, or None when the source has no credentials to reply with."""
 
-REPLIERS: dict[str, tuple[Describer, Replier]] = {}
+REPLIERS: dict[str, tuple[Describer, Replier]] = {
+    "mastodon": (mastodon.describe_reply, mastodon.reply),
+    "bluesky": (bluesky.describe_reply, bluesky.reply),
+    "github": (github.describe_reply, github.reply),
+}
 
 
 class SourceReplies:
