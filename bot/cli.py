@@ -34,6 +34,7 @@ from handlers.app import create_app, slack_client
 log = logging.getLogger("allears")
 HTTP_THREADS = 16
 WORK_THREADS = 16
+MAX_REQUEST_BYTES = 1024 * 1024  # Slack's payloads are far smaller; waitress would otherwise spool a gigabyte
 
 
 @dataclass
@@ -122,7 +123,14 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             setup.settings.port,
         )
         try:
-            waitress.serve(web, host="0.0.0.0", port=setup.settings.port, threads=HTTP_THREADS, ident="allears")
+            waitress.serve(
+                web,
+                host="0.0.0.0",
+                port=setup.settings.port,
+                threads=HTTP_THREADS,
+                ident="allears",
+                max_request_body_size=MAX_REQUEST_BYTES,
+            )
         finally:
             if socket:  # stop taking envelopes before the work pool closes
                 socket.close()

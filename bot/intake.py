@@ -53,7 +53,7 @@ def receive_webhook(
     if len(body) > MAX_WEBHOOK_BYTES:
         return _refuse(413, f"the body is over {MAX_WEBHOOK_BYTES // 1024} KB")
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not signature or not hmac.compare_digest(expected, signature.strip()):
+    if not signature or not hmac.compare_digest(expected.encode(), signature.strip().encode(errors="replace")):
         return _refuse(401, "bad or missing X-Allears-Signature (sha256=<hex HMAC-SHA256 of the body>)")
     try:
         item, source, sent_at = _parse(body)
@@ -89,7 +89,9 @@ def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
         raise UserError("url must start with http:// or https://")
     source = normalize_space(_string(data, "source") or "webhook")[:100] or "webhook"
     timestamp = data.get("timestamp")
-    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, int | float)):
+    if timestamp is not None and (
+        isinstance(timestamp, bool) or not isinstance(timestamp, int | float) or not 0 <= timestamp < 1e11
+    ):
         raise UserError("timestamp must be a number of seconds since 1970 (UTC)")
     external_id = _string(data, "id") or "sha256:" + hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()
     item = Item(
@@ -125,6 +127,8 @@ def _existing(session: Any, source: str, external_id: str) -> int:
 class Logged:
     mention_id: int
     new: bool
+    joined_to: int | None = None
+    """Set when it is a post already heard through a source: it is noted in that mention's thread."""
 
 
 def log_forwarded(
@@ -138,7 +142,7 @@ def log_forwarded(
     author: str | None = None,
 ) -> Logged:
     """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own."""
-    text = normalize_space(text)[:MAX_TEXT]
+    text = normalize_space(_slack_unescape(text))[:MAX_TEXT]
     if not text and not url:
         raise UserError("Nothing to log: give the customer's words or a link, like `/allears log <url or text>`.")
     item = Item(external_id=external_id[:1000], text=text or url or "", url=url, author=author)
@@ -150,4 +154,9 @@ def log_forwarded(
         mention_id = record(session, heard, storm=listener.storm)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
-    return Logged(mention_id, new=True)
+        return Logged(mention_id, new=True, joined_to=session.get(Mention, mention_id).duplicate_of)
+
+
+def _slack_unescape(text: str) -> str:
+    """Slack sends `&`, `<` and `>` escaped; the card escapes them again, so they are undone first."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -2,9 +2,9 @@
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -16,6 +16,8 @@ from bot.outbox import enqueue
 from bot.sources import Item
 from bot.urls import canonical_url
 
+JOIN_WITHIN = timedelta(hours=48)
+"""A post heard again through another source within this long is the same conversation."""
 _REFERENCE = re.compile(r"^(?:m-?|#)?(\d{1,12})$", re.IGNORECASE)
 
 
@@ -61,7 +63,7 @@ def record(
     """
     item, now = heard.item, now or utcnow()
     canonical = canonical_url(item.shared_url or item.url)
-    first = _heard_first(session, canonical)
+    first = _heard_first(session, canonical, source=heard.source, now=now)
     values = Mention.model_validate(
         {
             "source": heard.source,
@@ -99,7 +101,9 @@ def record(
     if mention_id is None:
         return None
     if first is None:
-        if storm is not None and heard.topic:
+        # A source's first poll brings back old posts all at once; only fresh ones make weather.
+        fresh = item.published_at is None or item.published_at >= now - (storm.window if storm else JOIN_WITHIN)
+        if storm is not None and heard.topic and fresh:
             _weather(session, mention_id, heard.channel, heard.topic, storm, now)
         enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
         return mention_id
@@ -129,6 +133,7 @@ def _weather(session: Session, mention_id: int, channel: str, topic: str, rule: 
     The mentions before the storm keep their own cards; the ones after thread under the storm's card.
     """
     since = now - rule.window
+    _serialize(session, f"storm:{channel}:{topic}")
     storm = session.exec(
         select(Storm)
         .where(Storm.channel == channel, Storm.topic == topic, Storm.last_at >= since)
@@ -164,11 +169,26 @@ def _weather(session: Session, mention_id: int, channel: str, topic: str, rule: 
     session.execute(update(Mention).where(Mention.id == mention_id).values(storm_id=storm.id))
 
 
-def _heard_first(session: Session, canonical: str | None) -> Mention | None:
+def _heard_first(session: Session, canonical: str | None, *, source: str, now: datetime) -> Mention | None:
+    """The open mention another source heard at this address lately: the same post, not a new one that
+    links to the same page (review feeds share the product link; a post about last month is news)."""
     if canonical is None:
         return None
-    statement = select(Mention).where(Mention.canonical_url == canonical, Mention.duplicate_of.is_(None))  # type: ignore[union-attr]
+    _serialize(session, f"url:{canonical}")
+    statement = select(Mention).where(
+        Mention.canonical_url == canonical,
+        Mention.duplicate_of.is_(None),  # type: ignore[union-attr]
+        Mention.source != source,
+        Mention.status == MentionStatus.OPEN,
+        Mention.heard_at >= now - JOIN_WITHIN,
+    )
     return session.exec(statement.order_by(Mention.id).limit(1)).first()  # type: ignore[arg-type]
+
+
+def _serialize(session: Session, key: str) -> None:
+    """On PostgreSQL, one transaction at a time past this point for `key` (SQLite writers queue anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
 
 
 def _open_owned_by(owner_id: str | None):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ its card queued, in one transaction. A failing source records its error, backs o
 other; a source that asks for time (429, a quota) gets it."""
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +18,7 @@ from bot.matching import KeywordMatcher
 from bot.mentions import Heard, posts_by, record
 from bot.models import SourceState
 from bot.routing import Router
-from bot.sources import Item, PollState, RateLimited, SourceError
+from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.kinds import SourceConfig
 from bot.sources.registry import fetch
 from bot.topics import topic_of
@@ -25,6 +26,7 @@ from bot.triage import triage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
+MAX_REST = timedelta(days=1)
 REPEAT_WINDOW = timedelta(days=7)
 """Posts by one author within this long count as repeats, which turn urgency up."""
 
@@ -48,6 +50,9 @@ class Listener:
         self._router = Router(config)
         self.storm = config.storm
 
+    def mentions_brand(self, item: Item) -> bool:
+        return self._keywords.matches(_text(item))
+
     def hear(
         self,
         item: Item,
@@ -59,7 +64,7 @@ class Listener:
         repeat_posts: int = 1,
     ) -> Heard | None:
         """What to do with an item: None when it does not mention the brand (and keywords are required)."""
-        text = f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
+        text = _text(item)
         if require_keywords and not self._keywords.matches(text):
             return None
         triaged = triage(text, author_reach=item.author_reach, repeat_posts=repeat_posts)
@@ -77,6 +82,10 @@ class Listener:
             forwarded_by=forwarded_by,
             topic=topic_of(text, category=triaged.category),
         )
+
+
+def _text(item: Item) -> str:
+    return f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
 
 
 def poll(
@@ -110,24 +119,22 @@ def poll(
     # Sources list the newest first; cards read best in the order customers wrote them.
     items = sorted(reversed(fetched.items), key=lambda item: item.published_at or now)
     matched = new = 0
-    with session_scope(engine) as session:
-        for item in items:
-            repeats = 1 + posts_by(session, source=source.key, author=item.author, since=now - REPEAT_WINDOW)
-            heard = listener.hear(item, source=source.key, source_kind=source.kind, repeat_posts=repeats)
-            if heard:
+    try:
+        with session_scope(engine) as session:
+            for item in items:
+                if not listener.mentions_brand(item):
+                    continue
+                repeats = 1 + posts_by(session, source=source.key, author=item.author, since=now - REPEAT_WINDOW)
+                heard = listener.hear(
+                    item, source=source.key, source_kind=source.kind, repeat_posts=repeats, require_keywords=False
+                )
+                assert heard is not None
                 matched += 1
                 new += record(session, heard, storm=listener.storm, now=now) is not None
-        state = _state(session, source)
-        if not fetched.not_modified:
-            state.etag, state.last_modified = fetched.etag, fetched.last_modified
-        if fetched.cursor is not None:
-            state.cursor = fetched.cursor
-        state.last_success_at, state.last_poll_at, state.consecutive_failures = now, now, 0
-        state.backoff_until = now + timedelta(seconds=fetched.wait) if fetched.wait else None
-        state.items_seen += len(fetched.items)
-        if fetched.problem:
-            state.last_error, state.last_error_at = fetched.problem[:2000], now
-        session.add(state)
+            _succeeded(session, source, fetched, now)
+    except Exception as error:  # nothing of this poll is kept; the cursor stays, so the next one retries
+        log.exception("source %s: storing what it fetched failed", source.key)
+        return _failed(engine, source, f"storing failed: {type(error).__name__}", now)
     if new:
         log.info("source %s: %d new mention(s)", source.key, new)
     return PollReport(source=source.key, fetched=len(fetched.items), matched=matched, new=new, error=fetched.problem)
@@ -135,7 +142,26 @@ def poll(
 
 def backoff(every: timedelta, failures: int) -> timedelta:
     """The usual interval after one failure, then doubling, at most an hour (or the interval, if longer)."""
-    return min(every * 2 ** max(0, failures - 1), max(MAX_BACKOFF, every))
+    return min(every * 2 ** min(max(0, failures - 1), 16), max(MAX_BACKOFF, every))
+
+
+def _rest(seconds: float) -> timedelta:
+    """A rest a service asked for, within reason: a broken header must not silence a source for a year."""
+    return timedelta(seconds=min(max(seconds, 0.0), MAX_REST.total_seconds())) if math.isfinite(seconds) else MAX_REST
+
+
+def _succeeded(session: Session, source: SourceConfig, fetched: Fetched, now: datetime) -> None:
+    state = _state(session, source)
+    if not fetched.not_modified:
+        state.etag, state.last_modified = fetched.etag, fetched.last_modified
+    if fetched.cursor is not None:
+        state.cursor = fetched.cursor
+    state.last_success_at, state.last_poll_at, state.consecutive_failures = now, now, 0
+    state.backoff_until = now + _rest(fetched.wait) if fetched.wait else None
+    state.items_seen += len(fetched.items)
+    if fetched.problem:
+        state.last_error, state.last_error_at = fetched.problem[:2000], now
+    session.add(state)
 
 
 def _failed(
@@ -145,7 +171,7 @@ def _failed(
         state = _state(session, source)
         state.last_error, state.last_error_at, state.last_poll_at = problem[:2000], now, now
         state.consecutive_failures += 1
-        rest = timedelta(seconds=wait) if wait is not None else backoff(source.every, state.consecutive_failures)
+        rest = _rest(wait) if wait is not None else backoff(source.every, state.consecutive_failures)
         state.backoff_until = now + rest
         session.add(state)
     return PollReport(source=source.key, error=problem)

@@ -30,6 +30,8 @@ def create_web_app(
 
     @web.post("/hooks/mentions")
     def webhook_mention() -> tuple[Response, int]:
+        if (request.content_length or 0) > MAX_WEBHOOK_BYTES:  # refused before reading, signed or not
+            return jsonify(ok=False, error=f"the body is over {MAX_WEBHOOK_BYTES // 1024} KB"), 413
         body = request.stream.read(MAX_WEBHOOK_BYTES + 1)  # never more, whatever Content-Length claims
         answer = receive_webhook(
             engine,

@@ -211,6 +211,8 @@ def split_link(text: str) -> tuple[str | None, str]:
 
 
 def logged_confirmation(logged: Logged) -> str:
+    if logged.joined_to:
+        return f"Logged as M-{logged.mention_id}: it is the post M-{logged.joined_to} is about, noted in its thread."
     if logged.new:
         return f"Logged as M-{logged.mention_id}; its card is on its way to the listening channel."
     return f"That was already logged as M-{logged.mention_id}."

@@ -348,3 +348,15 @@ def test_twenty_people_acknowledging_at_once_acknowledge_once(engine):
     assert [event.actor for event in acknowledged] == winners
     kinds = [row.kind for row in outbox_rows(engine, mention_id)]
     assert kinds.count(OutboxKind.TEAM_ALERT_REFRESH) == 1
+
+
+def test_only_a_recent_open_post_from_another_source_is_joined(engine):
+    page = "https://apps.example.com/acme"
+    first = store_mention(engine, external_id="review-1", source="appstore", url=page)
+    same_feed = store_mention(engine, external_id="review-2", source="appstore", url=page)
+    assert load(engine, same_feed).status == MentionStatus.OPEN, "two reviews of one app are two mentions"
+    with session_scope(engine) as session:
+        actions.resolve(session, mention_id=first, user_id=ANA, outcome=Outcome.THANKED)
+        actions.resolve(session, mention_id=same_feed, user_id=ANA, outcome=Outcome.THANKED)
+    later = store_mention(engine, external_id="hn-1", source="hackernews", url=page)
+    assert load(engine, later).status == MentionStatus.OPEN, "a resolved conversation is not reopened by a link"

@@ -3,13 +3,16 @@
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot import actions
+from bot.clock import utcnow
 from bot.db import session_scope
 from bot.mentions import get_mention, record
 from bot.models import Outbox, OutboxKind, OutboxStatus
@@ -150,3 +153,28 @@ def test_without_credentials_reply_only_records_and_gives_the_link(sqlite_engine
         modal = reply_modal(mention, ModalContext(mention_id=mention_id), source_target=None)
     assert not any(block.get("block_id") == "reply_post_on_source" for block in modal["blocks"])
     assert "the original post" in str(modal["blocks"])
+
+
+def test_a_reply_whose_first_attempt_was_cut_short_is_not_sent_again(sqlite_engine, fake_slack, api, monkeypatch):
+    monkeypatch.setenv("MASTODON_TOKEN", "mastodon-secret")
+    source = MastodonSource(
+        kind="mastodon", base_url=api.url("/"), tag="acme", name="mastodon", token_env="MASTODON_TOKEN"
+    )
+    api.answer("/api/v1/statuses", {"id": "99", "url": "https://social.example/@acme/99"}, method="POST")
+    mention_id = stored(sqlite_engine, source="mastodon", reply_to={"status_id": "7", "acct": "pat"})
+    with httpx.Client() as http:
+        replies = SourceReplies([source], http)
+        deliver(sqlite_engine, fake_slack, replies)  # the card
+        reply_to_it(sqlite_engine, mention_id)
+        with session_scope(sqlite_engine) as session:  # a worker took the reply, then died mid-send
+            session.execute(
+                update(Outbox)
+                .where(Outbox.kind == OutboxKind.SOURCE_REPLY)
+                .values(status=OutboxStatus.SENDING, attempts=1, lease_until=utcnow() - timedelta(seconds=1))
+            )
+        deliver(sqlite_engine, fake_slack, replies)
+
+    assert api.requests_to("/api/v1/statuses") == []
+    [card] = fake_slack.cards()
+    note = fake_slack.thread("C0LISTEN", card.ts)[-1].text
+    assert "could not be posted" in note and "may or may not have been posted" in note

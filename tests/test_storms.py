@@ -84,3 +84,25 @@ def test_a_thousand_mentions_in_a_minute_make_a_handful_of_messages_and_lose_non
             assert session.exec(select(Mention).where(Mention.card_ts.is_(None))).all() == []
     finally:
         slack.stop()
+
+
+def test_when_slack_refuses_the_storm_card_its_mentions_are_posted_as_cards_of_their_own(sqlite_engine, fake_slack):
+    ingest(sqlite_engine, [outage_report(n) for n in range(10)])
+    drain(sqlite_engine, fake_slack, post_interval=0)
+    fake_slack.fail("chat.postMessage", status=200, error="invalid_blocks", times=1)  # the storm card
+    ingest(sqlite_engine, [outage_report(n) for n in range(10, 13)], start=T0 + timedelta(minutes=2))
+    drain(sqlite_engine, fake_slack, post_interval=0)
+
+    assert len(fake_slack.cards("C0URGENT")) == 13, "nothing waits for a storm card that will never come"
+    with session_scope(sqlite_engine) as session:
+        assert session.exec(select(Mention).where(Mention.card_ts.is_(None))).all() == []
+
+
+def test_old_posts_from_a_sources_first_poll_do_not_make_a_storm(sqlite_engine):
+    backlog = [
+        replace(report, item=replace(report.item, published_at=T0 - timedelta(days=3)))
+        for report in (outage_report(n) for n in range(30))
+    ]
+    ingest(sqlite_engine, backlog)
+    with session_scope(sqlite_engine) as session:
+        assert session.exec(select(Storm)).all() == []

@@ -23,7 +23,7 @@ from bot.actions import history
 from bot.clock import utcnow
 from bot.db import read_scope, session_scope
 from bot.mentions import get_mention, storm_counts
-from bot.models import Escalation, Event, EventKind, Mention, Outbox, OutboxKind, Storm
+from bot.models import POSTING_KINDS, Escalation, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -89,7 +89,8 @@ class Deliverer:
         self._replies = replies
         self._paused_until: datetime | None = None
         self._post_interval = post_interval
-        self._last_post: dict[str, float] = {}
+        self._free_at: dict[str, float] = {}
+        """When each channel may be posted to again (monotonic clock): after our last post, or a 429."""
 
     def deliver_due(self, *, limit: int = 500, stopping: Callable[[], bool] = lambda: False) -> int:
         """Send what is due, oldest first, until nothing is due, Slack asks us to wait, or `limit`.
@@ -105,17 +106,16 @@ class Deliverer:
             with session_scope(self._engine) as session:
                 row = outbox.lease_next(session, hold=hold)
             if row is None:
-                if not hold:
-                    break
-                waits = (self._post_interval - (time.monotonic() - self._last_post[c]) for c in hold)
-                time.sleep(max(0.0, min(waits)))
+                if not hold or min(self._free_at[c] for c in hold) - time.monotonic() > self._post_interval:
+                    break  # nothing due, or only channels resting after a 429: the pump comes back
+                time.sleep(max(0.0, min(self._free_at[c] for c in hold) - time.monotonic()))
                 continue
             sent += self._deliver(row)
         return sent
 
     def _held_channels(self) -> set[str]:
         now = time.monotonic()
-        return {channel for channel, at in self._last_post.items() if now - at < self._post_interval}
+        return {channel for channel, free_at in self._free_at.items() if free_at > now}
 
     def _deliver(self, row: Outbox) -> int:
         if row.kind == OutboxKind.SOURCE_REPLY:
@@ -136,7 +136,7 @@ class Deliverer:
             self._settle(outbox.mark_sent, row)
             return 0
         if call.method == "chat.postMessage":
-            self._last_post[call.args["channel"]] = time.monotonic()
+            self._free_at[call.args["channel"]] = time.monotonic() + self._post_interval
         try:
             response = self._client.api_call(call.method, json=call.args)
         except SlackApiError as error:
@@ -159,6 +159,8 @@ class Deliverer:
             mention, reply_event = get_mention(session, row.mention_id), _event(session, row)
         url, error = None, None
         try:
+            if row.attempts > 1:  # an earlier attempt was cut short: it may have reached the source
+                raise SourceError("an earlier attempt was interrupted, so it may or may not have been posted")
             if self._replies is None:
                 raise SourceError("this process cannot post on sources")
             url = self._replies.send(mention, reply_event.data.get("text", ""), key=f"allears-reply-{reply_event.id}")
@@ -183,8 +185,11 @@ class Deliverer:
         code = str(error.response.get("error", "unknown_error"))
         if status == 429:
             wait = timedelta(seconds=_retry_after(error.response.headers))
-            self._paused_until = utcnow() + wait
-            log.warning("Slack rate-limited %s; pausing delivery for %ss", row.kind, wait.total_seconds())
+            if row.kind in POSTING_KINDS and row.channel:  # Slack limits posting per channel
+                self._free_at[row.channel] = time.monotonic() + wait.total_seconds()
+            else:  # other methods are limited across the workspace
+                self._paused_until = utcnow() + wait
+            log.warning("Slack rate-limited %s; holding it for %ss", row.kind, wait.total_seconds())
             self._settle(outbox.mark_retry, row, delay=wait, error="ratelimited", count_attempt=False)
         elif code in PERMANENT_ERRORS:
             log.error("outbox %s (%s for M-%s) refused by Slack: %s", row.id, row.kind, row.mention_id, code)
@@ -211,7 +216,7 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
                     "blocks": mention_card(mention, history(session, row.mention_id)),
                     "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
                 }
-                | _under_storm(storm)
+                | _under_storm(session, storm)
                 | _NO_UNFURL,
             )
         case OutboxKind.STORM_CARD:
@@ -227,6 +232,8 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
         case OutboxKind.STORM_REFRESH:
             assert storm is not None
             if not storm.card_ts:
+                if _storm_card_failed(session, storm):
+                    raise _Abandon("the storm card was never posted")
                 raise _NotReady("the storm card is not posted yet")
             session.execute(update(Storm).where(Storm.id == storm.id).values(refresh_queued=False))
             counts = storm_counts(session, storm)
@@ -297,13 +304,25 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
     raise _Abandon(f"unknown outbox kind {row.kind}")
 
 
-def _under_storm(storm: Storm | None) -> dict[str, Any]:
-    """A storm's later mentions are posted in its thread, once its card is there."""
+def _under_storm(session: Session, storm: Storm | None) -> dict[str, Any]:
+    """A storm's later mentions are posted in its thread once its card is there; if Slack refused the
+    card for good, they are posted as cards of their own rather than wait for ever."""
     if storm is None:
         return {}
-    if not storm.card_ts:
-        raise _NotReady("the storm card is not posted yet")
-    return {"thread_ts": storm.card_ts}
+    if storm.card_ts:
+        return {"thread_ts": storm.card_ts}
+    if _storm_card_failed(session, storm):
+        return {}
+    raise _NotReady("the storm card is not posted yet")
+
+
+def _storm_card_failed(session: Session, storm: Storm) -> bool:
+    card_row = session.exec(
+        select(Outbox.status)
+        .join(Mention, Mention.id == Outbox.mention_id)
+        .where(Mention.storm_id == storm.id, Outbox.kind == OutboxKind.STORM_CARD)
+    ).first()
+    return card_row == OutboxStatus.FAILED
 
 
 def _require_card(mention: Mention) -> None:
