@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.models import SourceState
+from bot.models import Mention, SourceState
 from bot.sources.kinds import SourceConfig
 
 
@@ -18,12 +19,15 @@ class SourceHealth:
     last_error_at: datetime | None
     failing: bool
     items_seen: int
+    mentions: int
+    """Mentions heard from it so far."""
     next_poll_at: datetime | None
     """None until the source has been polled once (it is polled at start-up)."""
 
 
 def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceHealth]:
     states = {state.source: state for state in session.exec(select(SourceState))}
+    heard = dict(session.exec(select(Mention.source, func.count()).group_by(Mention.source)).all())
     report = []
     for source in sources:
         state = states.get(source.key) or SourceState(source=source.key)
@@ -39,6 +43,7 @@ def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceH
                 last_error_at=state.last_error_at,
                 failing=state.consecutive_failures > 0,
                 items_seen=state.items_seen,
+                mentions=heard.get(source.key, 0),
                 next_poll_at=next_poll,
             )
         )

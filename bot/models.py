@@ -193,6 +193,7 @@ class SourceState(SQLModel, table=True):
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     consecutive_failures: int = 0
     items_seen: int = 0
+    """Items the source returned on its last successful poll (re-reads of its overlap included)."""
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     backoff_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

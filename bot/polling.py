@@ -158,7 +158,7 @@ def _succeeded(session: Session, source: SourceConfig, fetched: Fetched, now: da
         state.cursor = fetched.cursor
     state.last_success_at, state.last_poll_at, state.consecutive_failures = now, now, 0
     state.backoff_until = now + _rest(fetched.wait) if fetched.wait else None
-    state.items_seen += len(fetched.items)
+    state.items_seen = len(fetched.items)
     if fetched.problem:
         state.last_error, state.last_error_at = fetched.problem[:2000], now
     session.add(state)

@@ -104,7 +104,8 @@ def test_allears_sources_shows_each_sources_health(bot, feeds, fake_slack):
     ana = SlackUser("U_ANA", bot.url, fake_slack)
     ana.command("/allears", "sources")
     blocks = str(fake_slack.wait_for(lambda: fake_slack.responses(ana.last_response_key), what="health")[0]["blocks"])
-    assert "acme-alerts" in blocks and "ok" in blocks and "1 items seen" in blocks and "next poll" in blocks
+    assert "acme-alerts" in blocks and "ok" in blocks and "next poll" in blocks
+    assert "1 mentions heard, 1 items in its last poll" in blocks
 
 
 def test_ana_replies_from_slack_and_the_reply_is_posted_on_mastodon(tmp_path, fake_slack, feeds):

@@ -84,7 +84,10 @@ def sources_blocks(health: Sequence[SourceHealth]) -> list[Block]:
         status = ":red_circle: failing" if source.failing else ":large_green_circle: ok"
         if source.last_success_at is None and not source.failing:
             status = ":white_circle: not polled yet"
-        lines = [f"{status}  *{safe_mrkdwn(source.key, 200)}* ({source.kind}), {source.items_seen} items seen"]
+        lines = [
+            f"{status}  *{safe_mrkdwn(source.key, 200)}* ({source.kind}): {source.mentions} mentions heard, "
+            f"{source.items_seen} items in its last poll"
+        ]
         if source.last_success_at:
             lines.append(f"last success {date(source.last_success_at)}")
         if source.last_error and source.last_error_at:

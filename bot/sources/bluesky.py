@@ -7,6 +7,7 @@ With an account the source signs in once per process and sends the session's tok
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 from bot.clock import utcnow
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
-from bot.sources.fields import iso_datetime, string
+from bot.sources.fields import fresh, iso, iso_datetime, reread_from, string, unread
 from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import BlueskySource
 from bot.text import normalize_space
@@ -30,11 +31,12 @@ _SESSIONS: dict[tuple[str, str], str] = {}
 
 
 def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetched:
-    """Posts sorted after the newest one seen; a later page that fails leaves the earlier ones heard."""
+    """Posts since the overlap before the newest seen; a later page that fails leaves the earlier ones heard."""
     since = iso_datetime(state.cursor.get("sort_at"))
+    floor = reread_from(since)
     params: dict[str, Any] = {"q": source.query, "sort": "latest", "limit": PAGE_SIZE}
-    if since:
-        params["since"] = _iso(since)  # inclusive: the newest post seen comes back and is dropped below
+    if floor:
+        params["since"] = iso(floor)
     items: list[Item] = []
     newest, problem, wait = since, None, None
     for page in range(MAX_PAGES if since else 1):
@@ -53,34 +55,36 @@ def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetche
         posts = reply.get("posts") if isinstance(reply, dict) else None
         if not isinstance(posts, list):
             raise SourceError("answered without a posts list")
-        reached_seen = False
-        for post in posts:
-            sort_at = _sort_at(post) if isinstance(post, dict) else None
-            reached_seen = reached_seen or bool(since and sort_at and sort_at <= since)
-            if sort_at is None or (since and sort_at <= since):
-                continue
-            newest = max(newest, sort_at) if newest else sort_at
-            if item := _item(post, sort_at):
-                items.append(item)
+        dated = ((post, _sort_at(post)) for post in posts if isinstance(post, dict))
+        found = fresh(dated, since=since, floor=floor, page_size=PAGE_SIZE)
+        items += [item for post, sort_at in found.kept if (item := _item(post, sort_at))]
+        if found.newest and (newest is None or found.newest > newest):
+            newest = found.newest
         next_page = reply.get("cursor")
-        if reached_seen or len(posts) < PAGE_SIZE or not isinstance(next_page, str) or not next_page:
+        if not found.cut_short or not isinstance(next_page, str) or not next_page:
             break
         params["cursor"] = next_page
-    cursor = {"sort_at": _iso(newest)} if newest else None
-    return Fetched(items=items, cursor=cursor, problem=problem, wait=wait)
+    else:
+        problem = unread(PAGE_SIZE * MAX_PAGES)
+    return Fetched(items=items, cursor={"sort_at": iso(newest)} if newest else None, problem=problem, wait=wait)
 
 
 def _search(source: BlueskySource, http: httpx.Client, params: dict[str, Any]) -> Any:
-    """One page of results, signed in when the source has an account; a refused session is renewed once."""
+    """One page of results, signed in when the source has an account."""
     url = source.base_url + "app.bsky.feed.searchPosts"
     if not source.handle:
         return get_json(http, url, params=params)
+    return _signed_in(source, http, lambda headers: get_json(http, url, params=params, headers=headers))
+
+
+def _signed_in(source: BlueskySource, http: httpx.Client, call: Callable[[dict[str, str]], Any]) -> Any:
+    """`call` with the session's token, renewed once if refused (expired: 400 ExpiredToken; revoked: 401)."""
     try:
-        return get_json(http, url, params=params, headers=_bearer(source, http, renew=False))
-    except HttpStatusError as error:  # an expired token is a 400 ExpiredToken, a revoked one a 401
+        return call(_bearer(source, http, renew=False))
+    except HttpStatusError as error:
         if error.status != 401 and _reason(error)[0] != "ExpiredToken":
             raise
-    return get_json(http, url, params=params, headers=_bearer(source, http, renew=True))
+    return call(_bearer(source, http, renew=True))
 
 
 def _bearer(source: BlueskySource, http: httpx.Client, *, renew: bool) -> dict[str, str]:
@@ -140,11 +144,6 @@ def _retry_after(error: SourceError) -> float | None:
     return error.retry_after if isinstance(error, RateLimited) else None
 
 
-def _iso(moment: datetime) -> str:
-    """Exact to the microsecond: a cursor rounded down would let the newest post through again."""
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def _thread(post: dict[str, Any], record: Any) -> dict[str, str] | None:
     """The post's strong reference, and its thread's root: a reply must name both."""
     uri, cid = string(post.get("uri")), string(post.get("cid"))
@@ -174,7 +173,7 @@ def reply(source: BlueskySource, http: httpx.Client, reply_to: dict[str, Any], t
     record = {
         "$type": "app.bsky.feed.post",
         "text": text,
-        "createdAt": _iso(utcnow()),
+        "createdAt": iso(utcnow()),
         "reply": {
             "root": {"uri": string(reply_to.get("root_uri")), "cid": string(reply_to.get("root_cid"))},
             "parent": {"uri": string(reply_to.get("uri")), "cid": string(reply_to.get("cid"))},
@@ -182,11 +181,6 @@ def reply(source: BlueskySource, http: httpx.Client, reply_to: dict[str, Any], t
     }
     document = {"repo": (source.handle or "").removeprefix("@"), "collection": "app.bsky.feed.post", "record": record}
     url = source.base_url + "com.atproto.repo.createRecord"
-    try:
-        created = post_json(http, url, json=document, headers=_bearer(source, http, renew=False))
-    except HttpStatusError as error:
-        if error.status != 401 and _reason(error)[0] != "ExpiredToken":
-            raise
-        created = post_json(http, url, json=document, headers=_bearer(source, http, renew=True))
+    created = _signed_in(source, http, lambda headers: post_json(http, url, json=document, headers=headers))
     match = _POST_URI.match(string(created.get("uri")) if isinstance(created, dict) else "")
     return POST_URL.format((source.handle or "").removeprefix("@"), match.group(2)) if match else None

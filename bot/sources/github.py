@@ -9,7 +9,7 @@ import httpx
 
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
-from bot.sources.fields import iso_datetime, string, whole
+from bot.sources.fields import fresh, iso, iso_datetime, reread_from, string, unread
 from bot.sources.http import HttpStatusError, get_json, post_json, retry_after
 from bot.sources.kinds import GitHubSource
 from bot.text import normalize_space
@@ -23,11 +23,12 @@ HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_
 
 
 def fetch(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched:
-    """Issues created after the newest one seen; customers file issues, so a bare query hears only those."""
+    """Issues since the overlap before the newest seen; customers file issues, so a bare query hears only those."""
     since = iso_datetime(state.cursor.get("created_at"))
+    floor = reread_from(since)
     query = source.query if _SAYS_WHICH.search(source.query) else f"{source.query} is:issue"
-    if since:
-        query += f" created:>={_iso(since)}"  # inclusive: the newest issue seen comes back and is dropped
+    if floor:
+        query += f" created:>={iso(floor.replace(microsecond=0))}"  # GitHub's times are whole seconds
     headers = dict(HEADERS)
     if token := secret(source.token_env):
         headers["Authorization"] = f"Bearer {token}"
@@ -43,23 +44,13 @@ def fetch(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched
     found = reply.get("items") if isinstance(reply, dict) else None
     if not isinstance(found, list):
         raise SourceError("answered without an items list")
-    items, newest = [], since
-    for issue in found:
-        created = iso_datetime(issue.get("created_at")) if isinstance(issue, dict) else None
-        if created is None or (since and created <= since):
-            continue
-        newest = max(newest, created) if newest else created
-        if item := _item(issue, created):
-            items.append(item)
-    total = reply.get("total_count")
-    # More after the cursor than one page holds: the oldest of them are not heard.
-    problem = "more new issues than one page; the oldest were skipped" if since and _more(total, found) else None
-    return Fetched(items=items, cursor={"created_at": _iso(newest)} if newest else None, problem=problem)
-
-
-def _more(total: object, found: list[Any]) -> bool:
-    count = whole(total)
-    return count is not None and count > len(found)
+    dated = ((issue, iso_datetime(issue.get("created_at"))) for issue in found if isinstance(issue, dict))
+    kept, newest, cut_short = fresh(dated, since=since, floor=floor, page_size=PAGE_SIZE)
+    return Fetched(
+        items=[item for issue, created in kept if (item := _item(issue, created))],
+        cursor={"created_at": iso(newest)} if newest else None,
+        problem=unread(PAGE_SIZE) if cut_short else None,
+    )
 
 
 def _item(issue: dict[str, Any], created: datetime) -> Item | None:
@@ -80,10 +71,6 @@ def _item(issue: dict[str, Any], created: datetime) -> Item | None:
         published_at=created,
         reply_to={"comments_url": comments} if (comments := string(issue.get("comments_url"))) else None,
     )
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def describe_reply(source: GitHubSource) -> str | None:

@@ -1,8 +1,11 @@
 """Mastodon statuses from one instance's tag timeline and/or its v2 status search, each from its own cursor.
 
-Cursors are status ids (numeric strings, compared as numbers) passed as `min_id`: the instance then
-answers with the statuses right after the cursor, so a burst larger than a page arrives over the
-next polls instead of being skipped. Boosts are skipped: the boosted status is heard on its own.
+Cursors are status ids (numeric strings, compared as numbers), passed as `min_id`. The tag timeline then
+answers with the statuses right after the cursor, so a burst larger than a page arrives over the next
+polls. The search turns `min_id` into "created after" that id's time yet still answers with the newest
+statuses, so it is asked from the overlap before the cursor (its index lags too), and a full page that
+does not reach back to the cursor is reported: its oldest statuses went unread. Boosts are skipped: the
+boosted status is heard on its own.
 """
 
 from typing import Any
@@ -12,12 +15,14 @@ import httpx
 
 from bot.configtypes import host_of, secret
 from bot.sources import Fetched, Item, PollState, SourceError
-from bot.sources.fields import iso_datetime, string, whole
+from bot.sources.fields import OVERLAP, fresh, iso_datetime, string, unread, whole
 from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import MastodonSource
 from bot.text import html_to_text, normalize_space
 
 PAGE_SIZE = 40  # the most either endpoint returns at once
+# Status ids are snowflakes: milliseconds since the epoch, shifted 16 bits left.
+OVERLAP_IDS = int(OVERLAP.total_seconds() * 1000) << 16
 
 
 def fetch(source: MastodonSource, http: httpx.Client, state: PollState) -> Fetched:
@@ -29,25 +34,24 @@ def fetch(source: MastodonSource, http: httpx.Client, state: PollState) -> Fetch
         reads.append(("search", "api/v2/search", {"q": source.query, "type": "statuses"}))
     token = secret(source.token_env)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    cursor, items = dict(state.cursor), {}
+    cursor, items, problem = dict(state.cursor), {}, None
     for name, path, params in reads:
-        since = _id(cursor.get(name)) or 0
-        if since:
-            params["min_id"] = str(since)
-        statuses = _statuses(
-            http, source.base_url + path, {**params, "limit": PAGE_SIZE}, headers, searching=name == "search"
-        )
-        newest = since
-        for status in statuses:
-            status_id = _id(status.get("id"))
-            if status_id is None or status_id <= since:
-                continue
-            newest = max(newest, status_id)
+        searching = name == "search"
+        since = _id(cursor.get(name))
+        floor = max(since - OVERLAP_IDS, 0) if since and searching else since
+        if floor:
+            params["min_id"] = str(floor)
+        statuses = _statuses(http, source.base_url + path, {**params, "limit": PAGE_SIZE}, headers, searching=searching)
+        numbered = ((status, _id(status.get("id"))) for status in statuses)
+        kept, newest, cut_short = fresh(numbered, since=since, floor=floor, page_size=PAGE_SIZE)
+        for status, _ in kept:
             if (item := _item(status)) and item.external_id not in items:
                 items[item.external_id] = item
         if newest:
             cursor[name] = str(newest)  # as text: ids exceed the integers JSON readers keep exactly
-    return Fetched(items=list(items.values()), cursor=cursor)
+        if searching and cut_short:
+            problem = unread(PAGE_SIZE)
+    return Fetched(items=list(items.values()), cursor=cursor, problem=problem)
 
 
 def _statuses(

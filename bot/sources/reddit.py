@@ -1,17 +1,17 @@
 """Reddit posts through `search.json` (optionally within one subreddit), from a created-at cursor.
 
 Reddit has no "since" parameter: each poll reads the newest page and keeps what is newer than the
-cursor. It states its quota in headers on every answer, so a spent quota is honoured before a 429.
+cursor less the overlap. It states its quota in headers on every answer, so a spent quota is honoured
+before a 429.
 """
 
-import math
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from bot.sources import Fetched, Item, PollState, SourceError
-from bot.sources.fields import decode_json, string
+from bot.sources.fields import decode_json, epoch, fresh, reread_from, string, unread
 from bot.sources.http import get, rate_limit_wait
 from bot.sources.kinds import RedditSource
 from bot.text import normalize_space
@@ -21,8 +21,8 @@ SITE = "https://www.reddit.com"
 
 
 def fetch(source: RedditSource, http: httpx.Client, state: PollState) -> Fetched:
-    """The newest page of posts; those at or before the newest one seen are dropped."""
-    since = _timestamp(state.cursor.get("created_utc")) or 0.0
+    """The newest page of posts; those from before the overlap before the newest one seen are dropped."""
+    since = epoch(state.cursor.get("created_utc"))
     path = f"r/{source.subreddit}/search.json" if source.subreddit else "search.json"
     # raw_json=1: without it Reddit escapes &, < and > in every text field.
     params: dict[str, Any] = {"q": source.query, "sort": "new", "t": "all", "limit": PAGE_SIZE, "raw_json": 1}
@@ -34,19 +34,18 @@ def fetch(source: RedditSource, http: httpx.Client, state: PollState) -> Fetched
     children = data.get("children") if isinstance(data, dict) else None
     if not isinstance(children, list):
         raise SourceError("answered without a listing of posts")
-    items, newest = [], since
-    for child in children:
-        post = child.get("data") if isinstance(child, dict) else None
-        created = _timestamp(post.get("created_utc")) if isinstance(post, dict) else None
-        if post is None or created is None or created <= since:
-            continue  # without a time a post cannot be placed before or after the cursor
-        newest = max(newest, created)
-        if item := _item(post, created):
-            items.append(item)
-    return Fetched(items=items, cursor={"created_utc": newest}, wait=rate_limit_wait(response.headers))
+    posts = [post for child in children if isinstance(child, dict) and isinstance(post := child.get("data"), dict)]
+    dated = ((post, epoch(post.get("created_utc"))) for post in posts)
+    kept, newest, cut_short = fresh(dated, since=since, floor=reread_from(since), page_size=PAGE_SIZE)
+    return Fetched(
+        items=[item for post, created in kept if (item := _item(post, created))],
+        cursor={"created_utc": newest.timestamp()} if newest else None,
+        wait=rate_limit_wait(response.headers),
+        problem=unread(PAGE_SIZE) if cut_short else None,
+    )
 
 
-def _item(post: dict[str, Any], created: float) -> Item | None:
+def _item(post: dict[str, Any], created: datetime) -> Item | None:
     name = post.get("name")  # the fullname, t3_… for a post, t1_… for a comment
     title = normalize_space(string(post.get("title"))) or None
     text = normalize_space(string(post.get("selftext")) or string(post.get("body")))
@@ -61,14 +60,7 @@ def _item(post: dict[str, Any], created: float) -> Item | None:
         # The permalink's query (`?ref=search_posts`) only tracks where the click came from.
         url=SITE + permalink.split("?", 1)[0] if permalink.startswith("/") else None,
         author=author if author and author != "[deleted]" else None,
-        published_at=datetime.fromtimestamp(created, UTC),
+        published_at=created,
         # A link post is about the page it links, as a Hacker News story is: heard twice, it joins.
         shared_url=link if post.get("is_self") is False and link.startswith(("https://", "http://")) else None,
     )
-
-
-def _timestamp(value: object) -> float | None:
-    """Seconds since the epoch, if `value` is a plausible one (Reddit sends floats like 1439370514.0)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value) if 0 < value < 32_503_680_000 else None  # before the year 3000

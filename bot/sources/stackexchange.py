@@ -1,19 +1,21 @@
 """Stack Exchange questions through `search/advanced` on one site, newest first, from a creation-date cursor.
 
-The API asks for a pause in the answer itself (`backoff`, seconds), and explains a refusal only in
-its body (`error_name`, `error_message`), throttling included: both are honoured.
+The answer itself asks for a pause (`backoff`, seconds) and tells what is left of the daily quota
+(`quota_remaining`, reset when the UTC day turns); a refusal is explained only in the body
+(`error_name`, `error_message`), throttling included. All are honoured.
 """
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import httpx
 
+from bot.clock import utcnow
 from bot.configtypes import secret
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
-from bot.sources.fields import string, whole
+from bot.sources.fields import epoch, fresh, reread_from, string, unread, whole
 from bot.sources.http import HttpStatusError, get_json
 from bot.sources.kinds import StackExchangeSource
 from bot.text import html_to_text, normalize_space
@@ -21,14 +23,17 @@ from bot.text import html_to_text, normalize_space
 PAGE_SIZE = 100
 _WAIT = re.compile(r"available in (\d+) seconds")
 SEARCH = {"order": "desc", "sort": "creation", "filter": "withbody", "pagesize": PAGE_SIZE}
+QUOTA_RESERVE = 10
+"""Requests of the daily quota left for restarts and whoever else shares the key or the address."""
 
 
 def fetch(source: StackExchangeSource, http: httpx.Client, state: PollState) -> Fetched:
-    """Questions created after the newest one seen; the first poll reads the latest page."""
-    since = _seconds(state.cursor.get("creation_date")) or 0
+    """Questions since the overlap before the newest one seen; the first poll reads the latest page."""
+    since = epoch(state.cursor.get("creation_date"))
+    floor = reread_from(since)
     params: dict[str, Any] = {"q": source.query, "site": source.site, **SEARCH}
-    if since:
-        params["fromdate"] = since  # inclusive: the newest question seen comes back and is dropped below
+    if floor:
+        params["fromdate"] = int(floor.timestamp())
     key = secret(source.key_env)
     if key:
         params["key"] = key
@@ -45,21 +50,29 @@ def fetch(source: StackExchangeSource, http: httpx.Client, state: PollState) -> 
     questions = reply.get("items")
     if not isinstance(questions, list):
         raise SourceError("answered without an items list")
-    items, newest = [], since
-    for question in questions:
-        created = _seconds(question.get("creation_date")) if isinstance(question, dict) else None
-        if created is None or created <= since:
-            continue
-        newest = max(newest, created)
-        if item := _item(question, created):
-            items.append(item)
-    # A full page after the cursor means more arrived than one poll reads; the oldest of them are lost.
-    problem = "more new questions than one page; the oldest were skipped" if since and reply.get("has_more") else None
-    wait = _seconds(reply.get("backoff"))
-    return Fetched(items=items, cursor={"creation_date": newest}, wait=wait, problem=problem)
+    dated = ((question, epoch(question.get("creation_date"))) for question in questions if isinstance(question, dict))
+    kept, newest, cut_short = fresh(dated, since=since, floor=floor, page_size=PAGE_SIZE)
+    return Fetched(
+        items=[item for question, created in kept if (item := _item(question, created))],
+        cursor={"creation_date": int(newest.timestamp())} if newest else None,
+        wait=_wait(reply),
+        problem=unread(PAGE_SIZE) if cut_short else None,
+    )
 
 
-def _item(question: dict[str, Any], created: int) -> Item | None:
+def _wait(reply: dict[str, Any]) -> float | None:
+    """The pause asked for (`backoff`), or the rest of the UTC day once the daily quota runs low."""
+    backoff = whole(reply.get("backoff"))
+    wait = float(backoff) if backoff and backoff > 0 else None
+    remaining = whole(reply.get("quota_remaining"))
+    if remaining is not None and remaining < QUOTA_RESERVE:
+        now = utcnow()
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(), UTC)
+        wait = max(wait or 0.0, (tomorrow - now).total_seconds())
+    return wait
+
+
+def _item(question: dict[str, Any], created: datetime) -> Item | None:
     question_id, link = question.get("question_id"), string(question.get("link"))
     # Titles and names come HTML-encoded ("can&#39;t"), bodies as HTML (filter=withbody).
     title = normalize_space(html.unescape(string(question.get("title")))) or None
@@ -74,7 +87,7 @@ def _item(question: dict[str, Any], created: int) -> Item | None:
         title=title,
         url=link if link.startswith(("https://", "http://")) else None,
         author=normalize_space(html.unescape(string(owner.get("display_name")))) or None,
-        published_at=datetime.fromtimestamp(created, UTC),
+        published_at=created,
         author_reach=whole(owner.get("reputation")),
     )
 
@@ -92,9 +105,3 @@ def _refusal(wrapper: Any, key: str | None) -> SourceError | None:
         wait = _WAIT.search(message)
         return RateLimited(text, retry_after=float(wait.group(1)) if wait else None)
     return SourceError(text)
-
-
-def _seconds(value: object) -> int | None:
-    """A positive number of seconds (a time since the epoch, or a wait), if `value` is a plausible one."""
-    number = whole(value)
-    return number if number is not None and 0 < number < 32_503_680_000 else None  # before the year 3000
