@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 from bot import migrate
 from bot.db import make_engine
+from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.fakeslack import FakeSlack
 from tests.feedserver import FeedServer
@@ -110,3 +112,24 @@ def bot(tmp_path: Path, fake_slack: FakeSlack, feeds: FeedServer) -> Iterator[Bo
     )
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def _api_server() -> Iterator[ApiServer]:
+    server = ApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(_api_server: ApiServer) -> ApiServer:
+    """A local stand-in for a source's API, emptied for the test (one server for the run is faster)."""
+    _api_server.reset()
+    return _api_server
+
+
+@pytest.fixture(scope="session")
+def http() -> Iterator[httpx.Client]:
+    """One client for the run: each new one loads the CA bundle, a twentieth of a second."""
+    with httpx.Client() as client:
+        yield client

@@ -1,12 +1,10 @@
 """Answering on the source: Ana's reply goes out once through Mastodon, GitHub or Bluesky, and its link
 (or the reason it failed) is told in the card's thread."""
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
 import httpx
-import pytest
 from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import select
@@ -20,16 +18,8 @@ from bot.slack.delivery import Deliverer
 from bot.slack.modals import ModalContext, reply_modal
 from bot.sources.kinds import BlueskySource, GitHubSource, MastodonSource
 from bot.sources.replying import SourceReplies
-from tests.apiserver import ApiServer
 from tests.factories import heard
 from tests.fakeslack import BOT_TOKEN
-
-
-@pytest.fixture
-def api() -> Iterator[ApiServer]:
-    server = ApiServer().start()
-    yield server
-    server.stop()
 
 
 def stored(engine, *, source: str, reply_to: dict, url: str = "https://social.example/@pat/1") -> int:

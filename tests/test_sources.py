@@ -37,7 +37,6 @@ from bot.sources.kinds import (
     StackExchangeSource,
 )
 from bot.sources.registry import fetch
-from tests.apiserver import ApiServer
 from tests.conftest import SHARED_DATA
 
 API = SHARED_DATA / "api"
@@ -222,27 +221,6 @@ CASES = [
          github_search, lambda doc: doc["items"], "sesame", 2, github_page),
 ]  # fmt: skip
 SEARCHED = [case for case in CASES if case.page]
-
-
-@pytest.fixture(scope="module")
-def _api_server() -> Iterator[ApiServer]:
-    server = ApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(_api_server: ApiServer) -> ApiServer:
-    """The file's one local API server, emptied for the test: starting and stopping one per test was slower."""
-    _api_server.reset()
-    return _api_server
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    """One client for the file: each new one loads the CA bundle, a twentieth of a second."""
-    with httpx.Client() as client:
-        yield client
 
 
 def by_id(fetched: Fetched) -> dict[str, Any]:

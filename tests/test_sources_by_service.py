@@ -3,11 +3,9 @@ filters, Mastodon's two reads, Bluesky's pages and sign-in, Stack Exchange's wra
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -21,7 +19,6 @@ from bot.sources.kinds import (
     StackExchangeSource,
 )
 from bot.sources.registry import fetch
-from tests.apiserver import ApiServer
 from tests.test_sources import (
     SE_QUESTIONS,
     bluesky_page,
@@ -36,27 +33,6 @@ from tests.test_sources import (
     reddit_search,
     stackexchange_search,
 )
-
-
-@pytest.fixture(scope="module")
-def _api_server() -> Iterator[ApiServer]:
-    server = ApiServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(_api_server: ApiServer) -> ApiServer:
-    """The file's one local API server, emptied for the test."""
-    _api_server.reset()
-    return _api_server
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client() as client:
-        yield client
-
 
 # Reddit.
 
