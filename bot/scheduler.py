@@ -2,17 +2,21 @@
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from bot.clock import utcnow
 from bot.config import Config
+from bot.db import session_scope
+from bot.models import SeenRequest
 from bot.polling import Listener, poll
 from bot.sources.kinds import SourceConfig
 
 log = logging.getLogger(__name__)
+REMEMBER_REQUESTS = timedelta(days=30)
 
 
 def build_scheduler(
@@ -33,6 +37,9 @@ def build_scheduler(
         if report.new:
             on_new_mentions()
 
+    scheduler.add_job(
+        _forget_old_requests, "interval", args=[engine], hours=1, next_run_time=utcnow(), id="forget-requests"
+    )
     for source in config.sources:
         scheduler.add_job(
             poll_job,
@@ -44,3 +51,12 @@ def build_scheduler(
             name=f"poll {source.key}",
         )
     return scheduler
+
+
+def _forget_old_requests(engine: Engine) -> None:
+    """Webhook signatures are kept to refuse replays; a replay older than this is stale anyway."""
+    try:
+        with session_scope(engine) as session:
+            session.execute(delete(SeenRequest).where(SeenRequest.seen_at < utcnow() - REMEMBER_REQUESTS))
+    except Exception:
+        log.exception("forgetting old webhook signatures failed; trying again in an hour")

@@ -470,3 +470,41 @@ def test_github_403_for_another_reason_is_a_plain_source_error(api, http):
     with pytest.raises(SourceError, match="HTTP 403") as raised:
         fetch(GitHubSource(kind="github", query="sesame", base_url=api.url()), http, PollState())
     assert not isinstance(raised.value, RateLimited)
+
+
+def test_github_discussions_come_through_graphql_with_their_own_cursor(api, http, monkeypatch):
+    monkeypatch.setenv("GH_TOKEN", "ghp_secret")
+    api.answer("/search/issues", {"total_count": 0, "incomplete_results": False, "items": []})
+    discussion = {
+        "id": "D_kwDOA1",
+        "url": "https://github.com/acme/app/discussions/7",
+        "title": "Acme sync keeps failing",
+        "body": "Since the update, sync fails every hour.",
+        "createdAt": "2026-11-20T10:00:00Z",
+        "author": {"login": "pat"},
+    }
+    api.answer("/graphql", {"data": {"search": {"nodes": [discussion, {}]}}}, method="POST")
+    source = GitHubSource(kind="github", query="acme repo:acme/app", token_env="GH_TOKEN", discussions=True,
+                          base_url=api.url())  # fmt: skip
+    fetched = fetch(source, http, PollState())
+    [item] = fetched.items
+    assert (item.external_id, item.title, item.author) == ("D_kwDOA1", "Acme sync keeps failing", "pat")
+    assert item.url == "https://github.com/acme/app/discussions/7" and item.reply_to is None
+    assert fetched.cursor == {"discussion_created_at": "2026-11-20T10:00:00Z"}
+    [graphql] = api.requests_to("/graphql")
+    assert graphql.json()["variables"]["q"] == "acme repo:acme/app"
+    assert graphql.headers["authorization"] == "Bearer ghp_secret"
+
+    fetch(source, http, PollState(cursor=fetched.cursor))
+    assert api.requests_to("/graphql")[1].json()["variables"]["q"].endswith("created:>=2026-11-20T09:50:00Z")
+
+
+def test_github_discussions_need_a_token_and_graphql_errors_are_reported(api, http, monkeypatch):
+    with pytest.raises(ValueError, match="token_env"):
+        GitHubSource(kind="github", query="acme", discussions=True)
+    monkeypatch.setenv("GH_TOKEN", "ghp_secret")
+    api.answer("/search/issues", {"items": []})
+    api.answer("/graphql", {"errors": [{"message": "Bad credentials"}]}, method="POST")
+    source = GitHubSource(kind="github", query="acme", token_env="GH_TOKEN", discussions=True, base_url=api.url())
+    with pytest.raises(SourceError, match="Bad credentials"):
+        fetch(source, http, PollState())

@@ -2,6 +2,8 @@
 from a created-at cursor that becomes a `created:>=` qualifier of the query."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -23,24 +25,28 @@ HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_
 
 
 def fetch(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched:
+    """Issues (and discussions, when asked), each from its own cursor."""
+    fetched = _issues(source, http, state)
+    if not source.discussions:
+        return fetched
+    talk = _discussions(source, http, state)
+    return Fetched(
+        items=fetched.items + talk.items,
+        cursor={**state.cursor, **(fetched.cursor or {}), **(talk.cursor or {})},
+        problem=fetched.problem or talk.problem,
+    )
+
+
+def _issues(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched:
     """Issues since the overlap before the newest seen; customers file issues, so a bare query hears only those."""
     since = iso_datetime(state.cursor.get("created_at"))
     floor = reread_from(since)
     query = source.query if _SAYS_WHICH.search(source.query) else f"{source.query} is:issue"
     if floor:
         query += f" created:>={iso(floor.replace(microsecond=0))}"  # GitHub's times are whole seconds
-    headers = dict(HEADERS)
-    if token := secret(source.token_env):
-        headers["Authorization"] = f"Bearer {token}"
     params = {"q": query, "sort": "created", "order": "desc", "per_page": PAGE_SIZE}
-    try:
-        reply = get_json(http, source.base_url + "search/issues", params=params, headers=headers)
-    except HttpStatusError as error:
-        # A spent quota (`x-ratelimit-remaining: 0`) or a secondary limit (`Retry-After`) comes as a 403.
-        wait = retry_after(error.headers) if error.status == 403 else None
-        if wait is not None:
-            raise RateLimited(f"{error} (rate limited)", retry_after=wait) from error
-        raise
+    with _rate_limits():
+        reply = get_json(http, source.base_url + "search/issues", params=params, headers=_headers(source))
     found = reply.get("items") if isinstance(reply, dict) else None
     if not isinstance(found, list):
         raise SourceError("answered without an items list")
@@ -88,6 +94,70 @@ def reply(source: GitHubSource, http: httpx.Client, reply_to: dict[str, Any], te
         http,
         comments_url,
         json={"body": text},
-        headers={**HEADERS, "Authorization": f"Bearer {secret(source.token_env)}"},
+        headers=_headers(source),
     )
     return string(posted.get("html_url")) or None if isinstance(posted, dict) else None
+
+
+DISCUSSIONS_PAGE = 50
+_DISCUSSIONS = """query($q: String!, $n: Int!) { search(query: $q, type: DISCUSSION, first: $n) { nodes {
+  ... on Discussion { id url title body createdAt author { login } } } } }"""
+
+
+def _discussions(source: GitHubSource, http: httpx.Client, state: PollState) -> Fetched:
+    """Discussions through GraphQL (the REST search has none), from their own created-at cursor."""
+    since = iso_datetime(state.cursor.get("discussion_created_at"))
+    floor = reread_from(since)
+    query = source.query + (f" created:>={iso(floor.replace(microsecond=0))}" if floor else "")
+    with _rate_limits():
+        reply = post_json(
+            http,
+            source.base_url + "graphql",
+            json={"query": _DISCUSSIONS, "variables": {"q": query, "n": DISCUSSIONS_PAGE}},
+            headers=_headers(source),
+        )
+    nodes = ((reply.get("data") or {}).get("search") or {}).get("nodes") if isinstance(reply, dict) else None
+    if not isinstance(nodes, list):
+        errors = reply.get("errors") if isinstance(reply, dict) else None
+        detail = (
+            string(errors[0].get("message"))
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict)
+            else ""
+        )
+        raise SourceError(f"answered the discussion search without results{': ' + detail if detail else ''}")
+    dated = ((node, iso_datetime(node.get("createdAt"))) for node in nodes if isinstance(node, dict))
+    kept, newest, cut_short = fresh(dated, since=since, floor=floor, page_size=DISCUSSIONS_PAGE)
+    items = []
+    for node, created in kept:
+        author = node.get("author")
+        issue_like = {
+            "id": node.get("id"),
+            "title": node.get("title"),
+            "body": node.get("body"),
+            "html_url": node.get("url"),
+            "user": {"login": author.get("login")} if isinstance(author, dict) else None,
+        }
+        if item := _item(issue_like, created):
+            items.append(item)
+    return Fetched(
+        items=items,
+        cursor={"discussion_created_at": iso(newest)} if newest else None,
+        problem=unread(DISCUSSIONS_PAGE) if cut_short else None,
+    )
+
+
+def _headers(source: GitHubSource) -> dict[str, str]:
+    token = secret(source.token_env)
+    return {**HEADERS, "Authorization": f"Bearer {token}"} if token else dict(HEADERS)
+
+
+@contextmanager
+def _rate_limits() -> Iterator[None]:
+    """A spent quota (`x-ratelimit-remaining: 0`) or a secondary limit (`Retry-After`) comes as a 403."""
+    try:
+        yield
+    except HttpStatusError as error:
+        wait = retry_after(error.headers) if error.status == 403 else None
+        if wait is not None:
+            raise RateLimited(f"{error} (rate limited)", retry_after=wait) from error
+        raise

@@ -109,11 +109,18 @@ class StackExchangeSource(_Searched):
 
 
 class GitHubSource(_Searched):
-    """Issues and pull requests through the search API."""
+    """Issues and pull requests through the search API; discussions through GraphQL, which needs a token."""
 
     kind: Literal["github"]
     base_url: BaseUrl = "https://api.github.com/"
     token_env: EnvName | None = None
+    discussions: bool = False
+
+    @model_validator(mode="after")
+    def _discussions_need_a_token(self) -> Self:
+        if self.discussions and not self.token_env:
+            raise ValueError("GitHub searches discussions only with a token: set `token_env`")
+        return self
 
 
 SourceConfig = Annotated[
