@@ -11,35 +11,9 @@ from sqlmodel import Session, select
 from bot.clock import utcnow
 from bot.config import Team
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UserError
-from bot.mentions import get_mention
+from bot.mentions import append_event, get_mention
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, OutboxKind, Outcome
 from bot.outbox import enqueue
-
-# Actions that leave a note in the card's thread; claims only change the card.
-_THREAD_NOTED = {
-    EventKind.REPLIED,
-    EventKind.ESCALATED,
-    EventKind.ACKNOWLEDGED,
-    EventKind.RESOLVED,
-    EventKind.REOPENED,
-    EventKind.SENT_TO_SOURCE,
-}
-
-
-def _record(
-    session: Session, mention_id: int, kind: EventKind, actor: str, at: datetime, *, refresh: bool = True, **data: Any
-) -> Event:
-    """Append the event and queue what Slack must show of it; `refresh=False` when a later event of
-    the same transaction refreshes the card anyway."""
-    event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
-    session.add(event)
-    session.flush()
-    channel = get_mention(session, mention_id).channel
-    if kind in _THREAD_NOTED:
-        enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, channel=channel, event_id=event.id)
-    if refresh:
-        enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id, channel=channel)
-    return event
 
 
 def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) -> bool:
@@ -76,7 +50,7 @@ def _take(session: Session, mention_id: int, user_id: str, now: datetime) -> boo
 def claim(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
     now = now or utcnow()
     if _take(session, mention_id, user_id, now):
-        _record(session, mention_id, EventKind.CLAIMED, user_id, now)
+        append_event(session, mention_id, EventKind.CLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     refuse_if_closed(mention)
@@ -95,7 +69,7 @@ def unclaim(session: Session, *, mention_id: int, user_id: str, now: datetime | 
         owner_id=None,
         claimed_at=None,
     ):
-        _record(session, mention_id, EventKind.UNCLAIMED, user_id, now)
+        append_event(session, mention_id, EventKind.UNCLAIMED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     refuse_if_closed(mention)
@@ -134,10 +108,10 @@ def reply(
     _refuse_if_joined(mention)
     claimed = _take(session, mention_id, user_id, now)
     if claimed:
-        _record(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
+        append_event(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
     first = _change(session, mention_id, Mention.first_reply_at.is_(None), first_reply_at=now)  # type: ignore[union-attr]
     on_source = {"to_source": True} if to_source else {}
-    event = _record(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first, **on_source)
+    event = append_event(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first, **on_source)
     if to_source:
         enqueue(session, OutboxKind.SOURCE_REPLY, mention_id=mention_id, channel=mention.channel, event_id=event.id)
     session.refresh(mention)
@@ -159,7 +133,7 @@ def escalate(
     if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, status=MentionStatus.OPEN):
         refuse_if_closed(get_mention(session, mention_id))
     reason = (reason or "").strip() or None
-    event = _record(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
+    event = append_event(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
     escalation = Escalation(
         mention_id=mention_id,
         event_id=event.id,  # type: ignore[arg-type]
@@ -191,7 +165,7 @@ def acknowledge(session: Session, *, escalation_id: int, user_id: str, now: date
         session.refresh(escalation)
         raise UserError(f"Already acknowledged by <@{escalation.acknowledged_by}>.")
     session.refresh(escalation)
-    _record(
+    append_event(
         session,
         escalation.mention_id,
         EventKind.ACKNOWLEDGED,
@@ -233,7 +207,7 @@ def resolve(
     ):
         forward = feedback_channel if outcome is Outcome.FEEDBACK else None
         extra = {"feedback_channel": forward} if forward else {}
-        event = _record(
+        event = append_event(
             session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note, **extra
         )
         if forward:
@@ -254,7 +228,7 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
         outcome=None,
         resolved_at=None,
     ):
-        _record(session, mention_id, EventKind.REOPENED, user_id, now)
+        append_event(session, mention_id, EventKind.REOPENED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     _refuse_if_joined(mention)
@@ -267,7 +241,7 @@ def history(session: Session, mention_id: int) -> list[Event]:
 
 def sent_to_source(session: Session, *, reply_event: Event, url: str | None = None, error: str | None = None) -> Event:
     """What came of posting a reply on the source, told in the thread: its link, or why it failed."""
-    return _record(
+    return append_event(
         session,
         reply_event.mention_id,
         EventKind.SENT_TO_SOURCE,

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,29 +103,60 @@ def record(
         return None
     if first is None:
         # A source's first poll brings back old posts all at once; only fresh ones make weather.
-        fresh = item.published_at is None or item.published_at >= now - (storm.window if storm else JOIN_WITHIN)
-        if storm is not None and heard.topic and fresh:
+        if storm is not None and heard.topic and (item.published_at is None or item.published_at >= now - storm.window):
             _weather(session, mention_id, heard.channel, heard.topic, storm, now)
         enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
         return mention_id
     assert first.id is not None
-    snippet = (item.title or item.text)[:300]
-    also = Event(
-        mention_id=first.id,
-        kind=EventKind.ALSO_HEARD,
-        data={
-            "mention_id": mention_id,
-            "source": heard.source,
-            "url": item.url,
-            "author": item.author,
-            "text": snippet,
-        },
+    append_event(
+        session,
+        first.id,
+        EventKind.ALSO_HEARD,
+        None,
+        now,
+        mention_id=mention_id,
+        source=heard.source,
+        url=item.url,
+        author=item.author,
+        text=(item.title or item.text)[:300],
     )
-    session.add(also)
-    session.flush()
-    enqueue(session, OutboxKind.THREAD_NOTE, mention_id=first.id, channel=first.channel, event_id=also.id)
-    enqueue(session, OutboxKind.CARD_REFRESH, mention_id=first.id, channel=first.channel)
     return mention_id
+
+
+# What leaves a note in the card's thread; claims and unclaims only change the card.
+_THREAD_NOTED = {
+    EventKind.REPLIED,
+    EventKind.ESCALATED,
+    EventKind.ACKNOWLEDGED,
+    EventKind.RESOLVED,
+    EventKind.REOPENED,
+    EventKind.SENT_TO_SOURCE,
+    EventKind.ALSO_HEARD,
+}
+
+
+def append_event(
+    session: Session,
+    mention_id: int,
+    kind: EventKind,
+    actor: str | None,
+    at: datetime,
+    /,
+    *,
+    refresh: bool = True,
+    **data: Any,
+) -> Event:
+    """Append the event and queue what Slack must show of it; `refresh=False` when a later event of
+    the same transaction refreshes the card anyway."""
+    event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
+    session.add(event)
+    session.flush()
+    channel = get_mention(session, mention_id).channel
+    if kind in _THREAD_NOTED:
+        enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, channel=channel, event_id=event.id)
+    if refresh:
+        enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id, channel=channel)
+    return event
 
 
 def _weather(session: Session, mention_id: int, channel: str, topic: str, rule: StormRule, now: datetime) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlmodel import select
 
+from bot import actions
 from bot.config import StormRule
 from bot.db import session_scope
 from bot.mentions import record
@@ -96,6 +97,12 @@ def test_when_slack_refuses_the_storm_card_its_mentions_are_posted_as_cards_of_t
     assert len(fake_slack.cards("C0URGENT")) == 13, "nothing waits for a storm card that will never come"
     with session_scope(sqlite_engine) as session:
         assert session.exec(select(Mention).where(Mention.card_ts.is_(None))).all() == []
+
+    with session_scope(sqlite_engine) as session:
+        actions.reply(session, mention_id=13, user_id="U_ANA", text="On it")
+    drain(sqlite_engine, fake_slack, post_interval=0)
+    own_card = fake_slack.cards("C0URGENT")[-1]
+    assert "On it" in fake_slack.thread("C0URGENT", own_card.ts)[0].text, "its notes go under its own card"
 
 
 def test_old_posts_from_a_sources_first_poll_do_not_make_a_storm(sqlite_engine):

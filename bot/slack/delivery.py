@@ -106,9 +106,10 @@ class Deliverer:
             with session_scope(self._engine) as session:
                 row = outbox.lease_next(session, hold=hold)
             if row is None:
-                if not hold or min(self._free_at[c] for c in hold) - time.monotonic() > self._post_interval:
+                wait = min((self._free_at[c] for c in hold), default=0.0) - time.monotonic()
+                if not hold or wait > self._post_interval:
                     break  # nothing due, or only channels resting after a 429: the pump comes back
-                time.sleep(max(0.0, min(self._free_at[c] for c in hold) - time.monotonic()))
+                time.sleep(max(0.0, wait))
                 continue
             sent += self._deliver(row)
         return sent
@@ -260,9 +261,10 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
         case OutboxKind.THREAD_NOTE:
             _require_card(mention)
             note = thread_note(mention, _event(session, row))
-            if storm:  # the mention's card is itself in the storm's thread, which is where its notes go
+            in_storm_thread = storm is not None and storm.card_ts is not None
+            if in_storm_thread:  # the mention's card is itself in the storm's thread, so its notes go there
                 note = f"*{mention.reference}*: {note}"
-            thread = {"thread_ts": storm.card_ts if storm else mention.card_ts}
+            thread = {"thread_ts": storm.card_ts if in_storm_thread else mention.card_ts}
             return _Call(
                 "chat.postMessage",
                 {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | _NO_UNFURL,
