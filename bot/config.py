@@ -1,12 +1,25 @@
 """`allears.toml`: what to listen for, where to hear it, and where each mention goes."""
 
 import tomllib
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from bot.configtypes import Category, ChannelId, Duration, Section, Sentiment, Urgency, UserGroupId, parse_duration
+from bot.configtypes import (
+    Category,
+    ChannelId,
+    ClockTime,
+    Duration,
+    Section,
+    Sentiment,
+    TimeZone,
+    Urgency,
+    UserGroupId,
+    UserId,
+    Weekday,
+    parse_duration,
+)
 from bot.errors import ConfigError
 from bot.sources.kinds import RssSource, SourceConfig
 
@@ -30,6 +43,10 @@ class Route(Section):
     keywords: list[str] | None = None
     category: Category | None = None
     urgency: Urgency | None = None
+    usergroup: UserGroupId | None = None
+    """Pinged when a mention on this route stays unclaimed twice its `claim_within` (else `[sla] usergroup`)."""
+    lead: UserId | None = None
+    """Pinged at three times `claim_within` (else `[sla] lead`)."""
 
     @model_validator(mode="after")
     def _matches_something(self) -> "Route":
@@ -50,8 +67,58 @@ class StormRule(Section):
     window: Duration = timedelta(minutes=15)
 
 
+class SlaTargets(Section):
+    """How soon a mention of one urgency must be claimed, first answered and resolved; None: no timer."""
+
+    claim_within: Duration = timedelta(minutes=20)
+    reply_within: Duration | None = None
+    resolve_within: Duration | None = None
+
+
+class BusinessHours(Section):
+    """When the SLA clock runs; outside these hours (in `[sla] timezone`) it stands still."""
+
+    start: ClockTime = time(9)
+    end: ClockTime = time(17)
+    days: list[Weekday] = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
+
+    @model_validator(mode="after")
+    def _a_working_day(self) -> "BusinessHours":
+        if self.end <= self.start:
+            raise ValueError("`end` must be later in the day than `start`")
+        if not self.days:
+            raise ValueError("`days` needs at least one day")
+        return self
+
+
+class Sla(Section):
+    enabled: bool = True
+    timezone: TimeZone = "UTC"
+    business_hours: BusinessHours | None = None
+    low: SlaTargets = SlaTargets()
+    normal: SlaTargets = SlaTargets()
+    high: SlaTargets = SlaTargets()
+    usergroup: UserGroupId | None = None
+    """Pinged for routes that name no user group of their own."""
+    lead: UserId | None = None
+    """Pinged for routes that name no lead of their own."""
+    claim_expires: Duration | None = None
+    """A claim with no action from its owner for this long returns to the pool; None: claims never expire."""
+    reping_every: Duration = timedelta(days=1)
+    """How often an escalation that stays unresolved is pinged again."""
+    check_every: Duration = timedelta(minutes=1)
+
+    def targets(self, urgency: str) -> SlaTargets:
+        return {Urgency.LOW: self.low, Urgency.HIGH: self.high}.get(Urgency(urgency), self.normal)
+
+
 class Summary(Section):
     channel: ChannelId | None = None
+    enabled: bool = True
+    weekday: Weekday = Weekday.MONDAY
+    time: ClockTime = time(9)
+    timezone: TimeZone = "UTC"
+    """The weekly summary covers Monday to Sunday in this time zone and is posted at `weekday` `time` here."""
 
 
 class Config(Section):
@@ -62,6 +129,9 @@ class Config(Section):
     teams: dict[str, Team] = {}
     summary: Summary = Summary()
     storm: StormRule = StormRule()
+    sla: Sla = Sla()
+    people: dict[UserId, str] = {}
+    """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
 
     @field_validator("sources")
     @classmethod

@@ -2,10 +2,11 @@
 
 import os
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -73,12 +74,42 @@ def _set_in_environment(name: str) -> str:
     return name
 
 
+def _time_zone(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError('write a time zone as text, like "Europe/Paris"')
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'"{value}" is not a time zone; write it like "Europe/Paris", "America/New_York" or "UTC"'
+        ) from None
+    return value
+
+
+def _clock_time(value: object) -> time:
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(value).strip())
+    if not match or int(match.group(1)) > 24 or int(match.group(2)) > 59:
+        raise ValueError(f'"{value}" is not a time of day; write it like "09:00" or "17:30"')
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if hours == 24:
+        if minutes:
+            raise ValueError(f'"{value}" is not a time of day; write it like "09:00" or "17:30"')
+        return time.max
+    return time(hours, minutes)
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ChannelId = Annotated[str, _slack_id("CG", "channel")]
 UserGroupId = Annotated[str, _slack_id("S", "user group")]
 UserId = Annotated[str, _slack_id("UW", "user")]
 HttpUrl = Annotated[str, Field(pattern=r"^https?://"), AfterValidator(_with_host)]
 BaseUrl = Annotated[HttpUrl, AfterValidator(_base_url)]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
+"""An IANA time zone name, checked at start (the zoneinfo object is made where it is used)."""
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
+"""A time of day, "HH:MM"; "24:00" is the end of the day."""
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"), AfterValidator(_set_in_environment)]
 
 
@@ -105,6 +136,21 @@ class Urgency(StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def number(self) -> int:
+        """Monday is 0, as `date.weekday()` counts."""
+        return list(Weekday).index(self)
 
 
 class Section(BaseModel):

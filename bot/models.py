@@ -67,6 +67,8 @@ class Mention(SQLModel, table=True):
     storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
     forwarded_by: str | None = Field(default=None, max_length=40)
     topic: str | None = Field(default=None, max_length=100)
+    thread: str | None = Field(default=None, max_length=500)
+    """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     """What the source needs to answer this post through its API (a status id, a comments URL…)."""
     channel: str = Field(max_length=40)
@@ -78,6 +80,8 @@ class Mention(SQLModel, table=True):
     first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=20)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """SLA timers stand still until then."""
 
     @property
     def reference(self) -> str:
@@ -127,6 +131,37 @@ class Escalation(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     alert_channel: str | None = Field(default=None, max_length=40)
     alert_ts: str | None = Field(default=None, max_length=40)
+
+
+class Nudge(SQLModel, table=True):
+    """An SLA step taken for a mention; the unique key makes each step happen once, whichever process
+    gets there first."""
+
+    __table_args__ = (UniqueConstraint("mention_id", "key", name="uq_nudge_mention_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    key: str = Field(max_length=200)
+    """The step and the moment its timer started from, so a later cycle (after a reopen) nudges again."""
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WeeklyPost(SQLModel, table=True):
+    """One week's summary in one channel: claimed by one process, then each part posted once."""
+
+    __table_args__ = (UniqueConstraint("week", "channel", name="uq_weeklypost_week_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(max_length=10)
+    channel: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = Field(default=None, max_length=40)
+    file_id: str | None = Field(default=None, max_length=40)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OutboxStatus(StrEnum):

@@ -61,11 +61,32 @@ class Fault:
 
 
 @dataclass
+class Upload:
+    """A file sent the way Slack wants it now: reserve an upload URL, POST the bytes, then complete."""
+
+    id: str
+    filename: str
+    length: int
+    data: bytes = b""
+    completed: bool = False
+    channel: str | None = None
+    thread_ts: str | None = None
+    title: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class _Workspace:
     channels: set[str] = field(default_factory=set)
     messages: list[Message] = field(default_factory=list)
     responses: dict[str, list[Payload]] = field(default_factory=dict)
     views: list[Payload] = field(default_factory=list)
+    homes: dict[str, list[Payload]] = field(default_factory=dict)
+    """Each user's published Home tab views, oldest first."""
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    titles: dict[str, str] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    """The channels a user is in; a user not listed is in every channel."""
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
 
@@ -191,6 +212,16 @@ class FakeSlack:
         with self._lock:
             self._state.faults.clear()
 
+    def set_title(self, user_id: str, title: str) -> None:
+        """The job title on the user's Slack profile."""
+        with self._lock:
+            self._state.titles[user_id] = title
+
+    def set_channels(self, user_id: str, *channels: str) -> None:
+        """The channels the user is a member of (by default, every channel)."""
+        with self._lock:
+            self._state.members[user_id] = set(channels)
+
     # --- what happened ----------------------------------------------------------------------------
     @property
     def calls(self) -> list[Call]:
@@ -219,6 +250,22 @@ class FakeSlack:
     def views(self) -> list[Payload]:
         with self._lock:
             return list(self._state.views)
+
+    def home(self, user_id: str) -> Payload | None:
+        """The Home tab the user sees now: the last view published for them."""
+        with self._lock:
+            published = self._state.homes.get(user_id)
+            return published[-1] if published else None
+
+    def homes_published(self, user_id: str) -> int:
+        with self._lock:
+            return len(self._state.homes.get(user_id, []))
+
+    @property
+    def uploads(self) -> list[Upload]:
+        """Files whose upload was completed into a channel."""
+        with self._lock:
+            return [upload for upload in self._state.uploads.values() if upload.completed]
 
     def wait_for(self, condition: Callable[[], Any], *, timeout: float = 15.0, what: str = "condition") -> Any:
         """Poll `condition` until it returns something truthy; the bot works in the background."""
@@ -361,7 +408,7 @@ class FakeSlack:
                 "team_id": TEAM_ID,
                 "name": name,
                 "real_name": name.title(),
-                "profile": {"title": "", "display_name": name},
+                "profile": {"title": self._state.titles.get(user_id, ""), "display_name": name},
             },
         }
 
@@ -370,6 +417,64 @@ class FakeSlack:
         if channel not in self._state.channels:
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True, "is_member": True}}
+
+    def _views_publish(self, args: Payload) -> Payload:
+        view = _json_field(args.get("view")) or {}
+        user_id = args.get("user_id")
+        if not user_id:
+            return {"ok": False, "error": "invalid_arguments"}
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["type must be home"]}}
+        problems = view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        with self._lock:
+            stored = {**view, "id": f"VH{user_id}"}
+            self._state.homes.setdefault(user_id, []).append(stored)
+        return {"ok": True, "view": stored}
+
+    def _users_conversations(self, args: Payload) -> Payload:
+        user_id = args.get("user", BOT_USER_ID)
+        with self._lock:
+            channels = self._state.members.get(user_id, self._state.channels)
+            listed = [{"id": channel, "name": channel.lower(), "is_channel": True} for channel in sorted(channels)]
+        return {"ok": True, "channels": listed, "response_metadata": {"next_cursor": ""}}
+
+    def _files_getUploadURLExternal(self, args: Payload) -> Payload:
+        try:
+            length = int(args.get("length", ""))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not args.get("filename") or length <= 0:
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            file_id = f"F{len(self._state.uploads) + 1:06d}"
+            self._state.uploads[file_id] = Upload(file_id, args["filename"], length)
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(self, args: Payload) -> Payload:
+        files = _json_field(args.get("files")) or []
+        channel = args.get("channel_id") or args.get("channels")
+        with self._lock:
+            if channel and channel not in self._state.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            uploads = [self._state.uploads.get(entry.get("id", "")) for entry in files]
+            if not files or any(upload is None or len(upload.data) != upload.length for upload in uploads):
+                return {"ok": False, "error": "file_not_found"}
+            for entry, upload in zip(files, uploads, strict=True):
+                assert upload is not None
+                upload.completed, upload.channel = True, channel
+                upload.thread_ts, upload.title = args.get("thread_ts"), entry.get("title")
+                upload.initial_comment = args.get("initial_comment")
+            return {"ok": True, "files": [{"id": upload.id, "title": upload.title} for upload in uploads if upload]}
+
+    def _receive_upload(self, file_id: str, data: bytes) -> bool:
+        with self._lock:
+            upload = self._state.uploads.get(file_id)
+            if upload is None:
+                return False
+            upload.data = data
+            return True
 
     def _respond(self, key: str, payload: Payload) -> None:
         with self._lock:
@@ -406,6 +511,15 @@ class FakeSlack:
 
             def _handle(self) -> None:
                 path = urlsplit(self.path).path
+                if path.startswith("/upload/"):
+                    length = int(self.headers.get("Content-Length") or 0)
+                    received = fake._receive_upload(path.removeprefix("/upload/"), self.rfile.read(length))
+                    fake._record("upload", {"file_id": path.removeprefix("/upload/"), "bytes": length}, 200)
+                    self.send_response(200 if received else 404)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
                 args = self._args()
                 if path.startswith("/respond/"):
                     fake._respond(path.removeprefix("/respond/"), args)

@@ -22,6 +22,8 @@ class Item:
     """The page a link post points to (a Hacker News story's link), for recognising one post seen twice."""
     reply_to: dict[str, Any] | None = None
     """What the source's API needs to answer this post, where it can."""
+    thread: str | None = None
+    """The conversation this post belongs to (the story, issue or thread it answers), where the source tells it."""
 
 
 @dataclass(frozen=True)
