@@ -2,7 +2,7 @@
 several people or processes settle in the database, plus an append-only event and what to tell Slack."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -24,7 +24,9 @@ def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) 
 def _refuse_if_joined(mention: Mention) -> None:
     """A second sighting of a post lives in the first mention's thread; all actions belong there."""
     if mention.status == MentionStatus.JOINED:
-        raise MentionClosed(f"{mention.reference} is the same post as M-{mention.duplicate_of}; act on that one.")
+        raise MentionClosed(
+            f"{mention.reference} is the same post as M-{mention.duplicate_of} or a follow-up to it; act on that one."
+        )
 
 
 def refuse_if_closed(mention: Mention) -> None:
@@ -252,3 +254,65 @@ def sent_to_source(session: Session, *, reply_event: Event, url: str | None = No
         url=url,
         error=error,
     )
+
+
+MAX_SNOOZE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    mention: Mention
+    replaced: datetime | None
+    """When the snooze this one replaced would have ended; None if the mention was awake."""
+
+
+def snooze(
+    session: Session, *, mention_id: int, user_id: str, duration: timedelta, now: datetime | None = None
+) -> Snoozed:
+    """Stop the mention's SLA timers for `duration` (zero wakes it now); snoozing again replaces the end."""
+    now = now or utcnow()
+    if duration < timedelta(0) or duration > MAX_SNOOZE:
+        raise UserError("A snooze lasts at most 30 days; resolve the mention if nothing more is to be done.")
+    mention = get_mention(session, mention_id)
+    refuse_if_closed(mention)
+    current = mention.snoozed_until if mention.snoozed_until and mention.snoozed_until > now else None
+    if not duration:
+        if current is None:
+            raise UserError(f"{mention.reference} is not snoozed.")
+        if _change(session, mention_id, Mention.snoozed_until == current, snoozed_until=None):
+            append_event(session, mention_id, EventKind.UNSNOOZED, user_id, now, until=current.isoformat())
+    else:
+        until = now + duration
+        if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, snoozed_until=until):
+            session.refresh(mention)
+            refuse_if_closed(mention)
+        replaced = current.isoformat() if current else None
+        append_event(session, mention_id, EventKind.SNOOZED, user_id, now, until=until.isoformat(), replaced=replaced)
+    session.refresh(mention)
+    return Snoozed(mention=mention, replaced=current)
+
+
+def snooze_ran_out(session: Session, *, mention_id: int, until: datetime, now: datetime) -> bool:
+    """Wake a mention whose snooze has ended, once, whichever process notices first."""
+    if not _change(session, mention_id, Mention.snoozed_until == until, snoozed_until=None):
+        return False
+    append_event(session, mention_id, EventKind.UNSNOOZED, None, now, until=until.isoformat())
+    return True
+
+
+def expire_claim(session: Session, *, mention_id: int, owner_id: str, claimed_at: datetime, now: datetime) -> bool:
+    """Return an untouched claim to the pool; only that claim (owner and moment), so a fresh one stays."""
+    if not _change(
+        session,
+        mention_id,
+        Mention.owner_id == owner_id,
+        Mention.claimed_at == claimed_at,
+        Mention.status == MentionStatus.OPEN,
+        owner_id=None,
+        claimed_at=None,
+    ):
+        return False
+    append_event(
+        session, mention_id, EventKind.CLAIM_EXPIRED, None, now, owner=owner_id, claimed_at=claimed_at.isoformat()
+    )
+    return True

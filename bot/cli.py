@@ -9,27 +9,33 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import waitress
 from sqlalchemy import Engine
 
 from bot import migrate
+from bot.chart import weekly_chart
 from bot.clock import utcnow
 from bot.config import Config, load_config
-from bot.db import make_engine, read_scope
+from bot.db import make_engine
 from bot.errors import ConfigError, UserError
-from bot.metrics import Week, weekly_figures
+from bot.export import ExportFormat, export, parse_moment
+from bot.metrics import Week
 from bot.polling import Listener, poll
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from bot.slack.delivery import Deliverer, OutboxPump
-from bot.slack.replies import figures_blocks
+from bot.slack.people import TeamDirectory
+from bot.slack.weekly import SummaryPoster, post_by_hand
 from bot.sources.replying import SourceReplies
 from bot.summary import summary_text
 from bot.web import create_web_app
+from bot.weekly import summarize
 from handlers import Deps
 from handlers.app import create_app, slack_client
+from handlers.home import HomeTabs
 
 log = logging.getLogger("allears")
 HTTP_THREADS = 16
@@ -77,8 +83,13 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
     """The outbox pump, and the polling scheduler when asked, for as long as the block runs."""
     pump = OutboxPump(_deliverer(setup))
     pump.start()
+    poster = SummaryPoster(setup.engine, setup.config, slack_client(setup.settings))
     jobs = (
-        build_scheduler(setup.engine, setup.config, http=setup.http, on_new_mentions=pump.kick) if scheduler else None
+        build_scheduler(
+            setup.engine, setup.config, http=setup.http, on_new_mentions=pump.kick, post_summary=poster.post_due
+        )
+        if scheduler
+        else None
     )
     if jobs:
         jobs.start()
@@ -102,6 +113,7 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             work=work,
             listener=listener,
             replies=setup.replies,
+            homes=HomeTabs(setup.engine, setup.config),
         )
         bolt = create_app(setup.settings, deps)
         web = create_web_app(
@@ -186,18 +198,42 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    if args.again and not args.post:
+        raise UserError("--again goes with --post")
     setup = _setup(slack=args.post, signing_secret=False)
-    week = Week.parse(args.week) if args.week else Week.containing(utcnow())
-    with read_scope(setup.engine) as session:
-        figures = weekly_figures(session, week)
+    zone = setup.config.summary.timezone
+    week = Week.parse(args.week, zone) if args.week else Week.containing(utcnow(), zone)
+    client = slack_client(setup.settings) if setup.settings.slack_bot_token else None
     if args.post:
-        client = slack_client(setup.settings)
-        response = client.chat_postMessage(
-            channel=setup.config.summary_channel, text=summary_text(figures), blocks=figures_blocks(figures)
-        )
-        print(f"posted the {week.label} summary to {response['channel']}")
-    else:
-        print(summary_text(figures))
+        assert client is not None
+        print(post_by_hand(SummaryPoster(setup.engine, setup.config, client), week, again=args.again))
+        return 0
+    figures = summarize(setup.engine, setup.config, week, team_of=TeamDirectory(setup.config.people, client))
+    print(summary_text(figures))
+    if args.chart:
+        args.chart.write_bytes(weekly_chart(figures))
+        print(f"(chart written to {args.chart})", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Needs only the database: it can run where neither the config nor the Slack tokens are."""
+    engine = make_engine(Settings().database_url)
+    if not migrate.is_current(engine):
+        raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
+    since = parse_moment(args.since) if args.since else None
+    until = parse_moment(args.until) if args.until else None
+    kind = ExportFormat(args.format)
+    if args.output is None:
+        sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+        export(engine, sys.stdout, kind=kind, since=since, until=until)
+        return 0
+    try:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            count = export(engine, out, kind=kind, since=since, until=until)
+    except OSError as error:
+        raise UserError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"exported {count} mention(s) to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -220,11 +256,19 @@ def _parser() -> argparse.ArgumentParser:
     poll_parser.add_argument("--once", action="store_true", required=True, help="poll each source once and exit")
     poll_parser.set_defaults(func=cmd_poll)
     summary = commands.add_parser("summary", help="the weekly summary")
-    summary.add_argument("--week", help="ISO week like 2026-W47 (default: this week so far)")
+    summary.add_argument("--week", help="ISO week like 2026-W47, in [summary] timezone (default: this week so far)")
     mode = summary.add_mutually_exclusive_group()
     mode.add_argument("--print", action="store_true", help="print it (the default)")
-    mode.add_argument("--post", action="store_true", help="post it to the summary channel")
+    mode.add_argument("--post", action="store_true", help="post it and its chart to the summary channel, once a week")
+    summary.add_argument("--again", action="store_true", help="with --post: post a week already posted once more")
+    summary.add_argument("--chart", type=Path, metavar="FILE", help="with --print: also write the chart as a PNG")
     summary.set_defaults(func=cmd_summary)
+    exporting = commands.add_parser("export", help="write mentions with their events and outcomes as CSV or JSONL")
+    exporting.add_argument("--since", help="heard on or after this date or time, UTC: 2026-01-01 (default: all)")
+    exporting.add_argument("--until", help="heard before this date or time, UTC (default: now)")
+    exporting.add_argument("--format", choices=[f.value for f in ExportFormat], default=ExportFormat.CSV.value)
+    exporting.add_argument("--output", metavar="FILE", help="write to FILE (default: standard output)")
+    exporting.set_defaults(func=cmd_export)
     return parser
 
 

@@ -161,6 +161,8 @@ def _location(loc: tuple[int | str, ...]) -> str:
     for index, part in enumerate(loc):
         if index >= 2 and loc[index - 2] == "sources" and isinstance(loc[index - 1], int):
             continue  # pydantic names the source's kind here; the reader knows it from their file
+        if part == "[key]":
+            continue  # a wrong key of a table like [people]: the key itself is named already
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(top level)"
 

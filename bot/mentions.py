@@ -19,6 +19,8 @@ from bot.urls import canonical_url
 
 JOIN_WITHIN = timedelta(hours=48)
 """A post heard again through another source within this long is the same conversation."""
+FOLLOW_UP_WITHIN = timedelta(days=7)
+"""A customer writing again in the same conversation within this long continues the earlier mention."""
 _REFERENCE = re.compile(r"^(?:m-?|#)?(\d{1,12})$", re.IGNORECASE)
 
 
@@ -60,11 +62,13 @@ def record(
     """Store a new mention and queue its card; None when this source's item is stored already.
 
     A post already heard through another source (same canonical URL) is stored as joined to the
-    first mention and told in its thread instead of getting a card of its own.
+    first mention and told in its thread instead of getting a card of its own; so is the author
+    writing again in the same conversation, which reopens the earlier mention if it was resolved.
     """
     item, now = heard.item, now or utcnow()
     canonical = canonical_url(item.shared_url or item.url)
     first = _heard_first(session, canonical, source=heard.source, now=now)
+    earlier = None if first else _conversation(session, heard, now=now)
     values = Mention.model_validate(
         {
             "source": heard.source,
@@ -86,9 +90,10 @@ def record(
             "forwarded_by": heard.forwarded_by,
             "topic": heard.topic,
             "reply_to": item.reply_to,
+            "thread": item.thread[:500] if item.thread else None,
             "channel": heard.channel,
-            "status": MentionStatus.JOINED if first else MentionStatus.OPEN,
-            "duplicate_of": first.id if first else None,
+            "status": MentionStatus.JOINED if first or earlier else MentionStatus.OPEN,
+            "duplicate_of": (first or earlier).id if first or earlier else None,
         }
     ).model_dump(exclude={"id"})
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
@@ -101,6 +106,9 @@ def record(
     mention_id = session.execute(statement).scalar_one_or_none()
     if mention_id is None:
         return None
+    if earlier is not None:
+        _follow_up(session, earlier, mention_id, heard, now)
+        return mention_id
     if first is None:
         # A source's first poll brings back old posts all at once; only fresh ones make weather.
         if storm is not None and heard.topic and (item.published_at is None or item.published_at >= now - storm.window):
@@ -123,6 +131,57 @@ def record(
     return mention_id
 
 
+def _conversation(session: Session, heard: Heard, *, now: datetime) -> Mention | None:
+    """The author's recent mention on this source that the item continues: the same thread, or,
+    when the source has no threads, a resolved one about the same topic.
+
+    Without a thread, only a resolved mention is continued: while one is open, more thread-less
+    posts by the same person are posts of their own (a burst of them makes a storm).
+    """
+    item = heard.item
+    if not item.author:
+        return None
+    statement = select(Mention).where(
+        Mention.source == heard.source,
+        Mention.author == item.author[:500],
+        Mention.heard_at >= now - FOLLOW_UP_WITHIN,
+    )
+    if item.thread:
+        thread = item.thread[:500]
+        statement = statement.where(
+            or_(Mention.thread == thread, Mention.external_id == thread),
+            Mention.status.in_([MentionStatus.OPEN.value, MentionStatus.RESOLVED.value]),  # type: ignore[attr-defined]
+        )
+    elif heard.topic:
+        statement = statement.where(
+            Mention.thread.is_(None),  # type: ignore[union-attr]
+            Mention.topic == heard.topic,
+            Mention.status == MentionStatus.RESOLVED,
+        )
+    else:
+        return None
+    return session.exec(statement.order_by(Mention.heard_at.desc()).limit(1)).first()  # type: ignore[attr-defined]
+
+
+def _follow_up(session: Session, earlier: Mention, mention_id: int, heard: Heard, now: datetime) -> None:
+    """Tell the earlier mention's thread that the customer wrote again, reopening it if it was resolved.
+
+    The reopen is a conditional update, so a colleague reopening it at the same moment is no harm.
+    """
+    assert earlier.id is not None
+    item = heard.item
+    said = {"mention_id": mention_id, "url": item.url, "author": item.author, "text": item.text[:300]}
+    reopened = session.execute(
+        update(Mention)
+        .where(Mention.id == earlier.id, Mention.status == MentionStatus.RESOLVED)
+        .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None)
+    )
+    if reopened.rowcount == 1:
+        append_event(session, earlier.id, EventKind.REOPENED, None, now, **said)
+    else:
+        append_event(session, earlier.id, EventKind.FOLLOWED_UP, None, now, refresh=False, **said)
+
+
 # What leaves a note in the card's thread; claims and unclaims only change the card.
 _THREAD_NOTED = {
     EventKind.REPLIED,
@@ -132,6 +191,10 @@ _THREAD_NOTED = {
     EventKind.REOPENED,
     EventKind.SENT_TO_SOURCE,
     EventKind.ALSO_HEARD,
+    EventKind.FOLLOWED_UP,
+    EventKind.SNOOZED,
+    EventKind.UNSNOOZED,
+    EventKind.CLAIM_EXPIRED,
 }
 
 

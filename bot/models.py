@@ -32,6 +32,15 @@ class EventKind(StrEnum):
     """A reply went out through the source's API (or failed to: the event says which)."""
     ALSO_HEARD = "also_heard"
     """The same post came in through another source; the event sits on the mention heard first."""
+    FOLLOWED_UP = "followed_up"
+    """The customer wrote again in the same conversation; the new post is joined to this mention."""
+    SNOOZED = "snoozed"
+    UNSNOOZED = "unsnoozed"
+    """The snooze was ended early by someone (an actor) or ran out (no actor)."""
+    CLAIM_EXPIRED = "claim_expired"
+    """The owner did nothing for `[sla] claim_expires`, so the mention went back to the pool."""
+    NUDGED = "nudged"
+    """An SLA step: the bot asked in the thread (or the team alert's thread) for someone to act."""
 
 
 class Outcome(StrEnum):
@@ -184,6 +193,8 @@ class OutboxKind(StrEnum):
     STORM_REFRESH = "storm_refresh"
     SOURCE_REPLY = "source_reply"
     """Not a Slack message: a reply posted on the source itself, once."""
+    TEAM_ALERT_NOTE = "team_alert_note"
+    """A note in the team alert's thread (an escalation re-pinged)."""
 
 
 POSTING_KINDS = {
@@ -192,6 +203,7 @@ POSTING_KINDS = {
     OutboxKind.TEAM_ALERT,
     OutboxKind.FEEDBACK,
     OutboxKind.STORM_CARD,
+    OutboxKind.TEAM_ALERT_NOTE,
 }
 """Kinds that post a new message, which Slack allows about once a second per channel; updates are not paced."""
 

@@ -8,6 +8,7 @@ import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, delete
 
+from bot import sla
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import session_scope
@@ -20,8 +21,15 @@ REMEMBER_REQUESTS = timedelta(days=30)
 
 
 def build_scheduler(
-    engine: Engine, config: Config, *, http: httpx.Client, on_new_mentions: Callable[[], None]
+    engine: Engine,
+    config: Config,
+    *,
+    http: httpx.Client,
+    on_new_mentions: Callable[[], None],
+    post_summary: Callable[[], None] | None = None,
 ) -> BackgroundScheduler:
+    """`post_summary` posts the weekly summary when it is due (and never raises); checked every minute
+    and at start, so a restart or a second process changes nothing: the database decides who posts."""
     scheduler = BackgroundScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
     )
@@ -40,6 +48,20 @@ def build_scheduler(
     scheduler.add_job(
         _forget_old_requests, "interval", args=[engine], hours=1, next_run_time=utcnow(), id="forget-requests"
     )
+    if config.sla.enabled:
+        scheduler.add_job(
+            _check_sla,
+            "interval",
+            args=[engine, config, on_new_mentions],
+            seconds=config.sla.check_every.total_seconds(),
+            next_run_time=utcnow(),
+            id="sla",
+            name="SLA reminders",
+        )
+    if post_summary is not None and config.summary.enabled:
+        scheduler.add_job(
+            post_summary, "interval", minutes=1, next_run_time=utcnow(), id="weekly-summary", name="weekly summary"
+        )
     for source in config.sources:
         scheduler.add_job(
             poll_job,
@@ -51,6 +73,18 @@ def build_scheduler(
             name=f"poll {source.key}",
         )
     return scheduler
+
+
+def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:
+    """Never raises: a failed check is simply made again at the next interval."""
+    try:
+        taken = sla.check(engine, config)
+    except Exception:
+        log.exception("the SLA check failed; trying again at the next one")
+        return
+    if taken:
+        log.info("SLA: %s", ", ".join(f"M-{mention_id} {what}" for mention_id, what in taken))
+        deliver()
 
 
 def _forget_old_requests(engine: Engine) -> None:

@@ -3,12 +3,16 @@
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from bot.config import Config
 from bot.polling import Listener
 from bot.sources.replying import SourceReplies
+
+if TYPE_CHECKING:
+    from handlers.home import HomeTabs
 
 
 @dataclass(frozen=True)
@@ -25,3 +29,5 @@ class Deps:
     """Scores and routes what colleagues forward, as polling does for sources."""
     replies: SourceReplies
     """Where a reply can be posted on the source itself."""
+    homes: "HomeTabs"
+    """Each person's Home tab, redrawn after they act."""

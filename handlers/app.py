@@ -4,7 +4,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from handlers import Deps, buttons, commands, errors, modals, shortcuts
+from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -23,5 +23,6 @@ def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = Non
     buttons.register(app, deps)
     modals.register(app, deps)
     shortcuts.register(app, deps)
+    home.register(app, deps)
     errors.register(app)
     return app

@@ -1,15 +1,19 @@
 """Card and alert buttons. Each acks at once; refusals reach only the person who clicked."""
 
+from datetime import timedelta
+
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
+from bot.config import parse_duration
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.mentions import get_mention
 from bot.models import Mention
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
+from bot.slack.reminders import WAKE
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
@@ -21,13 +25,22 @@ def _value(body: Body) -> int:
         raise UserError("This button is out of date; use the latest card.") from None
 
 
+def _snooze_choice(body: Body) -> tuple[int, timedelta]:
+    """The mention and the length chosen in a card's snooze menu (`7:4h`, or `7:off` to wake it)."""
+    try:
+        mention_id, choice = body["actions"][0]["selected_option"]["value"].split(":", 1)
+        return int(mention_id), timedelta(0) if choice == WAKE else parse_duration(choice)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        raise UserError("This menu is out of date; use the latest card.") from None
+
+
 def _modal_context(body: Body, mention: Mention) -> ModalContext:
     assert mention.id is not None
     return ModalContext(mention_id=mention.id, response_url=body.get("response_url"))
 
 
 def register(app: App, deps: Deps) -> None:
-    acknowledged = after_ack(deps.work)
+    acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
 
     def _open_mention(body: Body, *, refuse_resolved: bool) -> Mention:
         with read_scope(deps.engine) as session:
@@ -62,6 +75,14 @@ def register(app: App, deps: Deps) -> None:
     def handle_acknowledge_button(body: Body, client: WebClient) -> None:
         with session_scope(deps.engine) as session:
             actions.acknowledge(session, escalation_id=_value(body), user_id=body["user"]["id"])
+        deps.notify()
+
+    @app.action(ActionId.SNOOZE)
+    @acknowledged
+    def handle_snooze_menu(body: Body, client: WebClient) -> None:
+        mention_id, duration = _snooze_choice(body)
+        with session_scope(deps.engine) as session:
+            actions.snooze(session, mention_id=mention_id, user_id=body["user"]["id"], duration=duration)
         deps.notify()
 
     @app.action(ActionId.REPLY)

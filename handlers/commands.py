@@ -3,22 +3,25 @@
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
 from bot.clock import utcnow
-from bot.config import Config, Team
+from bot.config import Config, Team, parse_duration
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.health import source_health
 from bot.intake import Logged, log_forwarded
 from bot.mentions import count_open, open_mentions, parse_reference
-from bot.metrics import Week, weekly_figures
+from bot.metrics import Week
 from bot.models import Escalation, Mention, Outcome
-from bot.slack.kit import link
+from bot.slack.kit import date, link
+from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
+from bot.weekly import summarize
 from handlers import Deps
 from handlers.errors import Body, after_ack
 from handlers.feedback import tell
@@ -30,6 +33,7 @@ USAGE = {
     "/escalate": "`/escalate M-7 <team> [reason]`",
     "/resolve": "`/resolve M-7 <outcome> [note]`",
     "/reopen": "`/reopen M-7`",
+    "/snooze": "`/snooze M-7 2h` (or `/snooze M-7 off` to wake it)",
 }
 QUEUE_LIMIT = 15
 
@@ -85,12 +89,31 @@ def escalation_confirmation(escalation: Escalation) -> str:
     return f"Escalated M-{escalation.mention_id} to *{escalation.team}* (<#{escalation.channel}>)."
 
 
+def parse_snooze(text: str) -> timedelta:
+    """`2h`, `1h30m`, `3d`; `off` (or a zero length) wakes the mention."""
+    text = text.strip().lower()
+    if text in ("off", "wake", "0"):
+        return timedelta(0)
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise UserError(f"`{text}` is not a length of time; write it like `30m`, `2h`, `1d`, or `off`.") from None
+
+
+def snooze_confirmation(snoozed: actions.Snoozed) -> str:
+    mention = snoozed.mention
+    if mention.snoozed_until is None:
+        return f"{mention.reference} is awake: its SLA timers run again."
+    was = f" (it was snoozed until {date(snoozed.replaced)})" if snoozed.replaced else ""
+    return f"Snoozed {mention.reference} until {date(mention.snoozed_until)}{was}: no SLA reminders until then."
+
+
 def resolve_confirmation(mention: Mention) -> str:
     return f"Resolved {mention.reference} as *{mention.outcome}*."
 
 
 def register(app: App, deps: Deps) -> None:
-    acknowledged = after_ack(deps.work)
+    acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
 
     def action_command(name: str, parts: int) -> Callable[[Act], Act]:
         """Register a command that changes a mention: act, wake the outbox, confirm privately."""
@@ -160,6 +183,14 @@ def register(app: App, deps: Deps) -> None:
             mention = actions.reopen(session, mention_id=_reference(command, words), user_id=user_id)
         return f"Reopened {mention.reference}."
 
+    @action_command("/snooze", 2)
+    def snooze(command: Body, words: list[str], user_id: str) -> str:
+        mention_id = _reference(command, words)
+        duration = parse_snooze(_rest(command, words, 1, "For how long?"))
+        with session_scope(deps.engine) as session:
+            snoozed = actions.snooze(session, mention_id=mention_id, user_id=user_id, duration=duration)
+        return snooze_confirmation(snoozed)
+
     @app.command("/allears")
     @acknowledged
     def handle_allears_command(command: Body, client: WebClient) -> None:
@@ -176,8 +207,8 @@ def register(app: App, deps: Deps) -> None:
                 )
             tell(command, client, "Your queue", blocks)
         elif what == "stats":
-            with read_scope(deps.engine) as session:
-                figures = weekly_figures(session, Week.containing(utcnow()))
+            week = Week.containing(utcnow(), deps.config.summary.timezone)
+            figures = summarize(deps.engine, deps.config, week, team_of=TeamDirectory(deps.config.people, client))
             tell(command, client, "This week so far", figures_blocks(figures))
         elif what == "sources":
             with read_scope(deps.engine) as session:

@@ -23,17 +23,18 @@ Handler = Callable[[Body, WebClient], None]
 Listener = Callable[[Ack, Body, WebClient], None]
 
 
-def after_ack(work: Executor) -> Callable[[Handler], Listener]:
+def after_ack(work: Executor, *, afterwards: Handler | None = None) -> Callable[[Handler], Listener]:
     """Listeners that ack on the request's own thread and hand the work to `work`.
 
     The ack never waits for the database, the network or a free worker, so Slack gets its answer
-    at once however busy the bot is. Errors are answered here, as `report` describes.
+    at once however busy the bot is. Errors are answered here, as `report` describes. `afterwards`
+    runs once the work is done, whether it succeeded or was refused (it redraws the Home tab).
     """
 
     def acknowledged(handler: Handler) -> Listener:
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
             ack()
-            work.submit(_run, handler, body, client)
+            work.submit(_run, handler, body, client, afterwards)
 
         listener.__name__ = handler.__name__
         return listener
@@ -41,11 +42,18 @@ def after_ack(work: Executor) -> Callable[[Handler], Listener]:
     return acknowledged
 
 
-def _run(handler: Handler, body: Body, client: WebClient) -> None:
+def _run(handler: Handler, body: Body, client: WebClient, afterwards: Handler | None) -> None:
     try:
         handler(body, client)
     except Exception as error:
         report(error, body, client)
+    if afterwards is None:
+        return
+    # After the answer, and never instead of it: a failure here is only logged.
+    try:
+        afterwards(body, client)
+    except Exception:
+        log.exception("follow-up to %s failed", _what(body))
 
 
 def report(error: Exception, body: Body, client: WebClient) -> None:
@@ -53,8 +61,7 @@ def report(error: Exception, body: Body, client: WebClient) -> None:
         message = str(error)
     else:
         reference = secrets.token_hex(4)
-        what = body.get("command") or body.get("type") or "request"
-        log.error("unexpected error (ref %s) handling %s", reference, what, exc_info=error)
+        log.error("unexpected error (ref %s) handling %s", reference, _what(body), exc_info=error)
         message = (
             f":warning: Something went wrong on our side (ref `{reference}`). "
             "Try again; if it keeps happening, give the ref to whoever runs All Ears."
@@ -63,6 +70,10 @@ def report(error: Exception, body: Body, client: WebClient) -> None:
         tell(body, client, message)
     except Exception:
         log.exception("could not tell the user: %s", message)
+
+
+def _what(body: Body) -> str:
+    return body.get("command") or (body.get("event") or {}).get("type") or body.get("type") or "request"
 
 
 def register(app: App) -> None:

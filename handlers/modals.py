@@ -39,7 +39,7 @@ def _required(body: Body, input_id: InputId, what: str) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
-    acknowledged = after_ack(deps.work)
+    acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
 
     @app.view(ViewId.REPLY)
     @acknowledged

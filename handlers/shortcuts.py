@@ -21,7 +21,7 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 
 
 def register(app: App, deps: Deps) -> None:
-    acknowledged = after_ack(deps.work)
+    acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
 
     @app.shortcut(ShortcutId.LOG_MENTION)
     @acknowledged

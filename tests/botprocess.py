@@ -22,7 +22,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def config_toml(feed_url: str, *, every: str = "1s") -> str:
+def config_toml(feed_url: str, *, every: str = "1s", summary: str = "enabled = false", extra: str = "") -> str:
+    """`summary`: the rest of `[summary]`; off unless a test schedules it, or a run on a Monday morning
+    would post a weekly summary among the cards a test counts. `extra`: more sections, like `[sla]`."""
     return f"""
 [listen]
 keywords = ["acme", "acme cloud"]
@@ -50,6 +52,8 @@ channel = "C0PRODUCT"
 
 [summary]
 channel = "C0LISTEN"
+{summary}
+{extra}
 """
 
 

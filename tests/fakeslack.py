@@ -313,7 +313,8 @@ class FakeSlack:
         }
 
     def _check_message(self, args: Payload) -> Payload | None:
-        if args.get("channel") not in self._state.channels:
+        # A user id is the app's direct messages with them (its Messages tab), as Slack allows.
+        if args.get("channel") not in self._state.channels and not str(args.get("channel", "")).startswith("U"):
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}

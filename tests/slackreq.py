@@ -90,6 +90,51 @@ class SlackUser:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def click_in_home(self, action_id: str, value: str, *, home: dict[str, Any]) -> httpx.Response:
+        """A button in the Home tab: no channel and no response_url, only the view it sits in."""
+        block_id = next(
+            block["block_id"]
+            for block in home["blocks"]
+            if block["type"] == "actions"
+            and any(e.get("action_id") == action_id and e.get("value") == value for e in block["elements"])
+        )
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "allears-test"},
+            "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
+            "api_app_id": "A0ALLEARS",
+            "token": "legacy-verification-token",
+            "container": {"type": "view", "view_id": home["id"]},
+            "trigger_id": f"trigger-{next(_counter)}",
+            "view": home,
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "type": "button",
+                    "value": value,
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        """An Events API callback about this person, as Slack posts it (JSON, signed like the rest)."""
+        body = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0ALLEARS",
+            "event": {"user": self.user_id, "event_ts": f"{time.time():.6f}", **event},
+            "type": "event_callback",
+            "event_id": f"Ev{next(_counter):08d}",
+            "event_time": int(time.time()),
+        }
+        return self.post(json.dumps(body), content_type="application/json")
+
+    def open_home(self) -> httpx.Response:
+        return self.event({"type": "app_home_opened", "channel": f"D{self.user_id}", "tab": "home"})
+
     def shortcut(self, callback_id: str, *, channel: str, message: dict[str, Any]) -> httpx.Response:
         """A message shortcut from the message's ⋯ menu (payload type message_action)."""
         payload = {

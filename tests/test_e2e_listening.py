@@ -42,7 +42,7 @@ def test_a_matching_feed_item_becomes_a_card_in_the_routed_channel(bot, feeds, f
     assert "&lt;!channel&gt;" in card and "&lt;@U123&gt;" in card
     assert "<!channel>" not in card and "<@U123>" not in card
     assert all(text["verbatim"] for block in urgent[0].blocks for text in _texts(block))
-    assert [b["text"]["text"] for b in urgent[0].blocks[-1]["elements"]] == ["Claim", "Reply", "Escalate", "Resolve"]
+    assert [_label(b) for b in urgent[0].blocks[-1]["elements"]] == ["Claim", "Reply", "Escalate", "Resolve", "Snooze"]
     assert "positive" in listen[0].all_text()
     assert len(fake_slack.cards()) == 2, "the unrelated and the excluded items make no card"
 
@@ -61,6 +61,11 @@ def test_ana_claims_with_the_button_and_ben_is_refused(bot, feeds, fake_slack):
     assert "already claimed by <@U_ANA>" in refusal[0]["text"]
     assert refusal[0]["response_type"] == "ephemeral"
     assert "Claimed by <@U_ANA>" in card.all_text() and "U_BEN" not in card.all_text()
+
+
+def _label(element):
+    """A button's text, or a menu's placeholder."""
+    return (element.get("text") or element["placeholder"])["text"]
 
 
 def _texts(block):
@@ -161,9 +166,7 @@ def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
     assert "already resolved" in _answer(fake_slack, carl)["text"]
     carl.command("/reopen", "M-1")
     assert "Reopened M-1" in _answer(fake_slack, carl)["text"]
-    fake_slack.wait_for(
-        lambda: "Resolve" in [b["text"]["text"] for b in card.blocks[-1]["elements"]], what="buttons back"
-    )
+    fake_slack.wait_for(lambda: "Resolve" in [_label(b) for b in card.blocks[-1]["elements"]], what="buttons back")
     notes = fake_slack.wait_for(
         lambda: len(fake_slack.thread("C0URGENT", card.ts)) == 5 and fake_slack.thread("C0URGENT", card.ts),
         what="five thread notes",

@@ -84,10 +84,17 @@ def limit_problems(blocks: list[dict]) -> list[str]:
             ]
         if block["type"] == "actions":
             for element in block["elements"]:
-                if not 1 <= len(element["text"]["text"]) <= kit.BUTTON_TEXT:
-                    problems.append(f"button text {element['text']['text']!r}")
-                if len(element["value"]) > kit.BUTTON_VALUE:
+                label = (element.get("text") or element["placeholder"])["text"]  # a button, or a menu
+                if not 1 <= len(label) <= kit.BUTTON_TEXT:
+                    problems.append(f"button text {label!r}")
+                if len(element.get("value", "")) > kit.BUTTON_VALUE:
                     problems.append(f"button value of {len(element['value'])} characters")
+                problems += [
+                    f"option {option['value']!r}"
+                    for option in element.get("options", [])
+                    if len(option["value"]) > kit.OPTION_VALUE
+                    or not 1 <= len(option["text"]["text"]) <= kit.OPTION_TEXT
+                ]
     return problems
 
 

@@ -1,16 +1,17 @@
 """Storms: a burst about one thing becomes one card with the mentions in its thread, paced for Slack."""
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot import actions
 from bot.config import StormRule
 from bot.db import session_scope
 from bot.mentions import record
-from bot.models import Mention, Storm
+from bot.models import Mention, Outbox, OutboxStatus, Storm
 from bot.slack.delivery import Deliverer
 from tests.factories import heard
 from tests.fakeslack import BOT_TOKEN, FakeSlack
@@ -31,13 +32,22 @@ def ingest(engine, reports, *, start=T0, spread=timedelta(minutes=1)):
             record(session, report, storm=RULE, now=start + n * step)
 
 
-def drain(engine, slack: FakeSlack, *, post_interval: float) -> Deliverer:
+def drain(engine, slack: FakeSlack, *, post_interval: float, within: float = 60.0) -> Deliverer:
+    """Deliver until nothing waits: a 429 rests its channel for a second, which the pump would come back after."""
     deliverer = Deliverer(
         engine, WebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=5), post_interval=post_interval
     )
-    while deliverer.deliver_due(limit=5000):
-        pass
+    deadline = time.monotonic() + within
+    while deliverer.deliver_due(limit=5000) or _undelivered(engine):
+        assert time.monotonic() < deadline, "the outbox did not drain"
+        time.sleep(0.02)
     return deliverer
+
+
+def _undelivered(engine) -> int:
+    with session_scope(engine) as session:
+        waiting = [OutboxStatus.PENDING, OutboxStatus.SENDING]
+        return session.exec(select(func.count()).select_from(Outbox).where(Outbox.status.in_(waiting))).one()
 
 
 def test_the_eleventh_mention_about_an_outage_starts_a_storm_and_later_ones_thread_under_it(sqlite_engine, fake_slack):

@@ -1,7 +1,7 @@
 """Pure functions: escaping, matching, routing, references, durations and reading the config."""
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -321,6 +321,25 @@ def replace(old: str, new: str) -> str:
         (replace("https://status.example.com", "https://:8080"), ["sources[0].url: names no host"]),
         (replace('keywords = ["acme", "acme cloud"]', "keywords = []"), ["listen.keywords:"]),
         (replace('[channels]\ndefault = "C0LISTEN"', ""), ["channels: required but missing"]),
+        (
+            replace('channel = "C0SUMMARY"', 'channel = "C0SUMMARY"\ntimezone = "Paris"'),
+            ['summary.timezone: "Paris" is not a time zone; write it like "Europe/Paris"'],
+        ),
+        (
+            replace('channel = "C0SUMMARY"', 'channel = "C0SUMMARY"\ntime = "9am"'),
+            ['summary.time: "9am" is not a time of day; write it like "09:00"'],
+        ),
+        (replace('channel = "C0SUMMARY"', 'channel = "C0SUMMARY"\nweekday = "mon"'), ["summary.weekday:", "monday"]),
+        (
+            replace("", '\n[sla.business_hours]\nstart = "18:00"\nend = "09:00"\n'),
+            ["sla.business_hours: `end` must be later in the day than `start`"],
+        ),
+        (replace("", '\n[sla.high]\nclaim_within = "soon"\n'), ['sla.high.claim_within: "soon" is not a duration']),
+        (replace("", '\n[people]\nana = "support"\n'), ['people.ana: "ana" is not a Slack user ID']),
+        (
+            replace('channel = "C0FORUM"', 'channel = "C0FORUM"\nusergroup = "support"'),
+            ["routes[2].usergroup:", "not a Slack user group ID"],
+        ),
     ],
 )
 def test_a_config_error_names_the_key_and_the_problem(tmp_path, text, expected):
@@ -346,6 +365,15 @@ def test_two_wrong_keys_are_both_reported(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, text))
     assert len(str(error.value).splitlines()) == 2
+
+
+def test_the_example_config_is_valid_and_sets_every_accountability_setting():
+    config = load_config(Path(__file__).resolve().parents[1] / "allears.example.toml")
+    assert config.sla.targets("high").claim_within == timedelta(minutes=10)
+    assert config.sla.targets("normal").claim_within == timedelta(minutes=20), "the default"
+    assert config.sla.business_hours and config.sla.business_hours.end == time(18)
+    assert (config.summary.weekday.number, config.summary.time, config.summary.timezone) == (0, time(9), "Europe/Paris")
+    assert config.people["U0ANA"] == "support"
 
 
 def test_a_missing_config_file_says_what_to_do(tmp_path):

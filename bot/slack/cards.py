@@ -17,6 +17,7 @@ from bot.slack.kit import (
     section,
     user,
 )
+from bot.slack.reminders import reminder_note, snooze_menu, snooze_status
 from bot.text import safe_mrkdwn, truncate
 
 SENTIMENT_EMOJI = {
@@ -83,11 +84,21 @@ def _status(mention: Mention, events: Sequence[Event]) -> list[str]:
         ack = acknowledged.get(event.data.get("escalation_id"))
         line += f", acknowledged by {user(ack.actor)}" if ack and ack.actor else ", not yet acknowledged"
         lines.append(line)
-    return lines
+    return lines + snooze_status(mention, events)
 
 
 def mention_card(mention: Mention, events: Sequence[Event]) -> list[Block]:
     """The card everyone sees: what the customer said, who owns it, what happened, and the buttons."""
+    blocks = [section(_body(mention)), context(*_about(mention))]
+    status = _status(mention, events)
+    if status:
+        blocks.append(context("\n".join(status)))
+    blocks.append(card_actions(mention))
+    return blocks
+
+
+def card_actions(mention: Mention, *, block_id: str = BlockId.CARD_ACTIONS) -> Block:
+    """The card's buttons; the Home tab shows them under each mention too, each block with its own id."""
     value = str(mention.id)
     if mention.status == MentionStatus.RESOLVED:
         buttons = [button("Reopen", ActionId.REOPEN, value)]
@@ -102,13 +113,9 @@ def mention_card(mention: Mention, events: Sequence[Event]) -> list[Block]:
             button("Reply", ActionId.REPLY, value),
             button("Escalate", ActionId.ESCALATE, value, style="danger"),
             button("Resolve", ActionId.RESOLVE, value),
+            snooze_menu(mention),
         ]
-    blocks = [section(_body(mention)), context(*_about(mention))]
-    status = _status(mention, events)
-    if status:
-        blocks.append(context("\n".join(status)))
-    blocks.append(actions(BlockId.CARD_ACTIONS, *buttons))
-    return blocks
+    return actions(block_id, *buttons)
 
 
 def card_fallback(mention: Mention) -> str:
@@ -124,6 +131,8 @@ def thread_note(mention: Mention, event: Event) -> str:
     """What a colleague did, told in the card's thread."""
     actor = user(event.actor) if event.actor else "Someone"
     data = event.data
+    if (reminder := reminder_note(mention, event)) is not None:
+        return reminder
     match event.kind:
         case EventKind.REPLIED:
             text = f":speech_balloon: {actor} replied:\n{safe_mrkdwn(data.get('text', ''), _NOTE_TEXT)}"

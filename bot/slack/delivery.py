@@ -290,6 +290,23 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
                 }
                 | _NO_UNFURL,
             )
+        case OutboxKind.TEAM_ALERT_NOTE:
+            event = _event(session, row)
+            escalation_id = event.data.get("escalation_id")
+            escalation = session.get(Escalation, escalation_id) if escalation_id else None
+            if escalation is None or not escalation.alert_ts:
+                raise _Abandon("the team alert was never posted")
+            note = thread_note(mention, event)
+            return _Call(
+                "chat.postMessage",
+                {
+                    "channel": escalation.alert_channel,
+                    "thread_ts": escalation.alert_ts,
+                    "text": note,
+                    "blocks": [section(note)],
+                }
+                | _NO_UNFURL,
+            )
         case OutboxKind.TEAM_ALERT_REFRESH:
             escalation = _escalation(session, row)
             if not escalation.alert_ts:

@@ -11,6 +11,7 @@ class ActionId(StrEnum):
     REOPEN = "mention_reopen"
     UNCLAIM = "mention_unclaim"
     ACKNOWLEDGE = "escalation_acknowledge"
+    SNOOZE = "mention_snooze"
 
 
 class ViewId(StrEnum):

@@ -3,12 +3,22 @@
 from collections.abc import Sequence
 
 from bot.config import Sentiment
+from bot.figures import Quote, WeeklyFigures
 from bot.health import SourceHealth
-from bot.metrics import WeeklyFigures
 from bot.models import Mention
 from bot.slack.cards import SENTIMENT_EMOJI
-from bot.slack.kit import MAX_MESSAGE_BLOCKS, Block, context, date, link, section
-from bot.summary import summary_lines, summary_title
+from bot.slack.kit import (
+    CONTEXT_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    SECTION_TEXT,
+    Block,
+    context,
+    date,
+    link,
+    plain,
+    section,
+)
+from bot.summary import Row, one_line, summary_footer, summary_parts, summary_title
 from bot.text import safe_mrkdwn
 
 HELP = """*All Ears* brings what customers say in public into Slack, so anyone can answer.
@@ -19,6 +29,7 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/escalate M-7 <team> [reason]`: hand it to a team ({teams}); their channel is pinged
 • `/resolve M-7 <outcome> [note]`: close it as one of {outcomes}
 • `/reopen M-7`: open a resolved mention again
+• `/snooze M-7 2h`: hold its SLA reminders for a while (`/snooze M-7 off` wakes it); the card's *Snooze* menu too
 • `/allears queue`: your open mentions and the unclaimed ones
 • `/allears stats`: this week's numbers so far
 • `/allears sources`: how each source is doing
@@ -26,6 +37,7 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears help`: this message
 A message in Slack can be logged too: its *⋯* menu → *Log as customer mention*."""
 
+HEADER_TEXT = 150
 _QUEUE_SNIPPET = 120
 # Each of the two lists takes a title, its lines and a "more" note: 2 × (1 + 23 + 1) = MAX_MESSAGE_BLOCKS.
 _QUEUE_LINES = MAX_MESSAGE_BLOCKS // 2 - 2
@@ -63,13 +75,45 @@ def queue_blocks(
     return blocks
 
 
-def figures_blocks(figures: WeeklyFigures) -> list[Block]:
-    lines = "\n".join(f"*{label}:* {safe_mrkdwn(value, 500)}" for label, value in summary_lines(figures))
-    return [
-        section(f"*{safe_mrkdwn(summary_title(figures), 300)}*"),
-        section(lines),
-        context("Figures are computed from every recorded action; times are UTC."),
+_ROW_VALUE = 600
+_QUOTE = 400
+
+
+def _quote_line(lead: str, quote: Quote) -> str:
+    """A customer's words, escaped and linked to where they said it, with the note it was closed with."""
+    words = link(quote.url, f"{quote.reference} “{safe_mrkdwn(one_line(quote.text), _QUOTE)}”")
+    note = f" _noted: {safe_mrkdwn(one_line(quote.note), _QUOTE)}_" if quote.note else ""
+    lead = f"{safe_mrkdwn(lead, 100)}: " if lead else ""
+    return f"    • {lead}{words} ({safe_mrkdwn(quote.source, 100)}){note}"
+
+
+def _row_lines(row: Row) -> list[str]:
+    return [f"*{safe_mrkdwn(row.label, 100)}:* {safe_mrkdwn(row.value, _ROW_VALUE)}".rstrip()] + [
+        _quote_line(lead, quote) for lead, quote in row.quotes
     ]
+
+
+def _packed(heading: str, lines: list[str]) -> list[Block]:
+    """Lines in as few sections as fit, never cutting one (a cut link would show its markup)."""
+    blocks: list[Block] = []
+    text = f"*{safe_mrkdwn(heading, 200)}*"
+    for line in lines:
+        if len(text) + 1 + len(line) > SECTION_TEXT:
+            blocks.append(section(text))
+            text = ""
+        text = f"{text}\n{line}" if text else line
+    return [*blocks, section(text)]
+
+
+def figures_blocks(figures: WeeklyFigures, *, chart: bool = False) -> list[Block]:
+    """The summary's four parts under its title; `chart` says the chart follows in the thread."""
+    blocks: list[Block] = [{"type": "header", "text": plain(summary_title(figures), limit=HEADER_TEXT)}]
+    for part in summary_parts(figures):
+        blocks += _packed(part.heading, [line for row in part.rows for line in _row_lines(row)])
+    notes = [safe_mrkdwn(summary_footer(figures), CONTEXT_TEXT)]
+    if chart:
+        notes.append(":bar_chart: The chart of mentions per day and response times is in the thread.")
+    return [*blocks[: MAX_MESSAGE_BLOCKS - 1], context(*notes)]
 
 
 MAX_SOURCES = MAX_MESSAGE_BLOCKS - 1

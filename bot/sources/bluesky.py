@@ -131,6 +131,7 @@ def _item(post: dict[str, Any], sort_at: datetime) -> Item | None:
         author=f"@{handle}" if known else did,
         published_at=sort_at,
         reply_to=_thread(post, record),
+        thread=_root_uri(record) or match.group(0),
     )
 
 
@@ -142,6 +143,12 @@ def _sort_at(post: dict[str, Any]) -> datetime | None:
 
 def _retry_after(error: SourceError) -> float | None:
     return error.retry_after if isinstance(error, RateLimited) else None
+
+
+def _root_uri(record: Any) -> str | None:
+    """The first post of the thread a reply belongs to."""
+    root = ((record or {}).get("reply") or {}).get("root") if isinstance(record, dict) else None
+    return string(root.get("uri")) or None if isinstance(root, dict) else None
 
 
 def _thread(post: dict[str, Any], record: Any) -> dict[str, str] | None:

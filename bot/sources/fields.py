@@ -23,6 +23,13 @@ def string(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
+def identifier(value: object) -> str | None:
+    """An id that APIs give as a number or as text, as text; None when it is missing."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and value else None
+
+
 def whole(value: object) -> int | None:
     """An integer, not a boolean (JSON's `true` is an int to Python)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -76,6 +76,7 @@ def _item(issue: dict[str, Any], created: datetime) -> Item | None:
         author=login or None,
         published_at=created,
         reply_to={"comments_url": comments} if (comments := string(issue.get("comments_url"))) else None,
+        thread=url or None,  # the issue or discussion is the conversation its comments belong to
     )
 
 

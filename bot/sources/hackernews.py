@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from bot.sources import Fetched, Item, PollState, SourceError
-from bot.sources.fields import epoch, fresh, reread_from, string, unread
+from bot.sources.fields import epoch, fresh, identifier, reread_from, string, unread
 from bot.sources.http import get_json
 from bot.sources.kinds import HackerNewsSource
 from bot.text import html_to_text, normalize_space
@@ -51,4 +51,5 @@ def _item(hit: dict[str, Any], created: datetime) -> Item | None:
         author=normalize_space(string(hit.get("author"))) or None,
         shared_url=link if link.startswith(("https://", "http://")) else None,
         published_at=created,
+        thread=identifier(hit.get("story_id")) or object_id,  # a comment's story; a story is its own
     )

@@ -15,7 +15,7 @@ import httpx
 
 from bot.configtypes import host_of, secret
 from bot.sources import Fetched, Item, PollState, SourceError
-from bot.sources.fields import OVERLAP, fresh, iso_datetime, string, unread, whole
+from bot.sources.fields import OVERLAP, fresh, identifier, iso_datetime, string, unread, whole
 from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import MastodonSource
 from bot.text import html_to_text, normalize_space
@@ -94,6 +94,8 @@ def _item(status: dict[str, Any]) -> Item | None:
         published_at=iso_datetime(status.get("created_at")),
         author_reach=whole(account.get("followers_count")),
         reply_to={"status_id": str(status["id"]), "acct": acct},
+        # Mastodon names only the status answered, not the thread's root; a chain is followed link by link.
+        thread=identifier(status.get("in_reply_to_id")) or str(status["id"]),
     )
 
 

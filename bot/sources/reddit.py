@@ -63,4 +63,5 @@ def _item(post: dict[str, Any], created: datetime) -> Item | None:
         published_at=created,
         # A link post is about the page it links, as a Hacker News story is: heard twice, it joins.
         shared_url=link if post.get("is_self") is False and link.startswith(("https://", "http://")) else None,
+        thread=string(post.get("link_id")) or name,  # a comment's post (t3_…); a post is its own
     )

@@ -1,0 +1,110 @@
+"""The Home tab: drawn when someone opens it, and drawn again after they act, so it never shows a stale queue."""
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot.clock import utcnow
+from bot.config import Config
+from bot.db import read_scope
+from bot.metrics import Week, weekly_figures
+from bot.queues import queues_for
+from bot.slack.home import ROWS, home_view
+from handlers import Deps
+from handlers.errors import Body, after_ack
+
+log = logging.getLogger(__name__)
+
+CHANNELS_FOR = 120.0
+"""Seconds a person's channel list is reused: joining a channel shows in their Home within two minutes."""
+_PAGE = 200
+
+
+class HomeTabs:
+    """Publishes each person's Home tab. It remembers who opened theirs since the process started, to
+    redraw it after they act anywhere; an action taken in the Home tab itself always redraws it."""
+
+    def __init__(self, engine: Engine, config: Config, *, channels_for: float = CHANNELS_FOR) -> None:
+        self._engine = engine
+        self._config = config
+        self._channels_for = channels_for
+        self._lock = threading.Lock()
+        self._opened: set[str] = set()
+        self._channels: dict[str, tuple[float, frozenset[str]]] = {}
+        # One publish at a time per person, so an older view can never land after a newer one.
+        self._publishing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+
+    def opened(self, user_id: str, client: WebClient) -> None:
+        with self._lock:
+            self._opened.add(user_id)
+        self.publish(user_id, client)
+
+    def after_action(self, body: Body, client: WebClient) -> None:
+        """Redraw the actor's Home when they acted from it or have it open; others are left alone."""
+        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        from_home = (body.get("view") or {}).get("type") == "home"
+        with self._lock:
+            seen = user_id in self._opened
+        if user_id and (from_home or seen):
+            self.publish(user_id, client)
+
+    def publish(self, user_id: str, client: WebClient) -> None:
+        with self._lock:
+            publishing = self._publishing[user_id]
+        with publishing:
+            channels = self._channels_of(user_id, client)
+            now = utcnow()
+            with read_scope(self._engine) as session:
+                queues = queues_for(session, user_id=user_id, channels=channels or (), limit=ROWS)
+                figures = weekly_figures(session, Week.containing(now, self._config.summary.timezone), now=now)
+            view = home_view(
+                queues=queues, figures=figures, sla=self._config.sla, now=now, channels_known=channels is not None
+            )
+            client.views_publish(user_id=user_id, view=view)
+
+    def _channels_of(self, user_id: str, client: WebClient) -> frozenset[str] | None:
+        """The conversations the person is in (private ones only where the bot is too); None if Slack refuses."""
+        with self._lock:
+            cached = self._channels.get(user_id)
+        if cached and time.monotonic() - cached[0] < self._channels_for:
+            return cached[1]
+        channels: set[str] = set()
+        cursor: str | None = None
+        try:
+            while True:
+                page: Any = client.users_conversations(
+                    user=user_id,
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=_PAGE,
+                    cursor=cursor,
+                )
+                channels.update(channel["id"] for channel in page.get("channels", []))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as error:
+            log.warning("could not list %s's channels for their Home tab: %s", user_id, error.response.get("error"))
+            return None
+        listed = frozenset(channels)
+        with self._lock:
+            self._channels[user_id] = (time.monotonic(), listed)
+        return listed
+
+
+def register(app: App, deps: Deps) -> None:
+    acknowledged = after_ack(deps.work)
+
+    @app.event("app_home_opened")
+    @acknowledged
+    def handle_app_home_opened(body: Body, client: WebClient) -> None:
+        event = body.get("event") or {}
+        if event.get("tab") == "home" and event.get("user"):
+            deps.homes.opened(event["user"], client)

@@ -1,0 +1,83 @@
+"""Business time: only the hours a team works count, weekends and clock changes included."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from bot.config import BusinessHours
+from bot.configtypes import Weekday
+from bot.worktime import counted, elapsed, spoken
+
+OFFICE = BusinessHours()  # 09:00–17:00, Monday to Friday
+ALL_DAY = BusinessHours(start=time(0), end=time.max, days=list(Weekday))
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def test_without_business_hours_all_time_counts_and_none_runs_backwards():
+    assert elapsed(utc(2026, 11, 20, 16), utc(2026, 11, 23, 9), None, "UTC") == timedelta(days=2, hours=17)
+    assert elapsed(utc(2026, 11, 20, 16), utc(2026, 11, 20, 15), None, "UTC") == timedelta(0)
+
+
+def test_friday_ten_to_five_until_monday_ten_past_nine_is_twenty_minutes():
+    assert elapsed(utc(2026, 11, 20, 16, 50), utc(2026, 11, 23, 9, 10), OFFICE, "UTC") == timedelta(minutes=20)
+
+
+def test_a_night_a_weekend_and_a_working_day_in_between():
+    friday_noon, monday_noon = utc(2026, 11, 20, 12), utc(2026, 11, 23, 12)
+    assert elapsed(friday_noon, monday_noon, OFFICE, "UTC") == timedelta(hours=8)
+    assert elapsed(utc(2026, 11, 21, 10), utc(2026, 11, 22, 18), OFFICE, "UTC") == timedelta(0), "a weekend"
+    assert elapsed(utc(2026, 11, 16, 20), utc(2026, 11, 17, 8), OFFICE, "UTC") == timedelta(0), "a night"
+
+
+def test_hours_are_the_zones_wall_clock_even_when_it_springs_forward_over_the_weekend():
+    # Paris moves from UTC+1 to UTC+2 on Sunday 29 March 2026: the office opens at 08:00 UTC on Friday
+    # and at 07:00 UTC on Monday.
+    friday_4_30pm_paris = utc(2026, 3, 27, 15, 30)
+    monday_9_30am_paris = utc(2026, 3, 30, 7, 30)
+    assert elapsed(friday_4_30pm_paris, monday_9_30am_paris, OFFICE, "Europe/Paris") == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("saturday_noon", "sunday_noon", "hours"),
+    [
+        (utc(2026, 3, 28, 11), utc(2026, 3, 29, 10), 23),  # Paris springs forward: a day of 23 hours
+        (utc(2026, 10, 24, 10), utc(2026, 10, 25, 11), 25),  # and falls back: a day of 25
+    ],
+)
+def test_a_day_that_changes_clocks_counts_the_hours_that_really_passed(saturday_noon, sunday_noon, hours):
+    assert elapsed(saturday_noon, sunday_noon, ALL_DAY, "Europe/Paris") == timedelta(hours=hours)
+
+
+def test_business_hours_in_new_york_are_counted_from_utc_moments():
+    opens_in_summer, opens_in_winter = utc(2026, 7, 6, 13), utc(2026, 12, 7, 14)  # both 09:00 in New York
+    assert elapsed(opens_in_summer - timedelta(hours=1), opens_in_summer, OFFICE, "America/New_York") == timedelta(0)
+    assert elapsed(opens_in_winter, opens_in_winter + timedelta(hours=9), OFFICE, "America/New_York") == timedelta(
+        hours=8
+    )
+
+
+def test_paused_time_counts_only_where_it_was_business_time():
+    start, end = utc(2026, 11, 20, 9), utc(2026, 11, 23, 17)  # Friday 09:00 to Monday 17:00: 16 business hours
+    friday_afternoon_to_monday_ten = (utc(2026, 11, 20, 13), utc(2026, 11, 23, 10))
+    assert counted(start, end, OFFICE, "UTC", paused=[friday_afternoon_to_monday_ten]) == timedelta(hours=11)
+    assert counted(start, end, None, "UTC", paused=[friday_afternoon_to_monday_ten]) == timedelta(hours=11)
+    a_pause_before_the_start = (utc(2026, 11, 19, 9), utc(2026, 11, 20, 10))
+    assert counted(start, end, OFFICE, "UTC", paused=[a_pause_before_the_start]) == timedelta(hours=15)
+
+
+@pytest.mark.parametrize(
+    ("duration", "said"),
+    [
+        (timedelta(minutes=20), "20 min"),
+        (timedelta(seconds=29), "0 min"),
+        (timedelta(hours=1), "1 h"),
+        (timedelta(hours=1, minutes=30), "1 h 30 min"),
+        (timedelta(days=1), "1 day"),
+        (timedelta(days=2, hours=4, minutes=10), "2 days 4 h"),
+    ],
+)
+def test_durations_are_said_as_people_say_them(duration, said):
+    assert spoken(duration) == said
