@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.config import Team
+from bot.configtypes import parse_duration
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UserError
-from bot.mentions import append_event, get_mention
+from bot.mentions import append_event, get_mention, reopen_resolved
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, OutboxKind, Outcome
 from bot.outbox import enqueue
 
@@ -19,6 +20,12 @@ from bot.outbox import enqueue
 def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) -> bool:
     result = session.execute(update(Mention).where(Mention.id == mention_id, *conditions).values(**values))
     return result.rowcount == 1
+
+
+def _lock(session: Session, mention_id: int) -> None:
+    """A no-op update that holds the mention's row until the commit, so an SLA check deciding about the
+    mention meanwhile waits for this change and then sees it."""
+    session.execute(update(Mention).where(Mention.id == mention_id).values(status=Mention.status))
 
 
 def _refuse_if_joined(mention: Mention) -> None:
@@ -108,6 +115,7 @@ def reply(
         raise UserError("The reply is empty; write what you answered the customer.")
     mention = get_mention(session, mention_id)
     _refuse_if_joined(mention)
+    _lock(session, mention_id)
     claimed = _take(session, mention_id, user_id, now)
     if claimed:
         append_event(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
@@ -206,6 +214,7 @@ def resolve(
         status=MentionStatus.RESOLVED,
         outcome=outcome.value,
         resolved_at=now,
+        snoozed_until=None,  # a resolve ends the snooze: reopened later, the mention is awake
     ):
         forward = feedback_channel if outcome is Outcome.FEEDBACK else None
         extra = {"feedback_channel": forward} if forward else {}
@@ -222,14 +231,7 @@ def resolve(
 
 def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
     now = now or utcnow()
-    if _change(
-        session,
-        mention_id,
-        Mention.status == MentionStatus.RESOLVED,
-        status=MentionStatus.OPEN,
-        outcome=None,
-        resolved_at=None,
-    ):
+    if reopen_resolved(session, mention_id):
         append_event(session, mention_id, EventKind.REOPENED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
@@ -257,6 +259,19 @@ def sent_to_source(session: Session, *, reply_event: Event, url: str | None = No
 
 
 MAX_SNOOZE = timedelta(days=30)
+WAKE = "off"
+"""What wakes a snoozed mention, typed (`/snooze M-7 off`) or chosen in the card's menu."""
+
+
+def parse_snooze(text: str) -> timedelta:
+    """`2h`, `1h30m`, `3d`; `off` (or `wake`, or a zero length) wakes the mention."""
+    text = text.strip().lower()
+    if text in (WAKE, "wake", "0"):
+        return timedelta(0)
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise UserError(f"`{text}` is not a length of time; write it like `30m`, `2h`, `1d`, or `{WAKE}`.") from None
 
 
 @dataclass(frozen=True)
@@ -300,8 +315,11 @@ def snooze_ran_out(session: Session, *, mention_id: int, until: datetime, now: d
     return True
 
 
-def expire_claim(session: Session, *, mention_id: int, owner_id: str, claimed_at: datetime, now: datetime) -> bool:
-    """Return an untouched claim to the pool; only that claim (owner and moment), so a fresh one stays."""
+def expire_claim(
+    session: Session, *, mention_id: int, owner_id: str, claimed_at: datetime, idle_since: datetime, now: datetime
+) -> bool:
+    """Return an untouched claim to the pool; only that claim (owner and moment), so a fresh one stays.
+    `idle_since`: the owner's last action on the mention, which the thread is told."""
     if not _change(
         session,
         mention_id,
@@ -313,6 +331,13 @@ def expire_claim(session: Session, *, mention_id: int, owner_id: str, claimed_at
     ):
         return False
     append_event(
-        session, mention_id, EventKind.CLAIM_EXPIRED, None, now, owner=owner_id, claimed_at=claimed_at.isoformat()
+        session,
+        mention_id,
+        EventKind.CLAIM_EXPIRED,
+        None,
+        now,
+        owner=owner_id,
+        claimed_at=claimed_at.isoformat(),
+        idle_since=idle_since.isoformat(),
     )
     return True

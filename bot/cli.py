@@ -2,6 +2,7 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -22,7 +23,6 @@ from bot.config import Config, load_config
 from bot.db import make_engine
 from bot.errors import ConfigError, UserError
 from bot.export import ExportFormat, export, parse_moment
-from bot.metrics import Week
 from bot.polling import Listener, poll
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
@@ -33,6 +33,7 @@ from bot.sources.replying import SourceReplies
 from bot.summary import summary_text
 from bot.web import create_web_app
 from bot.weekly import summarize
+from bot.weeks import Week
 from handlers import Deps
 from handlers.app import create_app, slack_client
 from handlers.home import HomeTabs
@@ -116,9 +117,11 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             homes=HomeTabs(setup.engine, setup.config),
         )
         bolt = create_app(setup.settings, deps)
+        assert setup.settings.slack_signing_secret  # required by _setup for the commands that serve HTTP
         web = create_web_app(
             bolt,
             setup.engine,
+            signing_secret=setup.settings.slack_signing_secret,
             listener=listener,
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
@@ -226,7 +229,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     kind = ExportFormat(args.format)
     if args.output is None:
         sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
-        export(engine, sys.stdout, kind=kind, since=since, until=until)
+        try:
+            export(engine, sys.stdout, kind=kind, since=since, until=until)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`| head`), which is fine; keep Python from complaining at exit.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     try:
         with open(args.output, "w", encoding="utf-8", newline="") as out:

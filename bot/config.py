@@ -44,9 +44,10 @@ class Route(Section):
     category: Category | None = None
     urgency: Urgency | None = None
     usergroup: UserGroupId | None = None
-    """Pinged when a mention on this route stays unclaimed twice its `claim_within` (else `[sla] usergroup`)."""
+    """Pinged when a mention on this route stays unclaimed `[sla] group_after` times its `claim_within`
+    (else `[sla] usergroup`)."""
     lead: UserId | None = None
-    """Pinged at three times `claim_within` (else `[sla] lead`)."""
+    """Pinged at `[sla] lead_after` times `claim_within` (else `[sla] lead`)."""
 
     @model_validator(mode="after")
     def _matches_something(self) -> "Route":
@@ -102,11 +103,34 @@ class Sla(Section):
     """Pinged for routes that name no user group of their own."""
     lead: UserId | None = None
     """Pinged for routes that name no lead of their own."""
+    group_after: float = 2.0
+    """An unclaimed mention pings the user group at this multiple of its `claim_within`…"""
+    lead_after: float = 3.0
+    """…and the lead at this one."""
     claim_expires: Duration | None = None
     """A claim with no action from its owner for this long returns to the pool; None: claims never expire."""
     reping_every: Duration = timedelta(days=1)
     """How often an escalation that stays unresolved is pinged again."""
     check_every: Duration = timedelta(minutes=1)
+
+    @field_validator("group_after", "lead_after")
+    @classmethod
+    def _a_multiple(cls, factor: float) -> float:
+        if not 1 < factor < float("inf"):
+            raise ValueError(
+                "must be a number above 1: it multiplies `claim_within`, at which the card's thread is asked "
+                "(2 pings at twice `claim_within`)"
+            )
+        return factor
+
+    @model_validator(mode="after")
+    def _the_lead_last(self) -> "Sla":
+        if self.lead_after <= self.group_after:
+            raise ValueError(
+                f"`lead_after` ({self.lead_after:g}) must be larger than `group_after` ({self.group_after:g}): "
+                "the lead is pinged after the user group"
+            )
+        return self
 
     def targets(self, urgency: str) -> SlaTargets:
         return {Urgency.LOW: self.low, Urgency.HIGH: self.high}.get(Urgency(urgency), self.normal)

@@ -18,9 +18,13 @@ def parse_duration(text: str) -> timedelta:
     """Read "90s", "5m", "1h30m" or "2d"."""
     compact = text.strip().lower()
     parts = _DURATION.findall(compact)
+    wrong = ValueError(f'"{text}" is not a duration; write it like "30s", "5m", "1h30m" or "1d"')
     if not parts or _DURATION.sub("", compact).strip():
-        raise ValueError(f'"{text}" is not a duration; write it like "30s", "5m", "1h30m" or "1d"')
-    return sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+        raise wrong
+    try:
+        return sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    except OverflowError:  # beyond timedelta's billion days
+        raise wrong from None
 
 
 def _duration(value: object) -> timedelta:

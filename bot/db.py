@@ -1,11 +1,14 @@
 """Engines for SQLite (the embedded default) and PostgreSQL, configured for several writers."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, event, text
-from sqlmodel import Session, create_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import Insert
+from sqlmodel import Session, SQLModel, create_engine
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -25,6 +28,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_unless_present(session: Session, model: type[SQLModel], unique: Sequence[str], **values: Any) -> Insert:
+    """An INSERT that does nothing when a row with the same `unique` columns exists: concurrent
+    writers then settle which one created the row in the database, not in Python."""
+    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))  # type: ignore[return-value]
 
 
 _READ_ONLY = "allears_read_only"

@@ -50,7 +50,8 @@ COLUMNS = (
     "escalated_to",
     "events",
 )
-"""The CSV's columns, in order; a JSONL object has the same keys, with `escalated_to` and `events` as lists."""
+"""The columns, in order. JSONL has `escalated_to` and `events` as lists; CSV joins the teams with "; " and
+writes the events as compact JSON (a cell starting with `[`, which no spreadsheet runs as a formula)."""
 
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a leading ' stops it.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -95,9 +96,9 @@ def export(
         for mention, events in _mentions(session, since=since, until=until, batch=batch):
             record = _record(mention, events)
             if writer:
+                record["events"] = json.dumps(record["events"], ensure_ascii=False, separators=(",", ":"))
                 writer.writerow([_cell(record[column]) for column in COLUMNS])
             else:
-                record["events"] = [_event(event) for event in events]
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     return count
@@ -160,7 +161,7 @@ def _record(mention: Mention, events: Sequence[Event]) -> dict[str, Any]:
         "seconds_to_first_reply": _seconds_after(mention.heard_at, first.get(EventKind.REPLIED)),
         "seconds_to_resolution": _seconds_after(mention.heard_at, mention.resolved_at),
         "escalated_to": list(dict.fromkeys(teams)),
-        "events": len(events),
+        "events": [_event(event) for event in events],
     }
 
 

@@ -97,7 +97,8 @@ class WeeklyFigures:
     to_first_reply: Waits = Waits()
     to_resolution: Waits = Waits()
     within_sla: dict[str, Share] = field(default_factory=dict)
-    """Of the mentions heard this week whose target has come due: "claim", "first reply", "resolution"."""
+    """Of the mentions heard this week whose target has come due, counted as the reminders count:
+    "claim", "reply", "resolution"."""
     backlog: dict[str, int] = field(default_factory=dict)
     """Open at `until`, by age (`BACKLOG_AGES`)."""
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -110,6 +111,8 @@ class WeeklyFigures:
     # Who listened
     handled_by: dict[str, int] = field(default_factory=dict)
     """Each person who claimed or replied, and how many mentions they did it for."""
+    handled: int = 0
+    """How many mentions someone claimed or replied to: a mention two people handled counts once."""
     teams: dict[str, int] = field(default_factory=dict)
     """How many of those people each team has (set by `count_teams`)."""
     without_team: int = 0
@@ -132,10 +135,10 @@ class WeeklyFigures:
 
     @property
     def busiest(self) -> Share | None:
-        """The busiest person's share of all handlings (a person claiming or replying to a mention, once each)."""
+        """Of the mentions someone claimed or replied to, how many the busiest person did."""
         if not self.handled_by:
             return None
-        return Share(max(self.handled_by.values()), sum(self.handled_by.values()))
+        return Share(max(self.handled_by.values()), self.handled)
 
     def count_teams(self, team_of: Callable[[str], str | None]) -> None:
         """Kept apart from the queries, so asking Slack for people's titles never holds a transaction open."""

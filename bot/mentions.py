@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.config import Sentiment, StormRule
+from bot.db import insert_unless_present
 from bot.errors import UnknownMention, UserError
 from bot.models import Event, EventKind, Mention, MentionStatus, OutboxKind, Storm
 from bot.outbox import enqueue
@@ -96,13 +96,7 @@ def record(
             "duplicate_of": (first or earlier).id if first or earlier else None,
         }
     ).model_dump(exclude={"id"})
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(Mention)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Mention.id)
-    )
+    statement = insert_unless_present(session, Mention, ["source", "external_id"], **values).returning(Mention.id)
     mention_id = session.execute(statement).scalar_one_or_none()
     if mention_id is None:
         return None
@@ -171,15 +165,21 @@ def _follow_up(session: Session, earlier: Mention, mention_id: int, heard: Heard
     assert earlier.id is not None
     item = heard.item
     said = {"mention_id": mention_id, "url": item.url, "author": item.author, "text": item.text[:300]}
-    reopened = session.execute(
-        update(Mention)
-        .where(Mention.id == earlier.id, Mention.status == MentionStatus.RESOLVED)
-        .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None)
-    )
-    if reopened.rowcount == 1:
+    if reopen_resolved(session, earlier.id):
         append_event(session, earlier.id, EventKind.REOPENED, None, now, **said)
     else:
         append_event(session, earlier.id, EventKind.FOLLOWED_UP, None, now, refresh=False, **said)
+
+
+def reopen_resolved(session: Session, mention_id: int) -> bool:
+    """Open the mention again if it is resolved, awake (a snooze ended with the resolve); False if it was not
+    resolved. A conditional update, so two people (or a person and the customer) reopening at once is no harm."""
+    reopened = session.execute(
+        update(Mention)
+        .where(Mention.id == mention_id, Mention.status == MentionStatus.RESOLVED)
+        .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None, snoozed_until=None)
+    )
+    return reopened.rowcount == 1
 
 
 # What leaves a note in the card's thread; claims and unclaims only change the card.
@@ -301,25 +301,26 @@ def count_open(session: Session, *, owner_id: str | None) -> int:
     return session.exec(select(func.count()).select_from(Mention).where(*_open_owned_by(owner_id))).one()
 
 
+def in_storm(storm: Storm) -> tuple[Any, ...]:
+    """Conditions for the mentions a storm counts: those threaded under it, and the ones that started it."""
+    return (
+        Mention.channel == storm.channel,
+        Mention.topic == storm.topic,
+        Mention.status != MentionStatus.JOINED,
+        or_(
+            Mention.storm_id == storm.id,
+            and_(
+                Mention.storm_id.is_(None),  # type: ignore[union-attr]
+                Mention.heard_at >= storm.counted_from,
+                Mention.heard_at <= storm.started_at,
+            ),
+        ),
+    )
+
+
 def storm_counts(session: Session, storm: Storm) -> dict[str, int]:
     """Mentions in the storm by source, the ones that started it included, largest first."""
-    rows = session.exec(
-        select(Mention.source, func.count())
-        .where(
-            Mention.channel == storm.channel,
-            Mention.topic == storm.topic,
-            Mention.status != MentionStatus.JOINED,
-            or_(
-                Mention.storm_id == storm.id,
-                and_(
-                    Mention.storm_id.is_(None),
-                    Mention.heard_at >= storm.counted_from,
-                    Mention.heard_at <= storm.started_at,
-                ),  # type: ignore[union-attr]
-            ),
-        )
-        .group_by(Mention.source)
-    ).all()
+    rows = session.exec(select(Mention.source, func.count()).where(*in_storm(storm)).group_by(Mention.source)).all()
     return dict(sorted(((source, count) for source, count in rows), key=lambda pair: -pair[1]))
 
 

@@ -2,13 +2,13 @@
 
 A post heard twice (a joined mention) counts once. Everything is counted in SQL except what needs
 each of one week's mentions in turn (the waits, for their median and 90th percentile, and the SLA
-clocks, which may count business hours only): a week's worth is few enough for Python.
+clocks, which run as the reminders run them, in `bot.sla_figures`): a week's worth is few enough for Python.
 """
 
 import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,12 +18,10 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Sla
-from bot.figures import BACKLOG_AGES, Day, Quote, Share, TeamEscalations, TopicGroup, Volume, Waits, WeeklyFigures
+from bot.figures import BACKLOG_AGES, Day, Quote, TeamEscalations, TopicGroup, Volume, Waits, WeeklyFigures
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
+from bot.sla_figures import within_sla
 from bot.weeks import Week
-from bot.worktime import elapsed
-
-__all__ = ["Week", "WeeklyFigures", "weekly_figures"]
 
 _not_joined = Mention.status != MentionStatus.JOINED
 _CHANGES = [EventKind.RESOLVED.value, EventKind.REOPENED.value]
@@ -40,9 +38,9 @@ def weekly_figures(
     *,
     now: datetime | None = None,
     sla: Sla | None = None,
-    team_of: Callable[[str], str | None] | None = None,
 ) -> WeeklyFigures:
-    """The week's figures; `sla` adds the shares within target, `team_of` the teams of who listened."""
+    """The week's figures; `sla` adds the shares within target. The teams of who listened are counted
+    apart, once the session is let go (`bot.weekly.summarize`)."""
     now = now or utcnow()
     start, until = week.start, max(week.start, min(week.end, now))
     figures = WeeklyFigures(week=week, until=until)
@@ -71,7 +69,7 @@ def weekly_figures(
     figures.to_claim, figures.to_first_reply = _waits(claims), _waits(replies)
     figures.to_resolution = _waits(_firsts(session, EventKind.RESOLVED, start, until))
     if sla is not None:
-        figures.within_sla = _within_sla(session, sla, start, until)
+        figures.within_sla = within_sla(session, sla, start, until)
     figures.backlog = _backlog(session, until)
 
     # In time order, so each mention keeps the outcome of its last resolve: a reopened one counts once.
@@ -90,16 +88,16 @@ def weekly_figures(
     figures.learned = _learned(session, feedback)
 
     _escalations(session, figures, start, until)
+    handling = (in_week, Event.actor.is_not(None), Event.kind.in_(_HANDLING))  # type: ignore[union-attr,attr-defined]
     figures.handled_by = dict(
         session.execute(
             select(Event.actor, func.count(func.distinct(Event.mention_id)))
-            .where(in_week, Event.actor.is_not(None), Event.kind.in_(_HANDLING))  # type: ignore[union-attr,attr-defined]
+            .where(*handling)
             .group_by(Event.actor)
             .order_by(func.count(func.distinct(Event.mention_id)).desc(), Event.actor)
         ).all()
     )
-    if team_of is not None:
-        figures.count_teams(team_of)
+    figures.handled = session.execute(select(func.count(func.distinct(Event.mention_id))).where(*handling)).scalar_one()
     figures.days = [
         Day(day, daily.get(day, {}), _median(claims, day, week), _median(replies, day, week)) for day in week.days
     ]
@@ -254,47 +252,6 @@ def _median(firsts: Sequence[tuple[datetime, datetime]], day: date, week: Week) 
     """The median wait of the first actions taken on `day` (local), for the chart."""
     waits = [first_at - heard_at for heard_at, first_at in firsts if first_at.astimezone(week.zone).date() == day]
     return statistics.median(waits) if waits else None
-
-
-def _within_sla(session: Session, sla: Sla, start: datetime, until: datetime) -> dict[str, Share]:
-    """For each target, the mentions heard this week that met it, of those it has come due for.
-
-    A target is met when the mention was claimed (first answered; resolved) within it, or resolved
-    before needing to be; missed when its time ran out first; a mention still inside its time counts
-    in neither. Time is counted in `[sla] business_hours` when set.
-    """
-    first = {
-        kind: func.min(case((Event.kind == kind, Event.at)))
-        for kind in (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
-    }
-    rows = session.execute(
-        select(Mention.heard_at, Mention.urgency, *first.values())
-        .outerjoin(
-            Event,
-            and_(Event.mention_id == Mention.id, Event.kind.in_(list(first)), Event.at < until),  # type: ignore[attr-defined]
-        )
-        .where(_heard_in(start, until))
-        .group_by(Mention.id, Mention.heard_at, Mention.urgency)
-    ).all()
-    tally: dict[str, list[int]] = {}
-    for heard_at, urgency, claimed_at, replied_at, resolved_at in rows:
-        targets = sla.targets(urgency)
-        resolved = _aware(resolved_at) if resolved_at else None
-        for name, target, done in (
-            ("claim", targets.claim_within, _aware(claimed_at) if claimed_at else None),
-            ("first reply", targets.reply_within, _aware(replied_at) if replied_at else None),
-            ("resolution", targets.resolve_within, None),
-        ):
-            if target is None:
-                continue
-            stop = min((moment for moment in (done, resolved) if moment), default=None)
-            taken = elapsed(heard_at, stop or until, sla.business_hours, sla.timezone)
-            if stop is None and taken < target:
-                continue  # still has time
-            counts = tally.setdefault(name, [0, 0])
-            counts[0] += stop is not None and taken <= target
-            counts[1] += 1
-    return {name: Share(*tally[name]) for name in ("claim", "first reply", "resolution") if name in tally}
 
 
 def _backlog(session: Session, until: datetime) -> dict[str, int]:

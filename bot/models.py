@@ -53,7 +53,11 @@ class Outcome(StrEnum):
 
 
 class Mention(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_mention_source_item"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_mention_source_item"),
+        # Every new item asks whether its author wrote lately on the same source (a follow-up, a louder customer).
+        Index("ix_mention_source_author_heard_at", "source", "author", "heard_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=500)
@@ -76,7 +80,7 @@ class Mention(SQLModel, table=True):
     storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
     forwarded_by: str | None = Field(default=None, max_length=40)
     topic: str | None = Field(default=None, max_length=100)
-    thread: str | None = Field(default=None, max_length=500)
+    thread: str | None = Field(default=None, max_length=500, index=True)
     """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     """What the source needs to answer this post through its API (a status id, a comments URL…)."""
@@ -240,7 +244,7 @@ class SourceState(SQLModel, table=True):
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     consecutive_failures: int = 0
     items_seen: int = 0
-    """Items the source returned on its last successful poll (re-reads of its overlap included)."""
+    """Items the source returned on its last successful poll (re-reads of its overlap included; a 304 keeps it)."""
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     backoff_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Config
-from bot.db import read_scope, session_scope
+from bot.db import insert_unless_present, read_scope, session_scope
 from bot.matching import KeywordMatcher
 from bot.mentions import Heard, posts_by, record
 from bot.models import SourceState
@@ -151,14 +151,14 @@ def _rest(seconds: float) -> timedelta:
 
 
 def _succeeded(session: Session, source: SourceConfig, fetched: Fetched, now: datetime) -> None:
-    state = _state(session, source)
-    if not fetched.not_modified:
+    state = _stored_state(session, source)
+    if not fetched.not_modified:  # "304 Not Modified" leaves the last poll's figures standing
         state.etag, state.last_modified = fetched.etag, fetched.last_modified
+        state.items_seen = len(fetched.items)
     if fetched.cursor is not None:
         state.cursor = fetched.cursor
     state.last_success_at, state.last_poll_at, state.consecutive_failures = now, now, 0
     state.backoff_until = now + _rest(fetched.wait) if fetched.wait else None
-    state.items_seen = len(fetched.items)
     if fetched.problem:
         state.last_error, state.last_error_at = fetched.problem[:2000], now
     session.add(state)
@@ -168,7 +168,7 @@ def _failed(
     engine: Engine, source: SourceConfig, problem: str, now: datetime, *, wait: float | None = None
 ) -> PollReport:
     with session_scope(engine) as session:
-        state = _state(session, source)
+        state = _stored_state(session, source)
         state.last_error, state.last_error_at, state.last_poll_at = problem[:2000], now, now
         state.consecutive_failures += 1
         rest = _rest(wait) if wait is not None else backoff(source.every, state.consecutive_failures)
@@ -179,3 +179,11 @@ def _failed(
 
 def _state(session: Session, source: SourceConfig) -> SourceState:
     return session.get(SourceState, source.key) or SourceState(source=source.key)
+
+
+def _stored_state(session: Session, source: SourceConfig) -> SourceState:
+    """The source's row to update, created if new: two workers meeting a new source settle on one row."""
+    session.execute(insert_unless_present(session, SourceState, ["source"], source=source.key, cursor={}))
+    state = session.get(SourceState, source.key)
+    assert state is not None
+    return state

@@ -1,13 +1,13 @@
 """What waits for one person: the open mentions they own, and the unclaimed ones routed to their channels."""
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.mentions import count_open, open_mentions
-from bot.models import Mention, MentionStatus
+from bot.models import Event, Mention, MentionStatus
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,8 @@ class Queues:
     unclaimed: list[Mention]
     """The longest-waiting first, at most the limit asked for; `unclaimed_total` counts them all."""
     unclaimed_total: int
+    events: dict[int, list[Event]] = field(default_factory=dict)
+    """Each listed mention's events, oldest first: what its SLA timers are read from."""
 
 
 def queues_for(session: Session, *, user_id: str, channels: Collection[str], limit: int) -> Queues:
@@ -26,10 +28,16 @@ def queues_for(session: Session, *, user_id: str, channels: Collection[str], lim
         Mention.owner_id.is_(None),  # type: ignore[union-attr]
         Mention.channel.in_(sorted(channels)),  # type: ignore[attr-defined]
     )
-    unclaimed = session.exec(select(Mention).where(*waiting).order_by(Mention.id).limit(limit))  # type: ignore[arg-type]
+    unclaimed = list(session.exec(select(Mention).where(*waiting).order_by(Mention.id).limit(limit)))  # type: ignore[arg-type]
+    mine = open_mentions(session, owner_id=user_id, limit=limit)
+    listed = [mention.id for mention in mine + unclaimed]
+    events: dict[int, list[Event]] = {}
+    for event in session.exec(select(Event).where(Event.mention_id.in_(listed)).order_by(Event.id)):  # type: ignore[attr-defined,arg-type]
+        events.setdefault(event.mention_id, []).append(event)
     return Queues(
-        mine=open_mentions(session, owner_id=user_id, limit=limit),
+        mine=mine,
         mine_total=count_open(session, owner_id=user_id),
-        unclaimed=list(unclaimed),
+        unclaimed=unclaimed,
         unclaimed_total=session.exec(select(func.count()).select_from(Mention).where(*waiting)).one(),
+        events=events,
     )

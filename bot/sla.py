@@ -3,7 +3,11 @@
 A timer counts business time (`[sla] business_hours`, if set) from the moment its cycle started,
 less the time the mention was snoozed. Each reminder is keyed by its step and that moment in the
 `Nudge` table: the first process to insert the key sends it, and a new cycle (an unclaim, a
-reopen, a new claim) has new keys, so it is reminded again.
+reopen, a new claim) has new keys, so it is reminded again. The Home tab shows the same timers
+(`standing`), so what it says is left is what the reminders wait for.
+
+A storm's mentions are not reminded one by one: the storm gets one note of its own when nobody has
+claimed any of its mentions in time.
 """
 
 import logging
@@ -13,28 +17,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot import actions
 from bot.clock import utcnow
-from bot.config import Config
+from bot.config import Config, Sla, SlaTargets
 from bot.db import read_scope, session_scope
 from bot.mentions import append_event
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Nudge, OutboxKind
+from bot.nudges import NEWS_FOR, Done, first_to
 from bot.outbox import enqueue
+from bot.storm_reminders import remind_storms
 from bot.worktime import counted
 
 log = logging.getLogger(__name__)
-
-NEWS_FOR = timedelta(days=1)
-"""A reminder whose moment passed longer ago than this (in counted time) is history, not news: after an
-outage, or when the SLA is first switched on, an old backlog is not announced all at once."""
-CLAIM_LEVELS = 3
-"""At 1× `claim_within` the thread asks, at 2× the user group is pinged, at 3× the lead."""
-
-Done = tuple[int, str]
-"""A mention id and what was done for it: "claim 1", "reply", "escalation", "expired", "awake"…"""
 
 
 @dataclass(frozen=True)
@@ -66,6 +62,8 @@ class Plan:
 
     wake: bool = False
     expire: bool = False
+    idle_since: datetime | None = None
+    """For an expiry: the owner's last action (or the claim), told in the thread."""
     steps: list[Step] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -83,8 +81,8 @@ def timeline(mention: Mention, events: Sequence[Event]) -> Timeline:
             line.open_since = event.at
         if event.kind == EventKind.REPLIED:
             line.last_reply = event.at
-        if event.kind in (EventKind.SNOOZED, EventKind.UNSNOOZED):
-            if snooze:  # a new snooze or a wake ends the one before
+        if event.kind in (EventKind.SNOOZED, EventKind.UNSNOOZED, EventKind.RESOLVED):
+            if snooze:  # a new snooze, a wake or a resolve ends the one before
                 line.paused.append((snooze[0], min(snooze[1], event.at)))
             snooze = (
                 (event.at, datetime.fromisoformat(event.data["until"])) if event.kind == EventKind.SNOOZED else None
@@ -94,6 +92,64 @@ def timeline(mention: Mention, events: Sequence[Event]) -> Timeline:
     if snooze:
         line.paused.append(snooze)
     return line
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A target whose clock runs: "claim", "reply" or "resolve", counted from `start`."""
+
+    name: str
+    start: datetime
+    limit: timedelta
+
+
+def running_timers(mention: Mention, line: Timeline, targets: SlaTargets) -> list[Timer]:
+    """The targets running for an open, awake mention; the reminders, the Home tab and the weekly summary read these."""
+    timers = []
+    owner, claimed_at = mention.owner_id, mention.claimed_at
+    if owner is None:
+        timers.append(Timer("claim", line.unclaimed_since, targets.claim_within))
+    elif claimed_at and targets.reply_within:
+        # A reopened mention keeps its owner, who owes the customer an answer to what reopened it.
+        reply_from = max(claimed_at, line.open_since)
+        if line.last_reply is None or line.last_reply < reply_from:
+            timers.append(Timer("reply", reply_from, targets.reply_within))
+    if targets.resolve_within:
+        timers.append(Timer("resolve", line.open_since, targets.resolve_within))
+    return timers
+
+
+@dataclass(frozen=True)
+class Standing:
+    """How an open mention stands against its SLA, as the Home tab shows it."""
+
+    target: str | None
+    """The target due soonest ("claim", "reply" or "resolve"); None while snoozed."""
+    left: timedelta = timedelta(0)
+    """Counted time left to meet it; negative once it is missed."""
+    snoozed_until: datetime | None = None
+    business_time: bool = False
+    """`left` counts only business hours."""
+
+
+def standing(mention: Mention, events: Sequence[Event], sla: Sla, now: datetime) -> Standing | None:
+    """The timer the reminders will act on next, counted as they count it; None when no timer runs."""
+    if mention.status != MentionStatus.OPEN:
+        return None
+    if mention.snoozed_until and mention.snoozed_until > now:
+        return Standing(target=None, snoozed_until=mention.snoozed_until)
+    if not sla.enabled or mention.storm_id is not None:
+        return None
+    line = timeline(mention, events)
+    timers = running_timers(mention, line, sla.targets(mention.urgency))
+    if not timers:
+        return None
+    left = {
+        timer.name: timer.limit - counted(timer.start, now, sla.business_hours, sla.timezone, paused=line.paused)
+        for timer in timers
+    }
+    target = min(left, key=lambda name: left[name])
+    return Standing(target=target, left=left[target], business_time=sla.business_hours is not None)
 
 
 def pings(config: Config, channel: str) -> tuple[str | None, str | None]:
@@ -129,52 +185,57 @@ def plan(
     if owner and claimed_at and sla.claim_expires:
         idle_since = max(claimed_at, line.last_act.get(owner, claimed_at))
         if since(idle_since) >= sla.claim_expires:
-            result.expire = True
+            result.expire, result.idle_since = True, idle_since
             return result  # its other timers start again from the expiry
-    targets = sla.targets(mention.urgency)
     group, lead = pings(config, mention.channel)
+    who = {"user": owner} if owner else ({"usergroup": group} if group else {})
+    # For the note to say what the wait was: counted in business hours, and from when (for an "ago").
+    told = {"business_time": True} if sla.business_hours else {}
     steps: list[Step] = []
-    if owner is None:
-        steps += _claim_step(since(line.unclaimed_since), line.unclaimed_since, targets.claim_within, group, lead)
-    if owner and claimed_at and targets.reply_within and (line.last_reply is None or line.last_reply < claimed_at):
-        steps += _timer("reply", claimed_at, since(claimed_at), targets.reply_within, {"user": owner})
-    if targets.resolve_within:
-        who = {"user": owner} if owner else ({"usergroup": group} if group else {})
-        steps += _timer("resolve", line.open_since, since(line.open_since), targets.resolve_within, who)
+    for timer in running_timers(mention, line, sla.targets(mention.urgency)):
+        waited, told_since = since(timer.start), {**told, "since": timer.start.isoformat()}
+        if timer.name == "claim":
+            steps += _claim_step(sla, waited, timer, group, lead, told_since)
+        else:
+            reopened = {"reopened": True} if timer.name == "reply" and timer.start != claimed_at else {}
+            steps += _timer(timer, waited, {**who, **reopened, **told_since})
     for escalation in escalations:
-        steps += _reping(escalation, since, sla.reping_every)
+        steps += _reping(escalation, since, sla.reping_every, told)
     result.steps = [step for step in steps if step.key not in done]
     return result
 
 
 def _claim_step(
-    waited: timedelta, start: datetime, limit: timedelta, group: str | None, lead: str | None
+    sla: Sla, waited: timedelta, timer: Timer, group: str | None, lead: str | None, told: dict[str, Any]
 ) -> list[Step]:
-    """The highest level reached whose recipient is configured; levels with nobody to ping are skipped."""
-    recipients: list[dict[str, str] | None] = [
-        {},
-        {"usergroup": group} if group else None,
-        {"user": lead} if lead else None,
+    """The highest level reached whose recipient is configured; levels with nobody to ping are skipped.
+    At `claim_within` the thread asks, at `group_after` times it the user group is pinged, at `lead_after` the lead."""
+    levels: list[tuple[int, float, dict[str, str] | None]] = [
+        (3, sla.lead_after, {"user": lead} if lead else None),
+        (2, sla.group_after, {"usergroup": group} if group else None),
+        (1, 1.0, {}),
     ]
-    for level in range(CLAIM_LEVELS, 0, -1):
-        recipient, after = recipients[level - 1], limit * level
+    for level, factor, recipient in levels:
+        after = timer.limit * factor
         if recipient is None or waited < after:
             continue
         if waited >= after + NEWS_FOR:
             return []
-        data = {"step": "claim", "level": level, "after": after.total_seconds(), **recipient}
-        return [Step(key=f"claim:{level}:{start.isoformat()}", label=f"claim {level}", data=data)]
+        data = {"step": "claim", "level": level, "after": after.total_seconds(), **recipient, **told}
+        return [Step(key=f"claim:{level}:{timer.start.isoformat()}", label=f"claim {level}", data=data)]
     return []
 
 
-def _timer(name: str, start: datetime, waited: timedelta, limit: timedelta, recipient: dict[str, str]) -> list[Step]:
-    if not limit <= waited < limit + NEWS_FOR:
+def _timer(timer: Timer, waited: timedelta, data: dict[str, Any]) -> list[Step]:
+    if not timer.limit <= waited < timer.limit + NEWS_FOR:
         return []
-    data = {"step": name, "after": limit.total_seconds(), **recipient}
-    return [Step(key=f"{name}:{start.isoformat()}", label=name, data=data)]
+    data = {"step": timer.name, "after": timer.limit.total_seconds(), **data}
+    return [Step(key=f"{timer.name}:{timer.start.isoformat()}", label=timer.name, data=data)]
 
 
-def _reping(escalation: Escalation, since: Callable[[datetime], timedelta], every: timedelta) -> list[Step]:
+def _reping(
+    escalation: Escalation, since: Callable[[datetime], timedelta], every: timedelta, told: dict[str, Any]
+) -> list[Step]:
     """Every `every` of an escalation left unacknowledged, its team is pinged again; once acknowledged,
     every `every` the acknowledger is, for as long as the mention stays open."""
     if escalation.acknowledged_by and escalation.acknowledged_at:
@@ -190,7 +251,9 @@ def _reping(escalation: Escalation, since: Callable[[datetime], timedelta], ever
         "escalation_id": escalation.id,
         "team": escalation.team,
         "after": (every * times).total_seconds(),
+        "since": start.isoformat(),
         **recipient,
+        **told,
     }
     return [Step(key=f"{name}:{escalation.id}:{times}", label=name, data=data, escalation=escalation)]
 
@@ -198,9 +261,21 @@ def _reping(escalation: Escalation, since: Callable[[datetime], timedelta], ever
 def check(engine: Engine, config: Config, *, now: datetime | None = None) -> list[Done]:
     """Take every SLA step that is due; each mention in its own transaction, so one failure stops no other."""
     now = now or utcnow()
-    with read_scope(engine) as session:
-        mentions, events, escalations, done = _open_work(session)
     taken: list[Done] = []
+    for mention, todo in due(engine, config, now=now):
+        taken += carry_out(engine, config, mention, todo, now=now)
+    return taken + remind_storms(engine, config, now)
+
+
+def due(engine: Engine, config: Config, *, now: datetime) -> list[tuple[Mention, Plan]]:
+    """What each open mention needs, as all were read at once; `carry_out` reads each again before acting."""
+    with read_scope(engine) as session:
+        mentions, events, escalations, done = _work(
+            session,
+            Mention.status == MentionStatus.OPEN,
+            Mention.storm_id.is_(None),  # type: ignore[union-attr]
+        )
+    plans = []
     for mention in mentions:
         assert mention.id is not None
         todo = plan(
@@ -211,56 +286,82 @@ def check(engine: Engine, config: Config, *, now: datetime | None = None) -> lis
             now,
             done=done.get(mention.id, set()),
         )
-        if not todo:
-            continue
-        try:
-            with session_scope(engine) as session:
-                taken += _carry_out(session, mention, todo, now)
-        except Exception:
-            log.exception("SLA check of %s failed; it is checked again next time", mention.reference)
-    return taken
+        if todo:
+            plans.append((mention, todo))
+    return plans
 
 
-def _open_work(
-    session: Session,
+def carry_out(engine: Engine, config: Config, mention: Mention, todo: Plan, *, now: datetime) -> list[Done]:
+    """Take one mention's planned steps in a transaction of its own; a failure is logged, and tried next time."""
+    try:
+        with session_scope(engine) as session:
+            return _carry_out(session, config, mention, todo, now)
+    except Exception:
+        log.exception("SLA check of %s failed; it is checked again next time", mention.reference)
+        return []
+
+
+def _work(
+    session: Session, *where: Any
 ) -> tuple[list[Mention], dict[int, list[Event]], dict[int, list[Escalation]], dict[int, set[str]]]:
-    """Open mentions with their events, escalations and the reminders already sent, in four queries."""
-    is_open = (Mention.status == MentionStatus.OPEN, Mention.storm_id.is_(None))  # type: ignore[union-attr]
-    mentions = list(session.exec(select(Mention).where(*is_open).order_by(Mention.id)))  # type: ignore[arg-type]
+    """The mentions `where` says with their events, escalations and the reminders already sent, in four queries."""
+    statement = select(Mention).where(*where).order_by(Mention.id)  # type: ignore[arg-type]
+    mentions = list(session.exec(statement.execution_options(populate_existing=True)))
     events: dict[int, list[Event]] = {}
-    for event in session.exec(select(Event).join(Mention).where(*is_open).order_by(Event.id)):  # type: ignore[arg-type]
+    for event in session.exec(select(Event).join(Mention).where(*where).order_by(Event.id)):  # type: ignore[arg-type]
         events.setdefault(event.mention_id, []).append(event)
     escalations: dict[int, list[Escalation]] = {}
-    for escalation in session.exec(select(Escalation).join(Mention).where(*is_open).order_by(Escalation.id)):  # type: ignore[arg-type]
+    for escalation in session.exec(
+        select(Escalation)
+        .join(Mention)
+        .where(*where)
+        .order_by(Escalation.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    ):
         escalations.setdefault(escalation.mention_id, []).append(escalation)
     done: dict[int, set[str]] = {}
-    for mention_id, key in session.exec(select(Nudge.mention_id, Nudge.key).join(Mention).where(*is_open)):
+    for mention_id, key in session.exec(select(Nudge.mention_id, Nudge.key).join(Mention).where(*where)):
         done.setdefault(mention_id, set()).add(key)
     return mentions, events, escalations, done
 
 
-def _carry_out(session: Session, mention: Mention, todo: Plan, now: datetime) -> list[Done]:
+def _carry_out(session: Session, config: Config, mention: Mention, todo: Plan, now: datetime) -> list[Done]:
     assert mention.id is not None
     taken: list[Done] = []
     if todo.wake and mention.snoozed_until:
         if actions.snooze_ran_out(session, mention_id=mention.id, until=mention.snoozed_until, now=now):
             taken.append((mention.id, "awake"))
-    if todo.expire and mention.owner_id and mention.claimed_at:
-        if actions.expire_claim(
-            session, mention_id=mention.id, owner_id=mention.owner_id, claimed_at=mention.claimed_at, now=now
-        ):
-            taken.append((mention.id, "expired"))
+    if not (todo.expire or todo.steps) or not _lock_awake(session, mention.id, now):
         return taken
-    if not todo.steps or not _unchanged(session, mention, now):
-        return taken
+    # The plan was made from a read taken before any of the checks' transactions: under the row's lock, it is
+    # made again from what is committed now, so an owner who replied meanwhile is neither expired nor reminded.
+    [fresh], events, escalations, done = _work(session, Mention.id == mention.id)
+    todo = plan(
+        fresh,
+        events.get(mention.id, []),
+        escalations.get(mention.id, []),
+        config,
+        now,
+        done=done.get(mention.id, set()),
+    )
+    if todo.expire and fresh.owner_id and fresh.claimed_at and todo.idle_since:
+        expired = actions.expire_claim(
+            session,
+            mention_id=mention.id,
+            owner_id=fresh.owner_id,
+            claimed_at=fresh.claimed_at,
+            idle_since=todo.idle_since,
+            now=now,
+        )
+        return taken + ([(mention.id, "expired")] if expired else [])
     for step in todo.steps:
         if step.escalation is not None and not _escalation_unchanged(session, step.escalation):
             continue
-        if not _first_to(session, mention.id, step.key, now):
+        if not first_to(session, mention.id, step.key, now):
             continue  # another process took this step
         event = append_event(session, mention.id, EventKind.NUDGED, None, now, refresh=False, **step.data)
         if step.escalation is None:
-            enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention.id, channel=mention.channel, event_id=event.id)
+            enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention.id, channel=fresh.channel, event_id=event.id)
         else:
             channel = step.escalation.channel
             enqueue(session, OutboxKind.TEAM_ALERT_NOTE, mention_id=mention.id, channel=channel, event_id=event.id)
@@ -268,21 +369,15 @@ def _carry_out(session: Session, mention: Mention, todo: Plan, now: datetime) ->
     return taken
 
 
-def _unchanged(session: Session, mention: Mention, now: datetime) -> bool:
-    """Still open, owned as when it was read, and awake: checked by a no-op update that also locks the row,
-    so a claim or a snooze committing meanwhile cannot slip in between."""
-    owner = (
-        (Mention.owner_id.is_(None),)  # type: ignore[union-attr]
-        if mention.owner_id is None
-        else (Mention.owner_id == mention.owner_id, Mention.claimed_at == mention.claimed_at)
-    )
+def _lock_awake(session: Session, mention_id: int, now: datetime) -> bool:
+    """Still open and awake: checked by a no-op update that also locks the row, so a claim, a reply or a
+    snooze committing meanwhile is either seen by the plan made next or waits until the reminder is sent."""
     result = session.execute(
         update(Mention)
         .where(
-            Mention.id == mention.id,
+            Mention.id == mention_id,
             Mention.status == MentionStatus.OPEN,
             or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now),  # type: ignore[union-attr,operator]
-            *owner,
         )
         .values(status=MentionStatus.OPEN)
     )
@@ -300,15 +395,3 @@ def _escalation_unchanged(session: Session, escalation: Escalation) -> bool:
         update(Escalation).where(Escalation.id == escalation.id, acknowledged).values(team=Escalation.team)
     )
     return result.rowcount == 1
-
-
-def _first_to(session: Session, mention_id: int, key: str, now: datetime) -> bool:
-    """Record the step; False when it was recorded already (a concurrent one waits for the first to commit)."""
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(Nudge)
-        .values(mention_id=mention_id, key=key, at=now)
-        .on_conflict_do_nothing(index_elements=["mention_id", "key"])
-        .returning(Nudge.id)
-    )
-    return session.execute(statement).scalar_one_or_none() is not None

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
+from bot.durations import format_duration
 from bot.figures import Quote, Share, Volume, Waits, WeeklyFigures
 
 QUOTE_TEXT = 140
@@ -22,22 +22,6 @@ class Row:
 class Part:
     heading: str
     rows: list[Row]
-
-
-def format_duration(duration: timedelta | None) -> str:
-    if duration is None:
-        return "n/a"
-    seconds = max(0, int(duration.total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {seconds:02d}s"
-    return f"{seconds}s"
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -151,7 +135,8 @@ def _listened(figures: WeeklyFigures) -> Part:
         Row("Teams", teams if figures.people else "none"),
     ]
     if busiest:
-        rows.append(Row("Busiest person's share", f"{busiest.percent}% ({busiest.met} of {busiest.of} handlings)"))
+        handled = f"handled {busiest.met} of {_plural(busiest.of, 'mention')} someone claimed or answered"
+        rows.append(Row("Busiest person's share", f"{busiest.percent}% ({handled})"))
     return Part("Who listened (claimed or replied)", rows)
 
 

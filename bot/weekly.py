@@ -14,12 +14,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.config import Config, Summary
-from bot.db import read_scope
+from bot.db import insert_unless_present, read_scope
 from bot.figures import WeeklyFigures
 from bot.metrics import weekly_figures
 from bot.models import WeeklyPost
@@ -84,12 +83,8 @@ def take(
     `again` starts a finished post over, for a person who asked to post it once more.
     """
     now = now or utcnow()
-    dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    session.execute(
-        dialect.insert(WeeklyPost)
-        .values(week=week.label, channel=channel, status=PostStatus.PENDING, attempts=0, created_at=now)
-        .on_conflict_do_nothing(index_elements=["week", "channel"])
-    )
+    fresh = {"week": week.label, "channel": channel, "status": PostStatus.PENDING, "attempts": 0, "created_at": now}
+    session.execute(insert_unless_present(session, WeeklyPost, ["week", "channel"], **fresh))
     free = (WeeklyPost.lease_until.is_(None)) | (WeeklyPost.lease_until < now)  # type: ignore[union-attr,operator]
     conditions = [WeeklyPost.week == week.label, WeeklyPost.channel == channel, free]
     values: dict[str, object] = {"lease_until": now + LEASE, "attempts": WeeklyPost.attempts + 1}

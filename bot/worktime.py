@@ -50,15 +50,3 @@ def counted(
     for pause_start, pause_end in paused:
         total -= elapsed(max(pause_start, start), min(pause_end, end), hours, tz)
     return max(total, timedelta(0))
-
-
-def spoken(duration: timedelta) -> str:
-    """A duration as people say it: "20 min", "1 h 30 min", "2 days", "1 day 4 h"."""
-    minutes = max(0, round(duration.total_seconds() / 60))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
-    if hours:
-        return f"{hours} h" + (f" {minutes} min" if minutes else "")
-    return f"{minutes} min"

@@ -6,14 +6,12 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
-from bot.config import parse_duration
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.mentions import get_mention
 from bot.models import Mention
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
-from bot.slack.reminders import WAKE
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
@@ -29,8 +27,8 @@ def _snooze_choice(body: Body) -> tuple[int, timedelta]:
     """The mention and the length chosen in a card's snooze menu (`7:4h`, or `7:off` to wake it)."""
     try:
         mention_id, choice = body["actions"][0]["selected_option"]["value"].split(":", 1)
-        return int(mention_id), timedelta(0) if choice == WAKE else parse_duration(choice)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+        return int(mention_id), actions.parse_snooze(choice)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, UserError):
         raise UserError("This menu is out of date; use the latest card.") from None
 
 

@@ -3,25 +3,24 @@
 import hashlib
 import re
 from collections.abc import Callable
-from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
 from bot.clock import utcnow
-from bot.config import Config, Team, parse_duration
+from bot.config import Config, Team
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.health import source_health
 from bot.intake import Logged, log_forwarded
 from bot.mentions import count_open, open_mentions, parse_reference
-from bot.metrics import Week
 from bot.models import Escalation, Mention, Outcome
 from bot.slack.kit import date, link
 from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
 from bot.weekly import summarize
+from bot.weeks import Week
 from handlers import Deps
 from handlers.errors import Body, after_ack
 from handlers.feedback import tell
@@ -87,17 +86,6 @@ def reply_confirmation(recorded: actions.ReplyRecorded) -> str:
 
 def escalation_confirmation(escalation: Escalation) -> str:
     return f"Escalated M-{escalation.mention_id} to *{escalation.team}* (<#{escalation.channel}>)."
-
-
-def parse_snooze(text: str) -> timedelta:
-    """`2h`, `1h30m`, `3d`; `off` (or a zero length) wakes the mention."""
-    text = text.strip().lower()
-    if text in ("off", "wake", "0"):
-        return timedelta(0)
-    try:
-        return parse_duration(text)
-    except ValueError:
-        raise UserError(f"`{text}` is not a length of time; write it like `30m`, `2h`, `1d`, or `off`.") from None
 
 
 def snooze_confirmation(snoozed: actions.Snoozed) -> str:
@@ -186,7 +174,7 @@ def register(app: App, deps: Deps) -> None:
     @action_command("/snooze", 2)
     def snooze(command: Body, words: list[str], user_id: str) -> str:
         mention_id = _reference(command, words)
-        duration = parse_snooze(_rest(command, words, 1, "For how long?"))
+        duration = actions.parse_snooze(_rest(command, words, 1, "For how long?"))
         with session_scope(deps.engine) as session:
             snoozed = actions.snooze(session, mention_id=mention_id, user_id=user_id, duration=duration)
         return snooze_confirmation(snoozed)

@@ -14,9 +14,10 @@ from sqlalchemy import Engine
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import read_scope
-from bot.metrics import Week, weekly_figures
+from bot.metrics import weekly_figures
 from bot.queues import queues_for
 from bot.slack.home import ROWS, home_view
+from bot.weeks import Week
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
@@ -28,31 +29,26 @@ _PAGE = 200
 
 
 class HomeTabs:
-    """Publishes each person's Home tab. It remembers who opened theirs since the process started, to
-    redraw it after they act anywhere; an action taken in the Home tab itself always redraws it."""
+    """Publishes each person's Home tab when they open it and after each of their actions, wherever they
+    acted: with several web processes, the one handling an action may not be the one that saw the Home
+    opened, so no process can know who has theirs open. Publishing an unopened Home is harmless."""
 
     def __init__(self, engine: Engine, config: Config, *, channels_for: float = CHANNELS_FOR) -> None:
         self._engine = engine
         self._config = config
         self._channels_for = channels_for
         self._lock = threading.Lock()
-        self._opened: set[str] = set()
         self._channels: dict[str, tuple[float, frozenset[str]]] = {}
         # One publish at a time per person, so an older view can never land after a newer one.
         self._publishing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def opened(self, user_id: str, client: WebClient) -> None:
-        with self._lock:
-            self._opened.add(user_id)
         self.publish(user_id, client)
 
     def after_action(self, body: Body, client: WebClient) -> None:
-        """Redraw the actor's Home when they acted from it or have it open; others are left alone."""
+        """Redraw the actor's Home; run after the action's answer (`after_ack(afterwards=)`), never before it."""
         user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        from_home = (body.get("view") or {}).get("type") == "home"
-        with self._lock:
-            seen = user_id in self._opened
-        if user_id and (from_home or seen):
+        if user_id:
             self.publish(user_id, client)
 
     def publish(self, user_id: str, client: WebClient) -> None:

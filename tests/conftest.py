@@ -1,54 +1,35 @@
 """Shared fixtures: a migrated database on SQLite and on PostgreSQL, and a clock-free factory for mentions."""
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
 from bot import migrate
 from bot.db import make_engine
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
+from tests.databases import new_postgres_database
 from tests.fakeslack import FakeSlack
 from tests.feedserver import FeedServer
 
-# The server the CI machine runs; tests create and drop their own database on it.
-POSTGRES_ADMIN_URL = os.environ.get("ALLEARS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@contextmanager
-def _new_postgres_database() -> Iterator[str]:
-    """An empty database on the local server, dropped afterwards; yields its URL."""
-    name = f"allears_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """One database for the storage tests of this run; each test empties it first."""
-    with _new_postgres_database() as url:
+    with new_postgres_database() as url:
         yield url
 
 
 @pytest.fixture
 def own_postgres_url() -> Iterator[str]:
     """A database of the test's own, for a bot process that migrates it itself."""
-    with _new_postgres_database() as url:
+    with new_postgres_database() as url:
         yield url
 
 

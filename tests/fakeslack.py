@@ -91,6 +91,10 @@ class _Workspace:
     faults: list[Fault] = field(default_factory=list)
 
 
+MAX_MESSAGE_TEXT = 40_000
+"""Slack cuts a message's `text` beyond this (msg_too_long for chat.postMessage)."""
+
+
 def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[str]:
     """What Slack would reject as invalid_blocks, for the limits the bot's builders must respect."""
     problems = []
@@ -98,8 +102,40 @@ def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[s
         problems.append(f"{len(blocks)} blocks > {max_blocks}")
 
     def text_limit(text_object: Payload | None, limit: int, where: str) -> None:
-        if text_object is not None and len(text_object.get("text", "")) > limit:
+        if text_object is None:
+            return
+        if not text_object.get("text"):
+            problems.append(f"{where}: empty text")  # "must be more than 0 characters"
+        elif len(text_object["text"]) > limit:
             problems.append(f"{where}: text {len(text_object['text'])} > {limit}")
+
+    def options_limit(element: Payload, where: str, *, most: int = 100) -> None:
+        options = element.get("options", [])
+        if len(options) > most:
+            problems.append(f"{where}: {len(options)} options > {most}")
+        for option in options:
+            text_limit(option.get("text"), 75, where + " option")
+            if "description" in option:
+                text_limit(option["description"], 75, where + " option description")
+            if not 1 <= len(option.get("value", "")) <= 150:
+                problems.append(f"{where}: option value empty or longer than 150")
+
+    def element_limits(element: Payload, where: str) -> None:
+        if len(element.get("action_id", "")) > 255:
+            problems.append(f"{where}: action_id too long")
+        if "placeholder" in element:
+            text_limit(element["placeholder"], 150, where + " placeholder")
+        kind = element.get("type")
+        if kind == "button":
+            text_limit(element.get("text"), 75, where + " button")
+            if len(element.get("value", "")) > 2000:
+                problems.append(f"{where}: button value too long")
+        elif kind in ("static_select", "multi_static_select", "radio_buttons"):
+            options_limit(element, where)
+        elif kind == "checkboxes":
+            options_limit(element, where, most=10)
+        elif kind == "plain_text_input" and element.get("max_length", 0) > 3000:
+            problems.append(f"{where}: max_length over 3000")
 
     for index, block in enumerate(blocks):
         where = f"blocks[{index}] ({block.get('type')})"
@@ -115,12 +151,15 @@ def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[s
                 text_limit(field_object, 2000, where + " field")
             if "text" not in block and not fields:
                 problems.append(f"{where}: section without text or fields")
+            if "accessory" in block:
+                element_limits(block["accessory"], where + " accessory")
         elif kind == "context":
             elements = block.get("elements", [])
             if not 1 <= len(elements) <= 10:
                 problems.append(f"{where}: {len(elements)} elements (1 to 10 allowed)")
             for element in elements:
-                text_limit(element, 3000, where)
+                if element.get("type") in ("mrkdwn", "plain_text"):
+                    text_limit(element, 2000, where)
         elif kind == "header":
             text_limit(block.get("text"), 150, where)
         elif kind == "actions":
@@ -128,23 +167,20 @@ def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[s
             if not 1 <= len(elements) <= 25:
                 problems.append(f"{where}: {len(elements)} elements (1 to 25 allowed)")
             for element in elements:
-                if element.get("type") == "button":
-                    text_limit(element.get("text"), 75, where + " button")
-                    if len(element.get("value", "")) > 2000:
-                        problems.append(f"{where}: button value too long")
-                    if len(element.get("action_id", "")) > 255:
-                        problems.append(f"{where}: action_id too long")
+                element_limits(element, where)
         elif kind == "input":
             text_limit(block.get("label"), 2000, where + " label")
-            element = block.get("element", {})
-            for option in element.get("options", []):
-                text_limit(option.get("text"), 75, where + " option")
-                if len(option.get("value", "")) > 150:
-                    problems.append(f"{where}: option value too long")
-            if len(element.get("options", [])) > 100:
-                problems.append(f"{where}: more than 100 options")
+            element_limits(block.get("element", {}), where + " element")
         elif kind not in ("divider", "image"):
             problems.append(f"{where}: unexpected block type")
+    return problems
+
+
+def message_problems(text: str | None, blocks: list[Payload]) -> list[str]:
+    """A message's blocks, and its fallback text (what notifications show), within Slack's limits."""
+    problems = block_kit_problems(blocks)
+    if text is not None and len(text) > MAX_MESSAGE_TEXT:
+        problems.append(f"text {len(text)} > {MAX_MESSAGE_TEXT}")
     return problems
 
 
@@ -155,6 +191,8 @@ def view_problems(view: Payload) -> list[str]:
             problems.append(f"view {key} longer than 24 characters")
     if len(view.get("private_metadata", "")) > 3000:
         problems.append("private_metadata longer than 3000 characters")
+    if len(view.get("callback_id", "")) > 255:
+        problems.append("callback_id longer than 255 characters")
     return problems
 
 
@@ -318,6 +356,8 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        if len(args.get("text") or "") > MAX_MESSAGE_TEXT:
+            return {"ok": False, "error": "msg_too_long"}
         blocks = _json_field(args.get("blocks")) or []
         problems = block_kit_problems(blocks)
         if problems:

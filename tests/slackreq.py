@@ -1,4 +1,5 @@
-"""Requests to the bot signed exactly as Slack signs them (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`)."""
+"""Requests to the bot signed exactly as Slack signs them (v0 HMAC-SHA256 of `v0:{timestamp}:{body}`),
+and posts to its inbound webhook signed as its README tells senders to."""
 
 import hashlib
 import hmac
@@ -13,6 +14,7 @@ import httpx
 from tests.fakeslack import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
+WEBHOOK_SECRET = "webhook-secret-for-tests"
 _counter = itertools.count(1)
 
 
@@ -21,12 +23,36 @@ def signature(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     return f"v0={digest}"
 
 
+def webhook_signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post_to_webhook(bot_url: str, payload: dict[str, Any] | bytes, *, secret: str = WEBHOOK_SECRET) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return httpx.post(
+        bot_url + "/hooks/mentions",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Allears-Signature": webhook_signature(body, secret)},
+        timeout=10,
+    )
+
+
 class SlackUser:
     """One person in the workspace, sending what their Slack client would send to the bot."""
 
-    def __init__(self, user_id: str, bot_url: str, fake: FakeSlack, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        user_id: str,
+        bot_url: str,
+        fake: FakeSlack,
+        http: httpx.Client | None = None,
+        *,
+        secret: str = SIGNING_SECRET,
+    ) -> None:
+        """`secret`: the signing secret of the bot's Slack app, when a test gives the bot its own."""
         self.user_id = user_id
         self._http = http
+        self._secret = secret
         self.name = user_id.removeprefix("U_").lower()
         self._bot_url = bot_url.rstrip("/") + "/slack/events"
         self._fake = fake
@@ -43,7 +69,7 @@ class SlackUser:
         headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
-            "X-Slack-Signature": overrides.pop("signature", signature(body, timestamp)),
+            "X-Slack-Signature": overrides.pop("signature", signature(body, timestamp, self._secret)),
         }
         if self._http is not None:
             return self._http.post(self._bot_url, content=body, headers=headers, timeout=10)
@@ -174,3 +200,11 @@ def typed(text: str) -> dict[str, Any]:
 
 def chosen(value: str) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
+
+
+class Drafts(SlackUser):
+    """The same person's requests as (body, content type), built but not sent, for a test that signs
+    (or mis-signs) them its own way."""
+
+    def post(self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str) -> Any:
+        return body, content_type

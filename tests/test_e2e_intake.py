@@ -1,8 +1,5 @@
 """End-to-end: mentions nobody polls for (the webhook, forwarding from Slack) and source health."""
 
-import hashlib
-import hmac
-import json
 import time
 
 import httpx
@@ -10,25 +7,12 @@ import httpx
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser, typed
-
-SECRET = "webhook-secret-for-tests"
-
-
-def signed_post(bot, payload: dict | bytes, *, secret: str = SECRET) -> httpx.Response:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return httpx.post(
-        bot.url + "/hooks/mentions",
-        content=body,
-        headers={"Content-Type": "application/json", "X-Allears-Signature": signature},
-        timeout=10,
-    )
+from tests.slackreq import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 
 
 def test_the_webhook_takes_signed_mentions_and_refuses_everything_else(bot, feeds, fake_slack):
     feeds.publish("/acme.xml", rss([]))
-    bot.env["ALLEARS_WEBHOOK_SECRET"] = SECRET
+    bot.env["ALLEARS_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     bot.start()
     zendesk = {
         "source": "zendesk",
@@ -39,23 +23,23 @@ def test_the_webhook_takes_signed_mentions_and_refuses_everything_else(bot, feed
         "timestamp": int(time.time()),
     }
 
-    created = signed_post(bot, zendesk)
+    created = post_to_webhook(bot.url, zendesk)
     assert created.status_code == 201 and created.json() == {"ok": True, "mention": "M-1"}
     card = fake_slack.wait_for(lambda: fake_slack.cards(), what="the webhook mention's card")[0]
     assert "zendesk" in card.all_text() and "Pat Customer" in card.all_text()
     assert "&lt;!channel&gt;" in card.all_text() and "<!channel>" not in card.all_text()
 
-    replayed = signed_post(bot, zendesk)
+    replayed = post_to_webhook(bot.url, zendesk)
     assert replayed.status_code == 409 and "replay" in replayed.json()["error"]
-    forged = signed_post(bot, {**zendesk, "id": "ticket-982"}, secret="guessed")
+    forged = post_to_webhook(bot.url, {**zendesk, "id": "ticket-982"}, secret="guessed")
     assert forged.status_code == 401
-    stale = signed_post(bot, {**zendesk, "id": "ticket-983", "timestamp": int(time.time()) - 3600})
+    stale = post_to_webhook(bot.url, {**zendesk, "id": "ticket-983", "timestamp": int(time.time()) - 3600})
     assert stale.status_code == 400 and "stale" in stale.json()["error"]
-    not_json = signed_post(bot, b"text=hello")
+    not_json = post_to_webhook(bot.url, b"text=hello")
     assert not_json.status_code == 400 and "not JSON" in not_json.json()["error"]
-    no_text = signed_post(bot, {"source": "zendesk", "id": "x"})
+    no_text = post_to_webhook(bot.url, {"source": "zendesk", "id": "x"})
     assert no_text.status_code == 400 and no_text.json()["error"] == "text is required"
-    huge = signed_post(bot, {"text": "a" * 70_000})
+    huge = post_to_webhook(bot.url, {"text": "a" * 70_000})
     assert huge.status_code == 413
     unsigned = httpx.post(bot.url + "/hooks/mentions", content=b"{}", timeout=10)
     assert unsigned.status_code == 401

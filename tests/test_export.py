@@ -104,7 +104,8 @@ def test_csv_and_jsonl_carry_each_mention_with_its_timings_and_events(engine):
         "2400",
         "7200",
     )
-    assert one["events"] == "3" and one["escalated_to"] == "" and one["joined_to"] == ""
+    assert one["escalated_to"] == "" and one["joined_to"] == ""
+    assert one["events"].startswith('[{"kind":"claimed","actor":"U_ANA","at":"2026-01-05T09:10:00Z","data":{}}')
     two = rows["M-2"]
     assert two["text"] == 'Acme invoices, line one\nline two, "quoted"', "newlines and quotes survive"
     assert two["escalated_to"] == "support; billing" and two["owner"] == BEN
@@ -117,6 +118,8 @@ def test_csv_and_jsonl_carry_each_mention_with_its_timings_and_events(engine):
         assert {key: "" if value is None else str(value) for key, value in flat.items()} == {
             key: row[key] for key in flat
         }, f"{reference}: the CSV row and the JSON object say the same"
+        assert json.loads(row["events"]) == record["events"], f"{reference}: the CSV cell holds every event"
+    assert json.loads(rows["M-3"]["events"]) == []
     assert records["M-2"]["escalated_to"] == ["support", "billing"]
     assert [event["kind"] for event in records["M-2"]["events"]] == [
         "claimed",
@@ -137,13 +140,16 @@ def test_csv_and_jsonl_carry_each_mention_with_its_timings_and_events(engine):
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(engine, start):
-    hear(engine, "evil", at(5, 9), text=f'{start}HYPERLINK("http://evil.example","x")', author=f"{start}1+1")
+    evil = hear(engine, "evil", at(5, 9), text=f'{start}HYPERLINK("http://evil.example","x")', author=f"{start}1+1")
+    act(engine, actions.resolve, mention_id=evil, user_id=ANA, outcome=Outcome.SPAM, note=f"{start}2+2", now=at(5, 10))
 
     row = as_csv(engine)["M-1"]
     record = as_jsonl(engine)["M-1"]
 
     assert row["text"] == f'\'{start}HYPERLINK("http://evil.example","x")' and row["author"] == f"'{start}1+1"
     assert record["text"].startswith(start), "JSON is data, not a sheet: it keeps the text as written"
+    assert row["events"].startswith("["), "an events cell is never a formula"
+    assert json.loads(row["events"])[-1]["data"]["note"] == f"{start}2+2".strip(), "and keeps the note as recorded"
 
 
 def test_since_and_until_pick_mentions_by_when_they_were_heard(engine):
@@ -165,7 +171,8 @@ def test_a_post_heard_twice_is_exported_as_joined_to_the_first(engine):
     rows = as_csv(engine)
 
     assert rows[f"M-{joined}"]["status"] == "joined" and rows[f"M-{joined}"]["joined_to"] == f"M-{first}"
-    assert rows[f"M-{first}"]["events"] == "1", "the first mention keeps the note that it was heard again"
+    events = json.loads(rows[f"M-{first}"]["events"])
+    assert len(events) == 1, "the first mention keeps the note that it was heard again"
 
 
 def test_batches_stream_every_mention_once(engine):

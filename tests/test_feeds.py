@@ -14,9 +14,11 @@ import httpx
 import pytest
 
 from bot.config import Config, Sentiment
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
+from bot.health import source_health
 from bot.mentions import Heard, record
 from bot.models import Escalation, Mention
+from bot.polling import Listener, poll
 from bot.routing import Router
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert
@@ -417,6 +419,21 @@ def test_fetch_feed_sends_validators_and_understands_not_modified(feed_server):
     assert (second.etag, second.last_modified) == (first.etag, first.last_modified), "validators are kept"
     assert seen[1][1]["If-None-Match"] == '"v1"'
     assert seen[1][1]["If-Modified-Since"] == validators["Last-Modified"]
+
+
+def test_a_feed_that_did_not_change_keeps_its_health_figures(feed_server, sqlite_engine):
+    """`/allears sources` says how many items the last poll read; a 304 read none but changed nothing."""
+    base, routes, _, client = feed_server
+    routes["/feed.xml"] = lambda headers: (
+        (304, {}, b"") if headers.get("If-None-Match") == '"v1"' else (200, {"ETag": '"v1"'}, SMALL_RSS)
+    )
+    source = RssSource(kind="rss", url=f"{base}/feed.xml")
+    listener = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0L"}}))
+    assert poll(sqlite_engine, client, listener, source, force=True).new == 1
+    assert poll(sqlite_engine, client, listener, source, force=True).fetched == 0
+    with read_scope(sqlite_engine) as session:
+        [health] = source_health(session, [source])
+    assert (health.items_seen, health.mentions, health.failing) == (1, 1, False)
 
 
 def test_fetch_feed_reports_a_server_error(feed_server):

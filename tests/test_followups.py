@@ -5,6 +5,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot import actions, sla
@@ -164,3 +165,47 @@ def test_a_bluesky_user_replying_four_times_in_their_own_thread_makes_one_card(e
     assert {mention.duplicate_of for mention in by_author if mention.status == MentionStatus.JOINED} == {card.id}
     with session_scope(engine) as session:
         assert [event.kind for event in actions.history(session, card.id)] == [EventKind.FOLLOWED_UP] * 3
+
+
+def test_a_customer_writing_again_after_a_snoozed_mention_was_resolved_finds_it_awake(engine):
+    story = hear(engine, post("100", "Acme deploys fail", thread="100"))
+    with session_scope(engine) as session:
+        actions.snooze(session, mention_id=story, user_id=ANA, duration=timedelta(days=3), now=T0)
+        actions.resolve(session, mention_id=story, user_id=ANA, outcome=Outcome.ANSWERED, now=T0 + timedelta(hours=1))
+    hear(engine, post("101", "Still failing", thread="100"), at=T0 + timedelta(days=2))
+
+    assert load(engine, story).snoozed_until is None
+    assert sla.check(engine, CONFIG, now=T0 + timedelta(days=2, minutes=20)) == [(story, "claim 1")]
+    assert "snooze is over" not in last_note(engine, story)
+
+
+def test_a_follow_up_reopening_a_mention_resolved_while_snoozed_wakes_it(engine):
+    """Mentions resolved before resolving ended snoozes may still carry one."""
+    story = hear(engine, post("100", "Acme deploys fail", thread="100"))
+    with session_scope(engine) as session:
+        actions.resolve(session, mention_id=story, user_id=ANA, outcome=Outcome.ANSWERED, now=T0)
+        session.get(Mention, story).snoozed_until = T0 + timedelta(days=3)
+    hear(engine, post("101", "Still failing", thread="100"), at=T0 + timedelta(hours=1))
+    assert (load(engine, story).status, load(engine, story).snoozed_until) == (MentionStatus.OPEN, None)
+
+
+def test_finding_the_conversation_a_post_continues_uses_an_index(sqlite_engine):
+    hear(sqlite_engine, post("100", "Acme deploys fail", thread="100"))
+    lookups = []
+
+    @event.listens_for(sqlite_engine, "before_cursor_execute")
+    def remember(connection, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT") and "mention.author =" in statement:
+            lookups.append((statement, parameters))
+
+    hear(sqlite_engine, post("101", "Still failing", thread="100"))
+    hear(sqlite_engine, post("f-1", "Acme billing charged me twice", topic="billing"))
+    event.remove(sqlite_engine, "before_cursor_execute", remember)
+
+    assert len(lookups) == 2, "one lookup for each post"
+    with sqlite_engine.connect() as connection:
+        for statement, parameters in lookups:
+            plan = " ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            )
+            assert "USING INDEX ix_mention_source_author_heard_at" in plan, plan

@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot import actions
-from bot.config import Config, Sla, SlaTargets
+from bot import actions, sla
+from bot.config import BusinessHours, Config, Sla, SlaTargets
 from bot.db import read_scope, session_scope
-from bot.metrics import Week, weekly_figures
-from bot.models import Mention
+from bot.metrics import weekly_figures
+from bot.models import Event, EventKind, Mention, Outcome
 from bot.queues import queues_for
 from bot.slack.cards import mention_card
-from bot.slack.home import ROWS, home_view, sla_state, span
+from bot.slack.home import ROWS, home_view, sla_state
+from bot.weeks import Week
 from handlers.errors import after_ack
 from handlers.home import HomeTabs
 from tests.factories import store_mention
@@ -35,12 +36,12 @@ def _texts(view):
                 yield element
 
 
-def _build(engine, viewer, channels, now=None):
+def _build(engine, viewer, channels, now=None, sla_settings=None):
     now = now or datetime.now(UTC)
     with read_scope(engine) as session:
         queues = queues_for(session, user_id=viewer, channels=channels, limit=ROWS)
         figures = weekly_figures(session, Week.containing(now), now=now)
-    return home_view(queues=queues, figures=figures, sla=Sla(), now=now)
+    return home_view(queues=queues, figures=figures, sla=sla_settings or Sla(), now=now)
 
 
 def _act(engine, action, **kwargs):
@@ -83,7 +84,7 @@ def test_ana_sees_what_she_owns_and_what_waits_in_her_channels_with_the_weeks_nu
         (f"M-{waiting}", ["Claim", "Reply", "Escalate", "Resolve", "Snooze"])
     ], "Ben's mention is his, and the product channel's is not Ana's to see"
     mine = rows["Yours, open"][0][0]
-    assert "Acme cloud is down again" in mine and "<#C0URGENT>" in mine and "claimed 1 min ago" in mine
+    assert "Acme cloud is down again" in mine and "<#C0URGENT>" in mine and "claimed 0s ago" in mine
     assert ":hourglass:" in rows["Unclaimed in your channels"][0][0]
     numbers = view["blocks"][0]["text"]["text"]
     assert "Heard *4*" in numbers and "claimed *2*" in numbers and "open backlog *4*" in numbers
@@ -162,43 +163,91 @@ def _mention(**fields):
     return Mention(**(defaults | {"sentiment": "negative", "channel": "C0URGENT", "heard_at": HEARD} | fields))
 
 
+def _at(minutes: float) -> datetime:
+    return HEARD + timedelta(minutes=minutes)
+
+
+def _event(kind: EventKind, minutes: float, actor: str | None = ANA, **data) -> Event:
+    return Event(mention_id=7, kind=kind, actor=actor, at=_at(minutes), data=data)
+
+
+OWNED_URGENT = {"urgency": "high", "owner_id": ANA, "claimed_at": _at(5)}
+CLAIMED = _event(EventKind.CLAIMED, 5)
+
+
 @pytest.mark.parametrize(
-    ("fields", "minutes", "state"),
+    ("fields", "events", "minutes", "state"),
     [
-        ({}, 15, ":hourglass: 5 min left to claim"),
-        ({}, 32, ":red_circle: 12 min over the time to claim"),
-        ({"urgency": "high"}, 8, ":hourglass: 2 min left to claim"),
-        ({"urgency": "high", "owner_id": ANA}, 20, ":hourglass: 10 min left to reply"),
-        ({"urgency": "high", "owner_id": ANA}, 4 * 60, ":red_circle: 3 h over the time to reply"),
-        ({"urgency": "high", "owner_id": ANA, "first_reply_at": HEARD}, 60, ":hourglass: 23 h left to resolve"),
-        ({"owner_id": ANA}, 60, ""),  # normal urgency sets no reply or resolve target
-        ({"snoozed_until": HEARD + timedelta(hours=2)}, 60, ":zzz: snoozed until <!date^"),
-        ({"snoozed_until": HEARD + timedelta(minutes=10)}, 60, ":red_circle: 40 min over the time to claim"),
+        ({}, [], 15, ":hourglass: 5m left to claim"),
+        ({}, [], 32, ":red_circle: 12m over the time to claim"),
+        ({"urgency": "high"}, [], 8, ":hourglass: 2m left to claim"),
+        (OWNED_URGENT, [CLAIMED], 20, ":hourglass: 15m left to reply"),
+        (OWNED_URGENT, [CLAIMED], 4 * 60, ":red_circle: 3h 25m over the time to reply"),
+        (OWNED_URGENT, [CLAIMED, _event(EventKind.REPLIED, 10)], 60, ":hourglass: 23h left to resolve"),
+        ({"owner_id": ANA, "claimed_at": _at(5)}, [CLAIMED], 60, ""),  # normal urgency: no reply or resolve target
+        ({"snoozed_until": _at(120)}, [], 60, ":zzz: snoozed until <!date^"),
+        # Snoozed from 10 to 70: the reminders count 15 minutes at 75, so 5 are left.
+        (
+            {"snoozed_until": _at(70)},
+            [_event(EventKind.SNOOZED, 10, until=_at(70).isoformat())],
+            75,
+            ":hourglass: 5m left to claim",
+        ),
+        # Resolved at 50 and reopened at 100: a new wait for an owner.
+        (
+            {},
+            [_event(EventKind.RESOLVED, 50, outcome="answered"), _event(EventKind.REOPENED, 100, actor=None)],
+            110,
+            ":hourglass: 10m left to claim",
+        ),
+        # Reopened with its owner: the reply timer runs again from the reopen.
+        (
+            OWNED_URGENT,
+            [CLAIMED, _event(EventKind.REPLIED, 10), _event(EventKind.RESOLVED, 20), _event(EventKind.REOPENED, 100)],
+            120,
+            ":hourglass: 10m left to reply",
+        ),
     ],
 )
-def test_the_sla_state_counts_from_when_the_mention_was_heard(fields, minutes, state):
-    shown = sla_state(_mention(**fields), TARGETS, HEARD + timedelta(minutes=minutes))
+def test_the_sla_state_counts_what_the_reminders_count(fields, events, minutes, state):
+    shown = sla_state(_mention(**fields), events, TARGETS, _at(minutes))
     assert shown.startswith(state) and (state or not shown)
+
+
+def test_with_business_hours_the_sla_state_says_it_counts_only_those():
+    office = TARGETS.model_copy(update={"business_hours": BusinessHours()})  # 09:00–17:00 UTC, Monday to Friday
+    tuesday_4_50pm = datetime(2026, 11, 24, 16, 50, tzinfo=UTC)
+    mention = _mention(heard_at=tuesday_4_50pm)
+    assert sla_state(mention, [], office, datetime(2026, 11, 25, 9, 5, tzinfo=UTC)) == (
+        ":hourglass: 5m of business time left to claim"
+    )
 
 
 def test_without_sla_timers_no_state_is_shown_but_a_snooze_still_is():
     off = Sla(enabled=False)
-    assert sla_state(_mention(), off, HEARD + timedelta(hours=5)) == ""
-    assert sla_state(_mention(snoozed_until=HEARD + timedelta(days=1)), off, HEARD).startswith(":zzz:")
+    assert sla_state(_mention(), [], off, HEARD + timedelta(hours=5)) == ""
+    assert sla_state(_mention(snoozed_until=HEARD + timedelta(days=1)), [], off, HEARD).startswith(":zzz:")
 
 
-@pytest.mark.parametrize(
-    ("duration", "shown"),
-    [
-        (timedelta(seconds=20), "1 min"),
-        (timedelta(minutes=12, seconds=59), "12 min"),
-        (timedelta(minutes=60), "1 h"),
-        (timedelta(hours=47, minutes=59), "47 h"),
-        (timedelta(days=3, hours=5), "3 d"),
-    ],
-)
-def test_ages_read_at_a_glance(duration, shown):
-    assert span(duration) == shown
+def test_the_home_says_time_is_up_when_the_reminder_is_sent_after_a_snooze_and_a_reopen(engine):
+    config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
+    mention_id = store_mention(engine, channel="C0URGENT")
+    with session_scope(engine) as session:
+        session.get(Mention, mention_id).heard_at = HEARD
+    _act(engine, actions.resolve, mention_id=mention_id, user_id=ANA, outcome=Outcome.ANSWERED, now=_at(5))
+    _act(engine, actions.reopen, mention_id=mention_id, user_id=ANA, now=_at(60))
+    _act(engine, actions.snooze, mention_id=mention_id, user_id=ANA, duration=timedelta(minutes=30), now=_at(70))
+
+    def state(minutes: float) -> str:
+        view = _build(engine, ANA, {"C0URGENT"}, now=_at(minutes), sla_settings=config.sla)
+        [(row, _)] = _rows(view)["Unclaimed in your channels"]
+        return row.split(" · ")[-1].split("\n")[0]
+
+    assert sla.check(engine, config, now=_at(109)) == [(mention_id, "awake")]
+    assert state(109) == ":hourglass: 1m left to claim", "10 minutes before the snooze, 9 after it"
+    assert sla.check(engine, config, now=_at(110)) == [(mention_id, "claim 1")]
+    assert state(110) == ":red_circle: 0s over the time to claim"
+    assert "business hours or not" not in json.dumps(_build(engine, ANA, {"C0URGENT"}, now=_at(110)))
 
 
 @pytest.fixture
@@ -226,10 +275,29 @@ def test_opening_the_home_publishes_it_and_later_actions_redraw_it(sqlite_engine
     assert len(fake_slack.calls_to("users.conversations")) == 1, "her channels are remembered for a while"
 
     homes.after_action({"user_id": BEN, "command": "/claim"}, client)
-    assert fake_slack.homes_published(BEN) == 0, "Ben never opened his Home: nothing to redraw"
+    assert fake_slack.homes_published(BEN) == 1, "another process may have seen Ben open his Home"
     homes.after_action({"user": {"id": BEN}, "type": "block_actions", "view": {"type": "home"}}, client)
-    assert fake_slack.homes_published(BEN) == 1, "a click in the Home tab redraws it, whoever handled the open"
+    assert fake_slack.homes_published(BEN) == 2
     assert f"M-{mention_id}" not in json.dumps(fake_slack.home(BEN)), "Ben is not in the urgent channel"
+    homes.after_action({"type": "block_actions"}, client)
+    assert len(fake_slack.calls_to("views.publish")) == 4, "an action without a user redraws nothing"
+
+
+def test_a_process_that_never_saw_the_home_opened_still_redraws_it_after_an_action(
+    sqlite_engine, homes, client, fake_slack
+):
+    """Two web processes: the first handles Ana opening her Home, the second her slash command."""
+    mention_id = store_mention(sqlite_engine, channel="C0URGENT")
+    fake_slack.set_channels(ANA, "C0URGENT")
+    config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
+    other = HomeTabs(sqlite_engine, config)
+    homes.opened(ANA, client)
+
+    _act(sqlite_engine, actions.claim, mention_id=mention_id, user_id=ANA)
+    other.after_action({"user_id": ANA, "command": "/claim"}, client)
+
+    assert fake_slack.homes_published(ANA) == 2
+    assert "Unclaim" in json.dumps(fake_slack.home(ANA)), "her Home shows the claim made through the other process"
 
 
 def test_without_the_channel_scopes_the_home_still_shows_her_own_mentions(sqlite_engine, homes, client, fake_slack):

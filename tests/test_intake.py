@@ -1,20 +1,19 @@
 """The inbound webhook's refusals, checked without a running server, and source rest arithmetic."""
 
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 
 from bot.config import Config
 from bot.intake import receive_webhook
 from bot.polling import Listener, _rest, backoff
+from tests.slackreq import webhook_signature
 
 SECRET = "s3cret"
 LISTENER = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}}))
 
 
 def signed(body: bytes) -> str:
-    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_signature(body, SECRET)
 
 
 def test_a_signature_with_odd_characters_is_refused_not_a_crash(sqlite_engine):

@@ -5,15 +5,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from sqlalchemy import update
 
 from bot import actions
-from bot.config import BusinessHours, Sentiment, Sla, SlaTargets, Team
+from bot.config import BusinessHours, Config, Sentiment, Sla, SlaTargets, Team
 from bot.db import session_scope
 from bot.errors import UserError
 from bot.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits
 from bot.mentions import record
-from bot.metrics import Week, weekly_figures
-from bot.models import Event, EventKind, Outcome
+from bot.metrics import weekly_figures
+from bot.models import Event, EventKind, Mention, Outcome, Storm
+from bot.weekly import summarize
+from bot.weeks import Week
 from tests.factories import heard
 
 ANA, BEN, CY, DEE, EVE, FAY, GUS = "U0ANA", "U0BEN", "U0CY", "U0DEE", "U0EVE", "U0FAY", "U0GUS"
@@ -160,9 +163,10 @@ def seed_week(engine):
     return {"m1": m1, "m2": m2, "m3": m3, "m4": m4, "m7": m7}
 
 
-def finished_week(engine, **kwargs):
-    with session_scope(engine) as session:
-        return weekly_figures(session, W47, now=at(25, 12), sla=SLA, team_of=PEOPLE.get, **kwargs)
+def finished_week(engine):
+    """Week 47 as the summary computes it, with the teams of who listened."""
+    config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}, "sla": SLA})
+    return summarize(engine, config, W47, team_of=PEOPLE.get, now=at(25, 12))
 
 
 def test_what_customers_said(engine):
@@ -219,12 +223,14 @@ def test_how_we_answered(engine):
     # First resolves: M3 1h, M7 2h, M1 1 day, M2 2 days 2h; median (2h + 24h) / 2.
     assert figures.to_resolution == Waits(4, timedelta(hours=13), timedelta(days=2, hours=2))
     assert figures.within_sla == {
-        # Normal mentions in 20m, M4 (high) in 10m: M1 10m, M2 12m, M3 exactly 20m met; M7 after 60m, M8 never,
-        # M4 never in the week missed; M5 heard a minute before the end still has time, so it counts in neither.
+        # Normal mentions in 20m, M4 (high) in 10m: M1 10m met; M2 12m, and again 20m after Ben let it go, met;
+        # M3 exactly 20m met; M7 after 60m, M8 never, M4 never in the week missed; M5 heard a minute before the
+        # end still has time, so it counts in neither.
         "claim": Share(3, 6),
-        # Normal ones answered in 1h: M1 30m, M3 20m, M7 exactly 60m met; M2 (resolved after 2 days without a
-        # reply) and M8 missed; M4 (high) has no reply target.
-        "first reply": Share(3, 5),
+        # Normal ones answered within 1h of being claimed: M1 after 20m and M7 at once (replying claimed it) met;
+        # M2, never answered by Cy before it was resolved 2 days later, and M3, left unanswered since Ana reopened
+        # it, missed; M8 and M5 were never claimed, so they never needed a reply; M4 (high) has no reply target.
+        "reply": Share(2, 4),
         # Only high urgency must be resolved, in a day: M4 was not by the week's end.
         "resolution": Share(0, 1),
     }
@@ -247,8 +253,10 @@ def test_who_listened_and_what_we_learned(engine):
     # before the week and Gus after it, and the bot is nobody.
     assert figures.handled_by == {BEN: 2, ANA: 1, CY: 1, DEE: 1, EVE: 1}
     assert figures.people == 5
-    assert figures.busiest == Share(2, 6)  # Ben: M2 and M3, of six (person, mention) pairs
-    assert figures.busiest.percent == 33
+    # Ben handled M2 and M3, of the five mentions someone did: M1, M2 (Ben and Cy, once), M3, M7 and old-busy.
+    assert figures.handled == 5
+    assert figures.busiest == Share(2, 5)
+    assert figures.busiest.percent == 40
     assert figures.teams == {"support": 2, "engineering": 1, "product": 1}
     assert figures.without_team == 1  # Eve
     assert figures.learned == [
@@ -382,6 +390,49 @@ def test_sla_time_counts_only_business_hours_when_they_are_set(engine):
     with session_scope(engine) as session:
         assert weekly_figures(session, W47, now=at(25, 12), sla=SLA).within_sla["claim"] == Share(0, 2)
         assert weekly_figures(session, W47, now=at(25, 12), sla=office).within_sla["claim"] == Share(1, 1)
+
+
+def test_sla_clocks_run_as_the_reminders_run_them(engine):
+    """Snoozed time does not count; an unclaim starts the claim clock again, a reopen the reply and resolve
+    clocks; and a storm's members, reminded as one storm, count in none."""
+    sla = Sla(normal=SlaTargets(reply_within=timedelta(hours=1), resolve_within=timedelta(days=1)))
+    # Snoozed for 2h five minutes after it was heard, claimed at 11:15: 15 minutes on the clock. Answered in
+    # 15 minutes, resolved after 22 hours that count.
+    snoozed = hear(engine, "snoozed", at(16, 9))
+    act(engine, actions.snooze, mention_id=snoozed, user_id=ANA, duration=timedelta(hours=2), now=at(16, 9, 5))
+    act(engine, actions.claim, mention_id=snoozed, user_id=ANA, now=at(16, 11, 15))
+    act(engine, actions.reply, mention_id=snoozed, user_id=ANA, text="On it", now=at(16, 11, 30))
+    act(engine, actions.resolve, mention_id=snoozed, user_id=ANA, outcome=Outcome.FIXED, now=at(17, 9))
+    # Claimed in 5 minutes and answered in 5, but let go at 10:30 and never taken again: the claim was missed
+    # (the reply was not: nobody owned it to reply), and it was never resolved.
+    let_go = hear(engine, "let-go", at(16, 10))
+    act(engine, actions.claim, mention_id=let_go, user_id=BEN, now=at(16, 10, 5))
+    act(engine, actions.reply, mention_id=let_go, user_id=BEN, text="Hello", now=at(16, 10, 10))
+    act(engine, actions.unclaim, mention_id=let_go, user_id=BEN, now=at(16, 10, 30))
+    # Claimed, answered and resolved within half an hour, then reopened on Wednesday and left unanswered and
+    # open: the reply and the resolution were missed the second time round.
+    reopened = hear(engine, "reopened", at(16, 12))
+    act(engine, actions.claim, mention_id=reopened, user_id=CY, now=at(16, 12, 10))
+    act(engine, actions.reply, mention_id=reopened, user_id=CY, text="Fixed", now=at(16, 12, 20))
+    act(engine, actions.resolve, mention_id=reopened, user_id=CY, outcome=Outcome.FIXED, now=at(16, 12, 30))
+    act(engine, actions.reopen, mention_id=reopened, user_id=ANA, now=at(18, 12))
+    # Left alone all week, but part of a storm.
+    member = hear(engine, "storm member", at(16, 13))
+    with session_scope(engine) as session:
+        storm = Storm(
+            channel="C0LISTEN", topic="outage", counted_from=at(16, 13), started_at=at(16, 13), last_at=at(16, 13)
+        )
+        session.add(storm)
+        session.flush()
+        session.execute(update(Mention).where(Mention.id == member).values(storm_id=storm.id))
+
+    with session_scope(engine) as session:
+        within = weekly_figures(session, W47, now=at(25, 12), sla=sla).within_sla
+    assert within == {
+        "claim": Share(2, 3),  # snoozed and reopened met, let-go missed
+        "reply": Share(2, 3),  # snoozed and let-go met, reopened missed
+        "resolution": Share(1, 3),  # snoozed met, let-go and reopened missed
+    }
 
 
 @pytest.mark.parametrize(

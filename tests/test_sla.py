@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from bot import actions, sla
-from bot.config import Config, Team
+from bot.config import Config, StormRule, Team
 from bot.db import session_scope
 from bot.errors import MentionClosed, UserError
 from bot.mentions import record
@@ -16,6 +16,7 @@ from bot.scheduler import build_scheduler
 from bot.slack.cards import mention_card, thread_note
 from tests.factories import heard
 from tests.test_actions import race
+from tests.test_storms import drain
 
 ANA, BEN = "U0ANA", "U0BEN"
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
@@ -86,9 +87,9 @@ def test_dana_waits_twenty_minutes_then_the_thread_asks_then_the_group_then_the_
     assert sla.check(engine, SLA, now=minutes(61)) == sla.check(engine, SLA, now=minutes(600)) == []
 
     assert notes(engine, dana) == [
-        ":hourglass: Unclaimed for 20 min: who can take it?",
-        f":hourglass: <!subteam^S0SUPPORT> M-{dana} has waited 40 min for an owner: can one of you take it?",
-        f":rotating_light: <@U0HEAD> M-{dana} is still unclaimed after 1 h: find it an owner.",
+        ":hourglass: Unclaimed for 20m: who can take it?",
+        f":hourglass: <!subteam^S0SUPPORT> M-{dana} has waited 40m for an owner: can one of you take it?",
+        f":rotating_light: <@U0HEAD> M-{dana} is still unclaimed after 1h: find it an owner.",
     ]
     assert outbox_kinds(engine, dana) == [OutboxKind.CARD] + [OutboxKind.THREAD_NOTE] * 3, "no card refresh"
     with session_scope(engine) as session:
@@ -149,7 +150,7 @@ def test_a_snooze_stops_every_timer_and_when_it_runs_out_they_go_on_where_they_w
 
     assert notes(engine, mention_id)[1:] == [
         ":alarm_clock: The snooze is over: its SLA timers run again.",
-        ":hourglass: Unclaimed for 20 min: who can take it?",
+        ":hourglass: Unclaimed for 20m: who can take it?",
     ]
     assert notes(engine, mention_id)[0].startswith(f":zzz: <@{BEN}> snoozed this until <!date^")
 
@@ -205,8 +206,8 @@ def test_a_claim_left_untouched_for_claim_expires_returns_to_the_pool(engine):
     assert (mention.owner_id, mention.claimed_at) == (None, None)
     assert (expired.kind, expired.actor, expired.data["owner"]) == (EventKind.CLAIM_EXPIRED, None, ANA)
     assert notes(engine, mention_id)[-1] == (
-        f":leftwards_arrow_with_hook: Returned to the pool: <@{ANA}> claimed it 5 h 30 min ago "
-        "and nothing happened since. Who can take it?"
+        f":leftwards_arrow_with_hook: Returned to the pool: <@{ANA}> claimed it, but nothing from them for 4h 30m. "
+        "Who can take it?"
     )
     assert sla.check(engine, expiring, now=minutes(65 + 4 * 60 + 50)) == [(mention_id, "claim 1")]
 
@@ -218,7 +219,7 @@ def test_an_expiry_loses_to_a_claim_made_meanwhile(engine):
     act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(7))
     with session_scope(engine) as session:
         stale = actions.expire_claim(
-            session, mention_id=mention_id, owner_id=ANA, claimed_at=minutes(5), now=minutes(300)
+            session, mention_id=mention_id, owner_id=ANA, claimed_at=minutes(5), idle_since=minutes(5), now=minutes(300)
         )
     assert stale is False
     assert load(engine, mention_id).owner_id == ANA
@@ -234,11 +235,10 @@ def test_an_urgent_mention_reminds_its_owner_to_answer_and_everyone_to_resolve_i
     assert sla.check(engine, urgent, now=minutes(240)) == [(mention_id, "resolve")]
     assert (
         notes(engine, mention_id)[1]
-        == f":hourglass: <@{ANA}> you claimed this 30 min ago and the customer has no answer yet."
+        == f":hourglass: <@{ANA}> you claimed this 30m ago and the customer has no answer yet."
     )
     assert (
-        notes(engine, mention_id)[3]
-        == f":hourglass: <@{ANA}> M-{mention_id} has been open for 4 h: can it be resolved?"
+        notes(engine, mention_id)[3] == f":hourglass: <@{ANA}> M-{mention_id} has been open for 4h: can it be resolved?"
     )
     assert sla.check(engine, config(), now=minutes(300)) == [], "a normal mention has neither timer"
 
@@ -272,10 +272,10 @@ def test_an_escalation_nobody_acknowledges_is_repinged_daily_then_its_acknowledg
     assert sla.check(engine, SLA, now=minutes(5) + 3 * day + timedelta(hours=3)) == [(mention_id, "acknowledged")]
 
     assert notes(engine, mention_id, OutboxKind.TEAM_ALERT_NOTE) == [
-        f":rotating_light: <!subteam^S0SUPPORT> M-{mention_id} was escalated to *support* 1 day ago "
+        f":rotating_light: <!subteam^S0SUPPORT> M-{mention_id} was escalated to *support* 1d ago "
         "and nobody has acknowledged it yet.",
-        f":hourglass: <@{BEN}> you acknowledged M-{mention_id} 1 day ago and it is still open.",
-        f":hourglass: <@{BEN}> you acknowledged M-{mention_id} 2 days ago and it is still open.",
+        f":hourglass: <@{BEN}> you acknowledged M-{mention_id} 1d ago and it is still open.",
+        f":hourglass: <@{BEN}> you acknowledged M-{mention_id} 2d ago and it is still open.",
     ]
     act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED)
     assert sla.check(engine, SLA, now=minutes(5) + 9 * day) == []
@@ -289,7 +289,7 @@ def test_after_an_outage_only_the_latest_step_is_taken_and_an_old_backlog_stays_
     assert notes(engine, ancient) == []
 
 
-def test_storm_mentions_and_resolved_ones_are_never_nagged(engine):
+def test_storm_mentions_are_not_nagged_one_by_one_and_resolved_ones_never(engine):
     resolved = hear(engine, external_id="resolved")
     act(engine, actions.resolve, resolved, user_id=ANA, outcome=Outcome.SPAM)
     in_storm = hear(engine, external_id="storm")
@@ -298,7 +298,50 @@ def test_storm_mentions_and_resolved_ones_are_never_nagged(engine):
         session.add(storm)
         session.flush()
         session.get(Mention, in_storm).storm_id = storm.id
-    assert sla.check(engine, SLA, now=minutes(20)) == []
+    assert sla.check(engine, SLA, now=minutes(20)) == [(in_storm, "storm")], "the storm's one reminder"
+    assert [note for note in notes(engine, in_storm) if "Unclaimed" in note] == []
+    assert notes(engine, resolved)[1:] == []
+
+
+STORM = StormRule(threshold=3)
+
+
+def outage(engine, topic: str, count: int) -> list[int]:
+    """`count` reports about `topic`, a minute apart from T0: the fourth starts a storm."""
+    ids = []
+    for n in range(count):
+        report = replace(heard(f"Acme is {topic}, report {n}", external_id=f"{topic}-{n}"), topic=topic)
+        with session_scope(engine) as session:
+            ids.append(record(session, report, storm=STORM, now=minutes(n)))
+    return ids
+
+
+def storm_steps(taken: list[sla.Done]) -> list[sla.Done]:
+    return [step for step in taken if step[1] == "storm"]
+
+
+def test_a_storm_nobody_claims_is_asked_about_once_and_one_with_a_claim_is_not(engine):
+    down = outage(engine, "down", 6)  # the storm starts with the fourth report, at minute 3
+    login = outage(engine, "login", 5)
+    act(engine, actions.claim, login[0], user_id=ANA, now=minutes(10))  # one that started the storm counts
+
+    assert storm_steps(sla.check(engine, SLA, now=minutes(22))) == []
+    assert storm_steps(sla.check(engine, SLA, now=minutes(23))) == [(down[3], "storm")]
+    assert storm_steps(sla.check(engine, SLA, now=minutes(24))) == [], "once"
+    assert storm_steps(sla.check(engine, SLA, now=minutes(300))) == []
+    assert notes(engine, down[3])[-1] == ":hourglass: 6 mentions about “down”, none claimed for 20m: who can take some?"
+    assert [note for note in notes(engine, down[4]) + notes(engine, login[3]) if "mentions about" in note] == []
+
+
+def test_the_storm_reminder_is_posted_in_the_storm_cards_thread(sqlite_engine, fake_slack):
+    outage(sqlite_engine, "down", 5)
+    drain(sqlite_engine, fake_slack, post_interval=0)
+    sla.check(sqlite_engine, SLA, now=minutes(23))
+    drain(sqlite_engine, fake_slack, post_interval=0)
+
+    storm_card = next(card for card in fake_slack.cards("C0LISTEN") if "mentions about" in card.text)
+    said = [message.text for message in fake_slack.thread("C0LISTEN", storm_card.ts)]
+    assert said[-1] == ":hourglass: 5 mentions about “down”, none claimed for 20m: who can take some?"
 
 
 def test_two_processes_checking_at_once_take_each_step_once(engine):
@@ -314,3 +357,101 @@ def test_the_scheduler_runs_the_check_only_when_the_sla_is_on(engine, http):
     off = build_scheduler(engine, config(enabled=False), http=http, on_new_mentions=lambda: None)
     assert on.get_job("sla").trigger.interval == timedelta(seconds=30)
     assert off.get_job("sla") is None
+
+
+def test_a_reopened_mention_reminds_its_owner_to_answer_again(engine):
+    urgent = config(high={"claim_within": "10m", "reply_within": "30m"})
+    mention_id = hear(engine, heard=replace(heard(), urgency="high"))
+    act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(5))
+    act(engine, actions.reply, mention_id, user_id=ANA, text="Fixed on our side", now=minutes(10))
+    act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED, now=minutes(20))
+    act(engine, actions.reopen, mention_id, user_id=BEN, now=minutes(100))
+
+    assert sla.check(engine, urgent, now=minutes(129)) == []
+    assert sla.check(engine, urgent, now=minutes(130)) == [(mention_id, "reply")], "Ana still owns it"
+    assert notes(engine, mention_id)[-1] == (
+        f":hourglass: <@{ANA}> this was reopened 30m ago and the customer has no answer yet."
+    )
+    act(engine, actions.reply, mention_id, user_id=ANA, text="Looking again", now=minutes(131))
+    act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED, now=minutes(132))
+    act(engine, actions.reopen, mention_id, user_id=BEN, now=minutes(200))
+    assert sla.check(engine, urgent, now=minutes(230)) == [(mention_id, "reply")], "each reopen, once"
+
+
+def test_an_owner_who_acts_while_a_check_is_deciding_is_neither_expired_nor_reminded(engine):
+    strict = config(claim_expires="1h", high={"claim_within": "10m", "reply_within": "30m"})
+    expiring = hear(engine, external_id="expiring")
+    waiting = hear(engine, heard=replace(heard(external_id="waiting"), urgency="high"))
+    act(engine, actions.claim, expiring, user_id=ANA, now=minutes(30))
+    act(engine, actions.claim, waiting, user_id=BEN, now=minutes(60))
+
+    stale = sla.due(engine, strict, now=minutes(90))  # read before either owner acted
+    assert [(mention.id, todo.expire, [step.label for step in todo.steps]) for mention, todo in stale] == [
+        (expiring, True, []),
+        (waiting, False, ["reply"]),
+    ]
+    act(engine, actions.reply, expiring, user_id=ANA, text="On it", now=minutes(90))
+    act(engine, actions.reply, waiting, user_id=BEN, text="Answered", now=minutes(90))
+
+    assert [
+        step for mention, todo in stale for step in sla.carry_out(engine, strict, mention, todo, now=minutes(90))
+    ] == []
+    assert (load(engine, expiring).owner_id, load(engine, waiting).owner_id) == (ANA, BEN)
+    with session_scope(engine) as session:
+        nudged = session.exec(select(Event).where(Event.kind == EventKind.NUDGED)).all()
+    assert nudged == []
+
+
+def test_a_snooze_ends_with_the_resolve_so_a_reopened_mention_is_awake(engine):
+    later = hear(engine, external_id="later")
+    act(engine, actions.snooze, later, user_id=BEN, duration=timedelta(hours=4), now=minutes(5))
+    act(engine, actions.resolve, later, user_id=ANA, outcome=Outcome.ANSWERED, now=minutes(10))
+    assert load(engine, later).snoozed_until is None
+    act(engine, actions.reopen, later, user_id=BEN, now=minutes(3 * 24 * 60))
+    assert sla.check(engine, SLA, now=minutes(3 * 24 * 60 + 20)) == [(later, "claim 1")]
+    assert not any("snooze is over" in note for note in notes(engine, later))
+
+    soon = hear(engine, external_id="soon")
+    act(engine, actions.snooze, soon, user_id=BEN, duration=timedelta(hours=4), now=minutes(5))
+    act(engine, actions.resolve, soon, user_id=ANA, outcome=Outcome.ANSWERED, now=minutes(10))
+    act(engine, actions.reopen, soon, user_id=BEN, now=minutes(30))
+    assert sla.check(engine, SLA, now=minutes(50)) == [(soon, "claim 1")], "the four hours' snooze ended at 10"
+
+
+def test_an_expiry_counts_from_the_owners_last_action_and_says_so(engine):
+    expiring = config(claim_expires="4h")
+    mention_id = hear(engine)
+    act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(5))
+    act(engine, actions.reply, mention_id, user_id=ANA, text="Checking", now=minutes(100))
+    assert sla.check(engine, expiring, now=minutes(339)) == []
+    assert sla.check(engine, expiring, now=minutes(340)) == [(mention_id, "expired")]
+    assert notes(engine, mention_id)[-1] == (
+        f":leftwards_arrow_with_hook: Returned to the pool: <@{ANA}> claimed it, but nothing from them for 4h. "
+        "Who can take it?"
+    )
+
+
+def test_reminders_say_when_they_count_business_time_and_an_ago_is_by_the_clock(engine):
+    office = config(
+        business_hours={"start": "09:00", "end": "17:00"}, high={"claim_within": "10m", "reply_within": "30m"}
+    )
+    friday_4pm, monday_9_10am = datetime(2026, 11, 20, 16, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
+    mention_id = hear(engine, at=friday_4pm, heard=replace(heard(), urgency="high"))
+    assert sla.check(engine, office, now=friday_4pm + timedelta(minutes=10)) == [(mention_id, "claim 1")]
+    act(engine, actions.claim, mention_id, user_id=ANA, now=friday_4pm + timedelta(minutes=40))
+    assert sla.check(engine, office, now=monday_9_10am) == [(mention_id, "reply")], "20 minutes on Friday, 10 today"
+    assert notes(engine, mention_id) == [
+        ":hourglass: Unclaimed for 10m of business time: who can take it?",
+        f":hourglass: <@{ANA}> you claimed this 2d 16h ago and the customer has no answer yet.",
+    ]
+
+
+def test_the_group_and_the_lead_are_pinged_at_the_multiples_the_config_sets(engine):
+    sooner = config(group_after=1.5, lead_after=2.25)
+    mention_id = hear(engine)
+    taken = [sla.check(engine, sooner, now=minutes(at)) for at in (20, 29, 30, 44, 45)]
+    assert taken == [[(mention_id, "claim 1")], [], [(mention_id, "claim 2")], [], [(mention_id, "claim 3")]]
+    assert notes(engine, mention_id)[1:] == [
+        f":hourglass: <!subteam^S0SUPPORT> M-{mention_id} has waited 30m for an owner: can one of you take it?",
+        f":rotating_light: <@U0HEAD> M-{mention_id} is still unclaimed after 45m: find it an owner.",
+    ]

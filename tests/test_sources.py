@@ -5,8 +5,10 @@ answers, and polls into the database. What each service does its own way is in t
 import copy
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,7 @@ from bot.clock import utcnow
 from bot.config import Config
 from bot.db import make_engine, read_scope
 from bot.models import Mention, SourceState
-from bot.polling import Listener, poll
+from bot.polling import Listener, PollReport, poll
 from bot.sources import Fetched, PollState, RateLimited, SourceError
 from bot.sources import http as source_http
 from bot.sources.fields import OVERLAP, iso
@@ -524,3 +526,22 @@ def test_rate_limited_poll_rests_for_as_long_as_asked(case, api, http, sqlite_en
     resting = poll(sqlite_engine, http, listener(case.keyword), source, now=now + timedelta(minutes=5))
     assert resting.resting_until == now + timedelta(seconds=600)
     assert len(api.requests_to(case.path)) == 1
+
+
+@pytest.mark.postgres
+def test_two_workers_polling_a_new_source_at_once_share_one_state_row(api, http, postgres_engine):
+    """Both find no state for the source, both fetch, both store: the second must not trip on the first's row.
+    (Nothing matches, so no mention insert makes one wait for the other.)"""
+    case = CASES[0]
+    api.answer(case.path, case.recorded())
+    source, now = case.source(api.url()), utcnow()
+    start = threading.Barrier(2)
+
+    def worker() -> PollReport:
+        start.wait()
+        return poll(postgres_engine, http, listener("unheard-of-brand"), source, now=now)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda _: worker(), range(2)))
+    assert [report.error for report in reports] == [None, None]
+    assert source_state(postgres_engine, source).cursor

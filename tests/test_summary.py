@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot import weekly
+from bot import actions, weekly
 from bot.config import Config
 from bot.configtypes import Weekday
 from bot.db import session_scope
@@ -19,11 +19,11 @@ from bot.models import WeeklyPost
 from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks
 from bot.slack.weekly import SummaryPoster, post_by_hand
-from bot.summary import format_duration, summary_text
+from bot.summary import summary_text
 from bot.weekly import PostStatus, due_week
 from bot.weeks import Week
 from tests.fakeslack import BOT_TOKEN, block_kit_problems
-from tests.test_metrics import PEOPLE, W47, at, finished_week, seed_week
+from tests.test_metrics import ANA, BEN, PEOPLE, W47, act, at, finished_week, hear, seed_week
 
 MONDAY_9 = at(23, 9)
 """When week 47's summary is due by default."""
@@ -80,28 +80,39 @@ def test_the_text_shows_every_figure_of_the_hand_computed_week(engine):
         "Claimed": "4",
         "Replied": "4",
         "Resolved": "4",
-        "Time to claim": "median 16m 00s, 90th percentile 1h 00m (4 mentions)",
-        "Time to first reply": "median 45m 00s, 90th percentile 4d 0h (4 mentions)",
-        "Time to resolution": "median 13h 00m, 90th percentile 2d 2h (4 mentions)",
-        "Within SLA": "claim 50% (3 of 6), first reply 60% (3 of 5), resolution 0% (0 of 1)",
+        "Time to claim": "median 16m, 90th percentile 1h (4 mentions)",
+        "Time to first reply": "median 45m, 90th percentile 4d (4 mentions)",
+        "Time to resolution": "median 13h, 90th percentile 2d 2h (4 mentions)",
+        "Within SLA": "claim 50% (3 of 6), reply 50% (2 of 4), resolution 0% (0 of 1)",
         "Open backlog": "6",
         "Backlog by age": "under 1 h 1, 1–24 h 1, 1–7 days 2, over 7 days 2",
         "Outcomes": "answered 1, feedback 1, fixed 1, thanked 1",
         "Escalated": "2 mentions (2 escalations: billing 1, support 1), acknowledged 1",
-        "Acknowledged by team": "billing 0 of 1; support 1 of 1 in median 30m 00s",
+        "Acknowledged by team": "billing 0 of 1; support 1 of 1 in median 30m",
         "People who took part": "5",
         "Teams": "support 2, engineering 1, product 1 (1 person without a known team)",
-        "Busiest person's share": "33% (2 of 6 handlings)",
+        "Busiest person's share": "40% (handled 2 of 5 mentions someone claimed or answered)",
         "Resolved as feedback": "1",
         "About export": "1",
     }
-    assert "Time to claim:            median 16m 00s" in text, "values line up in one column"
+    assert "Time to claim:            median 16m" in text, "values line up in one column"
     quotes = [line.strip() for line in lines if line.startswith("    ")]
     assert quotes[0] == "outage: M-4 “Acme is down again <!channel>” (status-feed) https://example.com/posts/m1"
     assert "M-8 “Charged twice!” (forum) https://example.com/posts/m4" in quotes, "the most negative still open"
     assert quotes[-1] == (
         'M-9 “Please let me export reports as CSV” (forum) https://example.com/posts/m7 (noted: "Wants CSV export")'
     )
+
+
+def test_the_busiest_share_counts_each_mention_once_however_many_handled_it(engine):
+    """Ana claims all ten mentions and Ben answers all ten: each of them handled every one, not half."""
+    for number in range(10):
+        mention = hear(engine, f"m{number}", at(16, 9, number))
+        act(engine, actions.claim, mention_id=mention, user_id=ANA, now=at(16, 10))
+        act(engine, actions.reply, mention_id=mention, user_id=BEN, text="Hello", now=at(16, 11))
+    values = rows(summary_text(finished_week(engine)))
+    assert values["People who took part"] == "2"
+    assert values["Busiest person's share"] == "100% (handled 10 of 10 mentions someone claimed or answered)"
 
 
 def test_an_empty_week_reads_as_nothing(engine):
@@ -111,23 +122,6 @@ def test_an_empty_week_reads_as_nothing(engine):
     assert (values["Time to claim"], values["Within SLA"], values["Teams"]) == ("n/a", "n/a", "none")
     assert values["Change from last week"] == "±0 mentions (0 last week)"
     assert "Busiest person's share" not in values
-
-
-@pytest.mark.parametrize(
-    "duration, text",
-    [
-        (None, "n/a"),
-        (timedelta(0), "0s"),
-        (timedelta(seconds=-5), "0s"),
-        (timedelta(seconds=45), "45s"),
-        (timedelta(minutes=12), "12m 00s"),
-        (timedelta(minutes=3, seconds=7), "3m 07s"),
-        (timedelta(hours=1, minutes=1, seconds=5), "1h 01m"),
-        (timedelta(days=2, hours=3, minutes=59), "2d 3h"),
-    ],
-)
-def test_durations_read_at_a_glance(duration, text):
-    assert format_duration(duration) == text
 
 
 def test_the_slack_post_escapes_customer_words_and_links_them(engine):
@@ -145,7 +139,7 @@ def test_the_slack_post_escapes_customer_words_and_links_them(engine):
     text = json.dumps(blocks, ensure_ascii=False)
     assert "<!channel>" not in text
     assert "<https://example.com/posts/m1|M-4 “Acme is down again &lt;!channel&gt;”> (status-feed)" in text
-    assert "*Busiest person's share:* 33% (2 of 6 handlings)" in text
+    assert "*Busiest person's share:* 40% (handled 2 of 5 mentions someone claimed or answered)" in text
     assert "_noted: Wants CSV export_" in text
     assert "The chart of mentions per day and response times is in the thread." in text
     assert "in the thread" not in json.dumps(figures_blocks(finished_week(engine))), "/allears stats has no chart"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.actions import parse_snooze
 from bot.config import Sentiment, load_config, parse_duration
 from bot.errors import ConfigError, UserError
 from bot.matching import KeywordMatcher
@@ -159,10 +160,29 @@ def test_durations_are_read_from_short_text(text, duration):
     assert parse_duration(text) == duration
 
 
-@pytest.mark.parametrize("text", ["5 minutes", "", "m5", "5", "1.5h", "-5m"])
+@pytest.mark.parametrize("text", ["5 minutes", "", "m5", "5", "1.5h", "-5m", "99999999999d", "9" * 40 + "s"])
 def test_a_duration_that_is_not_one_is_refused(text):
     with pytest.raises(ValueError, match="is not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "text, duration",
+    [
+        ("2h", timedelta(hours=2)),
+        (" 1H30m", timedelta(hours=1, minutes=30)),
+        ("off", timedelta(0)),
+        ("WAKE", timedelta(0)),
+    ],
+)
+def test_a_snooze_is_read_the_same_from_the_command_and_the_menu(text, duration):
+    assert parse_snooze(text) == duration
+
+
+@pytest.mark.parametrize("text", ["soon", "99999999999d", "1.5h"])
+def test_a_snooze_that_is_no_length_of_time_is_refused_in_words(text):
+    with pytest.raises(UserError, match="is not a length of time; write it like `30m`"):
+        parse_snooze(text)
 
 
 FULL_CONFIG = """
@@ -336,6 +356,13 @@ def replace(old: str, new: str) -> str:
         ),
         (replace("", '\n[sla.high]\nclaim_within = "soon"\n'), ['sla.high.claim_within: "soon" is not a duration']),
         (replace("", '\n[people]\nana = "support"\n'), ['people.ana: "ana" is not a Slack user ID']),
+        (replace("", "\n[sla]\ngroup_after = 1\n"), ["sla.group_after: must be a number above 1: it multiplies"]),
+        (replace("", '\n[sla]\nlead_after = "soon"\n'), ["sla.lead_after:", "number"]),
+        (replace("", "\n[sla]\nlead_after = nan\n"), ["sla.lead_after: must be a number above 1"]),
+        (
+            replace("", "\n[sla]\ngroup_after = 2.5\nlead_after = 2\n"),
+            ["sla: `lead_after` (2) must be larger than `group_after` (2.5): the lead is pinged after the user group"],
+        ),
         (
             replace('channel = "C0FORUM"', 'channel = "C0FORUM"\nusergroup = "support"'),
             ["routes[2].usergroup:", "not a Slack user group ID"],
@@ -372,6 +399,7 @@ def test_the_example_config_is_valid_and_sets_every_accountability_setting():
     assert config.sla.targets("high").claim_within == timedelta(minutes=10)
     assert config.sla.targets("normal").claim_within == timedelta(minutes=20), "the default"
     assert config.sla.business_hours and config.sla.business_hours.end == time(18)
+    assert (config.sla.group_after, config.sla.lead_after) == (2.0, 3.0), "commented out: the defaults"
     assert (config.summary.weekday.number, config.summary.time, config.summary.timezone) == (0, time(9), "Europe/Paris")
     assert config.people["U0ANA"] == "support"
 

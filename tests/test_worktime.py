@@ -6,7 +6,8 @@ import pytest
 
 from bot.config import BusinessHours
 from bot.configtypes import Weekday
-from bot.worktime import counted, elapsed, spoken
+from bot.durations import format_duration
+from bot.worktime import counted, elapsed
 
 OFFICE = BusinessHours()  # 09:00–17:00, Monday to Friday
 ALL_DAY = BusinessHours(start=time(0), end=time.max, days=list(Weekday))
@@ -71,13 +72,17 @@ def test_paused_time_counts_only_where_it_was_business_time():
 @pytest.mark.parametrize(
     ("duration", "said"),
     [
-        (timedelta(minutes=20), "20 min"),
-        (timedelta(seconds=29), "0 min"),
-        (timedelta(hours=1), "1 h"),
-        (timedelta(hours=1, minutes=30), "1 h 30 min"),
-        (timedelta(days=1), "1 day"),
-        (timedelta(days=2, hours=4, minutes=10), "2 days 4 h"),
+        (None, "n/a"),
+        (timedelta(minutes=20), "20m"),
+        (timedelta(minutes=3, seconds=7), "3m 07s"),
+        (timedelta(hours=1, minutes=1, seconds=5), "1h 01m"),
+        (timedelta(seconds=29), "29s"),
+        (timedelta(hours=1), "1h"),
+        (timedelta(hours=1, minutes=30), "1h 30m"),
+        (timedelta(days=1), "1d"),
+        (timedelta(days=2, hours=4, minutes=10), "2d 4h"),
+        (-timedelta(minutes=3), "0s"),
     ],
 )
-def test_durations_are_said_as_people_say_them(duration, said):
-    assert spoken(duration) == said
+def test_reminders_the_home_and_the_summary_write_durations_alike(duration, said):
+    assert format_duration(duration) == said

@@ -9,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,8 @@ from bot.actions import history
 from bot.clock import utcnow
 from bot.db import read_scope, session_scope
 from bot.mentions import get_mention, storm_counts
-from bot.models import POSTING_KINDS, Escalation, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
+from bot.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
+from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -31,11 +31,10 @@ from bot.slack.cards import (
     mention_card,
     storm_card,
     storm_fallback,
-    team_alert,
-    team_alert_fallback,
     thread_note,
 )
 from bot.slack.kit import section
+from bot.slack.team_alert_delivery import escalation_of, team_alert_call
 from bot.sources import SourceError
 from bot.sources.replying import SourceReplies
 
@@ -56,17 +55,6 @@ PERMANENT_ERRORS = {
 }
 _METADATA_EVENT = "allears_mention"
 _NOT_READY_DELAY = timedelta(seconds=1)
-_NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
-
-
-@dataclass(frozen=True)
-class _Call:
-    method: str
-    args: dict[str, Any]
-
-
-class _Abandon(Exception):
-    """The row can never be sent: the message it belongs under was never posted."""
 
 
 class _NotReady(Exception):
@@ -129,7 +117,7 @@ class Deliverer:
         except _NotReady as waiting:
             self._settle(outbox.mark_retry, row, delay=_NOT_READY_DELAY, error=str(waiting), count_attempt=False)
             return 0
-        except _Abandon as reason:
+        except Abandon as reason:
             log.error("outbox %s (%s for M-%s) abandoned: %s", row.id, row.kind, row.mention_id, reason)
             self._settle(outbox.mark_failed, row, error=str(reason))
             return 0
@@ -157,7 +145,7 @@ class Deliverer:
     def _reply_on_source(self, row: Outbox) -> int:
         """One attempt, whatever happens: a reply that may have gone out is never sent again."""
         with read_scope(self._engine) as session:
-            mention, reply_event = get_mention(session, row.mention_id), _event(session, row)
+            mention, reply_event = get_mention(session, row.mention_id), event_of(session, row)
         url, error = None, None
         try:
             if row.attempts > 1:  # an earlier attempt was cut short: it may have reached the source
@@ -201,7 +189,7 @@ class Deliverer:
             self._settle(outbox.mark_retry, row, delay=delay, error=f"{status} {code}")
 
 
-def _prepare(session: Session, row: Outbox) -> _Call | None:
+def _prepare(session: Session, row: Outbox) -> Call | None:
     """The Web API call for a row, rendered from the database as it is now; None if already sent."""
     mention = get_mention(session, row.mention_id)
     storm = session.get(Storm, mention.storm_id) if mention.storm_id else None
@@ -209,7 +197,7 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
         case OutboxKind.CARD:
             if mention.card_ts:
                 return None
-            return _Call(
+            return Call(
                 "chat.postMessage",
                 {
                     "channel": mention.channel,
@@ -218,27 +206,27 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
                     "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
                 }
                 | _under_storm(session, storm)
-                | _NO_UNFURL,
+                | NO_UNFURL,
             )
         case OutboxKind.STORM_CARD:
             assert storm is not None
             if storm.card_ts:
                 return None
             counts = storm_counts(session, storm)
-            return _Call(
+            return Call(
                 "chat.postMessage",
                 {"channel": storm.channel, "text": storm_fallback(storm, counts), "blocks": storm_card(storm, counts)}
-                | _NO_UNFURL,
+                | NO_UNFURL,
             )
         case OutboxKind.STORM_REFRESH:
             assert storm is not None
             if not storm.card_ts:
                 if _storm_card_failed(session, storm):
-                    raise _Abandon("the storm card was never posted")
+                    raise Abandon("the storm card was never posted")
                 raise _NotReady("the storm card is not posted yet")
             session.execute(update(Storm).where(Storm.id == storm.id).values(refresh_queued=False))
             counts = storm_counts(session, storm)
-            return _Call(
+            return Call(
                 "chat.update",
                 {
                     "channel": storm.card_channel,
@@ -249,7 +237,7 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
             )
         case OutboxKind.CARD_REFRESH:
             _require_card(mention)
-            return _Call(
+            return Call(
                 "chat.update",
                 {
                     "channel": mention.card_channel,
@@ -260,67 +248,29 @@ def _prepare(session: Session, row: Outbox) -> _Call | None:
             )
         case OutboxKind.THREAD_NOTE:
             _require_card(mention)
-            note = thread_note(mention, _event(session, row))
+            event = event_of(session, row)
+            note = thread_note(mention, event)
             in_storm_thread = storm is not None and storm.card_ts is not None
-            if in_storm_thread:  # the mention's card is itself in the storm's thread, so its notes go there
+            # The mention's card is itself in the storm's thread, so its notes go there; the storm's own reminder
+            # (sent as its first mention's note) is about the whole storm, so it names no mention.
+            if in_storm_thread and event.data.get("step") != "storm":
                 note = f"*{mention.reference}*: {note}"
             thread = {"thread_ts": storm.card_ts if in_storm_thread else mention.card_ts}
-            return _Call(
+            return Call(
                 "chat.postMessage",
-                {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | _NO_UNFURL,
+                {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | NO_UNFURL,
             )
         case OutboxKind.FEEDBACK:
-            event = _event(session, row)
+            event = event_of(session, row)
             blocks = feedback_message(mention, event)
-            return _Call(
+            return Call(
                 "chat.postMessage",
                 {"channel": event.data["feedback_channel"], "text": feedback_fallback(mention), "blocks": blocks}
-                | _NO_UNFURL,
+                | NO_UNFURL,
             )
-        case OutboxKind.TEAM_ALERT:
-            escalation = _escalation(session, row)
-            if escalation.alert_ts:
-                return None
-            return _Call(
-                "chat.postMessage",
-                {
-                    "channel": escalation.channel,
-                    "text": team_alert_fallback(mention, escalation),
-                    "blocks": team_alert(mention, escalation),
-                }
-                | _NO_UNFURL,
-            )
-        case OutboxKind.TEAM_ALERT_NOTE:
-            event = _event(session, row)
-            escalation_id = event.data.get("escalation_id")
-            escalation = session.get(Escalation, escalation_id) if escalation_id else None
-            if escalation is None or not escalation.alert_ts:
-                raise _Abandon("the team alert was never posted")
-            note = thread_note(mention, event)
-            return _Call(
-                "chat.postMessage",
-                {
-                    "channel": escalation.alert_channel,
-                    "thread_ts": escalation.alert_ts,
-                    "text": note,
-                    "blocks": [section(note)],
-                }
-                | _NO_UNFURL,
-            )
-        case OutboxKind.TEAM_ALERT_REFRESH:
-            escalation = _escalation(session, row)
-            if not escalation.alert_ts:
-                raise _Abandon("the team alert was never posted")
-            return _Call(
-                "chat.update",
-                {
-                    "channel": escalation.alert_channel,
-                    "ts": escalation.alert_ts,
-                    "text": team_alert_fallback(mention, escalation),
-                    "blocks": team_alert(mention, escalation),
-                },
-            )
-    raise _Abandon(f"unknown outbox kind {row.kind}")
+        case OutboxKind.TEAM_ALERT | OutboxKind.TEAM_ALERT_NOTE | OutboxKind.TEAM_ALERT_REFRESH:
+            return team_alert_call(session, row, mention)
+    raise Abandon(f"unknown outbox kind {row.kind}")
 
 
 def _under_storm(session: Session, storm: Storm | None) -> dict[str, Any]:
@@ -347,14 +297,7 @@ def _storm_card_failed(session: Session, storm: Storm) -> bool:
 def _require_card(mention: Mention) -> None:
     """Rows after the card are due only once the card is settled: no ts means it failed for good."""
     if not mention.card_ts:
-        raise _Abandon(f"the card of {mention.reference} was never posted")
-
-
-def _event(session: Session, row: Outbox) -> Event:
-    event = session.get(Event, row.event_id)
-    if event is None:
-        raise _Abandon(f"event {row.event_id} is gone")
-    return event
+        raise Abandon(f"the card of {mention.reference} was never posted")
 
 
 def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
@@ -365,19 +308,12 @@ def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
         session.add(mention)
         session.add(Event(mention_id=row.mention_id, kind=EventKind.POSTED, data={"channel": channel, "ts": ts}))
     elif row.kind == OutboxKind.TEAM_ALERT:
-        escalation = _escalation(session, row)
+        escalation = escalation_of(session, row)
         escalation.alert_channel, escalation.alert_ts = channel, ts
         session.add(escalation)
     elif row.kind == OutboxKind.STORM_CARD:
         mention = get_mention(session, row.mention_id)
         session.execute(update(Storm).where(Storm.id == mention.storm_id).values(card_channel=channel, card_ts=ts))
-
-
-def _escalation(session: Session, row: Outbox) -> Escalation:
-    escalation = session.exec(select(Escalation).where(Escalation.event_id == row.event_id)).first()
-    if escalation is None:
-        raise _Abandon(f"no escalation for event {row.event_id}")
-    return escalation
 
 
 def _retry_after(headers: dict[str, Any]) -> float:

@@ -1,17 +1,19 @@
 """The App Home tab: this week's numbers, the viewer's open mentions and the unclaimed ones of their channels,
 each with the card's buttons."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.config import Sla
 from bot.configtypes import Sentiment, Urgency
-from bot.metrics import WeeklyFigures
-from bot.models import Mention
+from bot.durations import format_duration
+from bot.figures import WeeklyFigures
+from bot.models import Event, Mention
 from bot.queues import Queues
+from bot.sla import standing
 from bot.slack.cards import SENTIMENT_EMOJI, card_actions
 from bot.slack.ids import BlockId
 from bot.slack.kit import Block, context, date, link, section
-from bot.summary import format_duration
 from bot.text import safe_mrkdwn
 
 ROWS = 20
@@ -30,6 +32,7 @@ def home_view(*, queues: Queues, figures: WeeklyFigures, sla: Sla, now: datetime
         queues.mine,
         queues.mine_total,
         "Nothing: you own no open mention. Claim one below.",
+        events=queues.events,
         sla=sla,
         now=now,
     )
@@ -40,6 +43,7 @@ def home_view(*, queues: Queues, figures: WeeklyFigures, sla: Sla, now: datetime
             queues.unclaimed,
             queues.unclaimed_total,
             "Nothing waits: every open mention in your channels has an owner.",
+            events=queues.events,
             sla=sla,
             now=now,
         )
@@ -50,12 +54,7 @@ def home_view(*, queues: Queues, figures: WeeklyFigures, sla: Sla, now: datetime
                 "The app needs the `channels:read` and `groups:read` scopes; `/allears queue` lists them meanwhile."
             )
         )
-    blocks.append(
-        context(
-            f"Updated {date(now)}. Times left count every hour, business hours or not. "
-            "`/allears help` lists the commands."
-        )
-    )
+    blocks.append(context(f"Updated {date(now)}. `/allears help` lists the commands."))
     return {"type": "home", "blocks": blocks}
 
 
@@ -69,12 +68,22 @@ def _figures(figures: WeeklyFigures) -> Block:
     return section(f"*This week so far* ({figures.week.label})\n" + " · ".join(numbers))
 
 
-def _listing(title: str, mentions: list[Mention], total: int, empty: str, *, sla: Sla, now: datetime) -> list[Block]:
+def _listing(
+    title: str,
+    mentions: list[Mention],
+    total: int,
+    empty: str,
+    *,
+    events: dict[int, list[Event]],
+    sla: Sla,
+    now: datetime,
+) -> list[Block]:
     shown = mentions[:ROWS]
     blocks = [section(f"{title} ({total})")]
     for mention in shown:
+        assert mention.id is not None
         blocks += [
-            section(_row_text(mention, sla=sla, now=now)),
+            section(_row_text(mention, events.get(mention.id, []), sla=sla, now=now)),
             card_actions(mention, block_id=f"{BlockId.CARD_ACTIONS}:{mention.id}"),
         ]
     if not shown:
@@ -84,16 +93,16 @@ def _listing(title: str, mentions: list[Mention], total: int, empty: str, *, sla
     return blocks
 
 
-def _row_text(mention: Mention, *, sla: Sla, now: datetime) -> str:
+def _row_text(mention: Mention, events: Sequence[Event], *, sla: Sla, now: datetime) -> str:
     urgent = " :rotating_light: urgent" if mention.urgency == Urgency.HIGH else ""
     facts = [
         f"{SENTIMENT_EMOJI[Sentiment(mention.sentiment)]} *{mention.reference}*{urgent}",
         f"<#{mention.card_channel or mention.channel}>",
-        f"heard {span(now - mention.heard_at)} ago",
+        f"heard {format_duration(now - mention.heard_at)} ago",
     ]
     if mention.owner_id and mention.claimed_at:
-        facts.append(f"claimed {span(now - mention.claimed_at)} ago")
-    state = sla_state(mention, sla, now)
+        facts.append(f"claimed {format_duration(now - mention.claimed_at)} ago")
+    state = sla_state(mention, events, sla, now)
     if state:
         facts.append(state)
     said = safe_mrkdwn(" ".join((mention.title or mention.text).split()), _SNIPPET)
@@ -103,34 +112,15 @@ def _row_text(mention: Mention, *, sla: Sla, now: datetime) -> str:
     return f"{' · '.join(facts)}\n{link(mention.url, said)}\n{origin}"
 
 
-def sla_state(mention: Mention, sla: Sla, now: datetime) -> str:
-    """How the mention stands against its next target, in plain elapsed time: since it was heard, or
-    since it was claimed for the reply. (The reminders count business hours; a glance need not.)"""
-    if mention.snoozed_until and mention.snoozed_until > now:
-        return f":zzz: snoozed until {date(mention.snoozed_until)}"
-    if not sla.enabled:
+def sla_state(mention: Mention, events: Sequence[Event], sla: Sla, now: datetime) -> str:
+    """The mention's next SLA target as the reminders count it: snoozes left out, business hours only if set."""
+    where = standing(mention, events, sla, now)
+    if where is None:
         return ""
-    targets = sla.targets(mention.urgency)
-    if mention.owner_id is None:
-        step, within = "claim", targets.claim_within
-    elif mention.first_reply_at is None and targets.reply_within:
-        step, within = "reply", targets.reply_within
-    else:
-        step, within = "resolve", targets.resolve_within
-    if within is None:
-        return ""
-    start = mention.claimed_at if step == "reply" and mention.claimed_at else mention.heard_at
-    left = start + within - now
-    if left > timedelta(0):
-        return f":hourglass: {span(left)} left to {step}"
-    return f":red_circle: {span(-left)} over the time to {step}"
-
-
-def span(duration: timedelta) -> str:
-    """A wait as a glance needs it (12 min, 3 h, 2 d), rounded down."""
-    minutes = int(duration.total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} d"
+    if where.target is None:
+        assert where.snoozed_until is not None
+        return f":zzz: snoozed until {date(where.snoozed_until)}"
+    counted = " of business time" if where.business_time else ""
+    if where.left > timedelta(0):
+        return f":hourglass: {format_duration(where.left)}{counted} left to {where.target}"
+    return f":red_circle: {format_duration(-where.left)}{counted} over the time to {where.target}"

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.actions import WAKE
+from bot.durations import format_duration
 from bot.models import Event, EventKind, Mention, MentionStatus
 from bot.slack.ids import ActionId
 from bot.slack.kit import OPTION_TEXT, Block, date, link, plain, user
 from bot.text import safe_mrkdwn
-from bot.worktime import spoken
 
 SNOOZE_CHOICES = (("1 hour", "1h"), ("4 hours", "4h"), ("1 day", "1d"), ("3 days", "3d"))
-WAKE = "off"
 _SAID = 300
 _AUTHOR = 200
 
@@ -26,30 +26,52 @@ def _ping(data: dict[str, Any]) -> str:
     return f"{user(data['user'])} " if data.get("user") else ""
 
 
+def _waited(data: dict[str, Any]) -> str:
+    """The wait that made the step due, counted as the SLA counts it: business hours only, if so configured."""
+    waited = format_duration(timedelta(seconds=float(data.get("after", 0))))
+    return f"{waited} of business time" if data.get("business_time") else waited
+
+
+def _ago(event: Event) -> str:
+    """How long before the reminder its timer started, by the clock on the wall, for the notes that say "ago"."""
+    since = event.data.get("since")
+    if not since:  # recorded before reminders said when their timer started
+        return _waited(event.data)
+    return format_duration(event.at - datetime.fromisoformat(since))
+
+
 def nudge_note(mention: Mention, event: Event) -> str:
-    """An SLA reminder, in the card's thread (or, for an escalation, in the team alert's)."""
+    """An SLA reminder, in the card's thread (for an escalation, in the team alert's; for a storm, its card's)."""
     data = event.data
-    ping, after = _ping(data), spoken(timedelta(seconds=float(data.get("after", 0))))
+    ping, waited, ref = _ping(data), _waited(data), mention.reference
     team = safe_mrkdwn(str(data.get("team", "?")), 100)
     match data.get("step"), data.get("level"):
         case "claim", 1:
-            return f":hourglass: Unclaimed for {after}: who can take it?"
+            return f":hourglass: Unclaimed for {waited}: who can take it?"
         case "claim", 2:
-            return f":hourglass: {ping}{mention.reference} has waited {after} for an owner: can one of you take it?"
+            return f":hourglass: {ping}{ref} has waited {waited} for an owner: can one of you take it?"
         case "claim", _:
-            return f":rotating_light: {ping}{mention.reference} is still unclaimed after {after}: find it an owner."
+            return f":rotating_light: {ping}{ref} is still unclaimed after {waited}: find it an owner."
+        case "reply", _ if data.get("reopened"):
+            return f":hourglass: {ping}this was reopened {_ago(event)} ago and the customer has no answer yet."
         case "reply", _:
-            return f":hourglass: {ping}you claimed this {after} ago and the customer has no answer yet."
+            return f":hourglass: {ping}you claimed this {_ago(event)} ago and the customer has no answer yet."
         case "resolve", _:
-            return f":hourglass: {ping}{mention.reference} has been open for {after}: can it be resolved?"
+            return f":hourglass: {ping}{ref} has been open for {waited}: can it be resolved?"
         case "escalation", _:
             return (
-                f":rotating_light: {ping}{mention.reference} was escalated to *{team}* {after} ago "
+                f":rotating_light: {ping}{ref} was escalated to *{team}* {_ago(event)} ago "
                 "and nobody has acknowledged it yet."
             )
         case "acknowledged", _:
-            return f":hourglass: {ping}you acknowledged {mention.reference} {after} ago and it is still open."
-    return f":hourglass: {mention.reference}: {safe_mrkdwn(str(data.get('step')), 100)} is overdue."
+            return f":hourglass: {ping}you acknowledged {ref} {_ago(event)} ago and it is still open."
+        case "storm", _:
+            topic = safe_mrkdwn(str(data.get("topic", "?")), 100)
+            return (
+                f":hourglass: {data.get('count', 'Many')} mentions about “{topic}”, none claimed for {waited}: "
+                "who can take some?"
+            )
+    return f":hourglass: {ref}: {safe_mrkdwn(str(data.get('step')), 100)} is overdue."
 
 
 def _quoted(data: dict[str, Any]) -> str:
@@ -74,10 +96,11 @@ def reminder_note(mention: Mention, event: Event) -> str | None:
                 return f":alarm_clock: {actor} woke this up: its SLA timers run again."
             return ":alarm_clock: The snooze is over: its SLA timers run again."
         case EventKind.CLAIM_EXPIRED:
-            claimed = spoken(event.at - datetime.fromisoformat(data["claimed_at"]))
+            # The owner's last action, not the claim: they may have replied or snoozed it since.
+            quiet = format_duration(event.at - datetime.fromisoformat(data.get("idle_since") or data["claimed_at"]))
             return (
-                f":leftwards_arrow_with_hook: Returned to the pool: {user(data.get('owner', 'unknown'))} claimed it "
-                f"{claimed} ago and nothing happened since. Who can take it?"
+                f":leftwards_arrow_with_hook: Returned to the pool: {user(data.get('owner', 'unknown'))} claimed it, "
+                f"but nothing from them for {quiet}. Who can take it?"
             )
         case EventKind.FOLLOWED_UP:
             return f":speech_balloon: {_quoted(data)}"

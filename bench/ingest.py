@@ -1,0 +1,147 @@
+"""Ingest throughput: fetched feed document → parsed, matched, scored, routed, stored mention with its
+card queued, committed; the same steps `bot.polling.poll` takes after the fetch, on one core.
+
+    .venv/bin/python bench/ingest.py                     # SQLite file and PostgreSQL, 5,000 mentions each
+    .venv/bin/python bench/ingest.py --mentions 20000 --per-poll 100 --database sqlite
+
+The mentions are real customer tweets (../shared/data/customer-tweets) with the airline's name
+replaced by the brand, served as RSS documents of `--per-poll` items, one transaction per document
+as a poll commits. Goal (issue 5): at least 2,000 mentions/s on one core.
+"""
+
+import argparse
+import csv
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot import migrate  # noqa: E402
+from bot.config import Config  # noqa: E402
+from bot.db import make_engine, session_scope  # noqa: E402
+from bot.mentions import posts_by, record  # noqa: E402
+from bot.models import Mention, Outbox  # noqa: E402
+from bot.polling import REPEAT_WINDOW, Listener  # noqa: E402
+from bot.sources.rss import parse_feed  # noqa: E402
+from bot.triage import triage  # noqa: E402
+from tests.databases import new_postgres_database  # noqa: E402
+
+TWEETS = ROOT.parent / "shared" / "data" / "customer-tweets" / "airline-tweets.csv"
+_AIRLINES = re.compile(r"@?(VirginAmerica|united|SouthwestAir|JetBlue|USAirways|AmericanAir|Delta)\b", re.I)
+CONFIG = Config.model_validate(
+    {
+        "listen": {"keywords": ["acme"]},
+        "channels": {"default": "C0LISTEN"},
+        "routes": [
+            {"sentiment": "negative", "channel": "C0URGENT"},
+            {"category": "feature request", "channel": "C0PRODUCT"},
+        ],
+    }
+)
+
+
+def customer_posts(count: int) -> list[tuple[str, str]]:
+    """(author, text) pairs mentioning the brand, cycling through the tweets with distinct texts."""
+    with TWEETS.open(encoding="utf-8", newline="") as file:
+        rows = [(row["name"], _AIRLINES.sub("Acme", row["text"])) for row in csv.DictReader(file)]
+    rows = [(author, body) for author, body in rows if "Acme" in body]
+    return [
+        (author, f"{body} #{n}" if n >= len(rows) else body)
+        for n, (author, body) in ((n, rows[n % len(rows)]) for n in range(count))
+    ]
+
+
+def feed_documents(posts: list[tuple[str, str]], per_poll: int, start: datetime) -> list[bytes]:
+    documents = []
+    for first in range(0, len(posts), per_poll):
+        items = []
+        for n, (author, body) in enumerate(posts[first : first + per_poll], start=first):
+            published = format_datetime(start + timedelta(seconds=n))
+            items.append(
+                f"<item><guid>tweet-{n}</guid><title>{escape(body[:80])}</title>"
+                f"<link>https://social.example.com/{escape(author)}/status/{n}</link>"
+                f"<author>{escape(author)}</author><description>{escape(body)}</description>"
+                f"<pubDate>{published}</pubDate></item>"
+            )
+        channel = "".join(items)
+        documents.append(
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>bench</title>{channel}</channel></rss>'.encode()
+        )
+    return documents
+
+
+def ingest(engine, documents: list[bytes], now: datetime) -> tuple[int, float, float]:
+    """What `poll` does after its fetch, document by document; returns (stored, wall s, CPU s)."""
+    listener = Listener(CONFIG)
+    triage("warming up")  # the running bot loads TextBlob's lexicon once, at its first mention
+    stored = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    for document in documents:
+        fetched = parse_feed(document, content_type="application/rss+xml")
+        with session_scope(engine) as session:
+            for item in sorted(reversed(fetched.items), key=lambda item: item.published_at or now):
+                if not listener.mentions_brand(item):
+                    continue
+                repeats = 1 + posts_by(session, source="bench", author=item.author, since=now - REPEAT_WINDOW)
+                heard = listener.hear(
+                    item, source="bench", source_kind="rss", repeat_posts=repeats, require_keywords=False
+                )
+                assert heard is not None
+                stored += record(session, heard, storm=listener.storm, now=now) is not None
+    return stored, time.perf_counter() - wall, time.process_time() - cpu
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str]:
+    if kind == "postgres":
+        with new_postgres_database("allears_bench") as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        yield f"sqlite:///{directory}/bench.db"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mentions", type=int, default=5000)
+    parser.add_argument("--per-poll", type=int, default=100)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    now = datetime.now(UTC)
+    documents = feed_documents(customer_posts(args.mentions), args.per_poll, now - timedelta(days=2))
+    parse_wall = time.perf_counter()
+    for document in documents:
+        parse_feed(document, content_type="application/rss+xml")
+    parse_wall = time.perf_counter() - parse_wall
+    print(
+        f"{args.mentions} mentions in {len(documents)} documents of {args.per_poll}; parsing alone {parse_wall:.2f} s"
+    )
+    print("| database | stored | wall | CPU | mentions/s (wall) | mentions/s (CPU) | outbox rows |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in ("sqlite", "postgres") if args.database == "both" else (args.database,):
+        with database(kind) as url:
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            stored, wall, cpu = ingest(engine, documents, now)
+            with session_scope(engine) as session:
+                mentions = session.execute(select(func.count()).select_from(Mention)).scalar_one()
+                queued = session.execute(select(func.count()).select_from(Outbox)).scalar_one()
+            engine.dispose()
+        assert stored == mentions == args.mentions, (stored, mentions)
+        rates = f"{stored / wall:,.0f} | {stored / cpu:,.0f}"
+        print(f"| {kind} | {stored:,} | {wall:.2f} s | {cpu:.2f} s | {rates} | {queued:,} |")
+
+
+if __name__ == "__main__":
+    main()
