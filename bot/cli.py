@@ -11,18 +11,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 import waitress
 from sqlalchemy import Engine
 
-from bot import migrate
+from bot import logs, migrate, telemetry
 from bot.chart import weekly_chart
 from bot.clock import utcnow
 from bot.config import Config, load_config
 from bot.db import make_engine
 from bot.errors import ConfigError, UserError
 from bot.export import ExportFormat, export, parse_moment
+from bot.leader import LeaderScheduler, hold_single_process_lock
 from bot.polling import Listener, poll
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
@@ -51,23 +53,27 @@ class _Setup:
     engine: Engine
     http: httpx.Client
     """For the sources: polling them and replying on them."""
+    process_lock: IO[bytes] | None = None
+    """On SQLite, held by `run`, `serve` and `worker` for as long as they run: one such process only."""
 
     @property
     def replies(self) -> SourceReplies:
         return SourceReplies(self.config.sources, self.http)
 
 
-def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True) -> _Setup:
+def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True, stays: bool = False) -> _Setup:
+    """`stays`: a process that runs until stopped, which SQLite allows only one of."""
     settings = Settings()
     config = load_config(settings.allears_config)
     if slack:
         settings.require_slack(signing_secret=signing_secret)
+    process_lock = hold_single_process_lock(settings.database_url) if stays else None
     engine = make_engine(settings.database_url)
     if upgrade:
         migrate.upgrade(engine)
     elif not migrate.is_current(engine):
         raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
-    return _Setup(settings, config, engine, httpx.Client())
+    return _Setup(settings, config, engine, httpx.Client(), process_lock)
 
 
 def _deliverer(setup: _Setup) -> Deliverer:
@@ -85,9 +91,12 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
     pump = OutboxPump(_deliverer(setup))
     pump.start()
     poster = SummaryPoster(setup.engine, setup.config, slack_client(setup.settings))
-    jobs = (
-        build_scheduler(
-            setup.engine, setup.config, http=setup.http, on_new_mentions=pump.kick, post_summary=poster.post_due
+    jobs = (  # on PostgreSQL, only while this process leads the others
+        LeaderScheduler(
+            setup.engine,
+            lambda: build_scheduler(
+                setup.engine, setup.config, http=setup.http, on_new_mentions=pump.kick, post_summary=poster.post_due
+            ),
         )
         if scheduler
         else None
@@ -134,7 +143,7 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             socket.connect()
             log.info("connected to Slack over Socket Mode")
         log.info(
-            "listening on http://0.0.0.0:%d (POST /slack/events, POST /hooks/mentions, GET /healthz)",
+            "listening on http://0.0.0.0:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
             setup.settings.port,
         )
         try:
@@ -152,21 +161,23 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    setup = _setup(slack=True, upgrade=True)
+    setup = _setup(slack=True, upgrade=True, stays=True)
     with _background(setup, scheduler=True) as pump:
         _serve_http(setup, pump)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    setup = _setup(slack=True)
+    setup = _setup(slack=True, stays=True)
     with _background(setup, scheduler=False) as pump:
         _serve_http(setup, pump)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    setup = _setup(slack=True, signing_secret=False)
+    setup = _setup(slack=True, signing_secret=False, stays=True)
+    if setup.settings.metrics_port:  # the worker serves no HTTP otherwise
+        telemetry.serve_metrics(setup.engine, setup.settings.metrics_port)
     with _background(setup, scheduler=True):
         log.info("worker running %d source(s)", len(setup.config.sources))
         try:
@@ -280,8 +291,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_format() -> str:
+    """LOG_FORMAT, read before anything else so every line has the same shape; a bad value is text here and
+    is reported with the other settings' problems."""
+    try:
+        return Settings().log_format
+    except Exception:
+        return "text"
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(_log_format())
     # A platform stops processes with SIGTERM: unwind like Ctrl-C so the outbox pump finishes its send.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     # httpx logs every request with its full URL at INFO, and feed URLs can carry secret tokens.

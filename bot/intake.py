@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot import telemetry
 from bot.clock import utcnow
 from bot.db import session_scope
 from bot.errors import UserError
@@ -154,7 +155,9 @@ def log_forwarded(
         mention_id = record(session, heard, storm=listener.storm)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
-        return Logged(mention_id, new=True, joined_to=session.get(Mention, mention_id).duplicate_of)
+        logged = Logged(mention_id, new=True, joined_to=session.get(Mention, mention_id).duplicate_of)
+    telemetry.mentions_ingested.labels(FORWARDED).inc()
+    return logged
 
 
 def _slack_unescape(text: str) -> str:

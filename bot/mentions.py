@@ -1,16 +1,19 @@
 """Mentions: storing what was heard (once), and finding one by its `M-<n>` reference."""
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy import String, and_, bindparam, func, or_, text, update
+from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.config import Sentiment, StormRule
-from bot.db import insert_unless_present
 from bot.errors import UnknownMention, UserError
 from bot.models import Event, EventKind, Mention, MentionStatus, OutboxKind, Storm
 from bot.outbox import enqueue
@@ -22,6 +25,102 @@ JOIN_WITHIN = timedelta(hours=48)
 FOLLOW_UP_WITHIN = timedelta(days=7)
 """A customer writing again in the same conversation within this long continues the earlier mention."""
 _REFERENCE = re.compile(r"^(?:m-?|#)?(\d{1,12})$", re.IGNORECASE)
+
+# Intake runs these for every item heard, so they are built once as Core statements on the table: building
+# an ORM statement and loading a whole `Mention` costs several times what the database takes to answer.
+_TABLE = Mention.__table__  # type: ignore[attr-defined]
+_C = _TABLE.c
+_LIMITS = tuple(
+    (column.name, column.type.length)
+    for column in _TABLE.columns
+    if isinstance(column.type, String) and column.type.length
+)
+_INSERTS = {
+    name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(_C.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+_HEARD_FIRST = (
+    core_select(_C.id)
+    .where(
+        _C.canonical_url == bindparam("canonical"),
+        _C.duplicate_of.is_(None),
+        _C.source != bindparam("source"),
+        # `|| ''` keeps SQLite (which has no statistics until ANALYZE) from walking the status index
+        # through every open mention instead of looking the address up.
+        _C.status.concat("") == MentionStatus.OPEN.value,
+        _C.heard_at >= bindparam("since"),
+    )
+    .order_by(_C.id)
+    .limit(1)
+)
+_HEARD_FIRST_EACH = (
+    core_select(_C.canonical_url, func.min(_C.id))
+    .where(
+        _C.canonical_url.in_(bindparam("canonicals", expanding=True)),
+        _C.duplicate_of.is_(None),
+        _C.source != bindparam("source"),
+        _C.status.concat("") == MentionStatus.OPEN.value,
+        _C.heard_at >= bindparam("since"),
+    )
+    .group_by(_C.canonical_url)
+)
+_BY_AUTHOR = (_C.source == bindparam("source"), _C.author == bindparam("author"), _C.heard_at >= bindparam("since"))
+_IN_THREAD = (
+    core_select(_C.id)
+    .where(
+        *_BY_AUTHOR,
+        or_(_C.thread == bindparam("thread"), _C.external_id == bindparam("thread")),
+        _C.status.in_([MentionStatus.OPEN.value, MentionStatus.RESOLVED.value]),
+    )
+    .order_by(_C.heard_at.desc())
+    .limit(1)
+)
+_ON_TOPIC = (
+    core_select(_C.id)
+    .where(*_BY_AUTHOR, _C.thread.is_(None), _C.topic == bindparam("topic"), _C.status == MentionStatus.RESOLVED.value)
+    .order_by(_C.heard_at.desc())
+    .limit(1)
+)
+_POSTS_BY = core_select(func.count()).select_from(_TABLE).where(*_BY_AUTHOR)
+_POSTS_BY_EACH = (
+    core_select(_C.author, func.count())
+    .where(
+        _C.source == bindparam("source"),
+        _C.author.in_(bindparam("authors", expanding=True)),
+        _C.heard_at >= bindparam("since"),
+    )
+    .group_by(_C.author)
+)
+_STORMS = Storm.__table__  # type: ignore[attr-defined]
+_STORM_BLOWING = (
+    core_select(_STORMS.c.id)
+    .where(
+        _STORMS.c.channel == bindparam("channel"),
+        _STORMS.c.topic == bindparam("topic"),
+        _STORMS.c.last_at >= bindparam("since"),
+    )
+    .order_by(_STORMS.c.id.desc())
+    .limit(1)
+)
+_RECENT_ON_TOPIC = (
+    core_select(func.count())
+    .select_from(_TABLE)
+    .where(
+        _C.channel == bindparam("channel"),
+        _C.topic == bindparam("topic"),
+        _C.heard_at >= bindparam("since"),
+        _C.status != MentionStatus.JOINED.value,
+        # `+ 0` keeps SQLite (no statistics until ANALYZE) off the storm index, where nearly every mention
+        # is "not in a storm", and on the recent ones.
+        (_C.storm_id + 0).is_(None),
+    )
+)
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+# In the order of the lock numbers, so two polls locking overlapping addresses never wait on each other in a circle.
+_LOCK_EACH = text(
+    "SELECT pg_advisory_xact_lock(number) FROM"
+    " (SELECT DISTINCT hashtext(key) AS number FROM unnest(CAST(:keys AS text[])) AS key ORDER BY 1) AS numbers"
+)
 
 
 def parse_reference(text: str) -> int:
@@ -56,50 +155,94 @@ class Heard:
     topic: str | None = None
 
 
+@dataclass
+class LookedAhead:
+    """What `record` would ask the database item by item, asked once for a whole poll of one source."""
+
+    source: str
+    now: datetime
+    first_heard: dict[str, int | None] = field(default_factory=dict)
+    """Each canonical address of the poll (locked on PostgreSQL) → the open mention another source heard there."""
+    quiet_authors: set[str] = field(default_factory=set)
+    """Authors with no mention on this source within `FOLLOW_UP_WITHIN`: nothing of theirs to continue."""
+
+
+def look_ahead(session: Session, items: Iterable[Item], *, source: str, now: datetime) -> LookedAhead:
+    """Take every address lock the poll's items need and answer their lookups, in three statements."""
+    items = list(items)
+    canonicals = sorted({url for url in (canonical_url(item.shared_url or item.url) for item in items) if url})
+    ahead = LookedAhead(source=source, now=now, first_heard=dict.fromkeys(canonicals))
+    if canonicals:
+        if _dialect(session) == "postgresql":
+            session.execute(_LOCK_EACH, {"keys": [f"url:{url}" for url in canonicals]})
+        found = {"canonicals": canonicals, "source": source, "since": now - JOIN_WITHIN}
+        ahead.first_heard.update(session.execute(_HEARD_FIRST_EACH, found).all())
+    authors = [item.author for item in items if item.author and len(item.author) <= 500]
+    posts = posts_by_each(session, source=source, authors=authors, since=now - FOLLOW_UP_WITHIN)
+    ahead.quiet_authors = {author for author in authors if not posts[author]}
+    return ahead
+
+
 def record(
-    session: Session, heard: Heard, *, storm: StormRule | None = None, now: datetime | None = None
+    session: Session,
+    heard: Heard,
+    *,
+    storm: StormRule | None = None,
+    now: datetime | None = None,
+    ahead: LookedAhead | None = None,
 ) -> int | None:
     """Store a new mention and queue its card; None when this source's item is stored already.
 
     A post already heard through another source (same canonical URL) is stored as joined to the
     first mention and told in its thread instead of getting a card of its own; so is the author
     writing again in the same conversation, which reopens the earlier mention if it was resolved.
+    `ahead` holds those lookups already made for the poll this item came in (at this `now`).
     """
     item, now = heard.item, now or utcnow()
+    if session.autoflush:  # the lookups below are Core statements, which do not flush for themselves
+        session.flush()
     canonical = canonical_url(item.shared_url or item.url)
-    first = _heard_first(session, canonical, source=heard.source, now=now)
-    earlier = None if first else _conversation(session, heard, now=now)
-    values = Mention.model_validate(
-        {
-            "source": heard.source,
-            "source_kind": heard.source_kind,
-            "external_id": item.external_id,
-            "url": item.url[:2000] if item.url else None,
-            "author": item.author[:500] if item.author else None,
-            "title": item.title,
-            "text": item.text,
-            "published_at": item.published_at,
-            "heard_at": now,
-            "polarity": heard.polarity,
-            "sentiment": heard.sentiment.value,
-            "category": heard.category,
-            "urgency": heard.urgency,
-            "needs_human": heard.needs_human,
-            "author_reach": item.author_reach,
-            "canonical_url": canonical,
-            "forwarded_by": heard.forwarded_by,
-            "topic": heard.topic,
-            "reply_to": item.reply_to,
-            "thread": item.thread[:500] if item.thread else None,
-            "channel": heard.channel,
-            "status": MentionStatus.JOINED if first or earlier else MentionStatus.OPEN,
-            "duplicate_of": (first or earlier).id if first or earlier else None,
-        }
-    ).model_dump(exclude={"id"})
-    statement = insert_unless_present(session, Mention, ["source", "external_id"], **values).returning(Mention.id)
-    mention_id = session.execute(statement).scalar_one_or_none()
+    if ahead is not None and (ahead.source, ahead.now) != (heard.source, now):
+        ahead = None
+    if ahead is not None and canonical is not None and canonical in ahead.first_heard:
+        first = ahead.first_heard[canonical]
+    else:
+        first = _heard_first(session, canonical, source=heard.source, now=now)
+    if first or (ahead is not None and item.author in ahead.quiet_authors):
+        earlier = None
+    else:
+        earlier = _conversation(session, heard, now=now)
+    values = {
+        "source": heard.source,
+        "source_kind": heard.source_kind,
+        "external_id": item.external_id,
+        "url": item.url[:2000] if item.url else None,
+        "author": item.author[:500] if item.author else None,
+        "title": item.title,
+        "text": item.text,
+        "published_at": item.published_at,
+        "heard_at": now,
+        "polarity": float(heard.polarity),
+        "sentiment": heard.sentiment.value,
+        "category": str(heard.category),
+        "urgency": str(heard.urgency),
+        "needs_human": heard.needs_human,
+        "author_reach": item.author_reach,
+        "canonical_url": canonical,
+        "forwarded_by": heard.forwarded_by,
+        "topic": heard.topic,
+        "reply_to": item.reply_to,
+        "thread": item.thread[:500] if item.thread else None,
+        "channel": heard.channel,
+        "status": (MentionStatus.JOINED if first or earlier else MentionStatus.OPEN).value,
+        "duplicate_of": first or earlier,
+    }
+    _check_lengths(values)
+    mention_id = session.execute(_INSERTS[_dialect(session)], values).scalar_one_or_none()
     if mention_id is None:
         return None
+    if ahead is not None and item.author:
+        ahead.quiet_authors.discard(item.author)
     if earlier is not None:
         _follow_up(session, earlier, mention_id, heard, now)
         return mention_id
@@ -109,10 +252,9 @@ def record(
             _weather(session, mention_id, heard.channel, heard.topic, storm, now)
         enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
         return mention_id
-    assert first.id is not None
     append_event(
         session,
-        first.id,
+        first,
         EventKind.ALSO_HEARD,
         None,
         now,
@@ -125,7 +267,19 @@ def record(
     return mention_id
 
 
-def _conversation(session: Session, heard: Heard, *, now: datetime) -> Mention | None:
+def _check_lengths(values: dict[str, Any]) -> None:
+    """Refuse what the columns cannot hold, on SQLite (which would keep it) as on PostgreSQL."""
+    for name, length in _LIMITS:
+        value = values.get(name)
+        if value is not None and len(value) > length:
+            raise ValueError(f"mention {name} is longer than {length} characters")
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _conversation(session: Session, heard: Heard, *, now: datetime) -> int | None:
     """The author's recent mention on this source that the item continues: the same thread, or,
     when the source has no threads, a resolved one about the same topic.
 
@@ -135,40 +289,27 @@ def _conversation(session: Session, heard: Heard, *, now: datetime) -> Mention |
     item = heard.item
     if not item.author:
         return None
-    statement = select(Mention).where(
-        Mention.source == heard.source,
-        Mention.author == item.author[:500],
-        Mention.heard_at >= now - FOLLOW_UP_WITHIN,
-    )
+    found = {"source": heard.source, "author": item.author[:500], "since": now - FOLLOW_UP_WITHIN}
     if item.thread:
-        thread = item.thread[:500]
-        statement = statement.where(
-            or_(Mention.thread == thread, Mention.external_id == thread),
-            Mention.status.in_([MentionStatus.OPEN.value, MentionStatus.RESOLVED.value]),  # type: ignore[attr-defined]
-        )
+        statement, found["thread"] = _IN_THREAD, item.thread[:500]
     elif heard.topic:
-        statement = statement.where(
-            Mention.thread.is_(None),  # type: ignore[union-attr]
-            Mention.topic == heard.topic,
-            Mention.status == MentionStatus.RESOLVED,
-        )
+        statement, found["topic"] = _ON_TOPIC, heard.topic
     else:
         return None
-    return session.exec(statement.order_by(Mention.heard_at.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    return session.execute(statement, found).scalar()
 
 
-def _follow_up(session: Session, earlier: Mention, mention_id: int, heard: Heard, now: datetime) -> None:
+def _follow_up(session: Session, earlier: int, mention_id: int, heard: Heard, now: datetime) -> None:
     """Tell the earlier mention's thread that the customer wrote again, reopening it if it was resolved.
 
     The reopen is a conditional update, so a colleague reopening it at the same moment is no harm.
     """
-    assert earlier.id is not None
     item = heard.item
     said = {"mention_id": mention_id, "url": item.url, "author": item.author, "text": item.text[:300]}
-    if reopen_resolved(session, earlier.id):
-        append_event(session, earlier.id, EventKind.REOPENED, None, now, **said)
+    if reopen_resolved(session, earlier):
+        append_event(session, earlier, EventKind.REOPENED, None, now, **said)
     else:
-        append_event(session, earlier.id, EventKind.FOLLOWED_UP, None, now, refresh=False, **said)
+        append_event(session, earlier, EventKind.FOLLOWED_UP, None, now, refresh=False, **said)
 
 
 def reopen_resolved(session: Session, mention_id: int) -> bool:
@@ -229,61 +370,42 @@ def _weather(session: Session, mention_id: int, channel: str, topic: str, rule: 
     """
     since = now - rule.window
     _serialize(session, f"storm:{channel}:{topic}")
-    storm = session.exec(
-        select(Storm)
-        .where(Storm.channel == channel, Storm.topic == topic, Storm.last_at >= since)
-        .order_by(Storm.id.desc())  # type: ignore[union-attr]
-        .limit(1)
-    ).first()
-    if storm is None:
-        recent = session.exec(
-            select(func.count())
-            .select_from(Mention)
-            .where(
-                Mention.channel == channel,
-                Mention.topic == topic,
-                Mention.heard_at >= since,
-                Mention.status != MentionStatus.JOINED,
-                Mention.storm_id.is_(None),  # type: ignore[union-attr]
-            )
-        ).one()
+    blowing = {"channel": channel, "topic": topic, "since": since}
+    storm_id = session.execute(_STORM_BLOWING, blowing).scalar()
+    if storm_id is None:
+        recent = session.execute(_RECENT_ON_TOPIC, blowing).scalar_one()
         if recent <= rule.threshold:
             return
         storm = Storm(channel=channel, topic=topic, counted_from=since, started_at=now, last_at=now)
         session.add(storm)
         session.flush()
+        storm_id = storm.id
         enqueue(session, OutboxKind.STORM_CARD, mention_id=mention_id, channel=channel)
     else:
-        session.execute(update(Storm).where(Storm.id == storm.id).values(last_at=now))
+        session.execute(update(Storm).where(Storm.id == storm_id).values(last_at=now))
         # Only one count update waits at a time: the conditional update decides, even across processes.
         queued = session.execute(
-            update(Storm).where(Storm.id == storm.id, Storm.refresh_queued.is_(False)).values(refresh_queued=True)  # type: ignore[attr-defined]
+            update(Storm).where(Storm.id == storm_id, Storm.refresh_queued.is_(False)).values(refresh_queued=True)  # type: ignore[attr-defined]
         )
         if queued.rowcount == 1:
             enqueue(session, OutboxKind.STORM_REFRESH, mention_id=mention_id, channel=channel)
-    session.execute(update(Mention).where(Mention.id == mention_id).values(storm_id=storm.id))
+    session.execute(update(Mention).where(Mention.id == mention_id).values(storm_id=storm_id))
 
 
-def _heard_first(session: Session, canonical: str | None, *, source: str, now: datetime) -> Mention | None:
+def _heard_first(session: Session, canonical: str | None, *, source: str, now: datetime) -> int | None:
     """The open mention another source heard at this address lately: the same post, not a new one that
     links to the same page (review feeds share the product link; a post about last month is news)."""
     if canonical is None:
         return None
     _serialize(session, f"url:{canonical}")
-    statement = select(Mention).where(
-        Mention.canonical_url == canonical,
-        Mention.duplicate_of.is_(None),  # type: ignore[union-attr]
-        Mention.source != source,
-        Mention.status == MentionStatus.OPEN,
-        Mention.heard_at >= now - JOIN_WITHIN,
-    )
-    return session.exec(statement.order_by(Mention.id).limit(1)).first()  # type: ignore[arg-type]
+    found = {"canonical": canonical, "source": source, "since": now - JOIN_WITHIN}
+    return session.execute(_HEARD_FIRST, found).scalar()
 
 
 def _serialize(session: Session, key: str) -> None:
     """On PostgreSQL, one transaction at a time past this point for `key` (SQLite writers queue anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    if _dialect(session) == "postgresql":
+        session.execute(_LOCK, {"key": key})
 
 
 def _open_owned_by(owner_id: str | None):  # type: ignore[no-untyped-def]
@@ -328,7 +450,13 @@ def posts_by(session: Session, *, source: str, author: str | None, since: dateti
     """How many mentions this author wrote on this source lately: a customer posting again is louder."""
     if not author:
         return 0
-    statement = select(func.count()).select_from(Mention)
-    return session.exec(
-        statement.where(Mention.source == source, Mention.author == author, Mention.heard_at >= since)
-    ).one()
+    return session.execute(_POSTS_BY, {"source": source, "author": author, "since": since}).scalar_one()
+
+
+def posts_by_each(session: Session, *, source: str, authors: Iterable[str | None], since: datetime) -> Counter[str]:
+    """`posts_by` for the authors of a whole poll in one query; add each new mention as it is stored."""
+    wanted = sorted({author for author in authors if author})
+    if not wanted:
+        return Counter()
+    rows = session.execute(_POSTS_BY_EACH, {"source": source, "authors": wanted, "since": since})
+    return Counter(dict(rows.all()))

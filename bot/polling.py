@@ -11,11 +11,12 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import telemetry
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import insert_unless_present, read_scope, session_scope
 from bot.matching import KeywordMatcher
-from bot.mentions import Heard, posts_by, record
+from bot.mentions import Heard, look_ahead, posts_by_each, record
 from bot.models import SourceState
 from bot.routing import Router
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
@@ -84,6 +85,30 @@ class Listener:
         )
 
 
+def store(
+    session: Session, listener: Listener, items: list[Item], *, source: str, source_kind: str, now: datetime
+) -> tuple[int, int]:
+    """Score, route and record the items that mention the brand, in order; returns (matched, new).
+
+    How often each author posted lately is asked once for the whole poll, then counted on as mentions are stored.
+    """
+    matching = [item for item in items if listener.mentions_brand(item)]
+    posts = posts_by_each(session, source=source, authors=(item.author for item in matching), since=now - REPEAT_WINDOW)
+    ahead = look_ahead(session, matching, source=source, now=now)
+    new = 0
+    for item in matching:
+        repeats = 1 + (posts[item.author] if item.author else 0)
+        heard = listener.hear(
+            item, source=source, source_kind=source_kind, repeat_posts=repeats, require_keywords=False
+        )
+        assert heard is not None
+        if record(session, heard, storm=listener.storm, now=now, ahead=ahead) is not None:
+            new += 1
+            if item.author:
+                posts[item.author] += 1
+    return len(matching), new
+
+
 def _text(item: Item) -> str:
     return f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
 
@@ -121,22 +146,14 @@ def poll(
     matched = new = 0
     try:
         with session_scope(engine) as session:
-            for item in items:
-                if not listener.mentions_brand(item):
-                    continue
-                repeats = 1 + posts_by(session, source=source.key, author=item.author, since=now - REPEAT_WINDOW)
-                heard = listener.hear(
-                    item, source=source.key, source_kind=source.kind, repeat_posts=repeats, require_keywords=False
-                )
-                assert heard is not None
-                matched += 1
-                new += record(session, heard, storm=listener.storm, now=now) is not None
+            matched, new = store(session, listener, items, source=source.key, source_kind=source.kind, now=now)
             _succeeded(session, source, fetched, now)
     except Exception as error:  # nothing of this poll is kept; the cursor stays, so the next one retries
         log.exception("source %s: storing what it fetched failed", source.key)
         return _failed(engine, source, f"storing failed: {type(error).__name__}", now)
     if new:
         log.info("source %s: %d new mention(s)", source.key, new)
+        telemetry.mentions_ingested.labels(source.key).inc(new)
     return PollReport(source=source.key, fetched=len(fetched.items), matched=matched, new=new, error=fetched.problem)
 
 
@@ -167,6 +184,7 @@ def _succeeded(session: Session, source: SourceConfig, fetched: Fetched, now: da
 def _failed(
     engine: Engine, source: SourceConfig, problem: str, now: datetime, *, wait: float | None = None
 ) -> PollReport:
+    telemetry.source_errors.labels(source.key).inc()
     with session_scope(engine) as session:
         state = _stored_state(session, source)
         state.last_error, state.last_error_at, state.last_poll_at = problem[:2000], now, now

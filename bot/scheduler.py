@@ -12,6 +12,7 @@ from bot import sla
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import session_scope
+from bot.logs import job
 from bot.models import SeenRequest
 from bot.polling import Listener, poll
 from bot.sources.kinds import SourceConfig
@@ -50,7 +51,7 @@ def build_scheduler(
     )
     if config.sla.enabled:
         scheduler.add_job(
-            _check_sla,
+            job("sla", _check_sla),
             "interval",
             args=[engine, config, on_new_mentions],
             seconds=config.sla.check_every.total_seconds(),
@@ -60,11 +61,16 @@ def build_scheduler(
         )
     if post_summary is not None and config.summary.enabled:
         scheduler.add_job(
-            post_summary, "interval", minutes=1, next_run_time=utcnow(), id="weekly-summary", name="weekly summary"
+            job("summary", post_summary),
+            "interval",
+            minutes=1,
+            next_run_time=utcnow(),
+            id="weekly-summary",
+            name="weekly summary",
         )
     for source in config.sources:
         scheduler.add_job(
-            poll_job,
+            job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
             "interval",
             args=[source],
             seconds=source.every.total_seconds(),

@@ -1,6 +1,7 @@
 """Environment settings (also read from `.env`), validated at start with messages a user can act on."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,19 @@ class Settings(BaseSettings):
     port: int = 3000
     slack_post_interval: float = Field(default=1.0, ge=0)
     """Seconds between two new messages in one channel; Slack allows about one a second."""
+    log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """`allears worker` serves GET /metrics on this port when set; `run` and `serve` show it on PORT."""
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lowercase(cls, value: object) -> object:
+        return value.strip().lower() or "text" if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_port_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("slack_api_url")
     @classmethod

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, select
 
-from bot import actions
+from bot import actions, telemetry
 from bot.clock import utcnow
 from bot.config import Config, Sla, SlaTargets
 from bot.db import read_scope, session_scope
@@ -264,7 +264,9 @@ def check(engine: Engine, config: Config, *, now: datetime | None = None) -> lis
     taken: list[Done] = []
     for mention, todo in due(engine, config, now=now):
         taken += carry_out(engine, config, mention, todo, now=now)
-    return taken + remind_storms(engine, config, now)
+    taken += remind_storms(engine, config, now)
+    telemetry.reminders_sent(taken)
+    return taken
 
 
 def due(engine: Engine, config: Config, *, now: datetime) -> list[tuple[Mention, Plan]]:

@@ -33,12 +33,15 @@ TOPIC_TERMS = (
     "lost",
     "support",
 )
-_PATTERNS = [(term, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)) for term in TOPIC_TERMS]
+# One pass over the text finds every topic word (each alternative a group, so the match names its term);
+# the most urgent one found wins, wherever it stands.
+_ANY_TERM = re.compile(
+    "(?<!\\w)(?:" + "|".join(f"(?P<t{rank}>{re.escape(term)})" for rank, term in enumerate(TOPIC_TERMS)) + ")(?!\\w)",
+    re.IGNORECASE,
+)
 
 
 def topic_of(text: str, *, category: str) -> str:
     """The most urgent topic word in the text, else the mention's category ("question", "praise", …)."""
-    for term, pattern in _PATTERNS:
-        if pattern.search(text):
-            return term
-    return category
+    ranks = [int(match.lastgroup[1:]) for match in _ANY_TERM.finditer(text) if match.lastgroup]
+    return TOPIC_TERMS[min(ranks)] if ranks else category

@@ -1,5 +1,7 @@
 """The HTTP face: Slack's requests (signature-checked here, before Bolt sees them), the inbound mention
-webhook, and a health check for load balancers."""
+webhook, a health check for load balancers and Prometheus metrics.
+
+Each Slack or webhook request is one unit of work with its own correlation id (`bot.logs`)."""
 
 import logging
 import re
@@ -14,8 +16,10 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
+from bot import telemetry
 from bot.db import database_answers
 from bot.intake import MAX_WEBHOOK_BYTES, receive_webhook
+from bot.logs import correlated
 from bot.polling import Listener
 
 log = logging.getLogger(__name__)
@@ -75,12 +79,18 @@ def create_web_app(
     notify: Callable[[], None],
 ) -> Flask:
     web = Flask("allears")
+    telemetry.watch_outbox(engine)
     slack = SlackRequestHandler(bolt_app)
     verifier = SignatureVerifier(signing_secret)
     replays = Replays()
 
     @web.post("/slack/events")
     def slack_events() -> Response | tuple[Response, int]:
+        # The ack is timed from here: `handlers.errors.after_ack` observes it when its listener acks.
+        with telemetry.arrived_now(), correlated():
+            return _slack_event()
+
+    def _slack_event() -> Response | tuple[Response, int]:
         body = request.get_data()  # cached: Bolt's adapter reads the same bytes
         if not signed_by_slack(verifier, body, request.headers):
             if _is_ssl_check(body):
@@ -96,6 +106,10 @@ def create_web_app(
 
     @web.post("/hooks/mentions")
     def webhook_mention() -> tuple[Response, int]:
+        with correlated():
+            return _webhook_mention()
+
+    def _webhook_mention() -> tuple[Response, int]:
         if (request.content_length or 0) > MAX_WEBHOOK_BYTES:  # refused before reading, signed or not
             return jsonify(ok=False, error=f"the body is over {MAX_WEBHOOK_BYTES // 1024} KB"), 413
         body = request.stream.read(MAX_WEBHOOK_BYTES + 1)  # never more, whatever Content-Length claims
@@ -107,6 +121,7 @@ def create_web_app(
             signature=request.headers.get("X-Allears-Signature"),
         )
         if answer.status == 201:
+            telemetry.mentions_ingested.labels("webhook").inc()  # senders name sources freely: one label
             notify()
         return jsonify(answer.body), answer.status
 
@@ -115,5 +130,10 @@ def create_web_app(
         if database_answers(engine):
             return jsonify(status="ok", database="ok"), 200
         return jsonify(status="unavailable", database="unreachable"), 503
+
+    @web.get("/metrics")
+    def metrics() -> Response:
+        """Unauthenticated, like /healthz: counts and latencies only, no customer text and no secrets."""
+        return Response(telemetry.exposition(), status=200, content_type=telemetry.CONTENT_TYPE)
 
     return web

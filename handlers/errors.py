@@ -1,11 +1,12 @@
 """Acknowledge first, act second, and turn whatever goes wrong into a private answer.
 
 A domain refusal (UserError) reaches its author as written. Anything else is logged with a short
-reference that the user sees too, so a report can be matched to the log.
+reference that the user sees too, so a report can be matched to the log: the reference is the request's
+correlation id (`bot.logs`), which every log line of that request and its work carries.
 """
 
 import logging
-import secrets
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -13,7 +14,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot import telemetry
 from bot.errors import UserError
+from bot.logs import correlated, correlation_id
 from handlers.feedback import tell
 
 log = logging.getLogger(__name__)
@@ -33,8 +36,11 @@ def after_ack(work: Executor, *, afterwards: Handler | None = None) -> Callable[
 
     def acknowledged(handler: Handler) -> Listener:
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
+            started = time.perf_counter()
             ack()
-            work.submit(_run, handler, body, client, afterwards)
+            telemetry.acked(_kind(body), listener_started=started)
+            # The work runs on another thread: it takes the request's id along (Socket Mode gets a new one).
+            work.submit(_run, handler, body, client, afterwards, correlation_id())
 
         listener.__name__ = handler.__name__
         return listener
@@ -42,26 +48,29 @@ def after_ack(work: Executor, *, afterwards: Handler | None = None) -> Callable[
     return acknowledged
 
 
-def _run(handler: Handler, body: Body, client: WebClient, afterwards: Handler | None) -> None:
-    try:
-        handler(body, client)
-    except Exception as error:
-        report(error, body, client)
-    if afterwards is None:
-        return
-    # After the answer, and never instead of it: a failure here is only logged.
-    try:
-        afterwards(body, client)
-    except Exception:
-        log.exception("follow-up to %s failed", _what(body))
+def _run(
+    handler: Handler, body: Body, client: WebClient, afterwards: Handler | None, reference: str | None = None
+) -> None:
+    with correlated(reference):
+        try:
+            handler(body, client)
+        except Exception as error:
+            report(error, body, client)
+        if afterwards is None:
+            return
+        # After the answer, and never instead of it: a failure here is only logged.
+        try:
+            afterwards(body, client)
+        except Exception:
+            log.exception("follow-up to %s failed", _what(body))
 
 
 def report(error: Exception, body: Body, client: WebClient) -> None:
     if isinstance(error, UserError):
         message = str(error)
     else:
-        reference = secrets.token_hex(4)
-        log.error("unexpected error (ref %s) handling %s", reference, _what(body), exc_info=error)
+        with correlated(correlation_id()) as reference:  # the work's own id, or a new one outside any
+            log.error("unexpected error (ref %s) handling %s", reference, _what(body), exc_info=error)
         message = (
             f":warning: Something went wrong on our side (ref `{reference}`). "
             "Try again; if it keeps happening, give the ref to whoever runs All Ears."
@@ -70,6 +79,15 @@ def report(error: Exception, body: Body, client: WebClient) -> None:
         tell(body, client, message)
     except Exception:
         log.exception("could not tell the user: %s", message)
+
+
+def _kind(body: Body) -> str:
+    """A bounded label for the metrics: `command`, or the payload's type (block_actions, view_submission…)."""
+    if body.get("command"):
+        return "command"
+    if body.get("type") == "event_callback":
+        return str((body.get("event") or {}).get("type") or "event")
+    return str(body.get("type") or "request")
 
 
 def _what(body: Body) -> str:

@@ -118,6 +118,16 @@ class BotProcess:
                 self._process.kill()
                 self._process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, mid-whatever, as a lost machine or the OOM killer does."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.workdir.glob("allears-*.log")))
 

@@ -5,6 +5,8 @@ threads, edits), records every call, rejects Block Kit over Slack's limits, and 
 
 import itertools
 import json
+import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -89,6 +91,10 @@ class _Workspace:
     """The channels a user is in; a user not listed is in every channel."""
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    random_fault: "tuple[float, random.Random, frozenset[str] | None] | None" = None
+    """A fraction of calls (to some methods, or any) answered 500, drawn from a seeded RNG."""
+    delay: float = 0.0
+    """Seconds every Web API call waits before it is answered, as a slow Slack does."""
 
 
 MAX_MESSAGE_TEXT = 40_000
@@ -196,6 +202,12 @@ def view_problems(view: Payload) -> list[str]:
     return problems
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # else a bot killed mid-call
+            super().handle_error(request, client_address)
+
+
 class FakeSlack:
     def __init__(self, *, channels: set[str] | None = None, post_interval: float | None = None) -> None:
         """`post_interval`: like Slack, answer 429 to a second chat.postMessage in a channel sooner than this."""
@@ -204,7 +216,7 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._state = _Workspace(channels=set(channels or ()))
         self._ts = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
         self.socket_mode = SocketModeServer()
@@ -246,9 +258,20 @@ class FakeSlack:
         with self._lock:
             self._state.faults.append(Fault(method, status, times, until, retry_after, error))
 
+    def fail_randomly(self, fraction: float, *, seed: int, methods: set[str] | None = None) -> None:
+        """Answer 500 (storing nothing) to `fraction` of the calls to `methods` (any when None), reproducibly."""
+        with self._lock:
+            self._state.random_fault = (fraction, random.Random(seed), frozenset(methods) if methods else None)
+
+    def slow_down(self, seconds: float) -> None:
+        """Wait `seconds` before answering each Web API call (0 for full speed again)."""
+        with self._lock:
+            self._state.delay = seconds
+
     def heal(self) -> None:
         with self._lock:
             self._state.faults.clear()
+            self._state.random_fault = None
 
     def set_title(self, user_id: str, title: str) -> None:
         """The job title on the user's Slack profile."""
@@ -321,7 +344,13 @@ class FakeSlack:
         return f"{int(time.time())}.{next(self._ts):06d}"
 
     def _api(self, method: str, args: Payload, token: str | None) -> tuple[int, Payload, dict[str, str]]:
+        if self._state.delay:
+            time.sleep(self._state.delay)
         with self._lock:
+            if self._state.random_fault is not None:
+                fraction, rng, methods = self._state.random_fault
+                if (methods is None or method in methods) and rng.random() < fraction:
+                    return 500, {"ok": False, "error": "internal_error"}, {}
             for fault in self._state.faults:
                 if fault.applies(method):
                     if fault.remaining:

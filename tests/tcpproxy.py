@@ -23,7 +23,7 @@ class TcpProxy:
         self._open.clear()
         with self._lock:
             for connection in self._connections:
-                connection.close()
+                _hang_up(connection)
             self._connections.clear()
 
     def restore(self) -> None:
@@ -62,7 +62,18 @@ class TcpProxy:
             pass
         finally:
             for end in (source, sink):
-                try:
-                    end.close()
-                except OSError:
-                    pass
+                _hang_up(end)
+
+
+def _hang_up(connection: socket.socket) -> None:
+    """Shut down, then close: a bare close leaves the connection open while the other pipe thread still
+    waits in recv on it (the kernel keeps the socket until that call returns), so the database would
+    never notice its client gone, and a session's advisory lock would outlive the cut."""
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        connection.close()
+    except OSError:
+        pass

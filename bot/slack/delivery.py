@@ -17,10 +17,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from bot import actions, outbox
+from bot import actions, outbox, telemetry
 from bot.actions import history
 from bot.clock import utcnow
 from bot.db import read_scope, session_scope
+from bot.logs import correlated, new_id
 from bot.mentions import get_mention, storm_counts
 from bot.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
 from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
@@ -127,7 +128,8 @@ class Deliverer:
         if call.method == "chat.postMessage":
             self._free_at[call.args["channel"]] = time.monotonic() + self._post_interval
         try:
-            response = self._client.api_call(call.method, json=call.args)
+            with telemetry.timed_slack_call(call.method):
+                response = self._client.api_call(call.method, json=call.args)
         except SlackApiError as error:
             self._failed(row, error)
             return 0
@@ -140,6 +142,7 @@ class Deliverer:
                 _record(session, row, channel=response["channel"], ts=response["ts"])
             else:
                 log.warning("outbox %s: sent, but its lease had passed to another process", row.id)
+        telemetry.messages_posted.labels(row.kind).inc()
         return 1
 
     def _reply_on_source(self, row: Outbox) -> int:
@@ -352,6 +355,7 @@ class OutboxPump:
             self._wake.wait(self._every)
             self._wake.clear()
             try:
-                self._deliverer.deliver_due(stopping=self._stop.is_set)
+                with correlated(f"outbox:{new_id()}"):  # each round's log lines read together
+                    self._deliverer.deliver_due(stopping=self._stop.is_set)
             except Exception:
                 log.exception("outbox delivery failed; trying again in %ss", self._every)
