@@ -1,15 +1,18 @@
-"""Acknowledgement latency of `/claim` through real HTTP, against `allears run` on SQLite.
+"""Acknowledgement latency of `/claim` through real HTTP, against `allears run` on SQLite, and in the
+same run against a bare Bolt app that only acks (`bench/bare_bolt.py`, the floor).
 
 Sends signed `/claim` commands at a steady rate (every one after the first is refused, so each goes
 through the database and back), reports p50/p99 of the HTTP answer, which is the ack Slack waits
 for, and checks that every private answer arrived. Also: seconds from a feed item being published
-to its card reaching Slack.
+to its card reaching Slack. Goal (issue 5): p99 at most 1.5 × the bare app's.
 
     .venv/bin/python bench/ack_latency.py [--rate 20] [--seconds 10]
 """
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -20,15 +23,63 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.botprocess import BotProcess, config_toml  # noqa: E402
-from tests.fakeslack import FakeSlack  # noqa: E402
+from tests.botprocess import BotProcess, config_toml, free_port  # noqa: E402
+from tests.fakeslack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.feedserver import Entry, FeedServer, rss  # noqa: E402
-from tests.slackreq import SlackUser  # noqa: E402
+from tests.slackreq import SIGNING_SECRET, SlackUser  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def send_claims(
+    url: str, slack: FakeSlack, http: httpx.Client, rate: float, seconds: float
+) -> tuple[list[float], list[SlackUser]]:
+    """Signed `/claim M-1` from a new person every 1/rate s; the ack latency of each, in ms."""
+    acks: list[float] = []
+    people: list[SlackUser] = []
+
+    def claim(n: int) -> None:
+        person = SlackUser(f"U_B{n:05d}", url, slack, http)
+        started = time.monotonic()
+        response = person.command("/claim", "M-1")
+        acks.append((time.monotonic() - started) * 1000)
+        assert response.status_code == 200
+        people.append(person)
+
+    total, threads = int(rate * seconds), []
+    start = time.monotonic()
+    for n in range(total):
+        time.sleep(max(0.0, start + n / rate - time.monotonic()))
+        thread = threading.Thread(target=claim, args=(n,))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return acks, people
+
+
+def bare_bolt(slack: FakeSlack) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = os.environ | {
+        "PORT": str(port),
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+    }
+    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_bolt.py"))], env=env)
+    url = f"http://127.0.0.1:{port}"
+    slack.wait_for(lambda: _answers(url + "/healthz"), timeout=30, what="the bare Bolt app")
+    return process, url
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def main() -> None:
@@ -53,38 +104,26 @@ def main() -> None:
         slack.wait_for(lambda: slack.cards(), timeout=30, what="the card")
         to_card = time.monotonic() - published
 
-        acks: list[float] = []
-        people: list[SlackUser] = []
         http = httpx.Client(limits=httpx.Limits(max_connections=200))
-
-        def claim(n: int) -> None:
-            person = SlackUser(f"U_B{n:05d}", bot.url, slack, http)
-            started = time.monotonic()
-            response = person.command("/claim", "M-1")
-            acks.append(time.monotonic() - started)
-            assert response.status_code == 200
-            people.append(person)
-
-        total, threads = int(args.rate * args.seconds), []
-        start = time.monotonic()
-        for n in range(total):
-            time.sleep(max(0.0, start + n / args.rate - time.monotonic()))
-            thread = threading.Thread(target=claim, args=(n,))
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join()
+        ms, people = send_claims(bot.url, slack, http, args.rate, args.seconds)
         slack.wait_for(
             lambda: all(slack.responses(p.last_response_key) for p in people), timeout=30, what="every answer"
         )
         bot.stop()
+    floor, url = bare_bolt(slack)
+    try:
+        bare, _ = send_claims(url, slack, http, args.rate, args.seconds)
+    finally:
+        floor.terminate()
+        floor.wait(timeout=10)
     slack.stop()
     feeds.stop()
 
-    ms = [a * 1000 for a in acks]
-    p50, p99 = statistics.median(ms), percentile(ms, 0.99)
     print(f"/claim at {args.rate:g}/s for {args.seconds:g}s: {len(ms)} requests, every private answer arrived")
-    print(f"  ack (HTTP answer): p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms")
+    for name, values in (("All Ears", ms), ("bare Bolt", bare)):
+        p50, p99 = statistics.median(values), percentile(values, 0.99)
+        print(f"  {name:9} ack (HTTP answer): p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(values):.1f} ms")
+    print(f"  p99 ratio All Ears / bare Bolt: {percentile(ms, 0.99) / percentile(bare, 0.99):.2f} (goal ≤ 1.5)")
     print(f"feed item published → card in Slack: {to_card:.2f} s (poll interval 1 s)")
 
 
