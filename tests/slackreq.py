@@ -93,28 +93,13 @@ class SlackUser:
         return self.post(body)
 
     def click(self, action_id: str, value: str, *, channel: str, message_ts: str) -> httpx.Response:
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "allears-test"},
-            "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
-            "api_app_id": "A0ALLEARS",
-            "token": "legacy-verification-token",
+        where = {
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
-            "trigger_id": f"trigger-{next(_counter)}",
             "channel": {"id": channel, "name": channel.lower()},
             "message": {"type": "message", "ts": message_ts},
             "response_url": self._fake.response_url(self._new_response_key()),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "card_actions",
-                    "type": "button",
-                    "value": value,
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
         }
-        return self.post(urlencode({"payload": json.dumps(payload)}))
+        return self._press(action_id, value, block_id="card_actions", where=where)
 
     def click_in_home(self, action_id: str, value: str, *, home: dict[str, Any]) -> httpx.Response:
         """A button in the Home tab: no channel and no response_url, only the view it sits in."""
@@ -124,15 +109,19 @@ class SlackUser:
             if block["type"] == "actions"
             and any(e.get("action_id") == action_id and e.get("value") == value for e in block["elements"])
         )
+        where = {"container": {"type": "view", "view_id": home["id"]}, "view": home}
+        return self._press(action_id, value, block_id=block_id, where=where)
+
+    def _press(self, action_id: str, value: str, *, block_id: str, where: dict[str, Any]) -> httpx.Response:
+        """A button click (block_actions); `where` says what it was clicked in: a message or a view."""
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "allears-test"},
             "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
             "api_app_id": "A0ALLEARS",
             "token": "legacy-verification-token",
-            "container": {"type": "view", "view_id": home["id"]},
             "trigger_id": f"trigger-{next(_counter)}",
-            "view": home,
+            **where,
             "actions": [
                 {
                     "action_id": action_id,
