@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.fakeslack import BOT_TOKEN
-from tests.slackreq import SIGNING_SECRET
+from bot.standin.slack import BOT_TOKEN
+from bot.standin.users import SIGNING_SECRET
 
 ALLEARS = [sys.executable, "-m", "bot.cli"]
 

@@ -10,10 +10,10 @@ from sqlmodel import SQLModel
 
 from bot import migrate
 from bot.db import make_engine
+from bot.standin.slack import FakeSlack
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.databases import new_postgres_database
-from tests.fakeslack import FakeSlack
 from tests.feedserver import FeedServer
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

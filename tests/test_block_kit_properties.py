@@ -37,8 +37,8 @@ from bot.slack.home import home_view
 from bot.slack.kit import link, section
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
 from bot.slack.replies import figures_blocks, queue_blocks, sources_blocks
+from bot.standin.slack import message_problems, view_problems
 from bot.weeks import Week
-from tests.fakeslack import message_problems, view_problems
 
 pytestmark = pytest.mark.security
 

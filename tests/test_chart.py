@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.chart import SENTIMENT_COLOURS, time_unit, weekly_chart
 from bot.slack.weekly import SummaryPoster
-from tests.fakeslack import BOT_TOKEN
+from bot.standin.slack import BOT_TOKEN
 from tests.test_metrics import finished_week, seed_week
 from tests.test_summary import MONDAY_9, config
 

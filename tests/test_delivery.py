@@ -14,8 +14,8 @@ from bot.config import Team
 from bot.db import session_scope
 from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
 from bot.slack.delivery import Deliverer
+from bot.standin.slack import BOT_TOKEN, FakeSlack
 from tests.factories import store_mention
-from tests.fakeslack import BOT_TOKEN, FakeSlack
 
 SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")
 

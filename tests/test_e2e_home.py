@@ -4,9 +4,9 @@ import csv
 import io
 import json
 
-from tests.fakeslack import view_problems
+from bot.standin.slack import view_problems
+from bot.standin.users import SlackUser, chosen, typed
 from tests.feedserver import rss
-from tests.slackreq import SlackUser, chosen, typed
 from tests.test_e2e_listening import FURIOUS, HAPPY
 
 ANA, BEN = "U_ANA", "U_BEN"

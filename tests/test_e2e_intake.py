@@ -4,10 +4,10 @@ import time
 
 import httpx
 
+from bot.standin.users import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
-from tests.slackreq import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 
 
 def test_the_webhook_takes_signed_mentions_and_refuses_everything_else(bot, feeds, fake_slack):

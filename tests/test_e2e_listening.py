@@ -2,8 +2,8 @@
 
 from datetime import UTC, datetime
 
+from bot.standin.users import SlackUser, chosen, typed
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser, chosen, typed
 
 FURIOUS = Entry(
     guid="post-1",

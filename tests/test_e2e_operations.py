@@ -3,9 +3,9 @@
 import httpx
 import pytest
 
+from bot.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser
 from tests.tcpproxy import TcpProxy
 
 QUESTION = Entry(

@@ -8,9 +8,9 @@ from sqlmodel import select
 
 from bot.db import make_engine, session_scope
 from bot.models import Event, EventKind
+from bot.standin.users import SlackUser, signature
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser, signature
 
 
 def _entries(count: int) -> list[Entry]:

@@ -12,10 +12,10 @@ from bot.clock import utcnow
 from bot.config import Team
 from bot.db import make_engine, session_scope
 from bot.mentions import record
+from bot.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser
 
 SLA = """
 [sla]

@@ -16,10 +16,10 @@ from sqlmodel import func, select
 
 from bot.db import make_engine, session_scope
 from bot.models import Mention
+from bot.standin.slack import FakeSlack, Message
+from bot.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
-from tests.fakeslack import FakeSlack, Message
 from tests.feedserver import Entry, FeedServer, rss
-from tests.slackreq import SlackUser
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.faults

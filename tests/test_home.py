@@ -16,11 +16,11 @@ from bot.models import Event, EventKind, Mention, Outcome
 from bot.queues import queues_for
 from bot.slack.cards import mention_card
 from bot.slack.home import ROWS, home_view, sla_state
+from bot.standin.slack import BOT_TOKEN, view_problems
 from bot.weeks import Week
 from handlers.errors import after_ack
 from handlers.home import HomeTabs
 from tests.factories import store_mention
-from tests.fakeslack import BOT_TOKEN, view_problems
 
 ANA, BEN = "U_ANA", "U_BEN"
 HOSTILE = "<!channel> @here <@U123> *bold* `code` & <https://evil.example|click> " + "x" * 5000

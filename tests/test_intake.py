@@ -6,7 +6,7 @@ from datetime import timedelta
 from bot.config import Config
 from bot.intake import receive_webhook
 from bot.polling import Listener, _rest, backoff
-from tests.slackreq import webhook_signature
+from bot.standin.users import webhook_signature
 
 SECRET = "s3cret"
 LISTENER = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}}))

@@ -7,8 +7,8 @@ import re
 import sys
 
 from bot.logs import CorrelationFilter, JsonFormatter, configure, correlated, correlation_id, job
+from bot.standin.users import SlackUser
 from tests.feedserver import Entry, rss
-from tests.slackreq import SlackUser
 
 QUESTION = Entry(
     guid="q-1",

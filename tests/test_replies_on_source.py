@@ -18,8 +18,8 @@ from bot.slack.delivery import Deliverer
 from bot.slack.modals import ModalContext, reply_modal
 from bot.sources.kinds import BlueskySource, GitHubSource, MastodonSource
 from bot.sources.replying import SourceReplies
+from bot.standin.slack import BOT_TOKEN
 from tests.factories import heard
-from tests.fakeslack import BOT_TOKEN
 
 
 def stored(engine, *, source: str, reply_to: dict, url: str = "https://social.example/@pat/1") -> int:

@@ -17,11 +17,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from bot.standin.slack import BOT_TOKEN, FakeSlack
+from bot.standin.users import Drafts, SlackUser, post_to_webhook, signature
 from tests.apiserver import ApiServer
 from tests.botprocess import ALLEARS, BotProcess
-from tests.fakeslack import BOT_TOKEN, FakeSlack
 from tests.feedserver import FeedServer
-from tests.slackreq import Drafts, SlackUser, post_to_webhook, signature
 
 pytestmark = pytest.mark.security
 

@@ -19,11 +19,11 @@ import bot.intake
 import bot.web
 from bot.slack.ids import ActionId, InputId, ShortcutId, ViewId
 from bot.slack.modals import ModalContext
+from bot.standin.slack import FakeSlack
+from bot.standin.users import SIGNING_SECRET, WEBHOOK_SECRET, Drafts, signature, typed, webhook_signature
 from bot.web import signed_by_slack
 from tests.botprocess import BotProcess, config_toml
-from tests.fakeslack import FakeSlack
 from tests.feedserver import Entry, FeedServer, rss
-from tests.slackreq import SIGNING_SECRET, WEBHOOK_SECRET, Drafts, signature, typed, webhook_signature
 
 pytestmark = pytest.mark.security
 

@@ -13,8 +13,8 @@ from bot.db import session_scope
 from bot.mentions import record
 from bot.models import Mention, Outbox, OutboxStatus, Storm
 from bot.slack.delivery import Deliverer
+from bot.standin.slack import BOT_TOKEN, FakeSlack
 from tests.factories import heard
-from tests.fakeslack import BOT_TOKEN, FakeSlack
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 RULE = StormRule(threshold=10, window=timedelta(minutes=15))

@@ -19,10 +19,10 @@ from bot.models import WeeklyPost
 from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks
 from bot.slack.weekly import SummaryPoster, post_by_hand
+from bot.standin.slack import BOT_TOKEN, block_kit_problems
 from bot.summary import summary_text
 from bot.weekly import PostStatus, due_week
 from bot.weeks import Week
-from tests.fakeslack import BOT_TOKEN, block_kit_problems
 from tests.test_metrics import ANA, BEN, PEOPLE, W47, act, at, finished_week, hear, seed_week
 
 MONDAY_9 = at(23, 9)

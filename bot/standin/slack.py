@@ -1,7 +1,7 @@
-"""A fake Slack that the tests own: a real HTTP server on 127.0.0.1 answering the Web API methods the
-bot uses, with Slack's response shapes. It keeps the messages like a workspace would (channels,
-threads, edits), records every call, rejects Block Kit over Slack's limits, and can be told to answer
-429 with Retry-After or 500 for a while."""
+"""A stand-in for Slack, used by the tests and by `allears demo`: a real HTTP server on 127.0.0.1
+answering the Web API methods the bot uses, with Slack's response shapes. It keeps the messages
+like a workspace would (channels, threads, edits), records every call, rejects Block Kit over
+Slack's limits, and can be told to answer 429 with Retry-After or 500 for a while."""
 
 import itertools
 import json

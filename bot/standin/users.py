@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.fakeslack import TEAM_ID, FakeSlack
+from bot.standin.slack import TEAM_ID, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
