@@ -57,6 +57,8 @@ class Mention(SQLModel, table=True):
         UniqueConstraint("source", "external_id", name="uq_mention_source_item"),
         # Every new item asks whether its author wrote lately on the same source (a follow-up, a louder customer).
         Index("ix_mention_source_author_heard_at", "source", "author", "heard_at"),
+        # Every new item on a topic counts its route's recent mentions on that topic (is a storm starting?).
+        Index("ix_mention_channel_topic_heard_at", "channel", "topic", "heard_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -248,6 +250,9 @@ class SourceState(SQLModel, table=True):
     cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     backoff_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set by an admin's `/allears pause`: the scheduler skips the source until `/allears resume`."""
+    paused_by: str | None = Field(default=None, max_length=40)
 
 
 class SeenRequest(SQLModel, table=True):
