@@ -17,11 +17,12 @@ import httpx
 import waitress
 from sqlalchemy import Engine
 
-from bot import logs, migrate, telemetry
+from bot import logs, migrate, outbox, telemetry
 from bot.chart import weekly_chart
+from bot.checks import check_installation, render
 from bot.clock import utcnow
 from bot.config import Config, load_config
-from bot.db import make_engine
+from bot.db import make_engine, session_scope
 from bot.errors import ConfigError, UserError
 from bot.export import ExportFormat, export, parse_moment
 from bot.leader import LeaderScheduler, hold_single_process_lock
@@ -61,9 +62,17 @@ class _Setup:
         return SourceReplies(self.config.sources, self.http)
 
 
-def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True, stays: bool = False) -> _Setup:
-    """`stays`: a process that runs until stopped, which SQLite allows only one of."""
-    settings = Settings()
+def _setup(
+    *,
+    slack: bool,
+    upgrade: bool = False,
+    signing_secret: bool = True,
+    stays: bool = False,
+    settings: Settings | None = None,
+) -> _Setup:
+    """`stays`: a process that runs until stopped, which SQLite allows only one of. `settings`: instead of the
+    environment's (`allears demo` brings its own)."""
+    settings = settings or Settings()
     config = load_config(settings.allears_config)
     if slack:
         settings.require_slack(signing_secret=signing_secret)
@@ -73,6 +82,10 @@ def _setup(*, slack: bool, upgrade: bool = False, signing_secret: bool = True, s
         migrate.upgrade(engine)
     elif not migrate.is_current(engine):
         raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
+    if process_lock:
+        with session_scope(engine) as session:
+            if released := outbox.release_abandoned(session):
+                log.info("%d message(s) were mid-send when the last process stopped: sending them now", released)
     return _Setup(settings, config, engine, httpx.Client(), process_lock)
 
 
@@ -112,7 +125,7 @@ def _background(setup: _Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
         setup.http.close()
 
 
-def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
+def _serve_http(setup: _Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None:
     """Serve until stopped; work already acknowledged to Slack is finished before returning."""
     with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
         listener = Listener(setup.config)
@@ -143,13 +156,14 @@ def _serve_http(setup: _Setup, pump: OutboxPump) -> None:
             socket.connect()
             log.info("connected to Slack over Socket Mode")
         log.info(
-            "listening on http://0.0.0.0:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
+            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
+            host,
             setup.settings.port,
         )
         try:
             waitress.serve(
                 web,
-                host="0.0.0.0",
+                host=host,
                 port=setup.settings.port,
                 threads=HTTP_THREADS,
                 ident="allears",
@@ -165,6 +179,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _background(setup, scheduler=True) as pump:
         _serve_http(setup, pump)
     return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo.run import run_demo  # only here: the demo brings a stand-in Slack and sample data
+
+    return run_demo(port=args.port, browser=not args.no_browser)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -185,6 +205,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             log.info("stopping")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Reads what it can even when the config is broken, so every problem is named at once."""
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its failures are lines of the checklist
+    report = check_installation()
+    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    print(render(report))
+    return report.exit_code
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -264,10 +293,17 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="one process: Slack listener (Socket Mode or HTTP) and scheduler").set_defaults(
         func=cmd_run
     )
+    demo = commands.add_parser("demo", help="try it without Slack: the real bot in a local demo workspace")
+    demo.add_argument("--port", type=int, default=3000, help="where the demo page is served (default: 3000)")
+    demo.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    demo.set_defaults(func=cmd_demo)
     commands.add_parser("serve", help="HTTP only: Slack requests and /healthz on $PORT").set_defaults(func=cmd_serve)
     commands.add_parser("worker", help="scheduler only: poll sources and deliver to Slack").set_defaults(
         func=cmd_worker
     )
+    commands.add_parser(
+        "check", help="check the tokens, scopes, channels, user groups, sources, database and webhook"
+    ).set_defaults(func=cmd_check)
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="action")
     db_commands.add_parser("upgrade", help="create or migrate the tables (Alembic)").set_defaults(func=cmd_db)

@@ -1,10 +1,13 @@
 """`allears.toml`: what to listen for, where to hear it, and where each mention goes."""
 
+import ipaddress
+import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from bot.configtypes import (
     Category,
@@ -23,7 +26,10 @@ from bot.configtypes import (
 from bot.errors import ConfigError
 from bot.sources.kinds import RssSource, SourceConfig
 
-__all__ = ["Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
+__all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
+
+_LABEL = r"[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?"
+_HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
 class Listen(Section):
@@ -145,6 +151,25 @@ class Summary(Section):
     """The weekly summary covers Monday to Sunday in this time zone and is posted at `weekday` `time` here."""
 
 
+def _fetch_host(value: str) -> str:
+    """A bare host name or address, as a link names it: the list is compared with each link's host."""
+    host = value.strip().lower().removeprefix("[").removesuffix("]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(host):
+        raise ValueError(f'"{value}" is not a host name; write it like "intranet.example" (no http://, path or port)')
+    return host
+
+
+class Admins(Section):
+    users: list[UserId] = []
+    """Who may pause and resume sources and export mentions from Slack; nobody when empty."""
+    fetch_hosts: list[Annotated[str, AfterValidator(_fetch_host)]] = []
+    """Hosts `/allears log <url>` reads even when they resolve to a private address (an intranet)."""
+
+
 class Config(Section):
     listen: Listen
     channels: Channels
@@ -154,6 +179,7 @@ class Config(Section):
     summary: Summary = Summary()
     storm: StormRule = StormRule()
     sla: Sla = Sla()
+    admins: Admins = Admins()
     people: dict[UserId, str] = {}
     """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
 

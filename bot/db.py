@@ -1,14 +1,22 @@
 """Engines for SQLite (the embedded default) and PostgreSQL, configured for several writers."""
 
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
+
+from bot.clock import utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -38,6 +46,13 @@ def insert_unless_present(session: Session, model: type[SQLModel], unique: Seque
 
 
 _READ_ONLY = "allears_read_only"
+_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
+def serialize(session: Session, key: str) -> None:
+    """On PostgreSQL, one transaction at a time past this point for `key` (SQLite writers queue anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_LOCK, {"key": key})
 
 
 def make_engine(url: str) -> Engine:
@@ -81,6 +96,24 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def write_retrying(
+    engine: Engine, work: Callable[[Session], T], *, until: datetime | None, every: timedelta = timedelta(seconds=1)
+) -> T:
+    """`work` in a unit of work of its own, tried again `every` so often while the database cannot be reached
+    (or stays locked) and `until` is ahead: for a write that a moment's outage must not lose. Only for work
+    that is harmless twice: a commit whose answer was lost may have gone through."""
+    while True:
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except OperationalError as error:
+            if until is None or utcnow() + every >= until:
+                raise
+            reason = str(error.orig).partition("\n")[0]
+            log.warning("the database did not take a write (%s); trying again in %ss", reason, every.total_seconds())
+            time.sleep(every.total_seconds())
 
 
 def read_scope(engine: Engine) -> AbstractContextManager[Session]:

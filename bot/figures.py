@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from bot.weeks import Week
 
@@ -77,6 +78,32 @@ class Day:
     median_to_first_reply: timedelta | None
 
 
+class WeekNumbers(Protocol):
+    """The few numbers the Home tab shows; both `WeeklyFigures` and the cheaper `WeekSoFar` have them."""
+
+    @property
+    def week(self) -> Week: ...
+    @property
+    def heard(self) -> int: ...
+    @property
+    def claimed(self) -> int: ...
+    @property
+    def median_to_claim(self) -> timedelta | None: ...
+    @property
+    def open_backlog(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class WeekSoFar:
+    """`WeeklyFigures`' numbers that the Home tab shows, counted the same way, and nothing else."""
+
+    week: Week
+    heard: int
+    claimed: int
+    median_to_claim: timedelta | None
+    open_backlog: int
+
+
 @dataclass
 class WeeklyFigures:
     week: Week
@@ -128,6 +155,10 @@ class WeeklyFigures:
     @property
     def open_backlog(self) -> int:
         return sum(self.backlog.values())
+
+    @property
+    def median_to_claim(self) -> timedelta | None:
+        return self.to_claim.median
 
     @property
     def people(self) -> int:

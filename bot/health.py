@@ -22,7 +22,10 @@ class SourceHealth:
     mentions: int
     """Mentions heard from it so far."""
     next_poll_at: datetime | None
-    """None until the source has been polled once (it is polled at start-up)."""
+    """None until the source has been polled once (it is polled at start-up), and while it is paused."""
+    paused_at: datetime | None = None
+    paused_by: str | None = None
+    """The admin who paused it with `/allears pause`; the scheduler skips it until `/allears resume`."""
 
 
 def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceHealth]:
@@ -34,6 +37,8 @@ def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceH
         next_poll = state.last_poll_at + source.every if state.last_poll_at else None
         if state.backoff_until and (next_poll is None or state.backoff_until > next_poll):
             next_poll = state.backoff_until
+        if state.paused_at:
+            next_poll = None
         report.append(
             SourceHealth(
                 key=source.key,
@@ -45,6 +50,8 @@ def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceH
                 items_seen=state.items_seen,
                 mentions=heard.get(source.key, 0),
                 next_poll_at=next_poll,
+                paused_at=state.paused_at,
+                paused_by=state.paused_by,
             )
         )
     return report

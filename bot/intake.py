@@ -4,6 +4,8 @@ colleague from Slack. The sender already decided they matter, so keywords are no
 import hashlib
 import hmac
 import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,14 +16,16 @@ from sqlmodel import select
 
 from bot import telemetry
 from bot.clock import utcnow
-from bot.db import session_scope
+from bot.db import read_scope, session_scope
 from bot.errors import UserError
-from bot.mentions import record
 from bot.models import Mention, SeenRequest
 from bot.polling import Listener
+from bot.recording import record
+from bot.safe_fetch import FetchRefused, Page
 from bot.sources import Item
 from bot.text import normalize_space
 
+log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 64 * 1024
 FRESH_FOR = timedelta(minutes=5)
 MAX_TEXT = 40_000
@@ -119,9 +123,12 @@ def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | 
     return str(value)
 
 
+def _existing_id(source: str, external_id: str) -> Any:
+    return select(Mention.id).where(Mention.source == source, Mention.external_id == external_id)
+
+
 def _existing(session: Any, source: str, external_id: str) -> int:
-    statement = select(Mention.id).where(Mention.source == source, Mention.external_id == external_id)
-    return session.exec(statement).one()
+    return session.exec(_existing_id(source, external_id)).one()
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,10 @@ class Logged:
     new: bool
     joined_to: int | None = None
     """Set when it is a post already heard through a source: it is noted in that mention's thread."""
+    page_title: str | None = None
+    """The title of the linked page, when its text was taken from it."""
+    not_fetched: str | None = None
+    """Why the linked page was not read (the mention keeps the link all the same)."""
 
 
 def log_forwarded(
@@ -141,12 +152,32 @@ def log_forwarded(
     external_id: str,
     url: str | None = None,
     author: str | None = None,
+    read_page: Callable[[str], Page] | None = None,
 ) -> Logged:
-    """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own."""
+    """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own.
+
+    A link given without words is read with `read_page` for its title and description; when that is
+    refused or fails, the mention is logged with the link alone and `not_fetched` says why.
+    """
     text = normalize_space(_slack_unescape(text))[:MAX_TEXT]
     if not text and not url:
         raise UserError("Nothing to log: give the customer's words or a link, like `/allears log <url or text>`.")
-    item = Item(external_id=external_id[:1000], text=text or url or "", url=url, author=author)
+    external_id = external_id[:1000]
+    title = not_fetched = None
+    if url and not text and read_page is not None:
+        with read_scope(engine) as session:
+            known = session.exec(_existing_id(FORWARDED, external_id)).first()
+        if known is not None:  # nothing to read again
+            return Logged(known, new=False)
+        try:
+            page = read_page(url)
+            title, text = page.title, page.text or ""
+        except FetchRefused as refused:
+            not_fetched = str(refused)
+        except Exception:  # the mention matters more than its page: log it without the page's text
+            log.exception("reading a logged link failed unexpectedly")
+            not_fetched = "reading it failed on our side (the error is in the bot's log)"
+    item = Item(external_id=external_id, text=text or title or url or "", title=title, url=url, author=author)
     heard = listener.hear(
         item, source=FORWARDED, source_kind=FORWARDED, forwarded_by=forwarded_by, require_keywords=False
     )
@@ -155,7 +186,13 @@ def log_forwarded(
         mention_id = record(session, heard, storm=listener.storm)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
-        logged = Logged(mention_id, new=True, joined_to=session.get(Mention, mention_id).duplicate_of)
+        logged = Logged(
+            mention_id,
+            new=True,
+            joined_to=session.get(Mention, mention_id).duplicate_of,
+            page_title=title,
+            not_fetched=not_fetched,
+        )
     telemetry.mentions_ingested.labels(FORWARDED).inc()
     return logged
 

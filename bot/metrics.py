@@ -1,24 +1,22 @@
 """Weekly figures, each computed from the append-only events (and when each mention was heard).
 
-A post heard twice (a joined mention) counts once. Everything is counted in SQL except what needs
-each of one week's mentions in turn (the waits, for their median and 90th percentile, and the SLA
-clocks, which run as the reminders run them, in `bot.sla_figures`): a week's worth is few enough for Python.
+A post heard twice (a joined mention) counts once. Everything is counted, ranked and grouped in SQL,
+so a busy week costs the database, not Python, and only what is shown comes back; except the SLA
+clocks, which run as the reminders run them, mention by mention (`bot.sla_figures`).
 """
 
-import math
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Sla
-from bot.figures import BACKLOG_AGES, Day, Quote, TeamEscalations, TopicGroup, Volume, Waits, WeeklyFigures
+from bot.figures import BACKLOG_AGES, Day, Quote, TeamEscalations, TopicGroup, Volume, Waits, WeeklyFigures, WeekSoFar
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 from bot.sla_figures import within_sla
 from bot.weeks import Week
@@ -55,37 +53,43 @@ def weekly_figures(
     figures.most_negative_open = _most_negative_open(session, start, until)
     figures.praise = _praise(session, start, until)
 
+    counted = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
     touched = dict(
         session.execute(
-            select(Event.kind, func.count(func.distinct(Event.mention_id))).where(in_week).group_by(Event.kind)
+            select(Event.kind, func.count(func.distinct(Event.mention_id)))
+            .where(in_week, Event.kind.in_(counted))  # type: ignore[attr-defined]
+            .group_by(Event.kind)
         ).all()
     )
     figures.claimed = touched.get(EventKind.CLAIMED, 0)
     figures.replied = touched.get(EventKind.REPLIED, 0)
     figures.resolved = touched.get(EventKind.RESOLVED, 0)
 
-    claims = _firsts(session, EventKind.CLAIMED, start, until)
-    replies = _firsts(session, EventKind.REPLIED, start, until)
-    figures.to_claim, figures.to_first_reply = _waits(claims), _waits(replies)
-    figures.to_resolution = _waits(_firsts(session, EventKind.RESOLVED, start, until))
+    figures.to_claim, claims_by_day = _waits(session, EventKind.CLAIMED, week, start, until)
+    figures.to_first_reply, replies_by_day = _waits(session, EventKind.REPLIED, week, start, until)
+    figures.to_resolution, _ = _waits(session, EventKind.RESOLVED, week, start, until)
     if sla is not None:
         figures.within_sla = within_sla(session, sla, start, until)
     figures.backlog = _backlog(session, until)
 
-    # In time order, so each mention keeps the outcome of its last resolve: a reopened one counts once.
-    last_resolves = {
-        mention_id: data
-        for mention_id, data in session.execute(
-            select(Event.mention_id, Event.data)
-            .where(in_week, Event.kind == EventKind.RESOLVED)
-            .order_by(Event.at, Event.id)
+    # Each mention by the outcome of its last resolve in the week: a reopened one counts once.
+    last = func.row_number().over(partition_by=Event.mention_id, order_by=(Event.at.desc(), Event.id.desc()))  # type: ignore[attr-defined,union-attr]
+    resolves = (
+        select(
+            Event.mention_id,
+            Event.data["outcome"].as_string().label("outcome"),
+            Event.data["note"].as_string().label("note"),
+            last.label("last"),
         )
-    }
-    figures.outcomes = _ranked(Counter(str(data.get("outcome")) for data in last_resolves.values()))
-    feedback = {
-        mention_id: data for mention_id, data in last_resolves.items() if data.get("outcome") == Outcome.FEEDBACK
-    }
-    figures.learned = _learned(session, feedback)
+        .where(in_week, Event.kind == EventKind.RESOLVED)
+        .subquery()
+    )
+    outcomes = select(resolves.c.outcome, func.count()).where(resolves.c.last == 1).group_by(resolves.c.outcome)
+    figures.outcomes = _ranked(Counter({str(outcome): count for outcome, count in session.execute(outcomes)}))
+    feedback = select(resolves.c.mention_id, resolves.c.note).where(
+        resolves.c.last == 1, resolves.c.outcome == Outcome.FEEDBACK.value
+    )
+    figures.learned = _learned(session, feedback.subquery())
 
     _escalations(session, figures, start, until)
     handling = (in_week, Event.actor.is_not(None), Event.kind.in_(_HANDLING))  # type: ignore[union-attr,attr-defined]
@@ -99,7 +103,8 @@ def weekly_figures(
     )
     figures.handled = session.execute(select(func.count(func.distinct(Event.mention_id))).where(*handling)).scalar_one()
     figures.days = [
-        Day(day, daily.get(day, {}), _median(claims, day, week), _median(replies, day, week)) for day in week.days
+        Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
+        for index, day in enumerate(week.days)
     ]
     return figures
 
@@ -108,8 +113,7 @@ def _volume(
     session: Session, week: Week, start: datetime, until: datetime
 ) -> tuple[Volume, dict[date, dict[str, int]]]:
     """Mentions heard by source, category and sentiment, and by local day and sentiment, in one query."""
-    midnights = [week.midnight(day) for day in week.days[1:]]
-    day = case(*((Mention.heard_at < midnight, index) for index, midnight in enumerate(midnights)), else_=6)
+    day = _local_day(week, Mention.heard_at)
     rows = session.execute(
         select(Mention.source, Mention.category, Mention.sentiment, day, func.count())
         .where(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
@@ -126,6 +130,12 @@ def _volume(
         daily[week.days[index]][sentiment] += count
     volume = Volume(by_source.total(), _ranked(by_source), _ranked(by_category), _ranked(by_sentiment))
     return volume, {day: dict(counts) for day, counts in daily.items()}
+
+
+def _local_day(week: Week, moment: Any) -> Any:
+    """Which day of the week (0 for Monday, in the week's time zone) a moment falls on, in SQL."""
+    midnights = [week.midnight(day) for day in week.days[1:]]
+    return case(*((moment < midnight, index) for index, midnight in enumerate(midnights)), else_=6)
 
 
 def _ranked(counts: Counter[str]) -> dict[str, int]:
@@ -224,34 +234,87 @@ def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
     return [_quote(mention) for mention in mentions]
 
 
-def _firsts(session: Session, kind: EventKind, start: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """(heard, first `kind` event) for the mentions whose first such event fell in the week."""
+def _firsts_query(kind: EventKind, start: datetime, until: datetime) -> Select[tuple[datetime, datetime]]:
+    """(heard, first `kind` event) for the mentions whose first such event fell in the week.
+
+    "First" is asked of each mention with a correlated min(), one index probe each: as NOT EXISTS,
+    PostgreSQL guessed almost none would pass and hashed every earlier event of the kind instead.
+    """
     earlier = aliased(Event)
+    first_ever = (
+        select(func.min(earlier.at))
+        .where(earlier.mention_id == Event.mention_id, earlier.kind == kind)
+        .correlate(Event)
+        .scalar_subquery()
+    )
+    # Also one probe each: joined, the mentions' index was read whole to hash it.
+    heard = select(Mention.heard_at).where(Mention.id == Event.mention_id).correlate(Event).scalar_subquery()
+    return (
+        select(heard.label("heard_at"), func.min(Event.at).label("first_at"))
+        .where(Event.kind == kind, Event.at >= start, Event.at < until, first_ever >= start)
+        .group_by(Event.mention_id)
+    )
+
+
+def week_so_far(session: Session, week: Week, *, now: datetime | None = None) -> WeekSoFar:
+    """The Home tab's numbers, counted as `weekly_figures` counts them but without the rest: the tab is
+    redrawn after every action, so it must cost a few indexed queries whatever the week's volume."""
+    now = now or utcnow()
+    start, until = week.start, max(week.start, min(week.end, now))
+    claimed = (Event.kind == EventKind.CLAIMED, Event.at >= start, Event.at < until)
+    return WeekSoFar(
+        week=week,
+        heard=session.execute(select(func.count()).where(_heard_in(start, until))).scalar_one(),
+        claimed=session.execute(select(func.count(func.distinct(Event.mention_id))).where(*claimed)).scalar_one(),
+        median_to_claim=_waits(session, EventKind.CLAIMED, week, start, until)[0].median,
+        open_backlog=sum(_backlog(session, until).values()),
+    )
+
+
+def _waits(
+    session: Session, kind: EventKind, week: Week, start: datetime, until: datetime
+) -> tuple[Waits, dict[int, timedelta]]:
+    """The waits for a first `kind` that fell in the week, and each day's median (by its index in the week).
+
+    The database ranks the waits; only the middle ones and the 90th percentile's come back, so a busy
+    week costs no more here than a quiet one. SQLite orders by julianday, to the millisecond.
+    """
+    firsts = _firsts_query(kind, start, until).subquery()
+    if session.get_bind().dialect.name == "sqlite":
+        wait = func.julianday(firsts.c.first_at) - func.julianday(firsts.c.heard_at)
+    else:
+        wait = firsts.c.first_at - firsts.c.heard_at
+    day = _local_day(week, firsts.c.first_at)
+    ranked = select(
+        firsts.c.heard_at,
+        firsts.c.first_at,
+        day.label("day"),
+        func.row_number().over(order_by=wait).label("rank"),
+        func.count().over().label("total"),
+        func.row_number().over(partition_by=day, order_by=wait).label("day_rank"),
+        func.count().over(partition_by=day).label("day_total"),
+    ).subquery()
+    c = ranked.c
     rows = session.execute(
-        select(Mention.heard_at, func.min(Event.at))
-        .join(Mention, Mention.id == Event.mention_id)
-        .where(
-            Event.kind == kind,
-            Event.at >= start,
-            Event.at < until,
-            ~exists().where(earlier.mention_id == Event.mention_id, earlier.kind == kind, earlier.at < start),
+        select(c.heard_at, c.first_at, c.day, c.rank, c.total, c.day_rank, c.day_total).where(
+            or_(
+                c.rank.in_([(c.total + 1) // 2, (c.total + 2) // 2, (9 * c.total + 9) // 10]),  # nearest rank: ⌈0.9 n⌉
+                c.day_rank.in_([(c.day_total + 1) // 2, (c.day_total + 2) // 2]),
+            )
         )
-        .group_by(Event.mention_id, Mention.heard_at)
     ).all()
-    return [(heard_at, _aware(first_at)) for heard_at, first_at in rows]
-
-
-def _waits(firsts: Sequence[tuple[datetime, datetime]]) -> Waits:
-    waits = sorted(first_at - heard_at for heard_at, first_at in firsts)
-    if not waits:
-        return Waits()
-    return Waits(len(waits), statistics.median(waits), waits[math.ceil(0.9 * len(waits)) - 1])
-
-
-def _median(firsts: Sequence[tuple[datetime, datetime]], day: date, week: Week) -> timedelta | None:
-    """The median wait of the first actions taken on `day` (local), for the chart."""
-    waits = [first_at - heard_at for heard_at, first_at in firsts if first_at.astimezone(week.zone).date() == day]
-    return statistics.median(waits) if waits else None
+    if not rows:
+        return Waits(), {}
+    total = rows[0].total
+    waits = {(row.rank, row.day, row.day_rank): _aware(row.first_at) - _aware(row.heard_at) for row in rows}
+    middle = [wait for (rank, _, _), wait in waits.items() if rank in ((total + 1) // 2, (total + 2) // 2)]
+    p90 = next(wait for (rank, _, _), wait in waits.items() if rank == (9 * total + 9) // 10)
+    by_day: defaultdict[int, list[timedelta]] = defaultdict(list)
+    for row in rows:
+        if row.day_rank in ((row.day_total + 1) // 2, (row.day_total + 2) // 2):
+            by_day[row.day].append(waits[row.rank, row.day, row.day_rank])
+    medians = {index: statistics.median(day_waits) for index, day_waits in by_day.items()}
+    return Waits(total, statistics.median(middle), p90), medians
 
 
 def _backlog(session: Session, until: datetime) -> dict[str, int]:
@@ -270,22 +333,34 @@ def _backlog(session: Session, until: datetime) -> dict[str, int]:
     return {label: counts[index] for index, label in enumerate(BACKLOG_AGES)}
 
 
-def _learned(session: Session, feedback: dict[int, dict[str, Any]]) -> list[TopicGroup]:
+def _learned(session: Session, feedback: Subquery) -> list[TopicGroup]:
     """Feedback for the product team, by topic: the biggest topics first, each with a few examples."""
-    if not feedback:
+    topic = func.coalesce(Mention.topic, Mention.category)
+    biggest = session.execute(
+        select(topic, func.count())
+        .join(feedback, feedback.c.mention_id == Mention.id)
+        .group_by(topic)
+        .order_by(func.count().desc(), topic)
+        .limit(LEARNED_TOPICS)
+    ).all()
+    if not biggest:
         return []
-    by_topic: dict[str, list[Mention]] = defaultdict(list)
-    for mention in session.scalars(select(Mention).where(Mention.id.in_(list(feedback))).order_by(Mention.id)):  # type: ignore[union-attr]
-        by_topic[mention.topic or mention.category].append(mention)
-    ranked = sorted(by_topic.items(), key=lambda item: (-len(item[1]), item[0]))[:LEARNED_TOPICS]
-    return [
-        TopicGroup(
-            topic,
-            len(mentions),
-            [_quote(mention, feedback[mention.id or 0].get("note")) for mention in mentions[:LEARNED_EXAMPLES]],
-        )
-        for topic, mentions in ranked
-    ]
+    rank = func.row_number().over(partition_by=topic, order_by=Mention.id).label("rank")
+    ranked = (
+        select(Mention.id, feedback.c.note, rank)
+        .join(feedback, feedback.c.mention_id == Mention.id)
+        .where(topic.in_([name for name, _ in biggest]))
+        .subquery()
+    )
+    examples: defaultdict[str, list[Quote]] = defaultdict(list)
+    for mention, note in session.execute(
+        select(Mention, ranked.c.note)
+        .join(ranked, ranked.c.id == Mention.id)
+        .where(ranked.c.rank <= LEARNED_EXAMPLES)
+        .order_by(Mention.id)
+    ):
+        examples[mention.topic or mention.category].append(_quote(mention, note))
+    return [TopicGroup(name, count, examples[name]) for name, count in biggest]
 
 
 def _escalations(session: Session, figures: WeeklyFigures, start: datetime, until: datetime) -> None:

@@ -59,6 +59,8 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_source_author_heard_at", "source", "author", "heard_at"),
         # Every new item on a topic counts its route's recent mentions on that topic (is a storm starting?).
         Index("ix_mention_channel_topic_heard_at", "channel", "topic", "heard_at"),
+        # The open backlog by age and the queues' counts, read from the index alone (bot.metrics, bot.queues).
+        Index("ix_mention_status_owner_channel", "status", "owner_id", "channel", "heard_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,7 +91,7 @@ class Mention(SQLModel, table=True):
     channel: str = Field(max_length=40)
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
-    status: str = Field(default=MentionStatus.OPEN, max_length=20, index=True)
+    status: str = Field(default=MentionStatus.OPEN, max_length=20)
     owner_id: str | None = Field(default=None, max_length=40, index=True)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -120,10 +122,15 @@ class Storm(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
+    __table_args__ = (
+        # A week's claims, replies and resolves, and who acted, read from the index alone (bot.metrics).
+        Index("ix_event_kind_at_mention_actor", "kind", "at", "mention_id", "actor"),
+        # A mention's events, and whether it had one of a kind before a moment, in one probe.
+        Index("ix_event_mention_id_kind_at", "mention_id", "kind", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    mention_id: int = Field(foreign_key="mention.id", index=True)
+    mention_id: int = Field(foreign_key="mention.id")
     kind: str = Field(max_length=20)
     actor: str | None = Field(default=None, max_length=40)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -14,10 +14,13 @@ from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from bot.backoff import Backoff
 from bot.clock import utcnow
 from bot.models import POSTING_KINDS, Outbox, OutboxKind, OutboxStatus
 
 LEASE = timedelta(seconds=60)
+RETRY = Backoff(first=timedelta(seconds=2), most=timedelta(minutes=5))
+"""2s, 4s, 8s … after each failed attempt: an outage of any length loses nothing, and recovery is quick."""
 _UNFINISHED = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
 
 
@@ -77,6 +80,16 @@ def lease_next(session: Session, *, now: datetime | None = None, hold: Collectio
     return None  # other processes keep winning the race; they will drain it
 
 
+def release_abandoned(session: Session) -> int:
+    """Make rows left mid-send due now rather than when their lease runs out: for a process that knows it
+    is the only one (SQLite), whoever was sending them has died. A row that may have reached Slack is
+    looked for before it is posted again, so this costs no duplicate."""
+    released = session.execute(
+        update(Outbox).where(Outbox.status == OutboxStatus.SENDING).values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    return released.rowcount
+
+
 def _settle(session: Session, row: Outbox, **values: object) -> bool:
     """Change a leased row if the lease is still ours; False when another process has taken it over."""
     result = session.execute(
@@ -105,8 +118,3 @@ def mark_retry(session: Session, row: Outbox, *, delay: timedelta, error: str, c
 
 def mark_failed(session: Session, row: Outbox, *, error: str) -> bool:
     return _settle(session, row, status=OutboxStatus.FAILED, last_error=error[:2000])
-
-
-def backoff(attempts: int) -> timedelta:
-    """2s, 4s, 8s … capped at 5 minutes: an outage of any length loses nothing, and recovery is quick."""
-    return timedelta(seconds=min(300, 2 ** max(1, attempts)))

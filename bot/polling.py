@@ -12,12 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import telemetry
+from bot.backoff import Backoff
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import insert_unless_present, read_scope, session_scope
 from bot.matching import KeywordMatcher
-from bot.mentions import Heard, look_ahead, posts_by_each, record
 from bot.models import SourceState
+from bot.recording import Heard, look_ahead, posts_by_each, record
 from bot.routing import Router
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.kinds import SourceConfig
@@ -41,6 +42,8 @@ class PollReport:
     error: str | None = None
     resting_until: datetime | None = None
     """Set when the poll was skipped because the source is backing off."""
+    paused_at: datetime | None = None
+    """Set when the poll was skipped because an admin paused the source."""
 
 
 class Listener:
@@ -122,10 +125,13 @@ def poll(
     now: datetime | None = None,
     force: bool = False,
 ) -> PollReport:
-    """Poll unless the source is resting after failures or at its own request; `force` polls anyway."""
+    """Poll unless the source is paused by an admin, or resting after failures or at its own request;
+    `force` (an operator's `allears poll --once`) polls anyway."""
     now = now or utcnow()
     with read_scope(engine) as session:
         state = _state(session, source)
+        if not force and state.paused_at:
+            return PollReport(source=source.key, paused_at=state.paused_at)
         if not force and state.backoff_until and state.backoff_until > now:
             return PollReport(source=source.key, resting_until=state.backoff_until)
         remembered = PollState(etag=state.etag, last_modified=state.last_modified, cursor=dict(state.cursor))
@@ -159,7 +165,7 @@ def poll(
 
 def backoff(every: timedelta, failures: int) -> timedelta:
     """The usual interval after one failure, then doubling, at most an hour (or the interval, if longer)."""
-    return min(every * 2 ** min(max(0, failures - 1), 16), max(MAX_BACKOFF, every))
+    return Backoff(first=every, most=max(MAX_BACKOFF, every)).after(failures)
 
 
 def _rest(seconds: float) -> timedelta:

@@ -10,10 +10,11 @@ from sqlmodel import Session, select
 
 from bot.config import Config
 from bot.db import read_scope, session_scope
-from bot.mentions import append_event, in_storm, storm_counts
+from bot.mentions import append_event
 from bot.models import Event, EventKind, Mention, MentionStatus, Nudge, OutboxKind, Storm
 from bot.nudges import NEWS_FOR, Done, first_to
 from bot.outbox import enqueue
+from bot.storms import in_storm, storm_counts
 from bot.worktime import counted
 
 log = logging.getLogger(__name__)

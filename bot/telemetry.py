@@ -30,14 +30,15 @@ mentions_ingested = Counter(
     "allears_mentions_ingested", "New mentions stored, by source (polled, webhook, forwarded).", ["source"]
 )
 messages_posted = Counter("allears_messages_posted", "Outbox rows Slack accepted, by outbox kind.", ["kind"])
+posts_recovered = Counter(
+    "allears_posts_recovered",
+    "Outbox posts found already in Slack after an interrupted attempt, so not posted again, by outbox kind.",
+    ["kind"],
+)
 slack_calls = Counter(
-    "allears_slack_calls",
-    "Web API calls made by the outbox, by method and outcome (ok or the error).",
-    ["method", "outcome"],
+    "allears_slack_calls", "Web API calls the bot made, by method and outcome (ok or the error).", ["method", "outcome"]
 )
-slack_call_seconds = Histogram(
-    "allears_slack_call_seconds", "Time a Web API call of the outbox took, by method.", ["method"]
-)
+slack_call_seconds = Histogram("allears_slack_call_seconds", "Time a Web API call took, by method.", ["method"])
 ack_seconds = Histogram(
     "allears_ack_seconds",
     "Time from a Slack request's arrival to its ack, by kind (command, block_actions, view_submission…).",

@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
+from bot.backoff import Backoff
 from bot.clock import utcnow
 from bot.config import Config, Summary
 from bot.db import insert_unless_present, read_scope
@@ -25,6 +26,7 @@ from bot.models import WeeklyPost
 from bot.weeks import Week
 
 LEASE = timedelta(minutes=5)
+_RETRY = Backoff(first=timedelta(minutes=1), most=timedelta(minutes=30))
 CATCH_UP = timedelta(days=1)
 """A summary whose moment was missed (every process down) is still posted this long after it, not later."""
 
@@ -129,4 +131,4 @@ def release(
 
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4 … minutes, at most 30: a day's catching up tries dozens of times."""
-    return timedelta(minutes=min(30, 2 ** max(0, attempts - 1)))
+    return _RETRY.after(attempts)

@@ -1,24 +1,61 @@
-"""The Bolt app factory: the only place that knows which listeners exist."""
+"""The Bolt app factory: the only place that knows which listeners exist, and which Web API client they use."""
 
-from slack_bolt import App
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
 
+from bot import seen, telemetry
 from bot.settings import Settings
 from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
 
+log = logging.getLogger(__name__)
+
+
+class MeteredWebClient(WebClient):
+    """Every Web API call the bot makes (outbox, listeners, Home tabs, the summary) counted and timed by method,
+    here in one place: each method of the SDK's client goes through `api_call`."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        with telemetry.timed_slack_call(api_method):
+            return super().api_call(api_method, **kwargs)
+
 
 def slack_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
+    """No retry of its own when a connection drops (the SDK's default): the request may have reached Slack, and a
+    post sent again blindly shows twice. The outbox looks before posting again; the summary never sends twice."""
+    return MeteredWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+    )
 
 
 def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> App:
     """Every listener acks on the request's thread and leaves its work to `deps.work` (see
     `handlers.errors.after_ack`), so Bolt can answer Slack as soon as the listener returns."""
-    app = App(
-        client=client or slack_client(settings),
-        signing_secret=settings.slack_signing_secret,
-        process_before_response=True,
-    )
+    client = client or slack_client(settings)
+    app = App(client=client, signing_secret=settings.slack_signing_secret, process_before_response=True)
+
+    @app.middleware
+    def use_our_client(context: BoltContext, next: Callable[[], None]) -> None:
+        """Bolt hands each request a plain client of its own; listeners get ours, which is metered."""
+        context["client"] = client
+        next()
+
+    @app.middleware
+    def once_per_event(body: dict[str, Any], request: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
+        """Slack re-sends an event it thinks was missed (same `event_id`, `X-Slack-Retry-Num`), maybe to another
+        process: only the first delivery is handled, the others are acknowledged."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not _first_delivery(deps, str(event_id)):
+            retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
+            log.info("event %s delivered again (retry %s): acknowledged, not handled twice", event_id, retry)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
     commands.register(app, deps)
     buttons.register(app, deps)
     modals.register(app, deps)
@@ -26,3 +63,11 @@ def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = Non
     home.register(app, deps)
     errors.register(app)
     return app
+
+
+def _first_delivery(deps: Deps, event_id: str) -> bool:
+    try:
+        return seen.first_time(deps.engine, f"event:{event_id}")
+    except Exception:  # without the database there is no telling: handling it twice beats dropping it
+        log.warning("could not check whether event %s was handled before; handling it", event_id, exc_info=True)
+        return True

@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Callable
+from functools import partial
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -16,12 +17,15 @@ from bot.health import source_health
 from bot.intake import Logged, log_forwarded
 from bot.mentions import count_open, open_mentions, parse_reference
 from bot.models import Escalation, Mention, Outcome
+from bot.safe_fetch import fetch_page
 from bot.slack.kit import date, link
 from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
+from bot.text import safe_mrkdwn
 from bot.weekly import summarize
 from bot.weeks import Week
 from handlers import Deps
+from handlers.admin import ADMIN_COMMANDS, handle_admin_command
 from handlers.errors import Body, after_ack
 from handlers.feedback import tell
 
@@ -202,6 +206,8 @@ def register(app: App, deps: Deps) -> None:
             with read_scope(deps.engine) as session:
                 health = source_health(session, deps.config.sources)
             tell(command, client, "Sources", sources_blocks(health))
+        elif what in ADMIN_COMMANDS:
+            handle_admin_command(deps, command, client, what, words[1] if len(words) > 1 else "")
         elif what == "log":
             url, text = split_link(words[1] if len(words) > 1 else "")
             logged = log_forwarded(
@@ -211,6 +217,7 @@ def register(app: App, deps: Deps) -> None:
                 url=url,
                 forwarded_by=command["user_id"],
                 external_id=f"log:{command['user_id']}:{hashlib.sha256(f'{url} {text}'.encode()).hexdigest()}",
+                read_page=partial(fetch_page, allowed_hosts=deps.config.admins.fetch_hosts),
             )
             if logged.new:
                 deps.notify()
@@ -231,7 +238,13 @@ def split_link(text: str) -> tuple[str | None, str]:
 
 def logged_confirmation(logged: Logged) -> str:
     if logged.joined_to:
-        return f"Logged as M-{logged.mention_id}: it is the post M-{logged.joined_to} is about, noted in its thread."
-    if logged.new:
-        return f"Logged as M-{logged.mention_id}; its card is on its way to the listening channel."
-    return f"That was already logged as M-{logged.mention_id}."
+        said = f"Logged as M-{logged.mention_id}: it is the post M-{logged.joined_to} is about, noted in its thread."
+    elif logged.new:
+        said = f"Logged as M-{logged.mention_id}; its card is on its way to the listening channel."
+    else:
+        return f"That was already logged as M-{logged.mention_id}."
+    if logged.page_title:
+        said += f" Its text is from the page “{safe_mrkdwn(logged.page_title, 300)}”."
+    if logged.not_fetched:
+        said += f" Its page was not read: {safe_mrkdwn(logged.not_fetched, 500)}. The mention keeps the link."
+    return said

@@ -4,17 +4,20 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import read_scope
-from bot.metrics import weekly_figures
+from bot.figures import WeekSoFar
+from bot.metrics import week_so_far
 from bot.queues import queues_for
 from bot.slack.home import ROWS, home_view
 from bot.weeks import Week
@@ -25,6 +28,9 @@ log = logging.getLogger(__name__)
 
 CHANNELS_FOR = 120.0
 """Seconds a person's channel list is reused: joining a channel shows in their Home within two minutes."""
+NUMBERS_FOR = 10.0
+"""Seconds the week's numbers are reused: they are everyone's, and a burst of actions, each redrawing its
+actor's Home, must not count the whole week again for each (the queues are always read afresh)."""
 _PAGE = 200
 
 
@@ -33,12 +39,21 @@ class HomeTabs:
     acted: with several web processes, the one handling an action may not be the one that saw the Home
     opened, so no process can know who has theirs open. Publishing an unopened Home is harmless."""
 
-    def __init__(self, engine: Engine, config: Config, *, channels_for: float = CHANNELS_FOR) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: Config,
+        *,
+        channels_for: float = CHANNELS_FOR,
+        numbers_for: float = NUMBERS_FOR,
+    ) -> None:
         self._engine = engine
         self._config = config
         self._channels_for = channels_for
+        self._numbers_for = numbers_for
         self._lock = threading.Lock()
         self._channels: dict[str, tuple[float, frozenset[str]]] = {}
+        self._numbers: tuple[float, WeekSoFar] | None = None
         # One publish at a time per person, so an older view can never land after a newer one.
         self._publishing: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
@@ -59,11 +74,22 @@ class HomeTabs:
             now = utcnow()
             with read_scope(self._engine) as session:
                 queues = queues_for(session, user_id=user_id, channels=channels or (), limit=ROWS)
-                figures = weekly_figures(session, Week.containing(now, self._config.summary.timezone), now=now)
+                figures = self._week_so_far(session, now)
             view = home_view(
                 queues=queues, figures=figures, sla=self._config.sla, now=now, channels_known=channels is not None
             )
             client.views_publish(user_id=user_id, view=view)
+
+    def _week_so_far(self, session: Session, now: datetime) -> WeekSoFar:
+        week = Week.containing(now, self._config.summary.timezone)
+        with self._lock:
+            cached = self._numbers
+        if cached and cached[1].week == week and time.monotonic() - cached[0] < self._numbers_for:
+            return cached[1]
+        numbers = week_so_far(session, week, now=now)
+        with self._lock:
+            self._numbers = (time.monotonic(), numbers)
+        return numbers
 
     def _channels_of(self, user_id: str, client: WebClient) -> frozenset[str] | None:
         """The conversations the person is in (private ones only where the bot is too); None if Slack refuses."""

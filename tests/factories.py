@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from bot.config import Sentiment
 from bot.db import session_scope
-from bot.mentions import Heard, record
+from bot.recording import Heard, record
 from bot.sources import Item
 
 

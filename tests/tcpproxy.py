@@ -49,6 +49,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if not self._open.is_set():  # cut while this one was being made: it must not outlive the cut
+                    _hang_up(client)
+                    _hang_up(upstream)
+                    continue
                 self._connections += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()

@@ -11,8 +11,9 @@ from bot import actions
 from bot.config import Team
 from bot.db import session_scope
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
-from bot.mentions import count_open, open_mentions, record
+from bot.mentions import count_open, open_mentions
 from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
+from bot.recording import record
 from tests.factories import heard, store_mention
 
 ANA, BEN, CY, DEE, EVE = "U_ANA", "U_BEN", "U_CY", "U_DEE", "U_EVE"

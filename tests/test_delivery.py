@@ -13,15 +13,19 @@ from bot.clock import utcnow
 from bot.config import Team
 from bot.db import session_scope
 from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
+from bot.settings import Settings
 from bot.slack.delivery import Deliverer
-from bot.standin.slack import BOT_TOKEN, FakeSlack
+from bot.standin.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from handlers.app import slack_client
 from tests.factories import store_mention
 
 SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")
 
 
 def deliverer(engine, fake_slack) -> Deliverer:
-    return Deliverer(engine, WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, timeout=5), post_interval=0)
+    """The Web API client the bot uses, as `allears run` builds it."""
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake_slack.api_url)
+    return Deliverer(engine, slack_client(settings), post_interval=0)
 
 
 def rows(engine, kind=None):
@@ -276,3 +280,95 @@ def test_new_messages_to_one_channel_are_paced_while_another_channel_goes_first(
         assert all(gap >= 0.2 for gap in gaps)
     finally:
         slack.stop()
+
+
+def test_a_card_slack_took_but_never_answered_for_is_found_not_posted_twice(engine, fake_slack):
+    mention_id = store_mention(engine)
+    fake_slack.accept_then_drop("chat.postMessage")
+    bot = deliverer(engine, fake_slack)
+
+    assert bot.deliver_due() == 0, "the answer was lost: as far as the bot knows, nothing was posted"
+    [card] = fake_slack.cards()
+    assert card.metadata == {"event_type": "allears_outbox", "event_payload": {"outbox_id": 1, "mention_id": 1}}
+    time_passes(engine)
+    bot.deliver_due()
+
+    assert fake_slack.cards() == [card] and len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert [call.args["include_all_metadata"] for call in fake_slack.calls_to("conversations.history")] == ["1"]
+    assert rows(engine, OutboxKind.CARD)[0].status == OutboxStatus.SENT
+    with session_scope(engine) as session:
+        actions.claim(session, mention_id=mention_id, user_id="U_ANA")
+    bot.deliver_due()
+    assert "Claimed by <@U_ANA>" in card.all_text(), "the mention points at the card Slack already had"
+
+
+def test_a_thread_note_whose_answer_was_lost_is_looked_for_in_its_thread(engine, fake_slack):
+    mention_id = store_mention(engine)
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    with session_scope(engine) as session:
+        actions.reply(session, mention_id=mention_id, user_id="U_ANA", text="We're on it")
+    fake_slack.accept_then_drop("chat.postMessage")
+    bot.deliver_due()
+    time_passes(engine)
+    bot.deliver_due()
+
+    [card] = fake_slack.cards()
+    [note] = fake_slack.thread("C0LISTEN", card.ts)
+    assert "We're on it" in note.text
+    assert [call.args["ts"] for call in fake_slack.calls_to("conversations.replies")] == [card.ts]
+    assert {row.status for row in rows(engine)} == {OutboxStatus.SENT}
+
+
+def test_the_look_finds_a_card_under_a_busy_channels_later_messages(engine, fake_slack):
+    store_mention(engine)
+    fake_slack.accept_then_drop("chat.postMessage")
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    chatter = WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url)
+    for n in range(230):  # more than one page of history came after it
+        chatter.chat_postMessage(channel="C0LISTEN", text=f"chatter {n}")
+    time_passes(engine)
+    bot.deliver_due()
+
+    assert len(fake_slack.calls_to("conversations.history")) == 2
+    assert [m for m in fake_slack.cards() if m.metadata] and len(fake_slack.calls_to("chat.postMessage")) == 231
+
+
+def test_only_a_post_that_may_have_reached_slack_costs_a_look(engine, fake_slack):
+    store_mention(engine, external_id="a")
+    store_mention(engine, external_id="b")
+    fake_slack.fail("chat.postMessage", status=429, times=1, retry_after=1)
+    deliverer(engine, fake_slack).deliver_due()
+    time_passes(engine)
+    deliverer(engine, fake_slack).deliver_due()  # another process: this one holds the channel for Retry-After
+
+    assert len(fake_slack.cards()) == 2, "a rate limit refused the post: no attempt was made"
+    assert fake_slack.calls_to("conversations.history") == []
+
+
+def test_without_the_history_scope_a_retried_card_is_posted_anyway_and_said_so(engine, fake_slack, caplog):
+    store_mention(engine)
+    fake_slack.fail("chat.postMessage", status=500, times=1)
+    fake_slack.fail("conversations.history", status=200, error="missing_scope", times=1)
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    time_passes(engine)
+    bot.deliver_due()
+
+    assert len(fake_slack.cards()) == 1
+    assert "cannot look for an earlier copy (missing_scope)" in caplog.text
+
+
+def test_in_a_public_channel_the_bot_is_not_in_a_retried_card_is_posted_anyway(engine, fake_slack, caplog):
+    """`chat:write.public` posts there, but a bot reads only the history of channels it was invited to."""
+    fake_slack.set_channels(BOT_USER_ID, "C0SUPPORT")
+    store_mention(engine)
+    fake_slack.fail("chat.postMessage", status=500, times=1)
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    time_passes(engine)
+    bot.deliver_due()
+
+    assert len(fake_slack.cards("C0LISTEN")) == 1
+    assert "cannot look for an earlier copy (not_in_channel)" in caplog.text

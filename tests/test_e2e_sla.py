@@ -11,7 +11,7 @@ from bot import actions, migrate
 from bot.clock import utcnow
 from bot.config import Team
 from bot.db import make_engine, session_scope
-from bot.mentions import record
+from bot.recording import record
 from bot.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard

@@ -13,7 +13,7 @@ from PIL import Image
 from bot.clock import utcnow
 from bot.config import Sentiment
 from bot.db import make_engine, session_scope
-from bot.mentions import record
+from bot.recording import record
 from bot.weeks import Week
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard

@@ -16,9 +16,9 @@ import pytest
 from bot.config import Config, Sentiment
 from bot.db import read_scope, session_scope
 from bot.health import source_health
-from bot.mentions import Heard, record
 from bot.models import Escalation, Mention
 from bot.polling import Listener, poll
+from bot.recording import Heard, record
 from bot.routing import Router
 from bot.slack import kit
 from bot.slack.cards import card_fallback, mention_card, team_alert

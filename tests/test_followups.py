@@ -11,9 +11,9 @@ from sqlmodel import select
 from bot import actions, sla
 from bot.config import Config
 from bot.db import session_scope
-from bot.mentions import Heard, record
 from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
 from bot.polling import Listener
+from bot.recording import Heard, record
 from bot.slack.cards import thread_note
 from bot.sources import PollState
 from bot.sources.kinds import BlueskySource, GitHubSource, HackerNewsSource, MastodonSource, RedditSource

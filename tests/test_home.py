@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot import actions, sla
 from bot.config import BusinessHours, Config, Sla, SlaTargets
 from bot.db import read_scope, session_scope
-from bot.metrics import weekly_figures
+from bot.metrics import week_so_far
 from bot.models import Event, EventKind, Mention, Outcome
 from bot.queues import queues_for
 from bot.slack.cards import mention_card
@@ -40,7 +40,7 @@ def _build(engine, viewer, channels, now=None, sla_settings=None):
     now = now or datetime.now(UTC)
     with read_scope(engine) as session:
         queues = queues_for(session, user_id=viewer, channels=channels, limit=ROWS)
-        figures = weekly_figures(session, Week.containing(now), now=now)
+        figures = week_so_far(session, Week.containing(now), now=now)
     return home_view(queues=queues, figures=figures, sla=sla_settings or Sla(), now=now)
 
 
@@ -144,7 +144,7 @@ def test_empty_lists_say_so_and_a_viewer_whose_channels_are_unknown_sees_only_he
     now = datetime.now(UTC)
     with read_scope(engine) as session:
         queues = queues_for(session, user_id=ANA, channels=(), limit=ROWS)
-        figures = weekly_figures(session, Week.containing(now), now=now)
+        figures = week_so_far(session, Week.containing(now), now=now)
     unknown = json.dumps(home_view(queues=queues, figures=figures, sla=Sla(), now=now, channels_known=False))
     assert "could not tell which channels you are in" in unknown and "channels:read" in unknown
 
@@ -325,3 +325,28 @@ def test_a_failed_redraw_never_hides_the_answer(sqlite_engine, homes, client, fa
 
     assert told == [ANA] and fake_slack.homes_published(ANA) == 0
     assert "follow-up to" in caplog.text
+
+
+def _numbers(fake_slack, user_id):
+    return fake_slack.home(user_id)["blocks"][0]["text"]["text"]
+
+
+def test_the_weeks_numbers_are_counted_once_for_a_burst_of_redraws_but_the_queues_always_afresh(
+    sqlite_engine, client, fake_slack
+):
+    config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
+    homes = HomeTabs(sqlite_engine, config, numbers_for=3600)
+    first = store_mention(sqlite_engine, channel="C0URGENT")
+    homes.opened(ANA, client)
+    assert "Heard *1*" in _numbers(fake_slack, ANA)
+
+    second = store_mention(sqlite_engine, external_id="second", channel="C0URGENT")
+    _act(sqlite_engine, actions.claim, mention_id=second, user_id=BEN)
+    homes.after_action({"user_id": BEN, "command": "/claim"}, client)
+
+    assert "Heard *1*" in _numbers(fake_slack, BEN), "the numbers Ana's Home counted a moment ago"
+    assert [text.split("*")[1] for text, _ in _rows(fake_slack.home(BEN))["Yours, open"]] == [f"M-{second}"]
+    assert f"M-{first}" in json.dumps(fake_slack.home(BEN))
+
+    HomeTabs(sqlite_engine, config, numbers_for=0).opened(BEN, client)
+    assert "Heard *2*" in _numbers(fake_slack, BEN) and "claimed *1*" in _numbers(fake_slack, BEN)

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, event, select, update
 from bot import migrate
 from bot.config import Config
 from bot.db import make_engine, session_scope
-from bot.mentions import posts_by, record
 from bot.models import Event, Mention, MentionStatus, Outbox
 from bot.polling import REPEAT_WINDOW, Listener, store
+from bot.recording import posts_by, record
 from bot.sources import Item
 from bot.triage import triage
 from tests.factories import heard

@@ -11,10 +11,10 @@ from bot import actions
 from bot.config import BusinessHours, Config, Sentiment, Sla, SlaTargets, Team
 from bot.db import session_scope
 from bot.errors import UserError
-from bot.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits
-from bot.mentions import record
-from bot.metrics import weekly_figures
+from bot.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits, WeekSoFar
+from bot.metrics import week_so_far, weekly_figures
 from bot.models import Event, EventKind, Mention, Outcome, Storm
+from bot.recording import record
 from bot.weekly import summarize
 from bot.weeks import Week
 from tests.factories import heard
@@ -319,8 +319,19 @@ def test_a_week_in_progress_counts_only_what_happened_so_far(engine):
     assert (figures.teams, figures.without_team) == ({}, 0), "teams are counted only when asked"
 
 
+@pytest.mark.parametrize("now", [at(17, 10), at(25, 12)], ids=["tuesday, three claims", "after, four claims"])
+def test_the_home_tabs_few_numbers_are_the_summarys(engine, now):
+    seed_week(engine)
+    with session_scope(engine) as session:
+        full = weekly_figures(session, W47, now=now)
+        home = week_so_far(session, W47, now=now)
+    assert home == WeekSoFar(W47, full.heard, full.claimed, full.to_claim.median, full.open_backlog)
+    assert home.median_to_claim == (timedelta(minutes=12) if now == at(17, 10) else timedelta(minutes=16))
+
+
 def test_an_empty_week_reads_as_nothing(engine):
     with session_scope(engine) as session:
+        assert week_so_far(session, W47, now=at(25, 12)) == WeekSoFar(W47, 0, 0, None, 0)
         figures = weekly_figures(session, W47, now=at(25, 12), sla=SLA)
     assert (figures.heard, figures.claimed, figures.open_backlog, figures.people) == (0, 0, 0, 0)
     assert (figures.to_claim, figures.to_first_reply, figures.to_resolution) == (Waits(), Waits(), Waits())

@@ -156,3 +156,25 @@ def test_the_outbox_gauges_count_what_waits_and_since_when(tmp_path: Path):
     families = {family.name: family for family in OutboxCollector(engine).collect()}
     assert [s.value for s in families["allears_outbox_pending"].samples] == [0]
     assert families["allears_outbox_oldest_pending_seconds"].samples[0].value == 0
+
+
+def test_the_calls_a_slash_command_and_the_home_tab_make_are_counted_by_method(bot, feeds, fake_slack):
+    """Not only the outbox: every Web API call of the bot's goes through one metered client."""
+    feeds.publish("/acme.xml", rss([QUESTION]))
+    bot.start()
+    fake_slack.wait_for(lambda: fake_slack.cards("C0LISTEN"), what="the card")
+    ana = SlackUser("U_ANA", bot.url, fake_slack)
+    ana.command("/claim", "M-1")
+    fake_slack.wait_for(lambda: fake_slack.home("U_ANA"), what="Ana's Home, redrawn after her claim")
+    ana.open_home()
+    fake_slack.wait_for(lambda: fake_slack.homes_published("U_ANA") == 2, what="the Home she opened")
+
+    made = {call.method for call in fake_slack.calls} - {"response_url"}
+    assert {"users.conversations", "views.publish"} <= made
+    scrape = _scrape_when(
+        bot, fake_slack, lambda s: s.value("allears_slack_calls_total", method="views.publish") == 2, what="views"
+    )
+    for method in made:
+        made_here = sum(call.method == method for call in fake_slack.calls)
+        assert scrape.value("allears_slack_calls_total", method=method) == made_here, method
+        assert scrape.value("allears_slack_call_seconds_count", method=method) == made_here, method

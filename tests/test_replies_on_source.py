@@ -12,8 +12,9 @@ from sqlmodel import select
 from bot import actions
 from bot.clock import utcnow
 from bot.db import session_scope
-from bot.mentions import get_mention, record
+from bot.mentions import get_mention
 from bot.models import Outbox, OutboxKind, OutboxStatus
+from bot.recording import record
 from bot.slack.delivery import Deliverer
 from bot.slack.modals import ModalContext, reply_modal
 from bot.sources.kinds import BlueskySource, GitHubSource, MastodonSource

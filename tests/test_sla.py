@@ -10,8 +10,8 @@ from bot import actions, sla
 from bot.config import Config, StormRule, Team
 from bot.db import session_scope
 from bot.errors import MentionClosed, UserError
-from bot.mentions import record
 from bot.models import Event, EventKind, Mention, Outbox, OutboxKind, Outcome, Storm
+from bot.recording import record
 from bot.scheduler import build_scheduler
 from bot.slack.cards import mention_card, thread_note
 from tests.factories import heard

@@ -10,8 +10,8 @@ from sqlmodel import func, select
 from bot import actions
 from bot.config import StormRule
 from bot.db import session_scope
-from bot.mentions import record
 from bot.models import Mention, Outbox, OutboxStatus, Storm
+from bot.recording import record
 from bot.slack.delivery import Deliverer
 from bot.standin.slack import BOT_TOKEN, FakeSlack
 from tests.factories import heard

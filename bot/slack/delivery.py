@@ -2,7 +2,8 @@
 
 Each row is rendered from the database at send time, so a card update shows the state as it is
 when sent; `bot.outbox` hands out a mention's rows one at a time, in order. No transaction is held
-open across a network call.
+open across a network call. A post tried before may be in Slack already (the process died, or the answer
+was lost, after Slack took it): it is looked for first (`bot.slack.posted`), so each message lands once.
 """
 
 import logging
@@ -20,9 +21,9 @@ from sqlmodel import Session, select
 from bot import actions, outbox, telemetry
 from bot.actions import history
 from bot.clock import utcnow
-from bot.db import read_scope, session_scope
+from bot.db import read_scope, session_scope, write_retrying
 from bot.logs import correlated, new_id
-from bot.mentions import get_mention, storm_counts
+from bot.mentions import get_mention
 from bot.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
 from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
 from bot.slack.cards import (
@@ -35,9 +36,11 @@ from bot.slack.cards import (
     thread_note,
 )
 from bot.slack.kit import section
+from bot.slack.posted import find_posted, tagged
 from bot.slack.team_alert_delivery import escalation_of, team_alert_call
 from bot.sources import SourceError
 from bot.sources.replying import SourceReplies
+from bot.storms import storm_counts
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,6 @@ PERMANENT_ERRORS = {
     "invalid_metadata_format",
     "invalid_metadata_schema",
 }
-_METADATA_EVENT = "allears_mention"
 _NOT_READY_DELAY = timedelta(seconds=1)
 
 
@@ -72,7 +74,8 @@ class Deliverer:
         replies: SourceReplies | None = None,
     ) -> None:
         """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second);
-        `replies` posts answers on the sources themselves."""
+        `replies` posts answers on the sources themselves. `client` must not resend a call whose connection
+        dropped (`handlers.app.slack_client` does not): only the outbox knows to look for the post first."""
         self._engine = engine
         self._client = client
         self._replies = replies
@@ -126,24 +129,49 @@ class Deliverer:
             self._settle(outbox.mark_sent, row)
             return 0
         if call.method == "chat.postMessage":
+            call = Call(call.method, tagged(call.args, row))
             self._free_at[call.args["channel"]] = time.monotonic() + self._post_interval
         try:
-            with telemetry.timed_slack_call(call.method):
-                response = self._client.api_call(call.method, json=call.args)
+            response = self._posted_before(row, call) or self._client.api_call(call.method, json=call.args)
         except SlackApiError as error:
             self._failed(row, error)
             return 0
         except Exception as error:  # network: refused, reset, timed out
             log.warning("outbox %s: %s failed: %s; will retry", row.id, call.method, error)
-            self._settle(outbox.mark_retry, row, delay=outbox.backoff(row.attempts), error=repr(error))
+            self._settle(outbox.mark_retry, row, delay=outbox.RETRY.after(row.attempts), error=repr(error))
             return 0
-        with session_scope(self._engine) as session:
+
+        def mark_sent(session: Session) -> None:
             if outbox.mark_sent(session, row, channel=response["channel"], ts=response["ts"]):
                 _record(session, row, channel=response["channel"], ts=response["ts"])
             else:
                 log.warning("outbox %s: sent, but its lease had passed to another process", row.id)
+
+        # Slack has the message: a database away for a moment is waited out while the lease lasts, or the row would
+        # stay leased and hold back its mention's later rows (a claim, a note) until the lease ran out.
+        write_retrying(self._engine, mark_sent, until=row.lease_until)
         telemetry.messages_posted.labels(row.kind).inc()
         return 1
+
+    def _posted_before(self, row: Outbox, call: Call) -> dict[str, str] | None:
+        """Where an earlier attempt's message landed, if it did: that attempt may have been cut short after Slack
+        accepted it (a crash, a lost answer). Only a post tried before pays for the look."""
+        if call.method != "chat.postMessage" or row.attempts < 2:
+            return None
+        try:
+            ts = find_posted(self._client, row, call.args)
+        except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise  # Slack is busy or down: the row waits, as for the post itself
+            # No history scope (an install from an older manifest), or a public channel the bot is not in.
+            code = error.response.get("error")
+            log.warning("outbox %s: cannot look for an earlier copy (%s); posting, maybe twice", row.id, code)
+            return None
+        if ts is None:
+            return None
+        log.warning("outbox %s: an earlier attempt had reached Slack (ts %s); keeping that message", row.id, ts)
+        telemetry.posts_recovered.labels(row.kind).inc()
+        return {"channel": call.args["channel"], "ts": ts}
 
     def _reply_on_source(self, row: Outbox) -> int:
         """One attempt, whatever happens: a reply that may have gone out is never sent again."""
@@ -187,7 +215,7 @@ class Deliverer:
             log.error("outbox %s (%s for M-%s) refused by Slack: %s", row.id, row.kind, row.mention_id, code)
             self._settle(outbox.mark_failed, row, error=code)
         else:
-            delay = outbox.backoff(row.attempts)
+            delay = outbox.RETRY.after(row.attempts)
             log.warning("outbox %s: Slack answered %s %s; retrying in %ss", row.id, status, code, delay.total_seconds())
             self._settle(outbox.mark_retry, row, delay=delay, error=f"{status} {code}")
 
@@ -206,7 +234,6 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
                     "channel": mention.channel,
                     "text": card_fallback(mention),
                     "blocks": mention_card(mention, history(session, row.mention_id)),
-                    "metadata": {"event_type": _METADATA_EVENT, "event_payload": {"mention_id": mention.id}},
                 }
                 | _under_storm(session, storm)
                 | NO_UNFURL,

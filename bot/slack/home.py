@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from bot.config import Sla
 from bot.configtypes import Sentiment, Urgency
 from bot.durations import format_duration
-from bot.figures import WeeklyFigures
+from bot.figures import WeekNumbers
 from bot.models import Event, Mention
 from bot.queues import Queues
 from bot.sla import standing
@@ -24,7 +24,7 @@ _NAME = 100
 _DIVIDER: Block = {"type": "divider"}
 
 
-def home_view(*, queues: Queues, figures: WeeklyFigures, sla: Sla, now: datetime, channels_known: bool = True) -> Block:
+def home_view(*, queues: Queues, figures: WeekNumbers, sla: Sla, now: datetime, channels_known: bool = True) -> Block:
     """The whole tab; `channels_known=False` when Slack would not say which channels the viewer is in."""
     blocks = [_figures(figures), _DIVIDER]
     blocks += _listing(
@@ -58,11 +58,11 @@ def home_view(*, queues: Queues, figures: WeeklyFigures, sla: Sla, now: datetime
     return {"type": "home", "blocks": blocks}
 
 
-def _figures(figures: WeeklyFigures) -> Block:
+def _figures(figures: WeekNumbers) -> Block:
     numbers = (
         f"Heard *{figures.heard}*",
         f"claimed *{figures.claimed}*",
-        f"median time to claim *{format_duration(figures.to_claim.median)}*",
+        f"median time to claim *{format_duration(figures.median_to_claim)}*",
         f"open backlog *{figures.open_backlog}*",
     )
     return section(f"*This week so far* ({figures.week.label})\n" + " · ".join(numbers))

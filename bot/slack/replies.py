@@ -33,9 +33,15 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears queue`: your open mentions and the unclaimed ones
 • `/allears stats`: this week's numbers so far
 • `/allears sources`: how each source is doing
-• `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention
+• `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention; \
+a link alone is logged with its page's title and description
+• `/allears pause <source>` (admin-only): stop polling a source until it is resumed
+• `/allears resume <source>` (admin-only): poll it again
+• `/allears export [since] [until]` (admin-only): every mention heard in that span (UTC, like `2026-01-01`) \
+as a CSV file, sent to you in a direct message
 • `/allears help`: this message
-A message in Slack can be logged too: its *⋯* menu → *Log as customer mention*."""
+A message in Slack can be logged too: its *⋯* menu → *Log as customer mention*.
+Admins are listed in `[admins] users` in allears.toml. Sources, routes and teams are changed there, not from Slack."""
 
 HEADER_TEXT = 150
 _QUEUE_SNIPPET = 120
@@ -128,6 +134,8 @@ def sources_blocks(health: Sequence[SourceHealth]) -> list[Block]:
         status = ":red_circle: failing" if source.failing else ":large_green_circle: ok"
         if source.last_success_at is None and not source.failing:
             status = ":white_circle: not polled yet"
+        if source.paused_at:
+            status = ":double_vertical_bar: paused"
         lines = [
             f"{status}  *{safe_mrkdwn(source.key, 200)}* ({source.kind}): {source.mentions} mentions heard, "
             f"{source.items_seen} items in its last poll"
@@ -136,6 +144,10 @@ def sources_blocks(health: Sequence[SourceHealth]) -> list[Block]:
             lines.append(f"last success {date(source.last_success_at)}")
         if source.last_error and source.last_error_at:
             lines.append(f"last error {date(source.last_error_at)}: {safe_mrkdwn(source.last_error, 500)}")
-        lines.append(f"next poll {date(source.next_poll_at)}" if source.next_poll_at else "polled at start-up")
+        if source.paused_at:
+            by = f" by <@{source.paused_by}>" if source.paused_by else ""
+            lines.append(f"paused{by} since {date(source.paused_at)}: not polled until `/allears resume`")
+        else:
+            lines.append(f"next poll {date(source.next_poll_at)}" if source.next_poll_at else "polled at start-up")
         blocks.append(context("\n".join(lines)))
     return blocks

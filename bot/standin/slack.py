@@ -15,7 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.scopes import ALL_SCOPES
+
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test"
 BOT_USER_ID = "U0BOT"
 TEAM_ID = "T0TEST"
 
@@ -89,12 +92,19 @@ class _Workspace:
     titles: dict[str, str] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
     """The channels a user is in; a user not listed is in every channel."""
+    private: set[str] = field(default_factory=set)
+    usergroups: dict[str, str] = field(default_factory=dict)
+    """Each user group's id and handle."""
+    scopes: frozenset[str] = ALL_SCOPES
+    """What the app was granted, sent in every answer's `x-oauth-scopes` header as Slack does."""
     calls: list[Call] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     random_fault: "tuple[float, random.Random, frozenset[str] | None] | None" = None
     """A fraction of calls (to some methods, or any) answered 500, drawn from a seeded RNG."""
     delay: float = 0.0
     """Seconds every Web API call waits before it is answered, as a slow Slack does."""
+    unanswered: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Per method: how many more calls are done but never answered, and how long each connection hangs first."""
 
 
 MAX_MESSAGE_TEXT = 40_000
@@ -268,15 +278,46 @@ class FakeSlack:
         with self._lock:
             self._state.delay = seconds
 
+    def accept_then_drop(self, method: str = "chat.postMessage", *, times: int = 1, stall: float = 0.0) -> None:
+        """Do the next `times` calls to `method` (a post is stored), then hold each connection `stall` seconds and
+        close it unanswered: the caller cannot tell whether Slack has its message, as when the network fails or
+        the caller dies after Slack accepted a post."""
+        with self._lock:
+            self._state.unanswered[method] = (times, stall)
+
+    def _unanswered(self, method: str) -> float | None:
+        """How long to hold this call's connection before dropping it; None to answer it."""
+        with self._lock:
+            times, stall = self._state.unanswered.get(method, (0, 0.0))
+            if times <= 0:
+                return None
+            self._state.unanswered[method] = (times - 1, stall)
+            return stall
+
     def heal(self) -> None:
         with self._lock:
             self._state.faults.clear()
             self._state.random_fault = None
+            self._state.unanswered.clear()
 
     def set_title(self, user_id: str, title: str) -> None:
         """The job title on the user's Slack profile."""
         with self._lock:
             self._state.titles[user_id] = title
+
+    def grant_scopes(self, *scopes: str) -> None:
+        """The app's scopes from now on, as if it was reinstalled with these (by default, the manifest's)."""
+        with self._lock:
+            self._state.scopes = frozenset(scopes)
+
+    def make_private(self, *channels: str) -> None:
+        with self._lock:
+            self._state.channels.update(channels)
+            self._state.private.update(channels)
+
+    def add_usergroup(self, group_id: str, handle: str) -> None:
+        with self._lock:
+            self._state.usergroups[group_id] = handle
 
     def set_channels(self, user_id: str, *channels: str) -> None:
         """The channels the user is a member of (by default, every channel)."""
@@ -358,14 +399,15 @@ class FakeSlack:
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                     error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")
                     return fault.status, {"ok": False, "error": error}, headers
-        if token != BOT_TOKEN and not (method == "apps.connections.open" and token and token.startswith("xapp-")):
+        if token != (APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         answer = handler(args)
         status = answer.pop("_status", 200)
-        return status, answer, ({"Retry-After": "1"} if status == 429 else {})
+        headers = {"x-oauth-scopes": ",".join(sorted(self._state.scopes))}
+        return status, answer, headers | ({"Retry-After": "1"} if status == 429 else {})
 
     def _auth_test(self, args: Payload) -> Payload:
         return {
@@ -484,9 +526,29 @@ class FakeSlack:
 
     def _conversations_info(self, args: Payload) -> Payload:
         channel = args.get("channel")
-        if channel not in self._state.channels:
-            return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": {"id": channel, "name": channel.lower(), "is_channel": True, "is_member": True}}
+        with self._lock:
+            if channel not in self._state.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            is_member = channel in self._state.members.get(BOT_USER_ID, self._state.channels)
+            is_private = channel in self._state.private
+        about = {"id": channel, "name": channel.lower(), "is_channel": True, "is_private": is_private}
+        return {"ok": True, "channel": about | {"is_member": is_member, "is_archived": False}}
+
+    def _conversations_open(self, args: Payload) -> Payload:
+        """The app's direct message with one user (`users`), opened on first use as Slack does."""
+        users = str(args.get("users") or "")
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        with self._lock:
+            self._state.channels.add(im_channel(users))
+        return {"ok": True, "channel": {"id": im_channel(users), "is_im": True, "user": users}}
+
+    def _usergroups_list(self, args: Payload) -> Payload:
+        with self._lock:
+            groups = [
+                {"id": group, "handle": handle, "date_delete": 0} for group, handle in self._state.usergroups.items()
+            ]
+        return {"ok": True, "usergroups": groups}
 
     def _views_publish(self, args: Payload) -> Payload:
         view = _json_field(args.get("view")) or {}
@@ -502,6 +564,28 @@ class FakeSlack:
             stored = {**view, "id": f"VH{user_id}"}
             self._state.homes.setdefault(user_id, []).append(stored)
         return {"ok": True, "view": stored}
+
+    def _conversations_history(self, args: Payload) -> Payload:
+        """A channel's messages, newest first; thread replies are only in `conversations.replies`. A bot reads
+        only the channels it is in (`set_channels(BOT_USER_ID, …)`), though it may post in any public one."""
+        with self._lock:
+            if args.get("channel") not in self._state.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            if args["channel"] not in self._state.members.get(BOT_USER_ID, self._state.channels):
+                return {"ok": False, "error": "not_in_channel"}
+            listed = [m for m in self._state.messages if m.channel == args["channel"] and m.thread_ts is None]
+            return _history_page(listed[::-1], args)
+
+    def _conversations_replies(self, args: Payload) -> Payload:
+        """A thread: its parent, then its replies, oldest first."""
+        with self._lock:
+            if args.get("channel") not in self._state.channels:
+                return {"ok": False, "error": "channel_not_found"}
+            ts = args.get("ts")
+            thread = [m for m in self._state.messages if m.channel == args["channel"] and ts in (m.ts, m.thread_ts)]
+            if not thread:
+                return {"ok": False, "error": "thread_not_found"}
+            return _history_page(thread, args)
 
     def _users_conversations(self, args: Payload) -> Payload:
         user_id = args.get("user", BOT_USER_ID)
@@ -603,6 +687,11 @@ class FakeSlack:
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or args.get("token")
                 status, body, headers = fake._api(method, args, token)
                 fake._record(method, args, status)
+                stall = fake._unanswered(method) if body.get("ok") else None
+                if stall is not None:
+                    time.sleep(stall)
+                    self.close_connection = True  # closed with no answer at all
+                    return
                 self._send(status, body, headers)
 
             do_GET = do_POST = _handle
@@ -669,6 +758,29 @@ class SocketModeServer:
         finally:
             with self._lock:
                 self._connections.remove(connection)
+
+
+def im_channel(user_id: str) -> str:
+    """The id of the app's direct message with the user, once `conversations.open` opened it."""
+    return f"D{user_id}"
+
+
+def _history_page(messages: list[Message], args: Payload) -> Payload:
+    """Slack's reading of history: `oldest` and `latest` exclusive, `limit` per page, a cursor to the next one, and
+    message metadata only when `include_all_metadata` asks for it."""
+    oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or "inf")
+    within = [message for message in messages if oldest < float(message.ts) < latest]
+    start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+    with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+    listed = []
+    for message in within[start : start + limit]:
+        item = {"type": "message", "user": BOT_USER_ID, "bot_id": "B0BOT", "text": message.text, "ts": message.ts}
+        item |= {"thread_ts": message.thread_ts} if message.thread_ts else {}
+        item |= {"metadata": message.metadata} if with_metadata and message.metadata else {}
+        listed.append(item)
+    more = start + limit < len(within)
+    cursor = str(start + limit) if more else ""
+    return {"ok": True, "messages": listed, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
 
 def _json_field(value: Any) -> Any:

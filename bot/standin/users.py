@@ -57,10 +57,16 @@ class SlackUser:
         self._bot_url = bot_url.rstrip("/") + "/slack/events"
         self._fake = fake
         self.last_response_key = ""
+        self.last_trigger_id = ""
+        """The trigger of this person's latest command or click: a modal it opens carries it."""
 
     def _new_response_key(self) -> str:
         self.last_response_key = f"{self.name}-{next(_counter)}"
         return self.last_response_key
+
+    def _new_trigger_id(self) -> str:
+        self.last_trigger_id = f"trigger-{next(_counter)}"
+        return self.last_trigger_id
 
     def post(
         self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str
@@ -87,47 +93,72 @@ class SlackUser:
                 "text": text,
                 "api_app_id": "A0ALLEARS",
                 "response_url": self._fake.response_url(self._new_response_key()),
-                "trigger_id": f"trigger-{next(_counter)}",
+                "trigger_id": self._new_trigger_id(),
             }
         )
         return self.post(body)
 
-    def click(self, action_id: str, value: str, *, channel: str, message_ts: str) -> httpx.Response:
-        where = {
+    def click(
+        self, action_id: str, value: str, *, channel: str, message_ts: str, block_id: str = "card_actions"
+    ) -> httpx.Response:
+        return self._press(action_id, value, block_id=block_id, where=self._in_message(channel, message_ts))
+
+    def choose(
+        self, action_id: str, value: str, *, channel: str, message_ts: str, block_id: str = "card_actions"
+    ) -> httpx.Response:
+        """An option picked in a message's menu (static_select): Slack sends the option, not a value."""
+        where = self._in_message(channel, message_ts)
+        return self._press(action_id, value, block_id=block_id, where=where, kind="static_select")
+
+    def _in_message(self, channel: str, message_ts: str) -> dict[str, Any]:
+        return {
             "container": {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": False},
             "channel": {"id": channel, "name": channel.lower()},
             "message": {"type": "message", "ts": message_ts},
             "response_url": self._fake.response_url(self._new_response_key()),
         }
-        return self._press(action_id, value, block_id="card_actions", where=where)
 
-    def click_in_home(self, action_id: str, value: str, *, home: dict[str, Any]) -> httpx.Response:
-        """A button in the Home tab: no channel and no response_url, only the view it sits in."""
+    def click_in_home(
+        self, action_id: str, value: str, *, home: dict[str, Any], kind: str = "button"
+    ) -> httpx.Response:
+        """A button (or, `kind="static_select"`, a menu's option) in the Home tab: no channel and no
+        response_url, only the view it sits in."""
+
+        def offers(element: dict[str, Any]) -> bool:
+            values = [element.get("value")] + [option.get("value") for option in element.get("options", [])]
+            return element.get("action_id") == action_id and value in values
+
         block_id = next(
             block["block_id"]
             for block in home["blocks"]
-            if block["type"] == "actions"
-            and any(e.get("action_id") == action_id and e.get("value") == value for e in block["elements"])
+            if block["type"] == "actions" and any(offers(element) for element in block["elements"])
         )
         where = {"container": {"type": "view", "view_id": home["id"]}, "view": home}
-        return self._press(action_id, value, block_id=block_id, where=where)
+        return self._press(action_id, value, block_id=block_id, where=where, kind=kind)
 
-    def _press(self, action_id: str, value: str, *, block_id: str, where: dict[str, Any]) -> httpx.Response:
-        """A button click (block_actions); `where` says what it was clicked in: a message or a view."""
+    def _press(
+        self, action_id: str, value: str, *, block_id: str, where: dict[str, Any], kind: str = "button"
+    ) -> httpx.Response:
+        """A button click or a menu choice (block_actions); `where` says what it was in: a message or a view."""
+        chosen_or_clicked = (
+            {"selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
+            if kind == "static_select"
+            else {"value": value}
+        )
         payload = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "allears-test"},
             "user": {"id": self.user_id, "username": self.name, "team_id": TEAM_ID},
             "api_app_id": "A0ALLEARS",
             "token": "legacy-verification-token",
-            "trigger_id": f"trigger-{next(_counter)}",
+            "trigger_id": self._new_trigger_id(),
             **where,
             "actions": [
                 {
                     "action_id": action_id,
                     "block_id": block_id,
-                    "type": "button",
-                    "value": value,
+                    "type": kind,
+                    **chosen_or_clicked,
                     "action_ts": f"{time.time():.6f}",
                 }
             ],

@@ -1,0 +1,176 @@
+"""`allears demo` in a real headless Chromium: the page shows what the bot sent to the stand-in Slack, and
+what people do on it reaches the bot as signed Slack requests."""
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.botprocess import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=15_000)  # the bot works in the background, on a machine shared with other tests
+LOADED_CHART = (
+    "() => [...document.querySelectorAll('.file img')].some(image => image.complete && image.naturalWidth > 0)"
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`allears demo` as a new user starts it, on a free port; its page URL."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("demo") / "demo.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--no-browser"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/demo"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    assert process.poll() is None, Path(log.name).read_text()
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "the browser tests need Debian's chromium: apt-get install chromium (.ci/run does)"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, demo: str, person: str, channel: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.on("dialog", lambda dialog: pytest.fail(f"the page ran an alert: {dialog.message}"))
+    page.goto(f"{demo}?as={person}&channel={channel}")
+    return page
+
+
+def _first_card(page: Page, channel: str):
+    """The first mention card in the channel (a top-level message with a Claim button of its own)."""
+    cards = page.locator(f'#messages > .message[data-channel="{channel}"]').filter(
+        has=page.locator(':scope > .message-body > .blocks [data-action="mention_claim"]')
+    )
+    expect(cards.first).to_be_visible()
+    return page.locator(f'#messages > .message[data-ts="{cards.first.get_attribute("data-ts")}"]')
+
+
+def _reference(card) -> str:
+    return re.search(r"M-\d+", card.locator(".context").first.inner_text()).group(0)
+
+
+def test_ana_claims_ben_is_refused_and_ana_escalates_and_replies(browser, demo):
+    ana = _open(browser, demo, "U0ANA", "C0SUPPORT")
+    card = _first_card(ana, "C0SUPPORT")
+    reference = _reference(card)
+
+    # Ben's screen shows the same card, but stops catching up: he still sees it unclaimed.
+    ben = _open(browser, demo, "U0BEN", "C0SUPPORT")
+    bens_card = ben.locator(f'#messages > .message[data-ts="{card.get_attribute("data-ts")}"]')
+    expect(bens_card.locator('[data-action="mention_claim"]').first).to_be_visible()
+    ben.route("**/demo/api/state*", lambda route: route.abort())
+
+    # Ana clicks Claim: the card, as the bot edited it in the stand-in Slack, shows her as owner.
+    card.locator('[data-action="mention_claim"]').first.click()
+    expect(card).to_contain_text("Claimed by @Ana")
+    expect(card.locator('[data-action="mention_unclaim"]').first).to_be_visible()
+
+    # Ben clicks Claim on his stale card: the bot refuses, privately, and only Ben sees why.
+    bens_card.locator('[data-action="mention_claim"]').first.click()
+    ben.unroute("**/demo/api/state*")
+    expect(ben.locator(".private").last).to_contain_text("already claimed by @Ana")
+    expect(bens_card).to_contain_text("Claimed by @Ana")
+    expect(ana.locator(".private")).not_to_contain_text(["already claimed"])
+
+    # Ana escalates from the command box; the product channel gets the alert with her reason.
+    ana.fill("#command", f"/escalate {reference} product customer is blocked by the PDF export")
+    ana.press("#command", "Enter")
+    expect(ana.locator(".private").last).to_contain_text(f"Escalated {reference} to product")
+    ana.click('#channels [data-channel="C0PRODUCT"]')
+    alert = ana.locator('#messages > .message[data-channel="C0PRODUCT"]').filter(has_text="blocked by the PDF export")
+    expect(alert).to_contain_text("Acknowledge")
+
+    # Back in #support, Ana clicks Reply: the bot's modal opens, she writes and submits it.
+    ana.click('#channels [data-channel="C0SUPPORT"]')
+    card.locator('[data-action="mention_reply"]').first.click()
+    modal = ana.locator("#modal")
+    expect(modal.locator(".modal-title")).to_have_text(f"Reply to {reference}")
+    modal.locator("textarea").fill("Sorry about that! A fix ships today; DM us your workspace name.")
+    modal.locator('button[type="submit"]').click()
+    expect(ana.locator("#overlay")).to_be_hidden()
+    expect(card.locator(".thread")).to_contain_text("A fix ships today")
+    expect(ana.locator(".private").last).to_contain_text(f"Recorded your reply to {reference}")
+
+
+def test_chloe_resolves_through_the_modal_and_snoozes_from_the_menu(browser, demo):
+    chloe = _open(browser, demo, "U0CHLOE", "C0PR")
+    card = _first_card(chloe, "C0PR")
+    reference = _reference(card)
+
+    card.locator('[data-action="mention_resolve"]').first.click()
+    modal = chloe.locator("#modal")
+    expect(modal.locator(".modal-title")).to_contain_text(reference)
+    modal.locator("select").select_option("thanked")
+    modal.locator('button[type="submit"]').click()
+    expect(card).to_contain_text("Resolved thanked")
+    expect(card.locator('[data-action="mention_reopen"]')).to_be_visible()
+
+    other = _first_card(chloe, "C0PR")
+    other.locator('select[data-action="mention_snooze"]').first.select_option(label="1 hour")
+    expect(other).to_contain_text("Snoozed")
+
+
+def test_customer_text_is_shown_as_text_never_as_markup(browser, demo):
+    dev = _open(browser, demo, "U0DEV", "C0VOICE")
+    card = dev.locator("#messages > .message").filter(has_text="xss_tester")
+    expect(card).to_contain_text("<script>alert('hi')</script>")
+    expect(card).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(card).to_contain_text("<!channel> @here <@U0ANA>")
+    assert card.locator("script, img, b:text-is('rocks'), .mention").count() == 0
+
+
+def test_the_weekly_summary_is_posted_with_its_chart(browser, demo):
+    ben = _open(browser, demo, "U0BEN", "C0VOICE")
+    expect(ben.locator("#messages > .message").first).to_be_visible()
+    ben.click("#post-summary")
+    summary = ben.locator('#messages > .message[data-channel="C0WEEKLY"]').last
+    expect(summary).to_contain_text("so far")
+    expect(summary.locator(".file img")).to_be_visible()
+    ben.wait_for_function(LOADED_CHART)
+
+
+def test_dev_claims_from_his_home_tab_and_the_card_follows(browser, demo):
+    dev = _open(browser, demo, "U0DEV", "home")
+    home = dev.locator(".home")
+    expect(home).to_contain_text("Unclaimed in your channels")
+    home.locator('[data-action="mention_claim"]').first.click()
+    expect(home).to_contain_text("Yours, open (1)")
+    mine = home.locator(".section").filter(has_text="M-").nth(0)
+    reference = re.search(r"M-\d+", mine.inner_text()).group(0)
+    dev.click('#apps [data-channel="U0DEV"]')  # nothing refused, so no direct message either
+    expect(dev.locator("#messages")).to_contain_text("Nothing here yet.")
+    for channel in ("C0VOICE", "C0SUPPORT", "C0PRODUCT", "C0PR"):
+        dev.click(f'#channels [data-channel="{channel}"]')
+        card = dev.locator("#messages > .message").filter(has_text=re.compile(reference + r"(?!\d)"))
+        if card.count():
+            expect(card.first).to_contain_text("Claimed by @Dev")
+            return
+    pytest.fail(f"no card shows {reference}")
