@@ -2,7 +2,7 @@
 (`bench/dataset.py`), then the time to build what people ask for, exactly as the bot builds it:
 
 - the weekly summary of the last full week, the year's busiest (`bot.weekly.summarize`, with the example
-  config's `[sla]`),
+  config's `[sla]`), and of a week half a year back (whose backlog reads which of the year's mentions were open then),
 - `/allears stats` (the same for this week so far),
 - the Home tab's data (what `handlers.home.HomeTabs` reads: the week's numbers, `bot.metrics.week_so_far`,
   and the viewer's queues),
@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,12 @@ def weekly_summary(engine: Engine) -> object:
     return summarize(engine, CONFIG, week, team_of=lambda person: None, now=NOW)
 
 
+def past_summary(engine: Engine) -> object:
+    """A week long past: its backlog asks which of the year's mentions were open then."""
+    week = Week.containing(NOW - timedelta(weeks=26), CONFIG.summary.timezone)
+    return summarize(engine, CONFIG, week, team_of=lambda person: None, now=NOW)
+
+
 def stats(engine: Engine) -> object:
     week = Week.containing(NOW, CONFIG.summary.timezone)
     return summarize(engine, CONFIG, week, team_of=lambda person: None, now=NOW)
@@ -104,6 +110,7 @@ def sources(engine: Engine) -> object:
 
 TIMED: list[tuple[str, Callable[[Engine], object]]] = [
     ("weekly summary (last full week, the busiest)", weekly_summary),
+    ("weekly summary (half a year back, 2026-W23)", past_summary),
     ("/allears stats (this week so far)", stats),
     ("Home tab data (numbers + queues)", home),
     ("/allears queue", queue),

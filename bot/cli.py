@@ -29,6 +29,7 @@ from bot.leader import LeaderScheduler, hold_single_process_lock
 from bot.polling import Listener, poll
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer, OutboxPump
 from bot.slack.people import TeamDirectory
 from bot.slack.weekly import SummaryPoster, post_by_hand
@@ -38,7 +39,7 @@ from bot.web import create_web_app
 from bot.weekly import summarize
 from bot.weeks import Week
 from handlers import Deps
-from handlers.app import create_app, slack_client
+from handlers.app import create_app
 from handlers.home import HomeTabs
 
 log = logging.getLogger("allears")

@@ -4,6 +4,7 @@ import ipaddress
 import re
 import tomllib
 from datetime import time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -88,6 +89,11 @@ class BusinessHours(Section):
     start: ClockTime = time(9)
     end: ClockTime = time(17)
     days: list[Weekday] = [Weekday.MONDAY, Weekday.TUESDAY, Weekday.WEDNESDAY, Weekday.THURSDAY, Weekday.FRIDAY]
+
+    @cached_property
+    def weekdays(self) -> frozenset[int]:
+        """The days as `date.weekday()` numbers: the SLA clocks ask for every day they count."""
+        return frozenset(day.number for day in self.days)
 
     @model_validator(mode="after")
     def _a_working_day(self) -> "BusinessHours":

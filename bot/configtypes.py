@@ -154,7 +154,10 @@ class Weekday(StrEnum):
     @property
     def number(self) -> int:
         """Monday is 0, as `date.weekday()` counts."""
-        return list(Weekday).index(self)
+        return _WEEKDAY_NUMBERS[self]
+
+
+_WEEKDAY_NUMBERS = {day: number for number, day in enumerate(Weekday)}
 
 
 class Section(BaseModel):

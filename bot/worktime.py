@@ -20,7 +20,7 @@ def elapsed(start: datetime, end: datetime, hours: BusinessHours | None, tz: str
     if hours is None:
         return end - start
     zone = ZoneInfo(tz)
-    workdays = {day.number for day in hours.days}
+    workdays = hours.weekdays
     total = timedelta(0)
     day = start.astimezone(zone).date()
     last = end.astimezone(zone).date()

@@ -6,30 +6,13 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.web import SlackResponse
 
-from bot import seen, telemetry
+from bot import seen
 from bot.settings import Settings
+from bot.slack.client import slack_client
 from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
 
 log = logging.getLogger(__name__)
-
-
-class MeteredWebClient(WebClient):
-    """Every Web API call the bot makes (outbox, listeners, Home tabs, the summary) counted and timed by method,
-    here in one place: each method of the SDK's client goes through `api_call`."""
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        with telemetry.timed_slack_call(api_method):
-            return super().api_call(api_method, **kwargs)
-
-
-def slack_client(settings: Settings) -> WebClient:
-    """No retry of its own when a connection drops (the SDK's default): the request may have reached Slack, and a
-    post sent again blindly shows twice. The outbox looks before posting again; the summary never sends twice."""
-    return MeteredWebClient(
-        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
-    )
 
 
 def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> App:

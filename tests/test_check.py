@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from bot.checks.local import check_webhook, read_settings
-from bot.checks.slack import check_scopes, check_slack
 from bot.checks.sources import shown_url
 from bot.config import Config
 from bot.scopes import ALL_SCOPES, SCOPES, Feature, features_in_use, granted_scopes, missing_scopes
 from bot.settings import Settings
+from bot.slack.checks import check_scopes, check_slack
 from bot.sources.kinds import HackerNewsSource, RssSource
 from bot.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
 from bot.standin.users import SIGNING_SECRET

@@ -14,9 +14,9 @@ from bot.config import Team
 from bot.db import session_scope
 from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
 from bot.settings import Settings
+from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer
 from bot.standin.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
-from handlers.app import slack_client
 from tests.factories import store_mention
 
 SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")
@@ -115,6 +115,22 @@ def test_a_payload_slack_can_never_accept_fails_and_takes_its_thread_notes_with_
     assert statuses[OutboxKind.THREAD_NOTE][0] == OutboxStatus.FAILED
     assert statuses[OutboxKind.CARD_REFRESH][0] == OutboxStatus.FAILED
     assert fake_slack.cards() == []
+
+
+def test_a_note_whose_card_was_deleted_in_slack_is_given_up_and_holds_nothing_back(engine, fake_slack):
+    """Someone deleted the card in Slack: its thread is gone for good, so a note for it fails at once
+    instead of retrying forever, and the mention's later messages still go out."""
+    mention_id = store_mention(engine)
+    bot = deliverer(engine, fake_slack)
+    bot.deliver_due()
+    with session_scope(engine) as session:
+        actions.reply(session, mention_id=mention_id, user_id="U_ANA", text="We're on it")
+    fake_slack.fail("chat.postMessage", status=200, error="thread_not_found", times=1)
+
+    bot.deliver_due()
+    note = rows(engine, OutboxKind.THREAD_NOTE)[0]
+    assert (note.status, note.last_error) == (OutboxStatus.FAILED, "thread_not_found")
+    assert "Claimed by <@U_ANA>" in fake_slack.cards()[0].all_text(), "the card's refresh still went out"
 
 
 def test_a_channel_the_bot_cannot_reach_is_retried_not_dropped(engine, fake_slack):

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -29,6 +29,8 @@ from bot.sources.kinds import RssSource
 from bot.sources.rss import parse_feed
 from bot.triage import triage
 from tests.conftest import SHARED_DATA
+from tests.feedserver import Entry
+from tests.feedserver import rss as feed_rss
 
 FEEDS = SHARED_DATA / "feeds"
 
@@ -550,3 +552,27 @@ def test_control_characters_in_a_json_feed_never_reach_the_database(engine):
     )
     with session_scope(engine) as session:
         assert record(session, Heard(item, "json", "rss", 0.0, Sentiment.NEUTRAL, "C0LISTEN")) is not None
+
+
+def test_a_long_feed_that_lists_oldest_first_still_gives_its_newest_posts():
+    """A forum's feed of 250 posts, oldest at the top: a poll reads 200, and they must be the newest,
+    or the posts written after the first 200 would never be heard."""
+    posts = [
+        Entry(
+            f"post-{n}",
+            f"Acme post {n}",
+            "about acme",
+            f"https://forum.example/{n}",
+            published=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n),
+        )
+        for n in range(1, 251)
+    ]
+    heard = {item.external_id for item in parse_feed(feed_rss(posts)).items}
+    assert heard == {f"post-{n}" for n in range(51, 251)}
+    newest_first = {item.external_id for item in parse_feed(feed_rss(posts[::-1])).items}
+    assert newest_first == heard
+
+
+def test_an_undated_long_feed_is_read_from_its_top():
+    posts = [Entry(f"post-{n}", f"Acme post {n}", "about acme", f"https://forum.example/{n}") for n in range(1, 251)]
+    assert [item.external_id for item in parse_feed(feed_rss(posts)).items] == [f"post-{n}" for n in range(1, 201)]

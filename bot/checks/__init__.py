@@ -2,9 +2,10 @@
 
 import httpx
 
-from bot.checks import local, slack, sources
+from bot.checks import local, sources
 from bot.checks.results import Report, guarded, render
 from bot.config import Config
+from bot.slack import checks as slack
 
 __all__ = ["Report", "check_installation", "render"]
 

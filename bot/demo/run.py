@@ -19,10 +19,10 @@ from bot.demo.server import create_demo_app, serve_in_background
 from bot.demo.session import DemoWorkspace
 from bot.demo.workspace import CHANNELS, PEOPLE, config_toml
 from bot.settings import Settings
+from bot.slack.client import slack_client
 from bot.slack.weekly import SummaryPoster, post_by_hand
 from bot.standin.slack import BOT_TOKEN, FakeSlack
 from bot.weeks import Week
-from handlers.app import slack_client
 
 
 def _free_port() -> int:

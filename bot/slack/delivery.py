@@ -52,6 +52,7 @@ PERMANENT_ERRORS = {
     "msg_too_long",
     "invalid_arguments",
     "message_not_found",
+    "thread_not_found",  # the card it belongs under was deleted
     "cant_update_message",
     "no_text",
     "invalid_metadata_format",
@@ -75,7 +76,7 @@ class Deliverer:
     ) -> None:
         """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second);
         `replies` posts answers on the sources themselves. `client` must not resend a call whose connection
-        dropped (`handlers.app.slack_client` does not): only the outbox knows to look for the post first."""
+        dropped (`bot.slack.client.slack_client` does not): only the outbox knows to look for the post first."""
         self._engine = engine
         self._client = client
         self._replies = replies

@@ -16,6 +16,7 @@ from bot.sources.kinds import RssSource
 from bot.text import html_to_text, normalize_space
 
 MAX_ITEMS_PER_POLL = 200
+_NO_DATE = datetime.min.replace(tzinfo=UTC)
 ACCEPT = "application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, */*;q=0.8"
 
 
@@ -44,8 +45,17 @@ def parse_feed(body: bytes, *, content_type: str = "") -> Fetched:
         problem = f"malformed feed: {type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}"
         if not parsed.entries:
             raise SourceError(problem)
-    items = [_item_from_entry(entry) for entry in parsed.entries[:MAX_ITEMS_PER_POLL]]
-    return Fetched(items=[item for item in items if item is not None], problem=problem)
+    items = [_item_from_entry(entry) for entry in parsed.entries]
+    return Fetched(items=_newest([item for item in items if item is not None]), problem=problem)
+
+
+def _newest(items: list[Item]) -> list[Item]:
+    """At most `MAX_ITEMS_PER_POLL`, the newest: most feeds list newest first, but some list oldest first,
+    and cutting those at the top would never hear a new item again. Undated items keep their place."""
+    if len(items) <= MAX_ITEMS_PER_POLL:
+        return items
+    latest = max((item.published_at for item in items if item.published_at), default=None)
+    return sorted(items, key=lambda item: item.published_at or latest or _NO_DATE, reverse=True)[:MAX_ITEMS_PER_POLL]
 
 
 def _item_from_entry(entry: Any) -> Item | None:
@@ -92,7 +102,7 @@ def _parse_json_feed(body: bytes) -> Fetched:
         raise SourceError("not a JSON Feed: no items list")
     feed_author = _json_author(document)
     items = []
-    for raw in document["items"][:MAX_ITEMS_PER_POLL]:
+    for raw in document["items"]:
         if not isinstance(raw, dict):
             continue
         title = normalize_space(str(raw.get("title") or "")) or None
@@ -112,7 +122,7 @@ def _parse_json_feed(body: bytes) -> Fetched:
                 published_at=_json_date(raw.get("date_published") or raw.get("date_modified")),
             )
         )
-    return Fetched(items=items)
+    return Fetched(items=_newest(items))
 
 
 def _json_author(node: dict[str, Any]) -> str | None:

@@ -10,7 +10,7 @@ from bot.checks.results import Result
 from bot.config import Config
 from bot.scopes import Feature, features_in_use, granted_scopes, missing_scopes
 from bot.settings import Settings
-from handlers.app import slack_client
+from bot.slack.client import slack_client
 
 INVITE = "/invite @All Ears"
 BOT_TOKEN_FIX = "copy OAuth & Permissions → Bot User OAuth Token (xoxb-…) into SLACK_BOT_TOKEN"

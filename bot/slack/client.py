@@ -1,0 +1,26 @@
+"""The Web API client every part of the bot uses: the outbox, the listeners, Home tabs, the summary, checks."""
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
+
+from bot import telemetry
+from bot.settings import Settings
+
+
+class MeteredWebClient(WebClient):
+    """Every Web API call counted and timed by method, here in one place: each method of the SDK's client goes
+    through `api_call`."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        with telemetry.timed_slack_call(api_method):
+            return super().api_call(api_method, **kwargs)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """No retry of its own when a connection drops (the SDK's default): the request may have reached Slack, and a
+    post sent again blindly shows twice. The outbox looks before posting again; the summary never sends twice."""
+    return MeteredWebClient(
+        token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10, retry_handlers=[]
+    )
