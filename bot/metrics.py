@@ -69,9 +69,10 @@ def weekly_figures(
     figures.replied = touched.get(EventKind.REPLIED, 0)
     figures.resolved = touched.get(EventKind.RESOLVED, 0)
 
-    figures.to_claim, claims_by_day = _waits(session, EventKind.CLAIMED, week, start, until)
-    figures.to_first_reply, replies_by_day = _waits(session, EventKind.REPLIED, week, start, until)
-    figures.to_resolution, _ = _waits(session, EventKind.RESOLVED, week, start, until)
+    waits = _waits(session, counted, week, start, until)
+    figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
+    figures.to_first_reply, replies_by_day = waits[EventKind.REPLIED]
+    figures.to_resolution, _ = waits[EventKind.RESOLVED]
     if sla is not None:
         figures.within_sla = within_sla(session, sla, start, until)
     figures.backlog = _backlog(session, until)
@@ -239,8 +240,8 @@ def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
     return [_quote(mention) for mention in mentions]
 
 
-def _firsts_query(kind: EventKind, start: datetime, until: datetime) -> Select[tuple[datetime, datetime]]:
-    """(heard, first `kind` event) for the mentions whose first such event fell in the week.
+def _firsts_query(kinds: tuple[EventKind, ...], start: datetime, until: datetime) -> Select[Any]:
+    """(kind, heard, first event of that kind) for the mentions whose first such event fell in the week.
 
     "First" is asked of each mention with a correlated min(), one index probe each: as NOT EXISTS,
     PostgreSQL guessed almost none would pass and hashed every earlier event of the kind instead.
@@ -248,16 +249,16 @@ def _firsts_query(kind: EventKind, start: datetime, until: datetime) -> Select[t
     earlier = aliased(Event)
     first_ever = (
         select(func.min(earlier.at))
-        .where(earlier.mention_id == Event.mention_id, earlier.kind == kind)
+        .where(earlier.mention_id == Event.mention_id, earlier.kind == Event.kind)
         .correlate(Event)
         .scalar_subquery()
     )
     # Also one probe each: joined, the mentions' index was read whole to hash it.
     heard = select(Mention.heard_at).where(Mention.id == Event.mention_id).correlate(Event).scalar_subquery()
     return (
-        select(heard.label("heard_at"), func.min(Event.at).label("first_at"))
-        .where(Event.kind == kind, Event.at >= start, Event.at < until, first_ever >= start)
-        .group_by(Event.mention_id)
+        select(Event.kind, heard.label("heard_at"), func.min(Event.at).label("first_at"))
+        .where(Event.kind.in_(kinds), Event.at >= start, Event.at < until, first_ever >= start)  # type: ignore[attr-defined]
+        .group_by(Event.mention_id, Event.kind)
     )
 
 
@@ -271,43 +272,50 @@ def week_so_far(session: Session, week: Week, *, now: datetime | None = None) ->
         week=week,
         heard=session.execute(select(func.count()).where(_heard_in(start, until))).scalar_one(),
         claimed=session.execute(select(func.count(func.distinct(Event.mention_id))).where(*claimed)).scalar_one(),
-        median_to_claim=_waits(session, EventKind.CLAIMED, week, start, until)[0].median,
+        median_to_claim=_waits(session, (EventKind.CLAIMED,), week, start, until)[EventKind.CLAIMED][0].median,
         open_backlog=sum(_backlog(session, until).values()),
     )
 
 
 def _waits(
-    session: Session, kind: EventKind, week: Week, start: datetime, until: datetime
-) -> tuple[Waits, dict[int, timedelta]]:
-    """The waits for a first `kind` that fell in the week, and each day's median (by its index in the week).
+    session: Session, kinds: tuple[EventKind, ...], week: Week, start: datetime, until: datetime
+) -> dict[EventKind, tuple[Waits, dict[int, timedelta]]]:
+    """For each kind, the waits for a first such event that fell in the week, and each day's median (by its
+    index in the week).
 
-    The database ranks the waits; only the middle ones and the 90th percentile's come back, so a busy
-    week costs no more here than a quiet one. SQLite orders by julianday, to the millisecond.
+    The database ranks the waits, every kind in one pass over the week's events; only the middle ones and
+    the 90th percentile's come back, so a busy week costs no more here than a quiet one. SQLite orders by
+    julianday, to the millisecond.
     """
-    firsts = _firsts_query(kind, start, until).subquery()
+    firsts = _firsts_query(kinds, start, until).subquery()
     if session.get_bind().dialect.name == "sqlite":
         wait = func.julianday(firsts.c.first_at) - func.julianday(firsts.c.heard_at)
     else:
         wait = firsts.c.first_at - firsts.c.heard_at
     day = _local_day(week, firsts.c.first_at)
     ranked = select(
+        firsts.c.kind,
         firsts.c.heard_at,
         firsts.c.first_at,
         day.label("day"),
-        func.row_number().over(order_by=wait).label("rank"),
-        func.count().over().label("total"),
-        func.row_number().over(partition_by=day, order_by=wait).label("day_rank"),
-        func.count().over(partition_by=day).label("day_total"),
+        func.row_number().over(partition_by=firsts.c.kind, order_by=wait).label("rank"),
+        func.count().over(partition_by=firsts.c.kind).label("total"),
+        func.row_number().over(partition_by=(firsts.c.kind, day), order_by=wait).label("day_rank"),
+        func.count().over(partition_by=(firsts.c.kind, day)).label("day_total"),
     ).subquery()
     c = ranked.c
     rows = session.execute(
-        select(c.heard_at, c.first_at, c.day, c.rank, c.total, c.day_rank, c.day_total).where(
+        select(c.kind, c.heard_at, c.first_at, c.day, c.rank, c.total, c.day_rank, c.day_total).where(
             or_(
                 c.rank.in_([(c.total + 1) // 2, (c.total + 2) // 2, (9 * c.total + 9) // 10]),  # nearest rank: ⌈0.9 n⌉
                 c.day_rank.in_([(c.day_total + 1) // 2, (c.day_total + 2) // 2]),
             )
         )
     ).all()
+    return {kind: _ranked_waits([row for row in rows if row.kind == kind]) for kind in kinds}
+
+
+def _ranked_waits(rows: list[Any]) -> tuple[Waits, dict[int, timedelta]]:
     if not rows:
         return Waits(), {}
     total = rows[0].total
