@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import col
 
 from bot.clock import utcnow
-from bot.config import Admins
+from bot.config import Admins, by_name
 from bot.db import insert_unless_present, session_scope
 from bot.errors import UserError
 from bot.models import SourceState
@@ -32,11 +32,7 @@ def require_admin(admins: Admins, *, user_id: str, command: str, doing: str) -> 
 
 def find_source(sources: list[SourceConfig], name: str) -> SourceConfig:
     """The configured source of that name; names match case-insensitively, as team names do."""
-    for source in sources:
-        if source.key.lower() == name.strip().lower():
-            return source
-    known = ", ".join(f"`{source.key}`" for source in sources) or "none (add `[[sources]]` to allears.toml)"
-    raise UserError(f"There is no source `{name.strip()}`. Sources: {known}.")
+    return by_name({source.key: source for source in sources}, name, what="source", add="[[sources]]")[1]
 
 
 @dataclass(frozen=True)

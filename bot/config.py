@@ -3,10 +3,11 @@
 import ipaddress
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import time, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
@@ -24,7 +25,7 @@ from bot.configtypes import (
     Weekday,
     parse_duration,
 )
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserError
 from bot.sources.kinds import RssSource, SourceConfig
 
 __all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
@@ -246,3 +247,17 @@ def load_config(path: Path) -> Config:
                 message = f"must be one of {problem['ctx']['expected_tags']}"
             lines.append(f"{path}: {location}: {message}")
         raise ConfigError("\n".join(lines)) from None
+
+
+Named = TypeVar("Named")
+
+
+def by_name(named: Mapping[str, Named], name: str, *, what: str, add: str) -> tuple[str, Named]:
+    """The configured `what` (a team, a source) called `name`, matched case-insensitively, with its name as
+    configured; a name that matches none is refused with the list of names, or `add` when there are none."""
+    wanted = name.strip()
+    for configured, thing in named.items():
+        if configured.lower() == wanted.lower():
+            return configured, thing
+    known = ", ".join(f"`{configured}`" for configured in named) or f"none (add `{add}` to allears.toml)"
+    raise UserError(f"There is no {what} `{wanted}`. {what.capitalize()}s: {known}.")

@@ -7,7 +7,6 @@ Needs the `test` extra (Playwright) and Debian's chromium; fonts-noto-color-emoj
 Everything on the pictures is done through the page, as a person would: nothing is staged in the database.
 """
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,13 +15,9 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
+from bot.standin.ports import free_port
+
 DOCS = Path(__file__).resolve().parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _card(page: Page, channel: str, text: str) -> Locator:
@@ -105,7 +100,7 @@ def take(url: str) -> None:
 
 
 def main() -> int:
-    port = _free_port()
+    port = free_port()
     demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--no-browser"])
     try:
         url = f"http://127.0.0.1:{port}/demo"

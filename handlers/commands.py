@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import actions
 from bot.clock import utcnow
-from bot.config import Config, Team
+from bot.config import Config, Team, by_name
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.health import source_health
@@ -63,11 +63,7 @@ def _rest(command: Body, words: list[str], index: int, question: str) -> str:
 
 def find_team(config: Config, name: str) -> tuple[str, Team]:
     """The team's configured name and settings; names match case-insensitively."""
-    for team_name, team in config.teams.items():
-        if team_name.lower() == name.strip().lower():
-            return team_name, team
-    known = ", ".join(f"`{t}`" for t in config.teams) or "none (add `[teams.<name>]` to allears.toml)"
-    raise UserError(f"There is no team `{name}`. Teams: {known}.")
+    return by_name(config.teams, name, what="team", add="[teams.<name>]")
 
 
 def parse_outcome(text: str) -> Outcome:

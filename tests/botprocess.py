@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,16 +9,11 @@ from pathlib import Path
 
 import httpx
 
+from bot.standin.ports import free_port
 from bot.standin.slack import BOT_TOKEN
 from bot.standin.users import SIGNING_SECRET
 
 ALLEARS = [sys.executable, "-m", "bot.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def config_toml(feed_url: str, *, every: str = "1s", summary: str = "enabled = false", extra: str = "") -> str:

@@ -14,9 +14,10 @@ from bot.scopes import ALL_SCOPES, SCOPES, Feature, features_in_use, granted_sco
 from bot.settings import Settings
 from bot.slack.checks import check_scopes, check_slack
 from bot.sources.kinds import HackerNewsSource, RssSource
+from bot.standin.ports import free_port
 from bot.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
 from bot.standin.users import SIGNING_SECRET
-from tests.botprocess import BotProcess, config_toml, free_port
+from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import rss
 
 MANIFEST = Path(__file__).resolve().parents[1] / "manifest.yml"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.botprocess import free_port
+from bot.standin.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser

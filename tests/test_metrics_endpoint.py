@@ -9,10 +9,11 @@ from sqlalchemy import create_engine, update
 from bot import migrate
 from bot.db import make_engine, session_scope
 from bot.models import Outbox
+from bot.standin.ports import free_port
 from bot.standin.users import SlackUser
 from bot.telemetry import OutboxCollector
 from tests.apiserver import ApiServer
-from tests.botprocess import BotProcess, config_toml, free_port
+from tests.botprocess import BotProcess, config_toml
 from tests.factories import store_mention
 from tests.feedserver import Entry, rss
 

@@ -3,7 +3,6 @@ hearing bundled sample mentions, with a web page to watch and act in it as one o
 
 import logging
 import secrets
-import socket
 import tempfile
 import threading
 import webbrowser
@@ -21,14 +20,9 @@ from bot.demo.workspace import CHANNELS, PEOPLE, config_toml
 from bot.settings import Settings
 from bot.slack.client import slack_client
 from bot.slack.weekly import SummaryPoster, post_by_hand
+from bot.standin.ports import free_port
 from bot.standin.slack import BOT_TOKEN, FakeSlack
 from bot.weeks import Week
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _announce_when_ready(bot_url: str, page_url: str, *, browser: bool) -> None:
@@ -72,7 +66,7 @@ def run_demo(*, port: int, browser: bool) -> int:
         cleanup.callback(slack.stop)
         for person in PEOPLE:
             slack.set_title(person.id, person.title)
-        signing_secret, bot_port = secrets.token_hex(16), _free_port()
+        signing_secret, bot_port = secrets.token_hex(16), free_port()
         workspace = DemoWorkspace(slack, f"http://127.0.0.1:{bot_port}", secret=signing_secret)
         cleanup.callback(workspace.close)
         settings = _settings(folder, slack=slack, bot_port=bot_port, signing_secret=signing_secret)
