@@ -200,6 +200,15 @@ SELECT mention_id, kind, actor, at, data FROM (
 ORDER BY at, mention_id
 """
 
+# What the bot keeps on the mention as it records a first claim and a first resolve (`bot.actions`).
+_FIRSTS = """
+UPDATE mention SET first_claimed_at = firsts.claimed, first_resolved_at = firsts.resolved
+FROM (SELECT mention_id, min(at) FILTER (WHERE kind = 'claimed') AS claimed,
+             min(at) FILTER (WHERE kind = 'resolved') AS resolved
+      FROM event WHERE kind IN ('claimed', 'resolved') GROUP BY mention_id) AS firsts
+WHERE mention.id = firsts.mention_id
+"""
+
 _ESCALATIONS = """
 INSERT INTO escalation (mention_id, event_id, team, channel, usergroup, reason, escalated_by, escalated_at,
     acknowledged_by, acknowledged_at)
@@ -227,6 +236,7 @@ def load(engine: Engine, *, mentions: int, now: datetime, say: Callable[[str], N
             ("storms", _STORMS),
             ("mentions", _MENTIONS),
             ("events", _EVENTS),
+            ("first claims and resolves", _FIRSTS),
             ("escalations", _ESCALATIONS),
             ("sequences", _SEQUENCES),
         ):

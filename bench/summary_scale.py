@@ -6,11 +6,12 @@
 - `/allears stats` (the same for this week so far),
 - the Home tab's data (what `handlers.home.HomeTabs` reads: the week's numbers, `bot.metrics.week_so_far`,
   and the viewer's queues),
-- `/allears queue` and `/allears sources`.
+- `/allears queue` and `/allears sources`,
+- the SLA check the leader runs every minute (`bot.sla.due`), over the year's open mentions.
 
 Each is timed cold (first call on new connections, nothing compiled or planned yet in this process; the
 server's and the OS's caches hold whatever they hold) and warm (median of `--repeat` further calls),
-with its statement count. Goal (issue 5): under 2 s each.
+with its statement count. Goal (issue 5): under 2 s each; the SLA check, ours: under 15 s.
 
     .venv/bin/python bench/summary_scale.py                       # a new database, loaded, dropped at the end
     .venv/bin/python bench/summary_scale.py --keep                # keep it, printing its URL …
@@ -42,6 +43,7 @@ from bot.health import source_health  # noqa: E402
 from bot.mentions import count_open, open_mentions  # noqa: E402
 from bot.metrics import week_so_far  # noqa: E402
 from bot.queues import queues_for  # noqa: E402
+from bot.sla import due  # noqa: E402
 from bot.slack.home import ROWS  # noqa: E402
 from bot.weekly import summarize  # noqa: E402
 from bot.weeks import Week  # noqa: E402
@@ -53,6 +55,8 @@ NOW = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 VIEWER = "U0001"
 CHANNELS = frozenset({"C0LISTEN", "C0URGENT", "C0BILLING"})
 GOAL = 2.0
+SLA_CHECK_GOAL = 15.0
+"""Ours, not the issue's: the check runs every minute on the leader, so it must leave most of the minute free."""
 
 
 class Statements:
@@ -108,13 +112,19 @@ def sources(engine: Engine) -> object:
         return source_health(session, CONFIG.sources)
 
 
-TIMED: list[tuple[str, Callable[[Engine], object]]] = [
-    ("weekly summary (last full week, the busiest)", weekly_summary),
-    ("weekly summary (half a year back, 2026-W23)", past_summary),
-    ("/allears stats (this week so far)", stats),
-    ("Home tab data (numbers + queues)", home),
-    ("/allears queue", queue),
-    ("/allears sources", sources),
+def sla_check(engine: Engine) -> object:
+    """What the leader asks every minute: which open mentions need a reminder now (67,000 open here)."""
+    return due(engine, CONFIG, now=NOW)
+
+
+TIMED: list[tuple[str, Callable[[Engine], object], float]] = [
+    ("weekly summary (last full week, the busiest)", weekly_summary, GOAL),
+    ("weekly summary (half a year back, 2026-W23)", past_summary, GOAL),
+    ("/allears stats (this week so far)", stats, GOAL),
+    ("Home tab data (numbers + queues)", home, GOAL),
+    ("/allears queue", queue, GOAL),
+    ("/allears sources", sources, GOAL),
+    ("SLA check (what is due, every minute)", sla_check, SLA_CHECK_GOAL),
 ]
 
 
@@ -138,10 +148,10 @@ def database(url: str | None, keep: bool) -> Iterator[tuple[str, bool]]:
 def measure(url: str, repeat: int, show_statements: bool) -> None:
     engine = make_engine(url)
     statements = Statements(engine)
-    print("| what | cold | warm (median) | statements | goal < 2 s |")
+    print("| what | cold | warm (median) | statements | goal |")
     print("|---|---|---|---|---|")
     slowest: dict[str, list[tuple[float, str]]] = {}
-    for name, run in TIMED:
+    for name, run, goal in TIMED:
         times = []
         for attempt in range(1 + repeat):
             statements.seen.clear()
@@ -152,7 +162,7 @@ def measure(url: str, repeat: int, show_statements: bool) -> None:
                 ran = len(statements.seen)
                 slowest[name] = sorted(statements.seen, reverse=True)[:5]
         cold, warm = times[0], statistics.median(times[1:]) if repeat else times[0]
-        met = "met" if max(cold, warm) < GOAL else "**not met**"
+        met = f"< {goal:g} s: " + ("met" if max(cold, warm) < goal else "**not met**")
         print(f"| {name} | {cold * 1000:,.0f} ms | {warm * 1000:,.0f} ms | {ran} | {met} |")
     if show_statements:
         for name, seen in slowest.items():

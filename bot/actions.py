@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, type_coerce, update
 from sqlmodel import Session, select
 
 from bot.clock import utcnow
 from bot.config import Team
 from bot.configtypes import parse_duration
+from bot.db import UTCDateTime
 from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UserError
 from bot.mentions import append_event, get_mention, reopen_resolved
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, OutboxKind, Outcome
@@ -20,6 +21,11 @@ from bot.outbox import enqueue
 def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) -> bool:
     result = session.execute(update(Mention).where(Mention.id == mention_id, *conditions).values(**values))
     return result.rowcount == 1
+
+
+def _first(column: Any, now: datetime) -> Any:
+    """The column's moment if it has one, else `now`: the first time something happened stays the first."""
+    return func.coalesce(column, type_coerce(now, UTCDateTime))
 
 
 def _lock(session: Session, mention_id: int) -> None:
@@ -53,6 +59,7 @@ def _take(session: Session, mention_id: int, user_id: str, now: datetime) -> boo
         Mention.status == MentionStatus.OPEN,
         owner_id=user_id,
         claimed_at=now,
+        first_claimed_at=_first(Mention.first_claimed_at, now),
     )
 
 
@@ -214,6 +221,7 @@ def resolve(
         status=MentionStatus.RESOLVED,
         outcome=outcome.value,
         resolved_at=now,
+        first_resolved_at=_first(Mention.first_resolved_at, now),
         snoozed_until=None,  # a resolve ends the snooze: reopened later, the mention is awake
     ):
         forward = feedback_channel if outcome is Outcome.FEEDBACK else None

@@ -3,9 +3,10 @@
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -124,6 +125,27 @@ def write_retrying(
 def read_scope(engine: Engine) -> AbstractContextManager[Session]:
     """A unit of work that only reads: on SQLite it neither waits for nor blocks the writers."""
     return session_scope(engine.execution_options(**{_READ_ONLY: True}))
+
+
+@contextmanager
+def alongside(session: Session, work: Callable[[Session], T]) -> Iterator[Callable[[], T]]:
+    """`work` on a connection and thread of its own while the block runs, on PostgreSQL, whose server then
+    answers both at once and whose waits free the interpreter for the other; the block gets its result by
+    calling what it is given. On SQLite (one process, small data), `work` runs in `session` when asked.
+
+    Both read committed data as of each statement, as `session` alone does (read committed)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield lambda: work(session)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside") as pool:
+        future = pool.submit(_read_with, cast(Engine, bind), work)
+        yield future.result
+
+
+def _read_with(engine: Engine, work: Callable[[Session], T]) -> T:
+    with read_scope(engine) as session:
+        return work(session)
 
 
 def database_answers(engine: Engine) -> bool:

@@ -10,13 +10,24 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy import CompoundSelect, Subquery, and_, case, exists, func, literal, or_, select, text, union_all
 from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.config import Sla
-from bot.figures import BACKLOG_AGES, Day, Quote, TeamEscalations, TopicGroup, Volume, Waits, WeeklyFigures, WeekSoFar
+from bot.db import alongside
+from bot.figures import (
+    BACKLOG_AGES,
+    Day,
+    Quote,
+    Share,
+    TeamEscalations,
+    TopicGroup,
+    Volume,
+    Waits,
+    WeeklyFigures,
+    WeekSoFar,
+)
 from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 from bot.sla_figures import within_sla
 from bot.weeks import Week
@@ -42,12 +53,30 @@ def weekly_figures(
     now = now or utcnow()
     start, until = week.start, max(week.start, min(week.end, now))
     figures = WeeklyFigures(week=week, until=until)
-    in_week = and_(Event.at >= start, Event.at < until)
+    _plan_cheaply(session)
+    with alongside(session, lambda other: _within_sla(other, sla, start, until)) as shares:
+        _fill(session, figures, week, start, until)
+        figures.within_sla = shares()
+    return figures
+
+
+def _within_sla(session: Session, sla: Sla | None, start: datetime, until: datetime) -> dict[str, Share]:
+    """The summary's costliest part, run alongside the rest (`bot.db.alongside`)."""
+    if sla is None:
+        return {}
+    _plan_cheaply(session)
+    return within_sla(session, sla, start, until)
+
+
+def _plan_cheaply(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Planned as costly (a year of events), statements that run in tens of milliseconds were JIT-compiled
         # first, for 10-20 ms each: more than the compiled code saved.
         session.execute(text("SET LOCAL jit = off"))
 
+
+def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime) -> None:
+    in_week = and_(Event.at >= start, Event.at < until)
     figures.volume, daily = _volume(session, week, start, until)
     previous = week.previous
     figures.last_week, _ = _volume(
@@ -73,8 +102,6 @@ def weekly_figures(
     figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
     figures.to_first_reply, replies_by_day = waits[EventKind.REPLIED]
     figures.to_resolution, _ = waits[EventKind.RESOLVED]
-    if sla is not None:
-        figures.within_sla = within_sla(session, sla, start, until)
     figures.backlog = _backlog(session, until)
 
     # Each mention by the outcome of its last resolve in the week: a reopened one counts once.
@@ -111,7 +138,6 @@ def weekly_figures(
         Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
         for index, day in enumerate(week.days)
     ]
-    return figures
 
 
 def _volume(
@@ -240,25 +266,25 @@ def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
     return [_quote(mention) for mention in mentions]
 
 
-def _firsts_query(kinds: tuple[EventKind, ...], start: datetime, until: datetime) -> Select[Any]:
-    """(kind, heard, first event of that kind) for the mentions whose first such event fell in the week.
+_FIRSTS = {
+    EventKind.CLAIMED: Mention.first_claimed_at,
+    EventKind.REPLIED: Mention.first_reply_at,
+    EventKind.RESOLVED: Mention.first_resolved_at,
+}
+"""When each mention was first claimed, answered and resolved, kept on the mention as it happens
+(`bot.actions`): asked of the events, a busy week cost an index probe per event."""
 
-    "First" is asked of each mention with a correlated min(), one index probe each: as NOT EXISTS,
-    PostgreSQL guessed almost none would pass and hashed every earlier event of the kind instead.
-    """
-    earlier = aliased(Event)
-    first_ever = (
-        select(func.min(earlier.at))
-        .where(earlier.mention_id == Event.mention_id, earlier.kind == Event.kind)
-        .correlate(Event)
-        .scalar_subquery()
-    )
-    # Also one probe each: joined, the mentions' index was read whole to hash it.
-    heard = select(Mention.heard_at).where(Mention.id == Event.mention_id).correlate(Event).scalar_subquery()
-    return (
-        select(Event.kind, heard.label("heard_at"), func.min(Event.at).label("first_at"))
-        .where(Event.kind.in_(kinds), Event.at >= start, Event.at < until, first_ever >= start)  # type: ignore[attr-defined]
-        .group_by(Event.mention_id, Event.kind)
+
+def _firsts_query(kinds: tuple[EventKind, ...], start: datetime, until: datetime) -> CompoundSelect:
+    """(kind, heard, first event of that kind) for the mentions whose first such event fell in the week."""
+    return union_all(
+        *(
+            select(literal(kind.value).label("kind"), Mention.heard_at, _FIRSTS[kind].label("first_at")).where(
+                _FIRSTS[kind] >= start,
+                _FIRSTS[kind] < until,  # type: ignore[operator]
+            )
+            for kind in kinds
+        )
     )
 
 

@@ -1,11 +1,12 @@
 """Tables. Events are append-only and every figure is computed from them; the mention row holds
-only the current state that must be changed atomically (who owns it, whether it is open)."""
+the current state that must be changed atomically (who owns it, whether it is open), and when it was
+first claimed, answered and resolved, written with those changes so a week's waits need no event."""
 
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.clock import utcnow
@@ -52,6 +53,11 @@ class Outcome(StrEnum):
     SPAM = "spam"
 
 
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 class Mention(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mention_source_item"),
@@ -61,6 +67,12 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_channel_topic_heard_at", "channel", "topic", "heard_at"),
         # The open backlog by age and the queues' counts, read from the index alone (bot.metrics, bot.queues).
         Index("ix_mention_status_owner_channel", "status", "owner_id", "channel", "heard_at", "id"),
+        # A week's waits for a first claim, reply and resolve, read from these alone (bot.metrics); partial, so a
+        # mention nobody has acted on yet (every new one) costs no entry in them.
+        *(
+            Index(f"ix_mention_{first}", first, "heard_at", **_where(f"{first} IS NOT NULL"))
+            for first in ("first_claimed_at", "first_reply_at", "first_resolved_at")
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -94,9 +106,13 @@ class Mention(SQLModel, table=True):
     status: str = Field(default=MentionStatus.OPEN, max_length=20)
     owner_id: str | None = Field(default=None, max_length=40, index=True)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was first claimed, whatever happened since: `claimed_at` is the current owner's claim."""
     first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: str | None = Field(default=None, max_length=20)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was first resolved, though reopened since."""
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """SLA timers stand still until then."""
 

@@ -26,11 +26,26 @@ _UNFINISHED = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
 
 # A Core insert runs at once, in the order rows are queued: building an `Outbox` and flushing it costs more.
 _INSERT = insert(Outbox.__table__)  # type: ignore[attr-defined]
+_HELD = "allears_outbox_held"
 
 
 def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, channel: str, event_id: int | None = None) -> None:
+    write_held(session)  # rows held back come first: the order rows are written in is the order they are sent in
     row = {"kind": str(kind), "mention_id": mention_id, "channel": channel, "event_id": event_id}
     session.execute(_INSERT, row)
+
+
+def hold(session: Session, kind: OutboxKind, *, mention_id: int, channel: str) -> None:
+    """`enqueue`, written later with the other rows held in one statement (a poll's cards: one round trip,
+    not one a card). The next `enqueue` writes them first; whoever holds rows must `write_held` before commit."""
+    row = {"kind": str(kind), "mention_id": mention_id, "channel": channel, "event_id": None}
+    session.info.setdefault(_HELD, []).append(row)
+
+
+def write_held(session: Session) -> None:
+    rows = session.info.pop(_HELD, None)
+    if rows:
+        session.execute(_INSERT, rows)
 
 
 _EARLIER = aliased(Outbox)

@@ -13,12 +13,14 @@ from sqlmodel import Session
 
 from bot import telemetry
 from bot.backoff import Backoff
+from bot.batches import Batch
 from bot.clock import utcnow
 from bot.config import Config
 from bot.db import insert_unless_present, read_scope, session_scope
 from bot.matching import KeywordMatcher
 from bot.models import SourceState
-from bot.recording import Heard, look_ahead, posts_by_each, record
+from bot.outbox import write_held
+from bot.recording import FOLLOW_UP_WITHIN, Heard, look_ahead, plan
 from bot.routing import Router
 from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.kinds import SourceConfig
@@ -29,8 +31,9 @@ from bot.triage import triage
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
 MAX_REST = timedelta(days=1)
-REPEAT_WINDOW = timedelta(days=7)
-"""Posts by one author within this long count as repeats, which turn urgency up."""
+REPEAT_WINDOW = FOLLOW_UP_WITHIN
+"""Posts by one author within this long count as repeats, which turn urgency up: the window in which a post
+follows up on the author's earlier one, so one lookup per poll (`look_ahead`) counts both."""
 
 
 @dataclass(frozen=True)
@@ -93,22 +96,30 @@ def store(
 ) -> tuple[int, int]:
     """Score, route and record the items that mention the brand, in order; returns (matched, new).
 
-    How often each author posted lately is asked once for the whole poll, then counted on as mentions are stored.
+    What `record` asks item by item is asked once for the whole poll (`look_ahead`), and the mentions are
+    inserted in batches (`Batch`): a poll stores exactly what recording its items one by one stores.
     """
     matching = [item for item in items if listener.mentions_brand(item)]
-    posts = posts_by_each(session, source=source, authors=(item.author for item in matching), since=now - REPEAT_WINDOW)
     ahead = look_ahead(session, matching, source=source, now=now)
+    posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
+    batch = Batch(session, ahead, posts)
     new = 0
     for item in matching:
+        if batch.waits_on(item):
+            new += batch.store()
         repeats = 1 + (posts[item.author] if item.author else 0)
         heard = listener.hear(
             item, source=source, source_kind=source_kind, repeat_posts=repeats, require_keywords=False
         )
         assert heard is not None
-        if record(session, heard, storm=listener.storm, now=now, ahead=ahead) is not None:
-            new += 1
-            if item.author:
-                posts[item.author] += 1
+        planned = plan(session, heard, storm=listener.storm, now=now, ahead=ahead)
+        if not planned.weather_known:  # the storm is asked about after the mentions before, and before the next
+            new += batch.store()
+        batch.add(planned)
+        if not planned.weather_known:
+            new += batch.store()
+    new += batch.store()
+    write_held(session)
     return len(matching), new
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, or_, text
+from sqlalchemy import String, and_, bindparam, func, or_, text
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -17,9 +17,9 @@ from bot.config import Sentiment, StormRule
 from bot.db import serialize
 from bot.mentions import append_event, reopen_resolved
 from bot.models import EventKind, Mention, MentionStatus, OutboxKind
-from bot.outbox import enqueue
+from bot.outbox import enqueue, hold
 from bot.sources import Item
-from bot.storms import join_storm
+from bot.storms import Weather, join_storm
 from bot.urls import canonical_url
 
 JOIN_WITHIN = timedelta(hours=48)
@@ -38,6 +38,13 @@ _LIMITS = tuple(
 )
 _INSERTS = {
     name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(_C.id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+# Many rows at once, each answered with its external id (rows that were present already are not).
+_INSERTS_EACH = {
+    name: dialect.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["source", "external_id"])
+    .returning(_C.external_id, _C.id)
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
 }
 _HEARD_FIRST = (
@@ -83,8 +90,13 @@ _ON_TOPIC = (
     .limit(1)
 )
 _POSTS_BY = core_select(func.count()).select_from(_TABLE).where(*_BY_AUTHOR)
-_POSTS_BY_EACH = (
-    core_select(_C.author, func.count())
+# Per author: mentions lately, and the resolved ones without a thread, the only ones a post without a thread continues.
+_ACTIVE_EACH = (
+    core_select(
+        _C.author,
+        func.count(),
+        func.count().filter(and_(_C.thread.is_(None), _C.status == MentionStatus.RESOLVED.value)),
+    )
     .where(
         _C.source == bindparam("source"),
         _C.author.in_(bindparam("authors", expanding=True)),
@@ -123,25 +135,47 @@ class LookedAhead:
 
     source: str
     now: datetime
+    canonical: dict[str, str | None] = field(default_factory=dict)
+    """Each address of the poll → its canonical form."""
     first_heard: dict[str, int | None] = field(default_factory=dict)
     """Each canonical address of the poll (locked on PostgreSQL) → the open mention another source heard there."""
     quiet_authors: set[str] = field(default_factory=set)
     """Authors with no mention on this source within `FOLLOW_UP_WITHIN`: nothing of theirs to continue."""
+    none_resolved: set[str] = field(default_factory=set)
+    """Authors with no resolved mention without a thread within `FOLLOW_UP_WITHIN`: a post of theirs without a
+    thread continues nothing, all poll long (storing a poll resolves nothing)."""
+    posts: Counter[str] = field(default_factory=Counter)
+    """Each author's mentions on this source within `FOLLOW_UP_WITHIN` (`bot.polling.store` adds the poll's own)."""
+    weather: Weather = field(default_factory=Weather)
+    """The storms asked about so far, and the mentions counting towards one stored since."""
+
+    def continues_nothing(self, item: Item) -> bool:
+        return item.author in self.quiet_authors or self.never_continues(item)
+
+    def never_continues(self, item: Item) -> bool:
+        """Nothing the poll stores makes this item continue a conversation."""
+        return not item.thread and item.author in self.none_resolved
 
 
 def look_ahead(session: Session, items: Iterable[Item], *, source: str, now: datetime) -> LookedAhead:
     """Take every address lock the poll's items need and answer their lookups, in three statements."""
     items = list(items)
-    canonicals = sorted({url for url in (canonical_url(item.shared_url or item.url) for item in items) if url})
-    ahead = LookedAhead(source=source, now=now, first_heard=dict.fromkeys(canonicals))
+    addresses = {address: canonical_url(address) for address in {item.shared_url or item.url for item in items}}
+    canonicals = sorted({url for url in addresses.values() if url})
+    ahead = LookedAhead(source=source, now=now, canonical=addresses, first_heard=dict.fromkeys(canonicals))
     if canonicals:
         if _dialect(session) == "postgresql":
             session.execute(_LOCK_EACH, {"keys": [f"url:{url}" for url in canonicals]})
         found = {"canonicals": canonicals, "source": source, "since": now - JOIN_WITHIN}
         ahead.first_heard.update(session.execute(_HEARD_FIRST_EACH, found).all())
-    authors = [item.author for item in items if item.author and len(item.author) <= 500]
-    posts = posts_by_each(session, source=source, authors=authors, since=now - FOLLOW_UP_WITHIN)
-    ahead.quiet_authors = {author for author in authors if not posts[author]}
+    authors = sorted({item.author for item in items if item.author and len(item.author) <= 500})
+    resolved: dict[str, int] = {}
+    if authors:
+        found = {"source": source, "authors": authors, "since": now - FOLLOW_UP_WITHIN}
+        for author, posts, resolved_posts in session.execute(_ACTIVE_EACH, found):
+            ahead.posts[author], resolved[author] = posts, resolved_posts
+    ahead.quiet_authors = {author for author in authors if not ahead.posts[author]}
+    ahead.none_resolved = {author for author in authors if not resolved.get(author)}
     return ahead
 
 
@@ -151,29 +185,63 @@ def record(
     *,
     storm: StormRule | None = None,
     now: datetime | None = None,
-    ahead: LookedAhead | None = None,
 ) -> int | None:
     """Store a new mention and queue its card; None when this source's item is stored already.
 
     A post already heard through another source (same canonical URL) is stored as joined to the
     first mention and told in its thread instead of getting a card of its own; so is the author
     writing again in the same conversation, which reopens the earlier mention if it was resolved.
-    `ahead` holds those lookups already made for the poll this item came in (at this `now`).
+    A poll records its items in a `Batch` instead, which stores the same.
     """
-    item, now = heard.item, now or utcnow()
+    planned = plan(session, heard, storm=storm, now=now or utcnow(), ahead=None)
+    mention_id = session.execute(_INSERTS[_dialect(session)], planned.values).scalar_one_or_none()
+    if mention_id is not None:
+        complete(session, planned, mention_id)
+    return mention_id
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A mention's row as `record` decides it before the insert, and what it does once the row is stored."""
+
+    heard: Heard
+    values: dict[str, Any]
+    first: int | None
+    earlier: int | None
+    storm: StormRule | None
+    """The storm rule, when the post is fresh enough to make weather."""
+    now: datetime
+    ahead: LookedAhead | None
+    weather_known: bool
+    """Whether the poll knows the storm on this mention's channel and topic already (or needs none)."""
+
+
+def plan(
+    session: Session, heard: Heard, *, storm: StormRule | None, now: datetime, ahead: LookedAhead | None
+) -> Planned:
+    """The lookups `record` makes before its insert, and the row it inserts. `ahead` holds those lookups made
+    already for the poll this item came in (at this `now`); with it the card is held back, to be written with
+    the poll's others (`bot.outbox.write_held`)."""
+    item = heard.item
     if session.autoflush:  # the lookups below are Core statements, which do not flush for themselves
         session.flush()
-    canonical = canonical_url(item.shared_url or item.url)
     if ahead is not None and (ahead.source, ahead.now) != (heard.source, now):
         ahead = None
+    address = item.shared_url or item.url
+    canonical = ahead.canonical[address] if ahead is not None and address in ahead.canonical else canonical_url(address)
     if ahead is not None and canonical is not None and canonical in ahead.first_heard:
         first = ahead.first_heard[canonical]
     else:
         first = _heard_first(session, canonical, source=heard.source, now=now)
-    if first or (ahead is not None and item.author in ahead.quiet_authors):
+    if first or (ahead is not None and ahead.continues_nothing(item)):
         earlier = None
     else:
         earlier = _conversation(session, heard, now=now)
+    # A source's first poll brings back old posts all at once; only fresh ones make weather.
+    if storm is not None and item.published_at is not None and item.published_at < now - storm.window:
+        storm = None
+    weathers = bool(storm is not None and heard.topic and not (first or earlier))
+    known = not weathers or (ahead is not None and ahead.weather.knows(heard.channel, heard.topic or ""))
     values = {
         "source": heard.source,
         "source_kind": heard.source_kind,
@@ -198,22 +266,44 @@ def record(
         "channel": heard.channel,
         "status": (MentionStatus.JOINED if first or earlier else MentionStatus.OPEN).value,
         "duplicate_of": first or earlier,
+        # A fresh post on a topic whose storm the poll saw blowing is stored in it at once.
+        "storm_id": ahead.weather.blowing(heard.channel, heard.topic or "") if weathers and ahead else None,
     }
     _check_lengths(values)
-    mention_id = session.execute(_INSERTS[_dialect(session)], values).scalar_one_or_none()
-    if mention_id is None:
-        return None
+    return Planned(heard, values, first, earlier, storm, now, ahead, known)
+
+
+def complete(session: Session, planned: Planned, mention_id: int) -> None:
+    """What `record` does once the mention's row is stored: tell the thread it joins, or weather storms and
+    queue its card."""
+    heard, now, ahead, first = planned.heard, planned.now, planned.ahead, planned.first
+    item = heard.item
     if ahead is not None and item.author:
         ahead.quiet_authors.discard(item.author)
-    if earlier is not None:
-        _follow_up(session, earlier, mention_id, heard, now)
-        return mention_id
+    if planned.earlier is not None:
+        _follow_up(session, planned.earlier, mention_id, heard, now)
+        return
     if first is None:
-        # A source's first poll brings back old posts all at once; only fresh ones make weather.
-        if storm is not None and heard.topic and (item.published_at is None or item.published_at >= now - storm.window):
-            join_storm(session, mention_id, heard.channel, heard.topic, storm, now)
-        enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
-        return mention_id
+        weather = ahead.weather if ahead is not None else None
+        if weather is not None and heard.topic:
+            weather.heard(heard.channel, heard.topic)
+        if planned.storm is not None and heard.topic:
+            stored_in = planned.values["storm_id"]
+            join_storm(
+                session,
+                mention_id,
+                heard.channel,
+                heard.topic,
+                planned.storm,
+                now,
+                weather=weather,
+                stored_in=stored_in,
+            )
+        if ahead is None:
+            enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
+        else:
+            hold(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
+        return
     append_event(
         session,
         first,
@@ -226,7 +316,12 @@ def record(
         author=item.author,
         text=(item.title or item.text)[:300],
     )
-    return mention_id
+
+
+def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert planned rows (`Planned.values`, of distinct external ids) in one statement, in their order, as
+    `record` would one by one; returns the new ones' ids by external id."""
+    return dict(session.execute(_INSERTS_EACH[_dialect(session)], rows).all())
 
 
 def _check_lengths(values: dict[str, Any]) -> None:
@@ -289,12 +384,3 @@ def posts_by(session: Session, *, source: str, author: str | None, since: dateti
     if not author:
         return 0
     return session.execute(_POSTS_BY, {"source": source, "author": author, "since": since}).scalar_one()
-
-
-def posts_by_each(session: Session, *, source: str, authors: Iterable[str | None], since: datetime) -> Counter[str]:
-    """`posts_by` for the authors of a whole poll in one query; add each new mention as it is stored."""
-    wanted = sorted({author for author in authors if author})
-    if not wanted:
-        return Counter()
-    rows = session.execute(_POSTS_BY_EACH, {"source": source, "authors": wanted, "since": since})
-    return Counter(dict(rows.all()))

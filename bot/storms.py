@@ -1,5 +1,6 @@
 """Storms: a burst of mentions on one topic in one channel, gathered under one card instead of a card each."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,13 @@ _STORM_BLOWING = (
     .order_by(_STORMS.id.desc())
     .limit(1)
 )
+_BLOWS_ON = update(Storm.__table__).where(_STORMS.id == bindparam("storm")).values(last_at=bindparam("now"))  # type: ignore[attr-defined]
+_QUEUE_REFRESH = (
+    update(Storm.__table__)  # type: ignore[attr-defined]
+    .where(_STORMS.id == bindparam("storm"), _STORMS.refresh_queued.is_(False))
+    .values(refresh_queued=True)
+)
+_JOIN = update(Mention.__table__).where(_MENTIONS.id == bindparam("mention")).values(storm_id=bindparam("storm"))  # type: ignore[attr-defined]
 _RECENT_ON_TOPIC = (
     core_select(func.count())
     .select_from(Mention.__table__)  # type: ignore[attr-defined]
@@ -40,33 +48,87 @@ _RECENT_ON_TOPIC = (
 )
 
 
-def join_storm(session: Session, mention_id: int, channel: str, topic: str, rule: StormRule, now: datetime) -> None:
+@dataclass
+class Sky:
+    """A channel's topic as one transaction knows it once it holds its lock (and has updated its storm's row):
+    until it commits no one else starts, updates or requeues that storm, so it need not ask again."""
+
+    storm_id: int | None
+    recent: int = 0
+    """With no storm: the mentions that count towards one, this transaction's new ones included (old posts that
+    another poll stores meanwhile take no lock, so they count from the next poll on, as if stored a moment later)."""
+    touched: bool = False
+    """The storm's `last_at` is this transaction's `now` and its row is this transaction's until it commits."""
+    refresh_queued: bool = False
+
+
+@dataclass
+class Weather:
+    """What one poll learned of the storms it asked about, so its later mentions ask only what changed."""
+
+    skies: dict[tuple[str, str], Sky] = field(default_factory=dict)
+
+    def knows(self, channel: str, topic: str) -> bool:
+        return (channel, topic) in self.skies
+
+    def blowing(self, channel: str, topic: str) -> int | None:
+        """The storm known to blow on this channel and topic, for a new mention to be stored in at once."""
+        sky = self.skies.get((channel, topic))
+        return sky.storm_id if sky is not None else None
+
+    def heard(self, channel: str, topic: str) -> None:
+        """A mention that counts towards a storm was stored on this channel and topic."""
+        sky = self.skies.get((channel, topic))
+        if sky is not None and sky.storm_id is None:
+            sky.recent += 1
+
+
+def join_storm(
+    session: Session,
+    mention_id: int,
+    channel: str,
+    topic: str,
+    rule: StormRule,
+    now: datetime,
+    *,
+    weather: Weather | None = None,
+    stored_in: int | None = None,
+) -> None:
     """Join the storm blowing on this channel and topic, or start one when this mention tips the count.
 
     The mentions before the storm keep their own cards; the ones after thread under the storm's card.
+    `weather` holds what earlier mentions of the same transaction (at the same `now`) learned: with it,
+    the mentions it is told of (`Weather.heard`) are counted without asking the database; `stored_in` is the
+    storm the mention was inserted with (`Weather.blowing`).
     """
-    since = now - rule.window
-    serialize(session, f"storm:{channel}:{topic}")
-    blowing = {"channel": channel, "topic": topic, "since": since}
-    storm_id = session.execute(_STORM_BLOWING, blowing).scalar()
-    if storm_id is None:
-        recent = session.execute(_RECENT_ON_TOPIC, blowing).scalar_one()
-        if recent <= rule.threshold:
+    sky = weather.skies.get((channel, topic)) if weather is not None else None
+    if sky is None:
+        serialize(session, f"storm:{channel}:{topic}")
+        blowing = {"channel": channel, "topic": topic, "since": now - rule.window}
+        sky = Sky(storm_id=session.execute(_STORM_BLOWING, blowing).scalar())
+        if sky.storm_id is None:
+            sky.recent = session.execute(_RECENT_ON_TOPIC, blowing).scalar_one()
+        if weather is not None:
+            weather.skies[(channel, topic)] = sky
+    if sky.storm_id is None:
+        if sky.recent <= rule.threshold:
             return
-        storm = Storm(channel=channel, topic=topic, counted_from=since, started_at=now, last_at=now)
+        storm = Storm(channel=channel, topic=topic, counted_from=now - rule.window, started_at=now, last_at=now)
         session.add(storm)
         session.flush()
-        storm_id = storm.id
+        sky.storm_id, sky.touched, sky.refresh_queued = storm.id, True, storm.refresh_queued
         enqueue(session, OutboxKind.STORM_CARD, mention_id=mention_id, channel=channel)
     else:
-        session.execute(update(Storm).where(Storm.id == storm_id).values(last_at=now))
+        if not sky.touched:
+            session.execute(_BLOWS_ON, {"storm": sky.storm_id, "now": now})
+            sky.touched = True
         # Only one count update waits at a time: the conditional update decides, even across processes.
-        queued = session.execute(
-            update(Storm).where(Storm.id == storm_id, Storm.refresh_queued.is_(False)).values(refresh_queued=True)  # type: ignore[attr-defined]
-        )
-        if queued.rowcount == 1:
-            enqueue(session, OutboxKind.STORM_REFRESH, mention_id=mention_id, channel=channel)
-    session.execute(update(Mention).where(Mention.id == mention_id).values(storm_id=storm_id))
+        if not sky.refresh_queued:
+            if session.execute(_QUEUE_REFRESH, {"storm": sky.storm_id}).rowcount == 1:
+                enqueue(session, OutboxKind.STORM_REFRESH, mention_id=mention_id, channel=channel)
+            sky.refresh_queued = True
+    if sky.storm_id != stored_in:
+        session.execute(_JOIN, {"mention": mention_id, "storm": sky.storm_id})
 
 
 def in_storm(storm: Storm) -> tuple[Any, ...]:

@@ -24,14 +24,16 @@ log = logging.getLogger(__name__)
 Body = dict[str, Any]
 Handler = Callable[[Body, WebClient], None]
 Listener = Callable[[Ack, Body, WebClient], None]
+FollowUp = Callable[[Body, WebClient, bool], None]
+"""Runs once a listener's work is done: its request, the client, and whether the work was refused (a UserError)."""
 
 
-def after_ack(work: Executor, *, afterwards: Handler | None = None) -> Callable[[Handler], Listener]:
+def after_ack(work: Executor, *, afterwards: FollowUp | None = None) -> Callable[[Handler], Listener]:
     """Listeners that ack on the request's own thread and hand the work to `work`.
 
     The ack never waits for the database, the network or a free worker, so Slack gets its answer
     at once however busy the bot is. Errors are answered here, as `report` describes. `afterwards`
-    runs once the work is done, whether it succeeded or was refused (it redraws the Home tab).
+    runs once the work is done, told whether it was refused (it redraws the Home tab).
     """
 
     def acknowledged(handler: Handler) -> Listener:
@@ -49,18 +51,20 @@ def after_ack(work: Executor, *, afterwards: Handler | None = None) -> Callable[
 
 
 def _run(
-    handler: Handler, body: Body, client: WebClient, afterwards: Handler | None, reference: str | None = None
+    handler: Handler, body: Body, client: WebClient, afterwards: FollowUp | None, reference: str | None = None
 ) -> None:
     with correlated(reference):
+        refused = False
         try:
             handler(body, client)
         except Exception as error:
+            refused = isinstance(error, UserError)  # a refusal changed nothing; anything else may have half-done
             report(error, body, client)
         if afterwards is None:
             return
         # After the answer, and never instead of it: a failure here is only logged.
         try:
-            afterwards(body, client)
+            afterwards(body, client, refused)
         except Exception:
             log.exception("follow-up to %s failed", _what(body))
 

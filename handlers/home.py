@@ -60,10 +60,14 @@ class HomeTabs:
     def opened(self, user_id: str, client: WebClient) -> None:
         self.publish(user_id, client)
 
-    def after_action(self, body: Body, client: WebClient) -> None:
-        """Redraw the actor's Home; run after the action's answer (`after_ack(afterwards=)`), never before it."""
+    def after_action(self, body: Body, client: WebClient, refused: bool = False) -> None:
+        """Redraw the actor's Home; run after the action's answer (`after_ack(afterwards=)`), never before it.
+
+        A refusal changed nothing, so its Home is redrawn only where the person may have acted from it: there it
+        showed what led them to act (a mention someone has claimed since). Anywhere else their Home is no staler
+        than before, and opening it draws it afresh."""
         user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        if user_id:
+        if user_id and not (refused and _not_from_the_home(body)):
             self.publish(user_id, client)
 
     def publish(self, user_id: str, client: WebClient) -> None:
@@ -119,6 +123,12 @@ class HomeTabs:
         with self._lock:
             self._channels[user_id] = (time.monotonic(), listed)
         return listed
+
+
+def _not_from_the_home(body: Body) -> bool:
+    """A slash command is typed in a conversation and a card's button sits in a message; a click in the Home,
+    or a modal (it may have been opened from the Home), may come from it."""
+    return bool(body.get("command")) or (body.get("container") or {}).get("type") == "message"
 
 
 def register(app: App, deps: Deps) -> None:

@@ -126,6 +126,9 @@ def test_kill_9_twenty_times_mid_poll_and_mid_dispatch_loses_nothing(tmp_path, f
             feeds.publish("/acme.xml", rss(_entries(total)))
             time.sleep(rng.uniform(0.0, 1.0))
         else:  # mid-dispatch: once a card has gone out, more are on their way
+            if len(_card_counts(fake_slack)) == total:  # the bot caught up: give it cards to be sending
+                total += 3
+                feeds.publish("/acme.xml", rss(_entries(total)))
             sent = len(fake_slack.messages())
             fake_slack.wait_for(lambda sent=sent: len(fake_slack.messages()) > sent, timeout=10, what="a card")
             time.sleep(rng.uniform(0.0, 0.3))

@@ -327,6 +327,57 @@ def test_a_failed_redraw_never_hides_the_answer(sqlite_engine, homes, client, fa
     assert "follow-up to" in caplog.text
 
 
+REFUSED_FROM = {
+    "a slash command": {"command": "/claim", "text": "M-1", "user_id": BEN},
+    "a card in a channel": {"type": "block_actions", "user": {"id": BEN}, "container": {"type": "message"}},
+    "his Home": {"type": "block_actions", "user": {"id": BEN}, "container": {"type": "view"}, "view": {"type": "home"}},
+    "a modal": {"type": "view_submission", "user": {"id": BEN}, "view": {"type": "modal"}},
+}
+
+
+def _redraws_after(listener, work, client, body, fake_slack):
+    before = fake_slack.homes_published(BEN)
+    listener(lambda: None, body, client)
+    work.submit(lambda: None).result()  # one worker: the listener's work and its follow-up are done
+    return fake_slack.homes_published(BEN) - before
+
+
+def test_a_refusal_redraws_the_home_only_where_he_may_have_acted_from_it(sqlite_engine, homes, client, fake_slack):
+    """Ben tries to claim what Ana claimed: refused, nothing changed. Typed as a slash command or clicked on a card
+    in a channel, his Home is left as it was (opening it draws it afresh). Clicked in his Home, or submitted from a
+    modal (which may have been opened there), his Home catches up: it offered him a mention that was gone."""
+    mention_id = store_mention(sqlite_engine, channel="C0URGENT")
+    _act(sqlite_engine, actions.claim, mention_id=mention_id, user_id=ANA)
+
+    def claim(body, slack_client):
+        _act(sqlite_engine, actions.claim, mention_id=mention_id, user_id=BEN)
+
+    with ThreadPoolExecutor(max_workers=1) as work:
+        listener = after_ack(work, afterwards=homes.after_action)(claim)
+        redraws = {
+            where: _redraws_after(listener, work, client, body, fake_slack) for where, body in REFUSED_FROM.items()
+        }
+
+    assert redraws == {"a slash command": 0, "a card in a channel": 0, "his Home": 1, "a modal": 1}
+    assert len([m for m in fake_slack.messages(BEN) if "already claimed by <@U_ANA>" in m.text]) == 4
+
+
+def test_after_an_unexpected_error_the_home_is_redrawn_wherever_he_acted(sqlite_engine, homes, client, fake_slack):
+    """Only a refusal is known to have changed nothing; a failure may have happened halfway."""
+
+    def fails(body, slack_client):
+        raise RuntimeError("the database went away")
+
+    with ThreadPoolExecutor(max_workers=1) as work:
+        listener = after_ack(work, afterwards=homes.after_action)(fails)
+        redraws = {
+            where: _redraws_after(listener, work, client, body, fake_slack) for where, body in REFUSED_FROM.items()
+        }
+
+    assert set(redraws.values()) == {1}
+    assert len([m for m in fake_slack.messages(BEN) if "Something went wrong on our side" in m.text]) == 4
+
+
 def _numbers(fake_slack, user_id):
     return fake_slack.home(user_id)["blocks"][0]["text"]["text"]
 

@@ -1,8 +1,11 @@
 """Business time: only the hours a team works count, weekends and clock changes included."""
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bot.config import BusinessHours
 from bot.configtypes import Weekday
@@ -86,3 +89,33 @@ def test_paused_time_counts_only_where_it_was_business_time():
 )
 def test_reminders_the_home_and_the_summary_write_durations_alike(duration, said):
     assert format_duration(duration) == said
+
+
+def day_by_day(start: datetime, end: datetime, hours: BusinessHours, tz: str) -> timedelta:
+    """The reference: each day's opening hours, in that day's wall time, against the interval."""
+    zone, total, day = ZoneInfo(tz), timedelta(0), start.astimezone(ZoneInfo(tz)).date()
+    while day <= end.astimezone(zone).date():
+        if day.weekday() in hours.weekdays:
+            opens = datetime.combine(day, hours.start, zone)
+            closes = datetime.combine(day + timedelta(days=1), time(0), zone)
+            if hours.end != time.max:
+                closes = datetime.combine(day, hours.end, zone)
+            opens, closes = opens.astimezone(UTC), closes.astimezone(UTC)  # the same zone would subtract wall times
+            total += max(timedelta(0), min(closes, end) - max(opens, start))
+        day += timedelta(days=1)
+    return total
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=800)),
+    tz=st.sampled_from(["UTC", "Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]),
+    opening=st.sampled_from([time(0), time(2, 30), time(9)]),
+    closing=st.sampled_from([time(3), time(17, 45), time.max]),
+    days=st.sets(st.sampled_from(list(Weekday)), min_size=1),
+)
+def test_a_mention_open_for_months_counts_what_the_days_one_by_one_count(start, span, tz, opening, closing, days):
+    assume(closing > opening)
+    hours = BusinessHours(start=opening, end=closing, days=sorted(days, key=lambda day: day.number))
+    assert elapsed(start, start + span, hours, tz) == day_by_day(start, start + span, hours, tz)

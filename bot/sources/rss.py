@@ -3,6 +3,7 @@
 import calendar
 import hashlib
 import json
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 from bot.sources import Fetched, Item, PollState, SourceError
 from bot.sources.http import get
 from bot.sources.kinds import RssSource
+from bot.sources.rss_plain import plain_entries
 from bot.text import html_to_text, normalize_space
 
 MAX_ITEMS_PER_POLL = 200
@@ -39,6 +41,10 @@ def parse_feed(body: bytes, *, content_type: str = "") -> Fetched:
     """Items of any feed document; a malformed one yields what could be read and names the problem."""
     if "json" in content_type or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body)
+    plain = plain_entries(body, content_type)
+    if plain is not None:
+        items = [_item(e.title, e.summary, e.link, e.id, e.author, e.published_parsed) for e in plain]
+        return Fetched(items=_newest([item for item in items if item is not None]))
     parsed = feedparser.parse(body, response_headers={"content-type": content_type} if content_type else None)
     problem = None
     if parsed.bozo:
@@ -59,23 +65,32 @@ def _newest(items: list[Item]) -> list[Item]:
 
 
 def _item_from_entry(entry: Any) -> Item | None:
-    title = html_to_text(str(entry.get("title") or "")) or None
     body = ""
     if entry.get("content"):
         body = str(entry.content[0].get("value") or "")
     body = body or str(entry.get("summary") or "")
-    text = html_to_text(body)
-    if not text and not title:
-        return None
-    link = normalize_space(str(entry.get("link") or "")) or None
     # Plain dict lookups: feedparser's own mapping between the two warns about a deprecated fallback.
     published = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    fields = (entry.get(name) for name in ("title", "link", "id", "author"))
+    title, link, native_id, author = (value if value is None else str(value) for value in fields)
+    return _item(title or "", body, link or "", native_id, author or "", published)
+
+
+def _item(
+    title: str, body: str, link: str, native_id: str | None, author: str, published: time.struct_time | None
+) -> Item | None:
+    """An item from an entry's values as feedparser gives them (markup in the title and body)."""
+    heading = html_to_text(title) or None
+    text = html_to_text(body)
+    if not text and not heading:
+        return None
+    url = normalize_space(link) or None
     return Item(
-        external_id=_item_id(entry.get("id"), link, title, text),
-        text=text or title or "",
-        title=title,
-        url=link,
-        author=normalize_space(str(entry.get("author") or "")) or None,
+        external_id=_item_id(native_id, url, heading, text),
+        text=text or heading or "",
+        title=heading,
+        url=url,
+        author=normalize_space(author) or None,
         published_at=datetime.fromtimestamp(calendar.timegm(published), UTC) if published else None,
     )
 
