@@ -36,11 +36,7 @@ _LIMITS = tuple(
     for column in _TABLE.columns
     if isinstance(column.type, String) and column.type.length
 )
-_INSERTS = {
-    name: dialect.insert(_TABLE).on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(_C.id)
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-}
-# Many rows at once, each answered with its external id (rows that were present already are not).
+# One row or many at once, each answered with its external id (rows that were present already are not).
 _INSERTS_EACH = {
     name: dialect.insert(_TABLE)
     .on_conflict_do_nothing(index_elements=["source", "external_id"])
@@ -145,7 +141,7 @@ class LookedAhead:
     """Authors with no resolved mention without a thread within `FOLLOW_UP_WITHIN`: a post of theirs without a
     thread continues nothing, all poll long (storing a poll resolves nothing)."""
     posts: Counter[str] = field(default_factory=Counter)
-    """Each author's mentions on this source within `FOLLOW_UP_WITHIN` (`bot.polling.store` adds the poll's own)."""
+    """Each author's mentions on this source within `FOLLOW_UP_WITHIN` (`bot.batches.Batch` adds the poll's own)."""
     weather: Weather = field(default_factory=Weather)
     """The storms asked about so far, and the mentions counting towards one stored since."""
 
@@ -194,7 +190,7 @@ def record(
     A poll records its items in a `Batch` instead, which stores the same.
     """
     planned = plan(session, heard, storm=storm, now=now or utcnow(), ahead=None)
-    mention_id = session.execute(_INSERTS[_dialect(session)], planned.values).scalar_one_or_none()
+    mention_id = insert_each(session, [planned.values]).get(planned.values["external_id"])
     if mention_id is not None:
         complete(session, planned, mention_id)
     return mention_id

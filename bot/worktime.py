@@ -24,7 +24,8 @@ def elapsed(start: datetime, end: datetime, hours: BusinessHours | None, tz: str
     if hours is None:
         return end - start
     office = (tz, hours.start, hours.end, hours.weekdays)
-    first, last = start.astimezone(ZoneInfo(tz)).date(), end.astimezone(ZoneInfo(tz)).date()
+    zone = ZoneInfo(tz)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     if first == last:
         return _inside(_open(office, first), start, end)
     between = _days(office, first + _DAY, last)
