@@ -47,6 +47,9 @@ from handlers.home import HomeTabs
 log = logging.getLogger("allears")
 HTTP_THREADS = 16
 WORK_THREADS = 16
+ACK_SWITCH_INTERVAL = 0.001
+"""Seconds a thread keeps the GIL while another waits for it. At Python's 5 ms, a claim's work still running when
+the next request arrived held that request's ack back as long; 1 ms bounds the wait (bench/RESULTS.md, 2026-12-05)."""
 MAX_REQUEST_BYTES = 1024 * 1024  # Slack's payloads are far smaller; waitress would otherwise spool a gigabyte
 
 
@@ -173,6 +176,7 @@ def _serve_http(setup: _Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> No
             log.info("connected to Slack over Socket Mode")
         # Beside the first requests rather than before them: readiness does not wait for the imports.
         threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
+        sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
             "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
             host,

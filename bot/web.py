@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 
 from bot import telemetry
+from bot.answer_first import answer_first
 from bot.db import database_answers
 from bot.intake import MAX_WEBHOOK_BYTES, receive_webhook
 from bot.logs import correlated
@@ -79,6 +80,7 @@ def create_web_app(
     notify: Callable[[], None],
 ) -> Flask:
     web = Flask("allears")
+    web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign]
     telemetry.watch_outbox(engine)
     slack = SlackRequestHandler(bolt_app)
     verifier = SignatureVerifier(signing_secret)

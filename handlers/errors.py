@@ -9,12 +9,14 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot import telemetry
+from bot.answer_first import after_answer
 from bot.errors import UserError
 from bot.logs import correlated, correlation_id
 from handlers.feedback import tell
@@ -31,9 +33,10 @@ FollowUp = Callable[[Body, WebClient, bool], None]
 def after_ack(work: Executor, *, afterwards: FollowUp | None = None) -> Callable[[Handler], Listener]:
     """Listeners that ack on the request's own thread and hand the work to `work`.
 
-    The ack never waits for the database, the network or a free worker, so Slack gets its answer
-    at once however busy the bot is. Errors are answered here, as `report` describes. `afterwards`
-    runs once the work is done, told whether it was refused (it redraws the Home tab).
+    The ack never waits for the database, the network or a free worker, and the work starts only once the
+    answer has been sent (`bot.answer_first`), so Slack gets its answer at once however busy the bot is.
+    Errors are answered here, as `report` describes. `afterwards` runs once the work is done, told whether
+    it was refused (it redraws the Home tab).
     """
 
     def acknowledged(handler: Handler) -> Listener:
@@ -41,8 +44,9 @@ def after_ack(work: Executor, *, afterwards: FollowUp | None = None) -> Callable
             started = time.perf_counter()
             ack()
             telemetry.acked(_kind(body), listener_started=started)
-            # The work runs on another thread: it takes the request's id along (Socket Mode gets a new one).
-            work.submit(_run, handler, body, client, afterwards, correlation_id())
+            # The work runs on another thread, once the answer is out: it takes the request's id along (Socket
+            # Mode gets a new one).
+            after_answer(partial(work.submit, _run, handler, body, client, afterwards, correlation_id()))
 
         listener.__name__ = handler.__name__
         return listener

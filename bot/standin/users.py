@@ -6,12 +6,12 @@ import hmac
 import itertools
 import json
 import time
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
-from bot.standin.slack import TEAM_ID, FakeSlack
+from bot.standin.slack import TEAM_ID
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
@@ -37,6 +37,12 @@ def post_to_webhook(bot_url: str, payload: dict[str, Any] | bytes, *, secret: st
     )
 
 
+class ResponseUrls(Protocol):
+    """Where Slack would take a command's or a click's delayed answers: a `FakeSlack`, or its address alone."""
+
+    def response_url(self, key: str) -> str: ...
+
+
 class SlackUser:
     """One person in the workspace, sending what their Slack client would send to the bot."""
 
@@ -44,7 +50,7 @@ class SlackUser:
         self,
         user_id: str,
         bot_url: str,
-        fake: FakeSlack,
+        fake: ResponseUrls,
         http: httpx.Client | None = None,
         *,
         secret: str = SIGNING_SECRET,
