@@ -38,13 +38,13 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class _RespondAt:
-    """The fake Slack's response URLs, known by its address alone in the process that sends the claims."""
+    """The fake Slack's response URLs in the process that sends the claims: its URL for the empty key, plus a key."""
 
-    def __init__(self, base_url: str) -> None:
-        self._base_url = base_url
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
 
     def response_url(self, key: str) -> str:
-        return f"{self._base_url}/respond/{key}"
+        return self._prefix + key
 
 
 def send_claims(
@@ -57,7 +57,7 @@ def send_claims(
     each ack. Sharing a GIL or the cores with either, the timing threads read the bench's and the bot's later
     work as ack latency."""
     sent = subprocess.run(
-        [sys.executable, __file__, "--send", url, "--respond-at", slack.base_url, "--rate", str(rate)]
+        [sys.executable, __file__, "--send", url, "--respond-at", slack.response_url(""), "--rate", str(rate)]
         + ["--seconds", str(seconds), "--cores", ",".join(map(str, sorted(cores)))],
         check=True,
         capture_output=True,
