@@ -1,8 +1,7 @@
 """Slack has its answer before the work it acknowledged starts (`bot.answer_first`), through a real waitress server."""
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,6 +11,7 @@ import waitress
 from flask import Flask, Response
 
 from bot.answer_first import after_answer, answer_first
+from tests.waiting import eventually
 
 
 @contextmanager
@@ -42,18 +42,11 @@ def test_anas_claim_is_answered_before_its_work_starts() -> None:
         answer = httpx.post(url + "/slack/events", timeout=10)
         ana_has_her_answer.set()
         waited = answer.elapsed.total_seconds()
-        _wait_for(lambda: work_saw)
+        eventually(lambda: work_saw, what="the held work")
 
     assert (answer.status_code, answer.content) == (200, b"")
     assert work_saw == [True]
     assert waited < 2
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the held work never ran"
-        time.sleep(0.01)
 
 
 def test_work_outside_an_http_answer_starts_at_once() -> None:

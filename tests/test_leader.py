@@ -2,7 +2,7 @@
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from bot.db import make_engine
 from bot.errors import UserError
 from bot.leader import LeaderScheduler, hold_single_process_lock
+from tests.waiting import eventually
 
 
 class Jobs:
@@ -38,13 +39,6 @@ class Candidate:
     @property
     def running(self) -> bool:
         return bool(self.terms) and self.terms[-1].running
-
-
-def eventually(condition: Callable[[], bool], *, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.fixture
