@@ -126,7 +126,14 @@ def reply(
     claimed = _take(session, mention_id, user_id, now)
     if claimed:
         append_event(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
-    first = _change(session, mention_id, Mention.first_reply_at.is_(None), first_reply_at=now)  # type: ignore[union-attr]
+    # A late reply to a resolved mention is recorded, but answered nobody while they waited: not a first response.
+    first = _change(
+        session,
+        mention_id,
+        Mention.first_reply_at.is_(None),  # type: ignore[union-attr]
+        Mention.status == MentionStatus.OPEN,
+        first_reply_at=now,
+    )
     on_source = {"to_source": True} if to_source else {}
     event = append_event(session, mention_id, EventKind.REPLIED, user_id, now, text=text, first=first, **on_source)
     if to_source:
@@ -267,6 +274,7 @@ def sent_to_source(session: Session, *, reply_event: Event, url: str | None = No
 
 
 MAX_SNOOZE = timedelta(days=30)
+_TOO_LONG = "A snooze lasts at most 30 days; resolve the mention if nothing more is to be done."
 WAKE = "off"
 """What wakes a snoozed mention, typed (`/snooze M-7 off`) or chosen in the card's menu."""
 
@@ -282,6 +290,15 @@ def parse_snooze(text: str) -> timedelta:
         raise UserError(f"`{text}` is not a length of time; write it like `30m`, `2h`, `1d`, or `{WAKE}`.") from None
 
 
+def snooze_until(until: datetime, *, now: datetime) -> timedelta:
+    """How long a snooze to a picked moment lasts; a moment past, or beyond `MAX_SNOOZE`, is refused."""
+    if until <= now:
+        raise UserError("That moment has passed; pick one in the future (or resolve the mention).")
+    if until - now > MAX_SNOOZE:
+        raise UserError(_TOO_LONG)
+    return until - now
+
+
 @dataclass(frozen=True)
 class Snoozed:
     mention: Mention
@@ -295,8 +312,12 @@ def snooze(
     """Stop the mention's SLA timers for `duration` (zero wakes it now); snoozing again replaces the end."""
     now = now or utcnow()
     if duration < timedelta(0) or duration > MAX_SNOOZE:
-        raise UserError("A snooze lasts at most 30 days; resolve the mention if nothing more is to be done.")
+        raise UserError(_TOO_LONG)
+    # Locked before it is read, so a snooze and a wake at the same moment take turns: each decides on what the
+    # other recorded, and tells what it recorded itself.
+    _lock(session, mention_id)
     mention = get_mention(session, mention_id)
+    session.refresh(mention)
     refuse_if_closed(mention)
     current = mention.snoozed_until if mention.snoozed_until and mention.snoozed_until > now else None
     if not duration:

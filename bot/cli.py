@@ -29,7 +29,7 @@ from bot.export import ExportFormat, export, parse_moment
 from bot.leader import LeaderScheduler, hold_single_process_lock
 from bot.polling import Listener, poll
 from bot.scheduler import build_scheduler
-from bot.settings import Settings
+from bot.settings import CREATE_DATABASE, Settings, load_settings, missing_sqlite_file
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer, OutboxPump
 from bot.slack.people import TeamDirectory
@@ -78,10 +78,12 @@ def _setup(
 ) -> _Setup:
     """`stays`: a process that runs until stopped, which SQLite allows only one of. `settings`: instead of the
     environment's (`allears demo` brings its own)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     config = load_config(settings.allears_config)
     if slack:
         settings.require_slack(signing_secret=signing_secret)
+    if not upgrade:
+        _require_database_file(settings.database_url)
     process_lock = hold_single_process_lock(settings.database_url) if stays else None
     engine = make_engine(settings.database_url)
     if upgrade:
@@ -93,6 +95,20 @@ def _setup(
             if released := outbox.release_abandoned(session):
                 log.info("%d message(s) were mid-send when the last process stopped: sending them now", released)
     return _Setup(settings, config, engine, httpx.Client(), process_lock)
+
+
+def _require_database_file(database_url: str) -> None:
+    """A command that does not create the database refuses a SQLite file that is not there: opening it would
+    leave an empty one behind, and the next command would blame its schema."""
+    if missing := missing_sqlite_file(database_url):
+        raise ConfigError(f"there is no database file at {missing} yet; {CREATE_DATABASE}")
+
+
+def _check_config_if_present(settings: Settings) -> None:
+    """`db upgrade` and `export` need no config and run where there is none; one that is there is checked first,
+    so its mistakes are named before the database is touched (a deploy's release step stops on them)."""
+    if settings.allears_config.exists():
+        load_config(settings.allears_config)
 
 
 def _deliverer(setup: _Setup) -> Deliverer:
@@ -239,7 +255,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = load_settings()
+    _check_config_if_present(settings)
     migrate.upgrade(make_engine(settings.database_url))
     print("database is up to date")
     return 0
@@ -283,7 +300,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Needs only the database: it can run where neither the config nor the Slack tokens are."""
-    engine = make_engine(Settings().database_url)
+    settings = load_settings()
+    _check_config_if_present(settings)
+    _require_database_file(settings.database_url)
+    engine = make_engine(settings.database_url)
     if not migrate.is_current(engine):
         raise ConfigError("the database schema is not up to date; run `allears db upgrade` first")
     since = parse_moment(args.since) if args.since else None

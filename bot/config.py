@@ -5,11 +5,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from datetime import time, timedelta
+from difflib import get_close_matches
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, TypeVar
+from types import NoneType, UnionType
+from typing import Annotated, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bot.configtypes import (
     Category,
@@ -109,9 +111,13 @@ class Sla(Section):
     enabled: bool = True
     timezone: TimeZone = "UTC"
     business_hours: BusinessHours | None = None
-    low: SlaTargets = SlaTargets()
-    normal: SlaTargets = SlaTargets()
-    high: SlaTargets = SlaTargets()
+    # Every urgency's targets, but for those its own table (`[sla.high]`) sets: a new team writes these first.
+    claim_within: Duration = timedelta(minutes=20)
+    reply_within: Duration | None = None
+    resolve_within: Duration | None = None
+    low: SlaTargets = Field(default_factory=SlaTargets, validate_default=True)
+    normal: SlaTargets = Field(default_factory=SlaTargets, validate_default=True)
+    high: SlaTargets = Field(default_factory=SlaTargets, validate_default=True)
     usergroup: UserGroupId | None = None
     """Pinged for routes that name no user group of their own."""
     lead: UserId | None = None
@@ -125,6 +131,18 @@ class Sla(Section):
     reping_every: Duration = timedelta(days=1)
     """How often an escalation that stays unresolved is pinged again."""
     check_every: Duration = timedelta(minutes=1)
+
+    @field_validator("low", "normal", "high", mode="before")
+    @classmethod
+    def _inherit_targets(cls, level: object, info: ValidationInfo) -> object:
+        """A level's targets are `[sla]`'s own, key by key, but for those it sets. A wrong `[sla]` target is
+        left out (absent from `info.data`), so it is reported once, not again for each level."""
+        if isinstance(level, SlaTargets):
+            level = level.model_dump(exclude_unset=True)
+        if not isinstance(level, dict):
+            return level  # not a table: pydantic says so
+        shared = {name: info.data[name] for name in SlaTargets.model_fields if name in info.data}
+        return {**shared, **level}
 
     @field_validator("group_after", "lead_after")
     @classmethod
@@ -224,6 +242,47 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
+def _unwrap(kind: object) -> object:
+    """The type a setting holds, without its validators (`Annotated`) or its `| None`."""
+    while True:
+        if get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        elif get_origin(kind) in (Union, UnionType) and NoneType in get_args(kind) and len(get_args(kind)) == 2:
+            kind = next(member for member in get_args(kind) if member is not NoneType)
+        else:
+            return kind
+
+
+def _settings_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The settings the table at `loc` can hold: the fields of its model, found by following `loc` from `Config`."""
+    kind: object = Config
+    for part in loc:
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return []
+            kind = field.annotation
+        elif get_origin(kind) in (list, dict):
+            kind = get_args(kind)[-1]  # an item of [[routes]], or the value of a [teams.<name>]
+        elif get_origin(kind) in (Union, UnionType):  # a [[sources]] entry: pydantic names its `kind` here
+            kind = next((member for member in get_args(kind) if part in _kinds(member)), None)
+        else:
+            return []
+        kind = _unwrap(kind)
+    return list(kind.model_fields) if isinstance(kind, type) and issubclass(kind, BaseModel) else []
+
+
+def _kinds(source: object) -> tuple[object, ...]:
+    """The values a source model's `Literal` `kind` takes."""
+    field = source.model_fields.get("kind") if isinstance(source, type) and issubclass(source, BaseModel) else None
+    return get_args(field.annotation) if field else ()
+
+
+def _unknown_setting(loc: tuple[int | str, ...]) -> str:
+    nearest = get_close_matches(str(loc[-1]), _settings_at(loc[:-1]), n=1)
+    return f"unknown setting — did you mean {nearest[0]}?" if nearest else "unknown setting (check its spelling)"
+
+
 def load_config(path: Path) -> Config:
     """Read and check the config; a ConfigError names each wrong key and what is wrong with it."""
     try:
@@ -239,7 +298,7 @@ def load_config(path: Path) -> Config:
         for problem in error.errors():
             message, location = problem["msg"].removeprefix("Value error, "), _location(problem["loc"])
             if problem["type"] == "extra_forbidden":
-                message = "unknown setting (check its spelling)"
+                message = _unknown_setting(problem["loc"])
             elif problem["type"] == "missing":
                 message = "required but missing"
             elif problem["type"] in ("union_tag_invalid", "union_tag_not_found"):

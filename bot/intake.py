@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 FRESH_FOR = timedelta(minutes=5)
 MAX_TEXT = 40_000
 FORWARDED = "forwarded"
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""C0, DEL and C1."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
     if not isinstance(data, dict):
         raise UserError("the body must be a JSON object")
     text = _string(data, "text", required=True)
-    url = _string(data, "url")
+    url = _clean(data, "url")
     if url and not url.lower().startswith(("http://", "https://")):
         raise UserError("url must start with http:// or https://")
     source = normalize_space(_string(data, "source") or "webhook")[:100] or "webhook"
@@ -98,7 +101,7 @@ def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
         isinstance(timestamp, bool) or not isinstance(timestamp, int | float) or not 0 <= timestamp < 1e11
     ):
         raise UserError("timestamp must be a number of seconds since 1970 (UTC)")
-    external_id = _string(data, "id") or "sha256:" + hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()
+    external_id = _clean(data, "id") or "sha256:" + hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()
     item = Item(
         external_id=external_id[:1000],
         text=normalize_space(text)[:MAX_TEXT],
@@ -121,6 +124,15 @@ def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | 
     if not isinstance(value, str | int):
         raise UserError(f"{key} must be a string")
     return str(value)
+
+
+def _clean(data: dict[str, Any], key: str) -> str | None:
+    """A link or an id: stored and compared as sent, so a control character in it is refused, not dropped
+    (PostgreSQL refuses NUL in text, and the rest can hide in what a reader sees)."""
+    value = _string(data, key)
+    if value and _CONTROL_CHARACTERS.search(value):
+        raise UserError(f"{key} must not contain control characters")
+    return value
 
 
 def _existing_id(source: str, external_id: str) -> Any:
@@ -154,14 +166,17 @@ def log_forwarded(
     author: str | None = None,
     read_page: Callable[[str], Page] | None = None,
 ) -> Logged:
-    """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own.
+    """Record what a colleague heard (a call, an email, a Slack message) as a mention of its own; `text` is the
+    words as the person typed or read them (plain text: the Slack handlers undo Slack's markup and escapes).
 
     A link given without words is read with `read_page` for its title and description; when that is
     refused or fails, the mention is logged with the link alone and `not_fetched` says why.
     """
-    text = normalize_space(_slack_unescape(text))[:MAX_TEXT]
+    text = normalize_space(text)[:MAX_TEXT]
     if not text and not url:
         raise UserError("Nothing to log: give the customer's words or a link, like `/allears log <url or text>`.")
+    if url and _CONTROL_CHARACTERS.search(url):
+        raise UserError("That link has control characters in it (a NUL, an escape…): paste it as the browser shows it.")
     external_id = external_id[:1000]
     title = not_fetched = None
     if url and not text and read_page is not None:
@@ -195,8 +210,3 @@ def log_forwarded(
         )
     telemetry.mentions_ingested.labels(FORWARDED).inc()
     return logged
-
-
-def _slack_unescape(text: str) -> str:
-    """Slack sends `&`, `<` and `>` escaped; the card escapes them again, so they are undone first."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

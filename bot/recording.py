@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, or_, text
+from sqlalchemy import String, and_, bindparam, func, or_, text, tuple_
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -100,6 +100,7 @@ _ACTIVE_EACH = (
     )
     .group_by(_C.author)
 )
+_SEQUENCE_TO = text("SELECT setval(pg_get_serial_sequence('mention', 'id'), :last)")
 # The locks `serialize` takes, for many keys at once: in the order of the lock numbers, so two polls locking
 # overlapping addresses never wait on each other in a circle.
 _LOCK_EACH = text(
@@ -316,8 +317,34 @@ def complete(session: Session, planned: Planned, mention_id: int) -> None:
 
 def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert planned rows (`Planned.values`, of distinct external ids) in one statement, in their order, as
-    `record` would one by one; returns the new ones' ids by external id."""
+    `record` would one by one; returns the new ones' ids by external id.
+
+    A mention's id is its reference (`M-<id>`), so ids are handed out without gaps. SQLite does so by itself:
+    a row that is present already takes no id, and a rolled-back one gives its id back. A PostgreSQL sequence
+    does neither, so there new rows are numbered here, after the last stored one, one transaction at a time."""
+    if _dialect(session) == "postgresql" and rows:
+        rows = _numbered(session, rows)
+        if not rows:
+            return {}
     return dict(session.execute(_INSERTS_EACH[_dialect(session)], rows).all())
+
+
+def _numbered(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows not stored yet, each with the next id. The lock is held until the commit, so the next
+    transaction numbering mentions sees these stored, or rolled back and their ids free again."""
+    serialize(session, "mention-ids")
+    keys = [(row["source"], row["external_id"]) for row in rows]
+    present = set(
+        session.execute(core_select(_C.source, _C.external_id).where(tuple_(_C.source, _C.external_id).in_(keys))).all()
+    )
+    new = [row for row, key in zip(rows, keys, strict=True) if key not in present]
+    if not new:
+        return []
+    last = session.execute(core_select(func.coalesce(func.max(_C.id), 0))).scalar_one()
+    numbered = [row | {"id": last + number} for number, row in enumerate(new, start=1)]
+    # Anything inserting without an id (a test's fixture, a hand-made row) then takes the next free one too.
+    session.execute(_SEQUENCE_TO, {"last": last + len(new)})
+    return numbered
 
 
 def _check_lengths(values: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ class Feature(StrEnum):
     USER_GROUPS = "checking user groups"
     EXACTLY_ONCE = "posting each message exactly once"
     ADMIN_EXPORT = "the admin export, sent as a direct message"
+    FORWARDED_NAMES = "people and channels named in a forwarded message, shown by name"
 
 
 SCOPES: dict[Feature, tuple[str, ...]] = {
@@ -25,6 +26,7 @@ SCOPES: dict[Feature, tuple[str, ...]] = {
     Feature.USER_GROUPS: ("usergroups:read",),
     Feature.EXACTLY_ONCE: ("channels:history", "groups:history"),
     Feature.ADMIN_EXPORT: ("im:write",),
+    Feature.FORWARDED_NAMES: ("users:read", "channels:read"),
 }
 
 ALL_SCOPES: frozenset[str] = frozenset(scope for scopes in SCOPES.values() for scope in scopes)

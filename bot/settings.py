@@ -3,21 +3,30 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from bot.errors import ConfigError
 
+FIX_ENVIRONMENT = "correct it in .env or the environment (.env.example describes each one)"
+CREATE_DATABASE = "run `allears db upgrade` to create it (or point DATABASE_URL at the existing one)"
 
-class Settings(BaseSettings):
+
+class ConfigPath(BaseSettings):
+    """Where `allears.toml` is, readable on its own: its mistakes are named even when another setting is wrong."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    allears_config: Path = Path("allears.toml")
+
+
+class Settings(ConfigPath):
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///allears.db"
-    allears_config: Path = Path("allears.toml")
     allears_webhook_secret: str | None = None
     port: int = 3000
     slack_post_interval: float = Field(default=1.0, ge=0)
@@ -68,3 +77,27 @@ class Settings(BaseSettings):
             problems.append("SLACK_APP_TOKEN must be an app-level token, which starts with xapp-")
         if problems:
             raise ConfigError("; ".join(problems))
+
+
+def wrong_variables(error: ValidationError) -> list[tuple[str, str]]:
+    """Each environment variable set wrongly, named as it is set (`PORT`), with what is wrong with it."""
+    return [(".".join(str(part) for part in problem["loc"]).upper(), problem["msg"]) for problem in error.errors()]
+
+
+def load_settings() -> Settings:
+    """The environment's settings; a ConfigError names each variable set wrongly, instead of a traceback."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(
+            "\n".join(f"environment variable {name}: {message}" for name, message in wrong_variables(error))
+            + f"\nfix: {FIX_ENVIRONMENT}"
+        ) from None
+
+
+def missing_sqlite_file(database_url: str) -> str | None:
+    """The SQLite file DATABASE_URL names when it does not exist yet: opening it would create an empty one."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return None if Path(url.database).exists() else url.database

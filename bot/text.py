@@ -11,6 +11,8 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
 _TAG = re.compile(r"<[^>]*>?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# Bidi embeddings, overrides and isolates, zero-width spaces and BOMs. Not the zero-width joiner: 👩‍💻 needs it.
+REORDERING_OR_HIDING = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
 
 
 class _TextCollector(HTMLParser):
@@ -56,9 +58,15 @@ def normalize_space(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+def without_reordering_or_hiding(text: str) -> str:
+    """Without the invisible characters that change how text reads: `\u202eoc.knab` shows as "bank.co"."""
+    return REORDERING_OR_HIDING.sub("", text)
+
+
 def escape_mrkdwn(text: str) -> str:
-    """Slack's three control characters; with them escaped no `<!channel>` or `<@U1>` can form."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's three control characters; with them escaped no `<!channel>` or `<@U1>` can form. Customer text
+    leaves for Slack through here, so what would reorder or hide it is dropped here too."""
+    return without_reordering_or_hiding(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def truncate(text: str, limit: int) -> str:

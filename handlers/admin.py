@@ -12,7 +12,7 @@ from bot.slack.kit import date
 from bot.text import safe_mrkdwn
 from handlers import Deps
 from handlers.errors import Body
-from handlers.feedback import tell
+from handlers.feedback import confirm
 
 ADMIN_COMMANDS = {
     "pause": "pause a source",
@@ -34,9 +34,9 @@ def handle_admin_command(deps: Deps, command: Body, client: WebClient, what: str
         raise UserError(f"Which source? Usage: `/allears {what} <source>`.")
     source = admins.find_source(deps.config.sources, rest)
     if what == "pause":
-        tell(command, client, pause_confirmation(admins.pause(deps.engine, source=source, user_id=user_id)))
+        confirm(command, client, pause_confirmation(admins.pause(deps.engine, source=source, user_id=user_id)))
     else:
-        tell(command, client, resume_confirmation(admins.resume(deps.engine, source=source, user_id=user_id)))
+        confirm(command, client, resume_confirmation(admins.resume(deps.engine, source=source, user_id=user_id)))
 
 
 def pause_confirmation(paused: admins.Pause) -> str:
@@ -77,4 +77,4 @@ def send_export(deps: Deps, command: Body, client: WebClient, words: list[str]) 
         title="All Ears mentions",
         initial_comment=f"{count} mention(s) heard {span or 'so far'}, with their events and outcomes.",
     )
-    tell(command, client, f"Sent {count} mention(s) as `{filename}` in a direct message from me.")
+    confirm(command, client, f"Sent {count} mention(s) as `{filename}` in a direct message from me.")

@@ -6,12 +6,15 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot import actions
+from bot.clock import utcnow
 from bot.db import read_scope, session_scope
 from bot.errors import UserError
 from bot.mentions import get_mention
 from bot.models import Mention
 from bot.slack.ids import ActionId
-from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
+from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal, snooze_modal
+from bot.slack.reminders import PICK
+from bot.sources.reply_limits import ReplyLimit
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
@@ -23,18 +26,19 @@ def _value(body: Body) -> int:
         raise UserError("This button is out of date; use the latest card.") from None
 
 
-def _snooze_choice(body: Body) -> tuple[int, timedelta]:
-    """The mention and the length chosen in a card's snooze menu (`7:4h`, or `7:off` to wake it)."""
+def _snooze_choice(body: Body) -> tuple[int, timedelta | None]:
+    """The mention and the length chosen in a card's snooze menu (`7:4h`, or `7:off` to wake it); no length when
+    the person wants to pick the moment (`7:until`)."""
     try:
         mention_id, choice = body["actions"][0]["selected_option"]["value"].split(":", 1)
-        return int(mention_id), actions.parse_snooze(choice)
+        return int(mention_id), None if choice == PICK else actions.parse_snooze(choice)
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, UserError):
         raise UserError("This menu is out of date; use the latest card.") from None
 
 
-def _modal_context(body: Body, mention: Mention) -> ModalContext:
+def _modal_context(body: Body, mention: Mention, *, reply_limit: ReplyLimit | None = None) -> ModalContext:
     assert mention.id is not None
-    return ModalContext(mention_id=mention.id, response_url=body.get("response_url"))
+    return ModalContext(mention_id=mention.id, response_url=body.get("response_url"), reply_limit=reply_limit)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -79,6 +83,14 @@ def register(app: App, deps: Deps) -> None:
     @acknowledged
     def handle_snooze_menu(body: Body, client: WebClient) -> None:
         mention_id, duration = _snooze_choice(body)
+        if duration is None:
+            with read_scope(deps.engine) as session:
+                mention = get_mention(session, mention_id)
+            actions.refuse_if_closed(mention)
+            tomorrow = (utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+            view = snooze_modal(mention, _modal_context(body, mention), initial=tomorrow)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
         with session_scope(deps.engine) as session:
             actions.snooze(session, mention_id=mention_id, user_id=body["user"]["id"], duration=duration)
         deps.notify()
@@ -87,7 +99,8 @@ def register(app: App, deps: Deps) -> None:
     @acknowledged
     def handle_reply_button(body: Body, client: WebClient) -> None:
         mention = _open_mention(body, refuse_resolved=False)
-        view = reply_modal(mention, _modal_context(body, mention), source_target=deps.replies.target(mention))
+        modal_context = _modal_context(body, mention, reply_limit=deps.replies.limit(mention))
+        view = reply_modal(mention, modal_context, source_target=deps.replies.target(mention))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(ActionId.ESCALATE)

@@ -18,6 +18,7 @@ from bot.intake import Logged, log_forwarded
 from bot.mentions import count_open, open_mentions, parse_reference
 from bot.models import Escalation, Mention, Outcome
 from bot.safe_fetch import fetch_page
+from bot.slack.escapes import typed_text
 from bot.slack.kit import date, link
 from bot.slack.people import TeamDirectory
 from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
@@ -27,7 +28,7 @@ from bot.weeks import Week
 from handlers import Deps
 from handlers.admin import ADMIN_COMMANDS, handle_admin_command
 from handlers.errors import Body, after_ack
-from handlers.feedback import tell
+from handlers.feedback import confirm, tell
 
 USAGE = {
     "/claim": "`/claim M-7`",
@@ -45,8 +46,8 @@ Act = Callable[[Body, list[str], str], str]
 
 
 def _words(command: Body, parts: int) -> list[str]:
-    """The first `parts - 1` words of the command's text, then the rest of it as one."""
-    return (command.get("text") or "").strip().split(None, parts - 1)
+    """The first `parts - 1` words of the command's text as the person typed it, then the rest of it as one."""
+    return typed_text(command.get("text") or "").strip().split(None, parts - 1)
 
 
 def _reference(command: Body, words: list[str]) -> int:
@@ -110,7 +111,7 @@ def register(app: App, deps: Deps) -> None:
             def handle(body: Body, client: WebClient) -> None:
                 answer = act(body, _words(body, parts), body["user_id"])
                 deps.notify()
-                tell(body, client, answer)
+                confirm(body, client, answer)
 
             handle.__name__ = f"handle_{act.__name__}_command"
             app.command(name)(acknowledged(handle))
@@ -217,7 +218,7 @@ def register(app: App, deps: Deps) -> None:
             )
             if logged.new:
                 deps.notify()
-            tell(command, client, logged_confirmation(logged))
+            confirm(command, client, logged_confirmation(logged))
         else:
             intro = "" if what == "help" else f"I don't know `/allears {words[0]}`.\n\n"
             tell(command, client, intro + help_text(teams=list(deps.config.teams), outcomes=[o.value for o in Outcome]))

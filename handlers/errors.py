@@ -19,29 +19,39 @@ from bot import telemetry
 from bot.answer_first import after_answer
 from bot.errors import UserError
 from bot.logs import correlated, correlation_id
-from handlers.feedback import tell
+from handlers.feedback import NotTold, tell
 
 log = logging.getLogger(__name__)
 
 Body = dict[str, Any]
 Handler = Callable[[Body, WebClient], None]
 Listener = Callable[[Ack, Body, WebClient], None]
+Check = Callable[[Body], dict[str, str]]
+"""A form's problems, as Slack wants them: each input's block id → what is wrong with it; empty when none."""
 FollowUp = Callable[[Body, WebClient, bool], None]
 """Runs once a listener's work is done: its request, the client, and whether the work was refused (a UserError)."""
 
 
-def after_ack(work: Executor, *, afterwards: FollowUp | None = None) -> Callable[[Handler], Listener]:
+def after_ack(
+    work: Executor, *, afterwards: FollowUp | None = None, check: Check | None = None
+) -> Callable[[Handler], Listener]:
     """Listeners that ack on the request's own thread and hand the work to `work`.
 
-    The ack never waits for the database, the network or a free worker, and the work starts only once the
-    answer has been sent (`bot.answer_first`), so Slack gets its answer at once however busy the bot is.
-    Errors are answered here, as `report` describes. `afterwards` runs once the work is done, told whether
-    it was refused (it redraws the Home tab).
+    The ack never waits for the network or a free worker, and the work starts only once the answer has been
+    sent (`bot.answer_first`), so Slack gets its answer at once however busy the bot is. Errors are answered
+    here, as `report` describes. `afterwards` runs once the work is done, told whether it was refused (it
+    redraws the Home tab). `check` (for a modal) finds what is wrong with the form before it closes: its
+    problems are acked as errors on their fields, the modal stays open with what was typed, and nothing is done.
     """
 
     def acknowledged(handler: Handler) -> Listener:
         def listener(ack: Ack, body: Body, client: WebClient) -> None:
             started = time.perf_counter()
+            problems = _problems(check, body) if check is not None else None
+            if problems:
+                ack(response_action="errors", errors=problems)
+                telemetry.acked(_kind(body), listener_started=started)
+                return
             ack()
             telemetry.acked(_kind(body), listener_started=started)
             # The work runs on another thread, once the answer is out: it takes the request's id along (Socket
@@ -52,6 +62,14 @@ def after_ack(work: Executor, *, afterwards: FollowUp | None = None) -> Callable
         return listener
 
     return acknowledged
+
+
+def _problems(check: Check, body: Body) -> dict[str, str] | None:
+    try:
+        return check(body)
+    except Exception:  # the form is acked as it is; its work meets the same error and reports it
+        log.exception("checking the %s form failed; submitting it as it is", _what(body))
+        return None
 
 
 def _run(
@@ -85,8 +103,8 @@ def report(error: Exception, body: Body, client: WebClient) -> None:
         )
     try:
         tell(body, client, message)
-    except Exception:
-        log.exception("could not tell the user: %s", message)
+    except NotTold as error:
+        log.warning("could not tell the user (%s): %s", error, message)
 
 
 def _kind(body: Body) -> str:

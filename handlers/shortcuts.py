@@ -1,15 +1,18 @@
 """The message shortcut "Log as customer mention": what a colleague pasted or heard becomes a mention."""
 
+from functools import partial
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.intake import log_forwarded
 from bot.slack.ids import ShortcutId
+from bot.slack.message_markup import Names, message_text
 from handlers import Deps
 from handlers.commands import logged_confirmation
 from handlers.errors import Body, after_ack
-from handlers.feedback import tell
+from handlers.feedback import confirm
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
@@ -22,20 +25,26 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
 
 def register(app: App, deps: Deps) -> None:
     acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
+    names = Names()
 
     @app.shortcut(ShortcutId.LOG_MENTION)
     @acknowledged
     def handle_log_mention_shortcut(body: Body, client: WebClient) -> None:
         message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
         ts = message.get("ts", "")
+        text = message_text(
+            message.get("text") or "",
+            person=partial(names.person, client),
+            channel=partial(names.channel, client),
+        )
         logged = log_forwarded(
             deps.engine,
             deps.listener,
-            text=message.get("text") or "",
+            text=text,
             url=_permalink(client, channel, ts) if channel and ts else None,
             forwarded_by=body["user"]["id"],
             external_id=f"slack:{channel}:{ts}",
         )
         if logged.new:
             deps.notify()
-        tell(body, client, logged_confirmation(logged))
+        confirm(body, client, logged_confirmation(logged))

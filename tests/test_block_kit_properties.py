@@ -230,10 +230,22 @@ def other_strings(node: Any) -> list[str]:
     return [node] if isinstance(node, str) else []
 
 
+REORDERING_OR_HIDING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff"
+"""Bidi embeddings, overrides and isolates, zero-width spaces and BOMs: `\u202eoc.knab` reads "bank.co"."""
+
+
+def reordering_or_hiding(output: Any, *fallbacks: str) -> list[str]:
+    """Those characters, anywhere a reader could see them: text objects, fallbacks, other strings."""
+    shown = [found["text"] for found in text_objects(output)] + [*fallbacks, *other_strings(output)]
+    return sorted({f"U+{ord(char):04X}" for value in shown for char in value if char in REORDERING_OR_HIDING})
+
+
 def assert_safe(output: Any, *fallbacks: str, url: str | None) -> None:
     """Blocks or a view, and the fallback texts sent with them; `url` is the post's, which may be linked.
-    plain_text is shown as written and never pings, so only its length matters (`message_problems`)."""
+    plain_text is shown as written and never pings, so only its length matters (`message_problems`), and
+    what reorders or hides text is in none of it."""
     urls = linked(url)
+    assert reordering_or_hiding(output, *fallbacks) == []
     for text_object in text_objects(output):
         if text_object["type"] == "mrkdwn":
             assert text_object.get("verbatim") is True, f"not verbatim, so @here would ping: {text_object}"
@@ -514,12 +526,61 @@ def test_the_sources_list(w, failing):
 
 def test_a_mention_smuggled_past_a_naive_filter_is_still_escaped():
     """Zero-width and direction characters inside a ping do not stop Slack from reading what is around
-    them, so the check cannot be "strip the invisible, then look for <!channel>": it is escaping."""
+    them, so the check cannot be "look for <!channel>, then strip the invisible": it is escaping, of
+    the text as it is once the invisible is stripped."""
     sneaky = "<!chan\u200bnel> <\u2060!here> <@U\u200b123> \u202e<!everyone>"
     mention = a_mention(Words(sneaky, None, sneaky, sneaky, None, sneaky, sneaky, sneaky))
 
     blocks = mention_card(mention, [an_event(EventKind.REPLIED, Words.huge(sneaky))])
 
     rendered = json.dumps(blocks, ensure_ascii=False)
-    assert "&lt;!chan\u200bnel&gt;" in rendered and "&lt;\u2060!here&gt;" in rendered
+    assert "&lt;!channel&gt; &lt;\u2060!here&gt; &lt;@U123&gt; &lt;!everyone&gt;" in rendered
     assert_safe(blocks, card_fallback(mention), url=None)
+
+
+hiding = st.lists(
+    st.one_of(st.sampled_from(REORDERING_OR_HIDING), st.sampled_from(["oc.knab", "<!here>", "acme", " ", "&"])),
+    min_size=1,
+    max_size=20,
+).map("".join)
+
+
+@PROPERTIES
+@given(said=hiding, path=hiding, kinds=st.lists(st.sampled_from(list(EventKind)), max_size=6))
+@example(said="\u202eoc.knab \U0001f469\u200d\U0001f4bb", path="\u200b", kinds=list(EventKind))
+def test_nothing_the_bot_shows_reorders_or_hides_text_whatever_customers_write(said, path, kinds):
+    """An author "\u202eoc.knab" reads "bank.co" in Slack unless the bot drops the character; 👩‍💻 keeps its joiner."""
+    w = Words(said, said, said, said, "https://x.example/" + path, said, said[:100], said)
+    mention = a_mention(w, owner_id=ACTORS[0], claimed_at=NOW - timedelta(hours=1))
+    history = [an_event(kind, w, variant=variant) for variant, kind in enumerate(kinds)]
+    escalation = Escalation(
+        id=3, mention_id=7, event_id=1, team=said, channel=CHANNELS[1], reason=said, escalated_by=ACTORS[0]
+    )
+    context = ModalContext(mention_id=7)
+    queues = Queues(mine=[mention], mine_total=1, unclaimed=[mention], unclaimed_total=1)
+    shown = [
+        (mention_card(mention, history), card_fallback(mention)),
+        (team_alert(mention, escalation), team_alert_fallback(mention, escalation)),
+        (feedback_message(mention, an_event(EventKind.RESOLVED, w)), feedback_fallback(mention)),
+        *(([], thread_note(mention, event)) for event in history),
+        (reply_modal(mention, context, source_target=said), ""),
+        (escalate_modal(mention, ["support"], context), ""),
+        (resolve_modal(mention, context), ""),
+        (queue_blocks(mine=[mention], unclaimed=[], mine_total=1, unclaimed_total=0), ""),
+        (home_view(queues=queues, figures=WeeklyFigures(week=Week.containing(NOW), until=NOW), sla=Sla(), now=NOW), ""),
+    ]
+
+    for output, fallback in shown:
+        assert reordering_or_hiding(output, fallback) == []
+    if "\U0001f469\u200d\U0001f4bb" in said:
+        assert "\U0001f469\u200d\U0001f4bb" in json.dumps(shown[0], ensure_ascii=False)
+
+
+def test_a_text_of_nothing_but_invisible_characters_still_makes_a_card_slack_takes():
+    invisible = "\u202e\u200b\ufeff"
+    mention = a_mention(Words(invisible, invisible, None, "webhook", None, "", "", ""))
+
+    blocks = mention_card(mention, [])
+
+    assert message_problems(card_fallback(mention), blocks) == []
+    assert blocks[0]["text"]["text"] == "_(only invisible characters)_"

@@ -145,9 +145,25 @@ def test_a_typo_in_the_config_is_reported_with_the_loaders_message_and_the_rest_
     code, output = check(bot)
     assert code == 2
     problem = failure(output, "config ")
-    assert "chanels: unknown setting (check its spelling)" in output and "allears.example.toml" in problem
+    assert "chanels: unknown setting — did you mean channels?" in output and "allears.example.toml" in problem
     assert "✓ SLACK_BOT_TOKEN: valid" in output and "✓ scopes" in output  # Slack is checked all the same
     assert "database sqlite:///" in output
+
+
+def test_a_wrong_environment_setting_and_a_typo_in_the_config_are_both_named_and_nothing_is_created(
+    tmp_path, workspace, feeds
+):
+    config = config_toml(feeds.url("/acme.xml")).replace('every = "1s"', 'evry = "1s"')
+    bot = BotProcess(
+        tmp_path, slack_api_url=workspace.api_url, database_url=f"sqlite:///{tmp_path / 'a.db'}", config=config
+    )
+    bot.env["PORT"] = "abc"
+    code, output = check(bot)
+    assert code == 2
+    assert "valid integer" in failure(output, "environment variable PORT")
+    assert "sources[0].evry: unknown setting — did you mean every?" in failure(output, "config ")
+    assert [line[2:8] for line in output.splitlines() if line[:1] in "✓✗"] == ["enviro", "config"]
+    assert not (tmp_path / "a.db").exists()
 
 
 def test_a_bad_bot_token_and_a_bad_app_token_are_named(tmp_path, workspace, feeds):

@@ -174,3 +174,45 @@ def test_dev_claims_from_his_home_tab_and_the_card_follows(browser, demo):
             expect(card.first).to_contain_text("Claimed by @Dev")
             return
     pytest.fail(f"no card shows {reference}")
+
+
+def test_ana_types_q_and_a_in_a_command_and_the_thread_shows_what_she_typed(browser, demo):
+    ana = _open(browser, demo, "U0ANA", "C0SUPPORT")
+    card = _first_card(ana, "C0SUPPORT")
+    reference = _reference(card)
+
+    ana.fill("#command", f"/reply {reference} Fixed in our Q&A <today>, see R&D's notes")
+    ana.press("#command", "Enter")
+
+    expect(card.locator(".thread")).to_contain_text("Fixed in our Q&A <today>, see R&D's notes")
+    expect(card.locator(".thread")).not_to_contain_text("&amp;")
+    expect(card.locator(".thread")).not_to_contain_text("&lt;")
+
+
+def test_a_snooze_in_the_past_comes_back_on_its_field_and_the_modal_stays_open(browser, demo):
+    chloe = _open(browser, demo, "U0CHLOE", "C0PR")
+    card = _first_card(chloe, "C0PR")
+    snoozes = card.locator(".thread").get_by_text("snoozed this until")
+    snoozed_before = snoozes.count()
+    card.locator('select[data-action="mention_snooze"]').first.select_option(label="Until a date and time…")
+    modal = chloe.locator("#modal")
+    expect(modal.locator(".modal-title")).to_contain_text("Snooze")
+
+    modal.locator('input[type="datetime-local"]').fill("2020-01-06T09:00")
+    modal.locator('button[type="submit"]').click()
+    expect(modal.locator('[data-block="snooze_until"] .field-error')).to_contain_text("That moment has passed")
+    expect(chloe.locator("#overlay")).to_be_visible()
+    expect(modal.locator('input[type="datetime-local"]')).to_have_value("2020-01-06T09:00")
+
+    modal.locator('input[type="datetime-local"]').fill("2099-01-01T09:00")
+    modal.locator('button[type="submit"]').click()
+    expect(modal.locator('[data-block="snooze_until"] .field-error')).to_contain_text("at most 30 days")
+
+    tomorrow = chloe.evaluate(
+        "() => { const d = new Date(Date.now() + 86400000); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());"
+        " return d.toISOString().slice(0, 16); }"
+    )
+    modal.locator('input[type="datetime-local"]').fill(tomorrow)
+    modal.locator('button[type="submit"]').click()
+    expect(chloe.locator("#overlay")).to_be_hidden()
+    expect(snoozes).to_have_count(snoozed_before + 1)

@@ -1,8 +1,10 @@
 """End-to-end: mentions nobody polls for (the webhook, forwarding from Slack) and source health."""
 
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.standin.users import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 from tests.apiserver import ApiServer
@@ -135,3 +137,71 @@ def test_ana_replies_from_slack_and_the_reply_is_posted_on_mastodon(tmp_path, fa
     finally:
         bot.stop()
         api.stop()
+
+
+def test_a_forwarded_message_reads_by_names_and_pings_nobody(bot, feeds, fake_slack):
+    """Sam forwards a colleague's message as Slack sends it, in its markup: the card reads as Sam read it in Slack."""
+    feeds.publish("/acme.xml", rss([]))
+    bot.start()
+    sam = SlackUser("U_SAM", bot.url, fake_slack)
+    message = {
+        "text": "<@W_WENDY> and <@U_ANA|ana> heard <!here> in <#C0SUPPORT> &amp; <#C0LISTEN|listening>: "
+        "Acme's <https://acme.example/status|status page> &lt;lies&gt; since "
+        "<!date^1392734382^{date}|Feb 18, 2014>, see <https://acme.example/billing> "
+        "<!channel> <!everyone> <!subteam^S0SUPPORT|@support> <mailto:pat@acme.example|pat@acme.example>",
+        "user": "U_WENDY",
+        "ts": "1700000000.000200",
+    }
+
+    sam.shortcut("log_mention", channel="C0LISTEN", message=message)
+
+    card = fake_slack.wait_for(lambda: fake_slack.cards(), what="the forwarded card")[0]
+    said = card.blocks[0]["text"]["text"]
+    assert said == (
+        "@wendy and @ana heard @here in #c0support &amp; #listening: Acme's status page "
+        "(https://acme.example/status) &lt;lies&gt; since Feb 18, 2014, see https://acme.example/billing "
+        "@channel @everyone @support pat@acme.example"
+    )
+    assert not any(ping in said for ping in ("<@", "<!", "<#", "<http", "<mailto"))
+    assert "<!here>" not in card.text and "<!channel>" not in card.text and "<@W_WENDY>" not in card.text
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return (
+        f"sqlite:///{tmp_path / 'allears.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("own_postgres_url")
+    )
+
+
+def test_a_link_or_id_with_control_characters_is_refused_with_the_reason(tmp_path, fake_slack, feeds, any_database_url):
+    """A NUL in a link once made PostgreSQL refuse the row (a 500); now it is refused, and said why, before that."""
+    feeds.publish("/acme.xml", rss([]))
+    bot = BotProcess(
+        tmp_path,
+        slack_api_url=fake_slack.api_url,
+        database_url=any_database_url,
+        config=config_toml(feeds.url("/acme.xml")),
+    )
+    bot.env["ALLEARS_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    try:
+        bot.start()
+        for body, error in (
+            ({"text": "acme b", "url": "https://e.com/\u0000"}, "url must not contain control characters"),
+            ({"text": "acme a", "id": "x\u0000y"}, "id must not contain control characters"),
+            ({"text": "acme c", "url": "https://e.com/\u001b[2J"}, "url must not contain control characters"),
+            ({"text": "acme d", "id": "ticket\u0085981"}, "id must not contain control characters"),
+        ):
+            answer = post_to_webhook(bot.url, body)
+            assert (answer.status_code, answer.json()) == (400, {"ok": False, "error": error})
+
+        sam = SlackUser("U_SAM", bot.url, fake_slack)
+        sam.command("/allears", "log https://e.com/\u0000")
+        told = fake_slack.wait_for(lambda: fake_slack.responses(sam.last_response_key), what="the answer")[0]["text"]
+        assert "control characters" in told and "Logged" not in told
+
+        fine = post_to_webhook(bot.url, {"text": "acme e", "url": "https://e.com/fine", "id": "fine"})
+        assert fine.status_code == 201 and fine.json()["mention"] == "M-1", "nothing refused was stored"
+    finally:
+        bot.stop()

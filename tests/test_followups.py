@@ -76,7 +76,7 @@ def test_dana_writing_again_in_her_resolved_thread_reopens_it_quoting_her_and_th
     assert (event.kind, event.actor, event.data["mention_id"]) == (EventKind.REOPENED, None, again)
     assert last_note(engine, story) == (
         f":arrows_counterclockwise: Reopened: Dana Customer wrote again (M-{again}): "
-        "<https://example.com/posts/101|Still failing for me &lt;!channel&gt;>"
+        "<https://example.com/posts/101|Still failing for me &lt;!channel&gt;> (example.com)"
     )
     assert sla.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=19)) == []
     assert sla.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=20)) == [(story, "claim 1")]
@@ -88,7 +88,7 @@ def test_writing_again_in_an_open_thread_joins_it_with_a_note_and_leaves_the_car
     assert load(engine, again).status == MentionStatus.JOINED
     assert outbox_kinds(engine, story) == [OutboxKind.CARD, OutboxKind.THREAD_NOTE]
     assert last_note(engine, story) == (
-        f":speech_balloon: Dana Customer wrote again (M-{again}): <https://example.com/posts/101|Any news?>"
+        f":speech_balloon: Dana Customer wrote again (M-{again}): <https://example.com/posts/101|Any news?> (example.com)"
     )
 
 

@@ -3,8 +3,14 @@
 import json
 from datetime import timedelta
 
+import pytest
+from sqlmodel import func, select
+
 from bot.config import Config
-from bot.intake import receive_webhook
+from bot.db import read_scope
+from bot.errors import UserError
+from bot.intake import log_forwarded, receive_webhook
+from bot.models import Mention
 from bot.polling import Listener, _rest, backoff
 from bot.standin.users import webhook_signature
 
@@ -26,6 +32,47 @@ def test_a_signed_but_absurd_timestamp_is_a_bad_request(sqlite_engine):
         body = json.dumps({"text": "Acme", "timestamp": timestamp}).encode()
         answer = receive_webhook(sqlite_engine, LISTENER, secret=SECRET, body=body, signature=signed(body))
         assert answer.status == 400 and "timestamp" in answer.body["error"]
+
+
+def mentions(engine) -> int:
+    with read_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(Mention)).one()
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"url": "https://e.com/\u0000"}, "url must not contain control characters"),
+        ({"url": "https://e.com/a\nb"}, "url must not contain control characters"),
+        ({"url": "https://e.com/\u007f"}, "url must not contain control characters"),
+        ({"url": "https://e.com/\u009b31m"}, "url must not contain control characters"),
+        ({"id": "x\u0000y"}, "id must not contain control characters"),
+        ({"id": "ticket\t981"}, "id must not contain control characters"),
+        ({"id": "ticket\u0085981"}, "id must not contain control characters"),
+    ],
+)
+def test_a_link_or_id_with_control_characters_is_refused_and_stores_nothing(engine, fields, error):
+    body = json.dumps({"text": "acme is down", **fields}).encode()
+
+    answer = receive_webhook(engine, LISTENER, secret=SECRET, body=body, signature=signed(body))
+
+    assert (answer.status, answer.body) == (400, {"ok": False, "error": error})
+    assert mentions(engine) == 0
+
+
+def test_a_logged_link_with_control_characters_is_refused_and_stores_nothing(engine):
+    with pytest.raises(UserError, match="control characters"):
+        log_forwarded(engine, LISTENER, text="", url="https://e.com/\u0000", forwarded_by="U0SAM", external_id="a")
+    assert mentions(engine) == 0
+
+
+def test_a_forwarded_text_is_stored_as_it_is_given(engine):
+    """Callers give what the person typed: `&lt;` in it is what they typed, not Slack's escape of `<`."""
+    logged = log_forwarded(
+        engine, LISTENER, text="In HTML, write &lt; for < & &amp; for &", forwarded_by="U0SAM", external_id="b"
+    )
+    with read_scope(engine) as session:
+        assert session.get(Mention, logged.mention_id).text == "In HTML, write &lt; for < & &amp; for &"
 
 
 def test_source_rests_stay_sane_however_long_it_has_failed_or_whatever_a_header_says():

@@ -164,7 +164,7 @@ def test_the_card_says_who_snoozed_it_until_when_and_offers_to_wake_it(engine):
     menu = card[-1]["elements"][-1]
     assert menu["type"] == "static_select" and menu["action_id"] == "mention_snooze"
     assert [option["value"] for option in menu["options"]] == [
-        f"{mention_id}:{v}" for v in ("1h", "4h", "1d", "3d", "off")
+        f"{mention_id}:{v}" for v in ("1h", "4h", "1d", "3d", "until", "off")
     ]
 
 

@@ -9,11 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.actions import parse_snooze
-from bot.config import Sentiment, load_config, parse_duration
+from bot.config import Sentiment, SlaTargets, load_config, parse_duration
 from bot.errors import ConfigError, UserError
 from bot.matching import KeywordMatcher
 from bot.mentions import parse_reference
 from bot.routing import Router
+from bot.slack.kit import plain
 from bot.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
 from bot.triage import Category, Triage, Urgency
 
@@ -24,6 +25,20 @@ def test_escaping_leaves_no_way_to_ping_anyone():
     assert escape_mrkdwn("<!channel> & <@U123> say >hi<") == "&lt;!channel&gt; &amp; &lt;@U123&gt; say &gt;hi&lt;"
     assert escape_mrkdwn("&lt; typed by a customer") == "&amp;lt; typed by a customer"
     assert escape_mrkdwn("plain *bold* text") == "plain *bold* text"
+
+
+def test_characters_that_reorder_or_hide_text_never_reach_slack():
+    """`\u202e` shows "oc.knab" as "bank.co"; the zero-width joiner stays, it holds 👩‍💻 together."""
+    assert escape_mrkdwn("\u202eoc.knab") == "oc.knab"
+    assert escape_mrkdwn("\u202aa\u202bb\u202cc\u202dd \u2066e\u2067f\u2068g\u2069 h\u200bi\ufeffj") == "abcd efg hij"
+    assert (
+        escape_mrkdwn("<!chan\u200bnel> & \U0001f469\u200d\U0001f4bb")
+        == "&lt;!channel&gt; &amp; \U0001f469\u200d\U0001f4bb"
+    )
+    assert safe_mrkdwn("\u202e" * 10 + "ok", 5) == "ok"
+    assert plain("Post it on \u202eoc.knab \U0001f469\u200d\U0001f4bb", limit=75)["text"] == (
+        "Post it on oc.knab \U0001f469\u200d\U0001f4bb"
+    )
 
 
 @pytest.mark.parametrize(
@@ -310,7 +325,35 @@ def replace(old: str, new: str) -> str:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        (replace("exclude =", "exclud ="), ["listen.exclud: unknown setting (check its spelling)"]),
+        (replace("exclude =", "exclud ="), ["listen.exclud: unknown setting — did you mean exclude?"]),
+        (replace("", 'colour = "blue"\n'), ["colour: unknown setting (check its spelling)"]),
+        (replace("[channels]", "[chanels]"), ["chanels: unknown setting — did you mean channels?"]),
+        (replace('every = "10m"', 'evry = "10m"'), ["sources[0].evry: unknown setting — did you mean every?"]),
+        (
+            replace("", '[[sources]]\nkind = "reddit"\nquery = "acme"\nsubredit = "acme"\n'),
+            ["sources[0].subredit: unknown setting — did you mean subreddit?"],
+        ),
+        (
+            replace('channel = "C0BILLING"', 'chanel = "C0BILLING"'),
+            ["routes[1].chanel: unknown setting — did you mean channel?"],
+        ),
+        (
+            replace('usergroup = "S0SUPPORT"', 'usergroups = "S0SUPPORT"'),
+            ["teams.support.usergroups: unknown setting — did you mean usergroup?"],
+        ),
+        (
+            replace("", '[sla]\nclaim_withn = "30m"\n'),
+            ["sla.claim_withn: unknown setting — did you mean claim_within?"],
+        ),
+        (
+            replace("", '[sla.high]\nreply_witin = "1h"\n'),
+            ["sla.high.reply_witin: unknown setting — did you mean reply_within?"],
+        ),
+        (
+            replace("", '[sla.business_hours]\nstrat = "08:00"\n'),
+            ["sla.business_hours.strat: unknown setting — did you mean start?"],
+        ),
+        (replace("", '[admins]\nuser = ["U0ANA"]\n'), ["admins.user: unknown setting — did you mean users?"]),
         (
             replace('default = "C0LISTEN"', 'default = "#general"'),
             ['channels.default: "#general" is not a Slack channel ID'],
@@ -355,6 +398,7 @@ def replace(old: str, new: str) -> str:
             ["sla.business_hours: `end` must be later in the day than `start`"],
         ),
         (replace("", '\n[sla.high]\nclaim_within = "soon"\n'), ['sla.high.claim_within: "soon" is not a duration']),
+        (replace("", '\n[sla]\nclaim_within = "soon"\n'), ['sla.claim_within: "soon" is not a duration']),
         (replace("", '\n[people]\nana = "support"\n'), ['people.ana: "ana" is not a Slack user ID']),
         (replace("", "\n[sla]\ngroup_after = 1\n"), ["sla.group_after: must be a number above 1: it multiplies"]),
         (replace("", '\n[sla]\nlead_after = "soon"\n'), ["sla.lead_after:", "number"]),
@@ -377,6 +421,45 @@ def test_a_config_error_names_the_key_and_the_problem(tmp_path, text, expected):
     assert message.startswith(f"{path}: ")
     for part in expected:
         assert part in message, message
+
+
+def test_sla_targets_written_in_sla_itself_hold_for_every_urgency_and_a_level_overrides_them_key_by_key(tmp_path):
+    text = replace("", '[sla]\nclaim_within = "30m"\nresolve_within = "1d"\n[sla.high]\nreply_within = "1h"\n')
+    sla = load_config(write(tmp_path, text)).sla
+    high = sla.targets("high")
+    assert (high.claim_within, high.reply_within, high.resolve_within) == (
+        timedelta(minutes=30),
+        timedelta(hours=1),
+        timedelta(days=1),
+    )
+    assert sla.targets("normal") == sla.targets("low") == SlaTargets(claim_within="30m", resolve_within="1d")
+
+    text = replace("", '[sla]\nclaim_within = "30m"\n[sla.high]\nclaim_within = "5m"\n')
+    sla = load_config(write(tmp_path, text)).sla
+    assert (sla.targets("high").claim_within, sla.targets("normal").claim_within) == (
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+    )
+
+
+def test_without_sla_targets_a_mention_must_be_claimed_in_twenty_minutes_and_nothing_else_is_timed(tmp_path):
+    sla = load_config(write(tmp_path, FULL_CONFIG)).sla
+    for urgency in ("low", "normal", "high"):
+        targets = sla.targets(urgency)
+        assert (targets.claim_within, targets.reply_within, targets.resolve_within) == (
+            timedelta(minutes=20),
+            None,
+            None,
+        )
+
+
+def test_a_wrong_sla_target_in_sla_itself_is_reported_once_not_once_per_urgency(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, replace("", '[sla]\nreply_within = "soon"\n')))
+    assert str(error.value).splitlines() == [
+        f'{tmp_path / "allears.toml"}: sla.reply_within: "soon" is not a duration; write it like "30s", "5m", '
+        '"1h30m" or "1d"'
+    ]
 
 
 def test_an_unnamed_source_never_shows_its_url_path_or_query(tmp_path):

@@ -15,11 +15,13 @@ def check_installation() -> Report:
     report = Report()
     settings, results = local.read_settings()
     report.results += results
-    if settings is None:
+    if settings is None:  # the config is read all the same; what follows it needs the environment right
         report.unreadable = True
+        if path := local.config_path():
+            report.results += local.read_config(path)[1]
         return report
     config: Config | None
-    config, results = local.read_config(settings)
+    config, results = local.read_config(settings.allears_config)
     report.results += results
     report.unreadable = config is None
     report.results += guarded("Slack", lambda: slack.check_slack(settings, config))

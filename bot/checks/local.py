@@ -12,7 +12,7 @@ from bot.checks.results import Result
 from bot.config import Config, load_config
 from bot.db import make_engine
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.settings import CREATE_DATABASE, FIX_ENVIRONMENT, ConfigPath, Settings, missing_sqlite_file, wrong_variables
 
 MIN_WEBHOOK_SECRET = 16
 PLACEHOLDERS = {"changeme", "secret", "password", "webhook", "webhooksecret", "test", "example", "todo", "xxx"}
@@ -24,18 +24,20 @@ def read_settings() -> tuple[Settings | None, list[Result]]:
         return Settings(), []
     except ValidationError as error:
         return None, [
-            Result(
-                "environment variable " + ".".join(str(part) for part in problem["loc"]).upper(),
-                ok=False,
-                detail=problem["msg"],
-                fix="correct it in .env or the environment (.env.example describes each one)",
-            )
-            for problem in error.errors()
+            Result(f"environment variable {name}", ok=False, detail=message, fix=FIX_ENVIRONMENT)
+            for name, message in wrong_variables(error)
         ]
 
 
-def read_config(settings: Settings) -> tuple[Config | None, list[Result]]:
-    path = settings.allears_config
+def config_path() -> Path | None:
+    """Where the config is when another environment setting is wrong; None when ALLEARS_CONFIG itself is."""
+    try:
+        return ConfigPath().allears_config
+    except ValidationError:
+        return None
+
+
+def read_config(path: Path) -> tuple[Config | None, list[Result]]:
     try:
         config = load_config(path)
     except ConfigError as error:
@@ -65,16 +67,8 @@ def check_database(url: str) -> list[Result]:
             )
         ]
     name = f"database {parsed.render_as_string(hide_password=True)}"
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        if not Path(parsed.database).exists():
-            return [
-                Result(
-                    name,
-                    ok=False,
-                    detail=f"there is no database file at {parsed.database} yet",
-                    fix="run `allears db upgrade` to create it (or point DATABASE_URL at the existing one)",
-                )
-            ]
+    if missing := missing_sqlite_file(url):
+        return [Result(name, ok=False, detail=f"there is no database file at {missing} yet", fix=CREATE_DATABASE)]
     try:
         engine = make_engine(url)
         with engine.connect() as connection:

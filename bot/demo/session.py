@@ -96,6 +96,9 @@ class DemoWorkspace:
             block_id: _state(elements[block_id], value) for block_id, value in values.items() if block_id in elements
         }
         response = user.submit(view, state)
+        errors = _field_errors(response)
+        if errors:  # as in Slack, the modal stays open, with what was typed, and each error under its field
+            return {"status": response.status_code, "errors": errors}
         with self._lock:
             self._closed.add(view_id)
         return {"status": response.status_code}
@@ -217,4 +220,18 @@ def _state(element: Payload, value: Any) -> Payload:
     if kind == "checkboxes":
         picked = [str(item) for item in value or [] if str(item) in options]
         return {"type": kind, "selected_options": [{"text": options[item], "value": item} for item in picked]}
+    if kind == "datetimepicker":
+        moment = str(value).strip() if isinstance(value, int | str) else ""
+        return {"type": kind, "selected_date_time": int(moment) if moment.isdigit() else None}
     return {"type": kind or "plain_text_input", "value": str(value) if value else None}
+
+
+def _field_errors(response: httpx.Response) -> dict[str, str]:
+    """The bot's `response_action: errors` answer to a submission, if that is what it answered."""
+    try:
+        answer = response.json() if response.content else {}
+    except ValueError:
+        return {}
+    if not isinstance(answer, dict) or answer.get("response_action") != "errors":
+        return {}
+    return {str(block): str(message) for block, message in (answer.get("errors") or {}).items()}

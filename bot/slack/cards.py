@@ -14,6 +14,7 @@ from bot.slack.kit import (
     context,
     date,
     link,
+    link_with_host,
     section,
     user,
 )
@@ -28,15 +29,18 @@ SENTIMENT_EMOJI = {
 _NOTE_TEXT = 2500
 _TITLE = 300
 _AUTHOR = 200
+_INVISIBLE = "_(only invisible characters)_"
+"""A text made of nothing but what `safe_mrkdwn` drops; Slack refuses an empty section."""
 
 
 def _body(mention: Mention, *, limit: int = SECTION_TEXT) -> str:
-    """Title (linked to the original) over the text, both escaped, together within `limit`."""
+    """Title (linked to the original, its host beside it) over the text, both escaped, together within `limit`."""
     title = safe_mrkdwn(mention.title, _TITLE) if mention.title else None
-    heading = f"*{link(mention.url, title)}*\n" if title else ""
+    heading = f"{link_with_host(mention.url, title, bold=True)}\n" if title else ""
     if mention.text == mention.title:
-        return truncate(heading, limit)
-    return heading + safe_mrkdwn(mention.text, limit - len(heading))
+        return truncate(heading, limit) or _INVISIBLE
+    said = safe_mrkdwn(mention.text, limit - len(heading))
+    return heading + said if heading or said else _INVISIBLE
 
 
 def _about(mention: Mention) -> list[str]:
@@ -158,7 +162,7 @@ def thread_note(mention: Mention, event: Event) -> str:
             return f":outbox_tray: {actor}'s reply is posted on *{source}*: {link(data.get('url'), 'see it there')}"
         case EventKind.ALSO_HEARD:
             by = f" by {safe_mrkdwn(data['author'], _AUTHOR)}" if data.get("author") else ""
-            said = link(data.get("url"), safe_mrkdwn(data.get("text") or "the same post", 300))
+            said = link_with_host(data.get("url"), safe_mrkdwn(data.get("text") or "the same post", 300))
             source = safe_mrkdwn(data.get("source", "?"), _AUTHOR)
             return f":link: Also heard on *{source}*{by} (M-{data.get('mention_id')}): {said}"
     return f"{actor}: {event.kind}"

@@ -13,7 +13,7 @@ from bot.queues import Queues
 from bot.sla import standing
 from bot.slack.cards import SENTIMENT_EMOJI, card_actions
 from bot.slack.ids import BlockId
-from bot.slack.kit import Block, context, date, link, section
+from bot.slack.kit import Block, context, date, link_with_host, section
 from bot.text import safe_mrkdwn
 
 ROWS = 20
@@ -109,7 +109,7 @@ def _row_text(mention: Mention, events: Sequence[Event], *, sla: Sla, now: datet
     origin = f"from {safe_mrkdwn(mention.source, _NAME)}"
     if mention.author:
         origin += f" by {safe_mrkdwn(mention.author, _NAME)}"
-    return f"{' · '.join(facts)}\n{link(mention.url, said)}\n{origin}"
+    return f"{' · '.join(facts)}\n{link_with_host(mention.url, said)}\n{origin}"
 
 
 def sla_state(mention: Mention, events: Sequence[Event], sla: Sla, now: datetime) -> str:

@@ -18,6 +18,7 @@ class ViewId(StrEnum):
     REPLY = "reply_modal"
     ESCALATE = "escalate_modal"
     RESOLVE = "resolve_modal"
+    SNOOZE = "snooze_modal"
 
 
 class InputId(StrEnum):
@@ -29,6 +30,7 @@ class InputId(StrEnum):
     REASON = "escalate_reason"
     OUTCOME = "resolve_outcome"
     NOTE = "resolve_note"
+    SNOOZE_UNTIL = "snooze_until"
 
 
 class BlockId(StrEnum):

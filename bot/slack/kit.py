@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.text import truncate
+from bot.text import REORDERING_OR_HIDING, safe_mrkdwn, truncate, without_reordering_or_hiding
 
 Block = dict[str, Any]
 
@@ -27,8 +27,9 @@ INPUT_LABEL = 2000
 INPUT_MAX_LENGTH = 3000
 PRIVATE_METADATA = 3000
 MAX_LINKED_URL = 1500
+MAX_SHOWN_HOST = 255
 
-_UNSAFE_URL_CHARS = re.compile(r"[<>|\s\"]")
+_UNSAFE_URL_CHARS = re.compile(r"[<>|\s\"\x00-\x1f\x7f-\x9f]|" + REORDERING_OR_HIDING.pattern)
 
 
 def mrkdwn(text: str, *, limit: int = SECTION_TEXT) -> Block:
@@ -37,7 +38,8 @@ def mrkdwn(text: str, *, limit: int = SECTION_TEXT) -> Block:
 
 
 def plain(text: str, *, limit: int) -> Block:
-    return {"type": "plain_text", "text": truncate(text, limit) or " ", "emoji": True}
+    """plain_text pings nobody, but shows what would reorder or hide a customer's words, so that is dropped."""
+    return {"type": "plain_text", "text": truncate(without_reordering_or_hiding(text), limit) or " ", "emoji": True}
 
 
 def section(text: str) -> Block:
@@ -81,6 +83,17 @@ def link(url: str | None, label: str) -> str:
     if scheme not in ("http", "https") or len(safe_url) > MAX_LINKED_URL:
         return label
     return f"<{safe_url}|{label}>"
+
+
+def link_with_host(url: str | None, label: str, *, bold: bool = False) -> str:
+    """`link` for a label the sender chose (a title, their words), with the host it really goes to beside it: a
+    title "bank.com" cannot hide a link to evil.example. Labels the bot writes itself need no host."""
+    linked = link(url, label)
+    if not url or linked == label:
+        return f"*{label}*" if bold else label
+    shown = f"*{linked}*" if bold else linked
+    host = urlsplit(url).hostname  # lower-case, without who or which port; `xn--` names stay as written
+    return f"{shown} ({safe_mrkdwn(host, MAX_SHOWN_HOST)})" if host else shown
 
 
 def date(moment: datetime, *, style: str = "{date_short_pretty} at {time}") -> str:

@@ -4,6 +4,7 @@ in `private_metadata`, so the submission handler needs nothing else."""
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.errors import UserError
@@ -22,6 +23,7 @@ from bot.slack.kit import (
     plain,
     section,
 )
+from bot.sources.reply_limits import ReplyLimit
 from bot.text import safe_mrkdwn
 
 OUTCOME_DESCRIPTIONS = {
@@ -38,10 +40,12 @@ POST_ON_SOURCE = "post_on_source"
 
 @dataclass(frozen=True)
 class ModalContext:
-    """Which mention a modal is about, and the clicker's response_url for answering them privately."""
+    """Which mention a modal is about, the clicker's response_url for answering them privately, and, for a reply
+    that can go to the source, how long a reply the source takes (so the modal can refuse a longer one)."""
 
     mention_id: int
     response_url: str | None = None
+    reply_limit: ReplyLimit | None = None
 
     def dump(self) -> str:
         text = json.dumps(asdict(self))
@@ -51,8 +55,13 @@ class ModalContext:
     def of_submission(cls, body: dict[str, Any]) -> "ModalContext":
         try:
             raw = json.loads(body["view"]["private_metadata"])
-            return cls(mention_id=int(raw["mention_id"]), response_url=raw.get("response_url"))
-        except (ValueError, KeyError, TypeError):
+            limit = raw.get("reply_limit")
+            return cls(
+                mention_id=int(raw["mention_id"]),
+                response_url=raw.get("response_url"),
+                reply_limit=ReplyLimit(int(limit["most"]), limit["unit"]) if limit else None,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise UserError("This form is out of date; open it again from the card.") from None
 
 
@@ -142,3 +151,14 @@ def resolve_modal(mention: Mention, modal_context: ModalContext) -> Block:
         ),
     ]
     return _modal(ViewId.RESOLVE, f"Resolve {mention.reference}", "Resolve", blocks, modal_context)
+
+
+def snooze_modal(mention: Mention, modal_context: ModalContext, *, initial: datetime) -> Block:
+    """Snooze until a moment the person picks, shown and picked in their own time zone."""
+    picker = {"type": "datetimepicker", "initial_date_time": int(initial.timestamp())}
+    blocks = [
+        _quote(mention),
+        _input(InputId.SNOOZE_UNTIL, "Snooze until", picker),
+        context("No SLA reminders until then; at most 30 days ahead. The card's menu wakes it earlier."),
+    ]
+    return _modal(ViewId.SNOOZE, f"Snooze {mention.reference}", "Snooze", blocks, modal_context)

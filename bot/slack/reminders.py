@@ -12,10 +12,13 @@ from bot.actions import WAKE
 from bot.durations import format_duration
 from bot.models import Event, EventKind, Mention, MentionStatus
 from bot.slack.ids import ActionId
-from bot.slack.kit import OPTION_TEXT, Block, date, link, plain, user
+from bot.slack.kit import OPTION_TEXT, Block, date, link_with_host, plain, user
 from bot.text import safe_mrkdwn
 
 SNOOZE_CHOICES = (("1 hour", "1h"), ("4 hours", "4h"), ("1 day", "1d"), ("3 days", "3d"))
+PICK = "until"
+PICK_CHOICE = ("Until a date and time…", PICK)
+"""The menu's choice that opens the snooze modal instead of snoozing at once."""
 _SAID = 300
 _AUTHOR = 200
 
@@ -77,7 +80,7 @@ def nudge_note(mention: Mention, event: Event) -> str:
 def _quoted(data: dict[str, Any]) -> str:
     """Who wrote again, and what, linked to the new post."""
     author = safe_mrkdwn(data["author"], _AUTHOR) if data.get("author") else "The customer"
-    said = link(data.get("url"), safe_mrkdwn(data.get("text") or "a new post", _SAID))
+    said = link_with_host(data.get("url"), safe_mrkdwn(data.get("text") or "a new post", _SAID))
     return f"{author} wrote again (M-{data.get('mention_id')}): {said}"
 
 
@@ -120,7 +123,7 @@ def snooze_status(mention: Mention, events: Sequence[Event]) -> list[str]:
 
 def snooze_menu(mention: Mention) -> Block:
     """A menu rather than a button: how long is the person's call, and a snoozed mention can be woken."""
-    choices = list(SNOOZE_CHOICES) + ([("Wake up now", WAKE)] if mention.snoozed_until else [])
+    choices = [*SNOOZE_CHOICES, PICK_CHOICE] + ([("Wake up now", WAKE)] if mention.snoozed_until else [])
     return {
         "type": "static_select",
         "action_id": ActionId.SNOOZE,

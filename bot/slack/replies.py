@@ -14,7 +14,7 @@ from bot.slack.kit import (
     Block,
     context,
     date,
-    link,
+    link_with_host,
     plain,
     section,
 )
@@ -61,7 +61,7 @@ def _queue_line(mention: Mention) -> str:
     snippet = safe_mrkdwn(mention.title or mention.text, _QUEUE_SNIPPET)
     where = f" in <#{mention.card_channel}>" if mention.card_channel else ""
     heard = date(mention.heard_at, style="{date_short_pretty}")
-    return f"{emoji} *{mention.reference}* {link(mention.url, snippet)}{where}, heard {heard}"
+    return f"{emoji} *{mention.reference}* {link_with_host(mention.url, snippet)}{where}, heard {heard}"
 
 
 def queue_blocks(
@@ -87,7 +87,7 @@ _QUOTE = 400
 
 def _quote_line(lead: str, quote: Quote) -> str:
     """A customer's words, escaped and linked to where they said it, with the note it was closed with."""
-    words = link(quote.url, f"{quote.reference} “{safe_mrkdwn(one_line(quote.text), _QUOTE)}”")
+    words = link_with_host(quote.url, f"{quote.reference} “{safe_mrkdwn(one_line(quote.text), _QUOTE)}”")
     note = f" _noted: {safe_mrkdwn(one_line(quote.note), _QUOTE)}_" if quote.note else ""
     lead = f"{safe_mrkdwn(lead, 100)}: " if lead else ""
     return f"    • {lead}{words} ({safe_mrkdwn(quote.source, 100)}){note}"

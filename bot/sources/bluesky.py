@@ -19,6 +19,7 @@ from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.fields import fresh, iso, iso_datetime, reread_from, string, unread
 from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import BlueskySource
+from bot.sources.reply_limits import ReplyLimit
 from bot.text import normalize_space
 
 PAGE_SIZE = 100
@@ -166,17 +167,21 @@ def _thread(post: dict[str, Any], record: Any) -> dict[str, str] | None:
     }
 
 
-MAX_POST = 300  # Bluesky counts graphemes; characters are close enough to refuse before the server does
+MAX_POST = ReplyLimit(300, "graphemes")
 
 
 def describe_reply(source: BlueskySource) -> str | None:
     return f"on Bluesky, as {source.handle}" if source.handle else None
 
 
+def reply_limit(source: BlueskySource, reply_to: dict[str, Any]) -> ReplyLimit:
+    return MAX_POST
+
+
 def reply(source: BlueskySource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:
     """A reply post in the customer's thread, from the signed-in account."""
-    if len(text) > MAX_POST:
-        raise SourceError(f"the reply is {len(text)} characters; Bluesky takes {MAX_POST}")
+    if problem := MAX_POST.problem(text):
+        raise SourceError(f"the reply is too long for Bluesky: {problem}")
     record = {
         "$type": "app.bsky.feed.post",
         "text": text,

@@ -14,6 +14,7 @@ from bot.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.sources.fields import fresh, iso, iso_datetime, reread_from, string, unread
 from bot.sources.http import HttpStatusError, get_json, post_json, retry_after
 from bot.sources.kinds import GitHubSource
+from bot.sources.reply_limits import ReplyLimit
 from bot.text import normalize_space
 
 PAGE_SIZE = 100
@@ -84,6 +85,13 @@ def describe_reply(source: GitHubSource) -> str | None:
     if not secret(source.token_env):
         return None
     return f"as a comment on GitHub, from the account whose token is in {source.token_env}"
+
+
+MAX_COMMENT = ReplyLimit(65_536)  # GitHub refuses a longer comment body with 422
+
+
+def reply_limit(source: GitHubSource, reply_to: dict[str, Any]) -> ReplyLimit:
+    return MAX_COMMENT
 
 
 def reply(source: GitHubSource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:

@@ -18,6 +18,7 @@ from bot.sources import Fetched, Item, PollState, SourceError
 from bot.sources.fields import OVERLAP, fresh, identifier, iso_datetime, string, unread, whole
 from bot.sources.http import HttpStatusError, get_json, post_json
 from bot.sources.kinds import MastodonSource
+from bot.sources.reply_limits import ReplyLimit
 from bot.text import html_to_text, normalize_space
 
 PAGE_SIZE = 40  # the most either endpoint returns at once
@@ -113,12 +114,22 @@ def describe_reply(source: MastodonSource) -> str | None:
     return f"on {host_of(source.base_url)}, from the account whose token is in {source.token_env}"
 
 
+def _status(reply_to: dict[str, Any], text: str) -> str:
+    """The reply as posted: it names the author, so they are notified."""
+    acct = string(reply_to.get("acct"))
+    return text if not acct or text.startswith(f"@{acct}") else f"@{acct} {text}"
+
+
+def reply_limit(source: MastodonSource, reply_to: dict[str, Any]) -> ReplyLimit:
+    """What is left of the status for the person's words once it names the author."""
+    return ReplyLimit(MAX_STATUS - len(_status(reply_to, "")))
+
+
 def reply(source: MastodonSource, http: httpx.Client, reply_to: dict[str, Any], text: str, key: str) -> str | None:
     """A public reply that names the author (so they are notified), sent with an idempotency key."""
-    acct = string(reply_to.get("acct"))
-    status = text if not acct or text.startswith(f"@{acct}") else f"@{acct} {text}"
-    if len(status) > MAX_STATUS:
-        raise SourceError(f"the reply is {len(status)} characters; Mastodon takes {MAX_STATUS}")
+    status = _status(reply_to, text)
+    if problem := ReplyLimit(MAX_STATUS).problem(status):
+        raise SourceError(f"the reply is too long for Mastodon: {problem}")
     posted = post_json(
         http,
         source.base_url + "api/v1/statuses",

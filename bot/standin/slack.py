@@ -21,6 +21,8 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-test"
 BOT_USER_ID = "U0BOT"
 TEAM_ID = "T0TEST"
+RESPONSE_URL = "response_url"
+"""What `fail()` names to make response URLs fail (as an expired one does), and what their calls are recorded as."""
 
 Payload = dict[str, Any]
 
@@ -263,7 +265,8 @@ class FakeSlack:
         retry_after: int | None = None,
         error: str | None = None,
     ) -> None:
-        """Answer `status` (and `error`) to `method` (any method when None) the next `times` calls or for `seconds`."""
+        """Answer `status` (and `error`) to `method` (any Web API method when None; `RESPONSE_URL` for response
+        URLs) the next `times` calls or for `seconds`."""
         until = time.monotonic() + seconds if seconds is not None else None
         with self._lock:
             self._state.faults.append(Fault(method, status, times, until, retry_after, error))
@@ -387,18 +390,9 @@ class FakeSlack:
     def _api(self, method: str, args: Payload, token: str | None) -> tuple[int, Payload, dict[str, str]]:
         if self._state.delay:
             time.sleep(self._state.delay)
-        with self._lock:
-            if self._state.random_fault is not None:
-                fraction, rng, methods = self._state.random_fault
-                if (methods is None or method in methods) and rng.random() < fraction:
-                    return 500, {"ok": False, "error": "internal_error"}, {}
-            for fault in self._state.faults:
-                if fault.applies(method):
-                    if fault.remaining:
-                        fault.remaining -= 1
-                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")
-                    return fault.status, {"ok": False, "error": error}, headers
+        injected = self._injected_fault(method)
+        if injected is not None:
+            return injected
         if token != (APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -408,6 +402,23 @@ class FakeSlack:
         status = answer.pop("_status", 200)
         headers = {"x-oauth-scopes": ",".join(sorted(self._state.scopes))}
         return status, answer, headers | ({"Retry-After": "1"} if status == 429 else {})
+
+    def _injected_fault(self, method: str) -> tuple[int, Payload, dict[str, str]] | None:
+        """The failure a test asked for, if this call gets one. Response URLs fail only when a fault names
+        `response_url` itself: they are not Web API methods."""
+        with self._lock:
+            if self._state.random_fault is not None and method != RESPONSE_URL:
+                fraction, rng, methods = self._state.random_fault
+                if (methods is None or method in methods) and rng.random() < fraction:
+                    return 500, {"ok": False, "error": "internal_error"}, {}
+            for fault in self._state.faults:
+                if fault.applies(method) and (method != RESPONSE_URL or fault.method == RESPONSE_URL):
+                    if fault.remaining:
+                        fault.remaining -= 1
+                    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                    error = fault.error or ("ratelimited" if fault.status == 429 else "internal_error")
+                    return fault.status, {"ok": False, "error": error}, headers
+        return None
 
     def _auth_test(self, args: Payload) -> Payload:
         return {
@@ -422,8 +433,9 @@ class FakeSlack:
         }
 
     def _check_message(self, args: Payload) -> Payload | None:
-        # A user id is the app's direct messages with them (its Messages tab), as Slack allows.
-        if args.get("channel") not in self._state.channels and not str(args.get("channel", "")).startswith("U"):
+        # A user id (`U…`, or `W…` on Enterprise Grid) is the app's direct messages with them (its Messages tab),
+        # as Slack allows.
+        if args.get("channel") not in self._state.channels and not is_user_id(str(args.get("channel", ""))):
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
@@ -512,7 +524,7 @@ class FakeSlack:
 
     def _users_info(self, args: Payload) -> Payload:
         user_id = args.get("user", "")
-        name = user_id.removeprefix("U_").lower()
+        name = user_name(user_id)
         return {
             "ok": True,
             "user": {
@@ -676,8 +688,13 @@ class FakeSlack:
                     return
                 args = self._args()
                 if path.startswith("/respond/"):
+                    injected = fake._injected_fault(RESPONSE_URL)
+                    if injected is not None:
+                        fake._record(RESPONSE_URL, args, injected[0])
+                        self._send(*injected)
+                        return
                     fake._respond(path.removeprefix("/respond/"), args)
-                    fake._record("response_url", args, 200)
+                    fake._record(RESPONSE_URL, args, 200)
                     self._send(200, {"ok": True})
                     return
                 if not path.startswith("/api/"):
@@ -758,6 +775,16 @@ class SocketModeServer:
         finally:
             with self._lock:
                 self._connections.remove(connection)
+
+
+def is_user_id(text: str) -> bool:
+    """A person's id: `U…`, or `W…` for people of an Enterprise Grid organization."""
+    return text[:1] in ("U", "W")
+
+
+def user_name(user_id: str) -> str:
+    """The handle the stand-in gives a person: `U_ANA` and `W_ANA` are both `ana`."""
+    return user_id.removeprefix("U_").removeprefix("W_").lower()
 
 
 def im_channel(user_id: str) -> str:

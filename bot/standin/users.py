@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.standin.slack import TEAM_ID
+from bot.standin.slack import TEAM_ID, user_name
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
@@ -37,6 +37,11 @@ def post_to_webhook(bot_url: str, payload: dict[str, Any] | bytes, *, secret: st
     )
 
 
+def escaped_as_slack_does(text: str) -> str:
+    """Slack escapes `&`, `<` and `>` in what a person types before it sends a slash command's text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class ResponseUrls(Protocol):
     """Where Slack would take a command's or a click's delayed answers: a `FakeSlack`, or its address alone."""
 
@@ -59,7 +64,7 @@ class SlackUser:
         self.user_id = user_id
         self._http = http
         self._secret = secret
-        self.name = user_id.removeprefix("U_").lower()
+        self.name = user_name(user_id)
         self._bot_url = bot_url.rstrip("/") + "/slack/events"
         self._fake = fake
         self.last_response_key = ""
@@ -96,7 +101,7 @@ class SlackUser:
                 "user_id": self.user_id,
                 "user_name": self.name,
                 "command": command,
-                "text": text,
+                "text": escaped_as_slack_does(text),
                 "api_app_id": "A0ALLEARS",
                 "response_url": self._fake.response_url(self._new_response_key()),
                 "trigger_id": self._new_trigger_id(),

@@ -264,12 +264,21 @@ function input(item) {
     control = el("div", { id, "data-kind": spec.type }, spec.options.map((option) => el("label", { class: "choice" },
       el("input", { type: kind, name: id, value: option.value }),
       el("span", {}, text(option.text, "span"), option.description ? el("small", { text: option.description.text }) : null))));
+  } else if (spec.type === "datetimepicker") {
+    control = el("input", { type: "datetime-local", name: id, id });
+    if (spec.initial_date_time) control.value = localMoment(spec.initial_date_time);
   } else {
     control = el("div", { class: "muted", text: `[${spec.type}]` });
   }
   return el("div", { class: "input", "data-block": id },
     el("label", { class: "input-label", for: id }, item.label.text, item.optional ? el("span", { class: "optional", text: " (optional)" }) : null),
     control);
+}
+
+function localMoment(seconds) {
+  const moment = new Date(seconds * 1000);
+  moment.setMinutes(moment.getMinutes() - moment.getTimezoneOffset());
+  return moment.toISOString().slice(0, 16);
 }
 
 function values(form, modal) {
@@ -279,7 +288,10 @@ function values(form, modal) {
     const id = item.block_id;
     if (kind === "checkboxes") found[id] = [...form.querySelectorAll(`input[name="${CSS.escape(id)}"]:checked`)].map((box) => box.value);
     else if (kind === "radio_buttons") found[id] = (form.querySelector(`input[name="${CSS.escape(id)}"]:checked`) || {}).value || "";
-    else found[id] = (form.elements.namedItem(id) || {}).value || "";
+    else if (kind === "datetimepicker") {
+      const picked = (form.elements.namedItem(id) || {}).value;
+      found[id] = picked ? Math.floor(new Date(picked).getTime() / 1000) : "";
+    } else found[id] = (form.elements.namedItem(id) || {}).value || "";
   }
   return found;
 }
@@ -301,11 +313,17 @@ function renderModal(modal) {
       el("button", { type: "button", class: "cancel", text: modal.close ? modal.close.text : "Cancel",
         onclick: () => act("dismiss", { view: modal.id }) }),
       modal.submit ? el("button", { type: "submit", class: "primary", text: modal.submit.text }) : null));
-  form.onsubmit = (event) => {
+  form.onsubmit = async (event) => {
     event.preventDefault();
-    const missing = modal.blocks.find((item) => item.type === "input" && !item.optional && !String(values(form, modal)[item.block_id]).trim());
+    // Slack itself refuses only an empty required input; whatever else is wrong, the bot says on the field.
+    const missing = modal.blocks.find((item) => item.type === "input" && !item.optional && String(values(form, modal)[item.block_id]) === "");
     if (missing) return toast(`${missing.label.text}: please fill this in`);
-    act("submit", { view: modal.id, values: values(form, modal) });
+    const answer = await act("submit", { view: modal.id, values: values(form, modal) });
+    form.querySelectorAll(".field-error").forEach((shown) => shown.remove());
+    for (const [id, message] of Object.entries((answer && answer.errors) || {})) {
+      const field = form.querySelector(`[data-block="${CSS.escape(id)}"]`);
+      if (field) field.append(el("div", { class: "field-error", role: "alert", text: message }));
+    }
   };
   overlay.hidden = false;
   const first = form.querySelector("textarea, input, select");
