@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, func, or_, text, tuple_
+from sqlalchemy import String, and_, bindparam, event, func, or_, text
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from bot.clock import utcnow
@@ -101,6 +102,11 @@ _ACTIVE_EACH = (
     .group_by(_C.author)
 )
 _SEQUENCE_TO = text("SELECT setval(pg_get_serial_sequence('mention', 'id'), :last)")
+_LAST = core_select(func.coalesce(func.max(_C.id), 0))
+_MOVE = _TABLE.update().where(_C.id == bindparam("given")).values(id=bindparam("final"))
+_LAST_ID = "allears_last_mention_id"
+"""In `Session.info`: the transaction that numbered mentions, the last id it gave, and whether the sequence is
+behind it."""
 # The locks `serialize` takes, for many keys at once: in the order of the lock numbers, so two polls locking
 # overlapping addresses never wait on each other in a circle.
 _LOCK_EACH = text(
@@ -322,29 +328,46 @@ def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     A mention's id is its reference (`M-<id>`), so ids are handed out without gaps. SQLite does so by itself:
     a row that is present already takes no id, and a rolled-back one gives its id back. A PostgreSQL sequence
     does neither, so there new rows are numbered here, after the last stored one, one transaction at a time."""
-    if _dialect(session) == "postgresql" and rows:
-        rows = _numbered(session, rows)
-        if not rows:
-            return {}
-    return dict(session.execute(_INSERTS_EACH[_dialect(session)], rows).all())
+    if _dialect(session) != "postgresql" or not rows:
+        return dict(session.execute(_INSERTS_EACH[_dialect(session)], rows).all())
+    last = _last_id(session)
+    numbered = [row | {"id": last + number} for number, row in enumerate(rows, start=1)]
+    stored = dict(session.execute(_INSERTS_EACH["postgresql"], numbered).all())
+    # Rows present already were skipped with the ids they were given: the ones after them move up, in order,
+    # each into a free id below its own.
+    moves = [
+        {"given": given, "final": last + rank}
+        for rank, given in enumerate(sorted(stored.values()), start=1)
+        if given != last + rank
+    ]
+    if moves:
+        session.execute(_MOVE, moves)
+        final = {move["given"]: move["final"] for move in moves}
+        stored = {external_id: final.get(given, given) for external_id, given in stored.items()}
+    behind = bool(stored) or session.info[_LAST_ID][2]
+    session.info[_LAST_ID] = (session.get_transaction(), last + len(stored), behind)
+    return stored
 
 
-def _numbered(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows not stored yet, each with the next id. The lock is held until the commit, so the next
-    transaction numbering mentions sees these stored, or rolled back and their ids free again."""
+def _last_id(session: Session) -> int:
+    """The last mention id, with the lock that keeps it the last until this transaction ends (so the next one
+    to number mentions sees these stored, or rolled back and their ids free again)."""
+    known = session.info.get(_LAST_ID)
+    if known is not None and known[0] is session.get_transaction():
+        return int(known[1])  # this transaction holds the lock: nobody else has numbered one since
     serialize(session, "mention-ids")
-    keys = [(row["source"], row["external_id"]) for row in rows]
-    present = set(
-        session.execute(core_select(_C.source, _C.external_id).where(tuple_(_C.source, _C.external_id).in_(keys))).all()
-    )
-    new = [row for row, key in zip(rows, keys, strict=True) if key not in present]
-    if not new:
-        return []
-    last = session.execute(core_select(func.coalesce(func.max(_C.id), 0))).scalar_one()
-    numbered = [row | {"id": last + number} for number, row in enumerate(new, start=1)]
-    # Anything inserting without an id (a test's fixture, a hand-made row) then takes the next free one too.
-    session.execute(_SEQUENCE_TO, {"last": last + len(new)})
-    return numbered
+    last = int(session.execute(_LAST).scalar_one())
+    session.info[_LAST_ID] = (session.get_transaction(), last, False)
+    return last
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _sequence_to_last(session: OrmSession) -> None:
+    """Once a transaction that numbered mentions commits, the sequence follows (once, not per batch), so
+    anything inserting without an id (a test's fixture, a hand-made row) takes the next free one too."""
+    known = session.info.get(_LAST_ID)
+    if known is not None and known[2] and known[0] is session.get_transaction():
+        session.execute(_SEQUENCE_TO, {"last": known[1]})
 
 
 def _check_lengths(values: dict[str, Any]) -> None:

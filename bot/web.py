@@ -10,13 +10,16 @@ import time
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs
 
+from cachetools import TTLCache
 from flask import Flask, Response, jsonify, request
 from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
+from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot import telemetry
+from bot import seen, telemetry
 from bot.answer_first import answer_first
 from bot.db import database_answers
 from bot.intake import MAX_WEBHOOK_BYTES, receive_webhook
@@ -38,28 +41,74 @@ def signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: Mapping[s
     signature = headers.get("X-Slack-Signature") or ""
     if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
         return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:  # never from Slack; the SDK's check would raise decoding it (a 500, a traceback)
+        return False
     return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+REMEMBERED = 1_000_000
+"""Signatures a process remembers at most: ten minutes of 1,600 requests a second, far more than a workspace's
+Slack sends. Past that the oldest, the nearest to expiring anyway, are forgotten first (where several processes
+serve, the database still remembers them)."""
+
+
+DATABASE_AGAIN_AFTER = 10.0
+"""Seconds the replay guard leaves the database alone once it could not reach it."""
 
 
 class Replays:
     """Signatures accepted lately. Slack signs each delivery anew (a retry has a new timestamp), so the same
     signature twice is a captured request sent again; the 5-minute window alone would let it act twice.
-    Kept per process: each worker behind a load balancer remembers what it was sent."""
 
-    def __init__(self, *, remember: float = 600.0) -> None:
-        self._remember = remember  # a timestamp is accepted 5 minutes either side of now
-        self._until: dict[str, float] = {}
+    Each process remembers what it was sent, in a TTL cache (O(1) a request). With an `engine` shared by several
+    processes (PostgreSQL, where several workers can serve behind a load balancer) a signature new to this process
+    is also recorded in the database, so one replayed to another worker is refused there too; on SQLite only one
+    process serves, and memory is enough."""
+
+    def __init__(self, engine: Engine | None = None, *, remember: float = 600.0, most: int = REMEMBERED) -> None:
+        # A timestamp is accepted 5 minutes either side of now: a signature is worth replaying for 10 minutes.
+        self._seen: TTLCache[str, bool] = TTLCache(maxsize=most, ttl=remember)
         self._lock = threading.Lock()
+        self._engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+        self._database_after = 0.0
 
     def first_time(self, signature: str) -> bool:
-        now = time.monotonic()
         with self._lock:
-            if len(self._until) > 1000:  # only signed requests get here, so this stays small
-                self._until = {seen: until for seen, until in self._until.items() if until > now}
-            if self._until.get(signature, 0.0) > now:
+            if signature in self._seen:
                 return False
-            self._until[signature] = now + self._remember
+            self._seen[signature] = True
+        if self._engine is None or time.monotonic() < self._database_after:
             return True
+        try:
+            # Not durable: a crash could forget a signature of the last moment, which only this process had seen.
+            return seen.first_time(self._engine, f"slack-signature:{signature}", durable=False)
+        except SQLAlchemyError as error:
+            # The database is away: a click then still gets its answer ("try again") in time, and this process
+            # still refuses what it was sent twice. Waiting on the database for each request would miss Slack's
+            # 3 seconds, so it is asked again only after a while.
+            self._database_after = time.monotonic() + DATABASE_AGAIN_AFTER
+            log.warning(
+                "the replay guard cannot reach the database (%s); for %.0f s each worker remembers only what "
+                "it was sent",
+                type(error).__name__,
+                DATABASE_AGAIN_AFTER,
+            )
+            return True
+
+
+def unparseable(body: bytes, content_type: str | None) -> str | None:
+    """Why Bolt could not read this signed (so UTF-8) body into a request, or None: Bolt's own parser, which
+    raises (a 500 and a traceback) on a `payload` or a JSON body that is not JSON, and fails later on one that is
+    not an object."""
+    try:
+        parsed = parse_body(body.decode("utf-8"), extract_content_type({"content-type": [content_type or ""]}))
+    except ValueError as error:  # json.JSONDecodeError
+        return f"the body or its payload is not JSON ({error})"
+    if not isinstance(parsed, dict):
+        return "the body or its payload is not a JSON object"
+    return None
 
 
 def _is_ssl_check(body: bytes) -> bool:
@@ -84,7 +133,7 @@ def create_web_app(
     telemetry.watch_outbox(engine)
     slack = SlackRequestHandler(bolt_app)
     verifier = SignatureVerifier(signing_secret)
-    replays = Replays()
+    replays = Replays(engine)
 
     @web.post("/slack/events")
     def slack_events() -> Response | tuple[Response, int]:
@@ -104,6 +153,9 @@ def create_web_app(
         if not replays.first_time(request.headers["X-Slack-Signature"]):
             log.info("refused a request to /slack/events sent before (same signature)")
             return jsonify(error="invalid request"), 401
+        if problem := unparseable(body, request.headers.get("Content-Type")):
+            log.warning("refused a signed request to /slack/events that cannot be read: %s", problem)
+            return jsonify(error=f"bad request: {problem}"), 400
         return slack.handle(request)
 
     @web.post("/hooks/mentions")

@@ -88,7 +88,8 @@ def test_writing_again_in_an_open_thread_joins_it_with_a_note_and_leaves_the_car
     assert load(engine, again).status == MentionStatus.JOINED
     assert outbox_kinds(engine, story) == [OutboxKind.CARD, OutboxKind.THREAD_NOTE]
     assert last_note(engine, story) == (
-        f":speech_balloon: Dana Customer wrote again (M-{again}): <https://example.com/posts/101|Any news?> (example.com)"
+        f":speech_balloon: Dana Customer wrote again (M-{again}): "
+        "<https://example.com/posts/101|Any news?> (example.com)"
     )
 
 

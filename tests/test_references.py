@@ -38,6 +38,15 @@ def test_a_source_polled_again_and_again_numbers_its_new_mentions_one_after_anot
     assert _references(engine) == list(range(1, 15)), "M-13 and M-14 follow M-12"
 
 
+def test_new_posts_between_ones_already_heard_are_numbered_in_the_order_they_came(engine):
+    _poll(engine, ["post-1", "post-2"])
+    assert _poll(engine, ["new-a", "post-1", "new-b", "post-2", "new-c"]) == 3
+
+    with session_scope(engine) as session:
+        numbered = dict(session.exec(select(Mention.external_id, Mention.id)).all())  # type: ignore[call-overload]
+    assert numbered == {"post-1": 1, "post-2": 2, "new-a": 3, "new-b": 4, "new-c": 5}
+
+
 def test_a_poll_that_fails_after_storing_its_mentions_leaves_no_gap(engine):
     _poll(engine, ["post-1"])
     with pytest.raises(RuntimeError), session_scope(engine) as session:
@@ -56,3 +65,23 @@ def test_mentions_from_every_way_in_share_one_sequence(engine):
     _poll(engine, ["post-1", "post-2", "post-3"])
     assert store_mention(engine, external_id="webhook-1", source="zendesk-again") == 5
     assert _references(engine) == [1, 2, 3, 4, 5]
+
+
+def test_a_row_added_by_hand_after_a_poll_takes_the_next_number_and_the_next_poll_follows_it(engine):
+    _poll(engine, ["post-1", "post-2"])
+    with session_scope(engine) as session:
+        by_hand = Mention(
+            source="import",
+            source_kind="webhook",
+            external_id="old-1",
+            text="Acme",
+            polarity=0.0,
+            sentiment="neutral",
+            channel="C0LISTEN",
+        )
+        session.add(by_hand)
+        session.flush()
+        assert by_hand.id == 3
+    _poll(engine, ["post-3"])
+
+    assert _references(engine) == [1, 2, 3, 4]

@@ -2,8 +2,11 @@
 re-signed requests to a real `allears run` get 401 and change nothing (no row, no Slack call)."""
 
 import ast
+import hashlib
+import hmac
 import inspect
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,14 +15,19 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from slack_bolt import App
+from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import MetaData, create_engine, select, text
 
 import bot.intake
 import bot.web
+from bot.config import Config
+from bot.db import make_engine
+from bot.polling import Listener
 from bot.slack.ids import ActionId, InputId, ShortcutId, ViewId
 from bot.slack.modals import ModalContext
-from bot.standin.slack import FakeSlack
+from bot.standin.slack import BOT_TOKEN, FakeSlack
 from bot.standin.users import SIGNING_SECRET, WEBHOOK_SECRET, Drafts, signature, typed, webhook_signature
 from bot.web import signed_by_slack
 from tests.botprocess import BotProcess, config_toml
@@ -439,3 +447,130 @@ def test_the_same_requests_correctly_signed_are_acted_on(bot, feeds, fake_slack)
         fake_slack.wait_for(lambda: effects.since(before, settle=0), what="the webhook to act")
     finally:
         effects.close()
+
+
+# --- signed, but not something Bolt can read --------------------------------------------------------------
+
+BAD_BODIES: dict[str, tuple[bytes, str]] = {
+    "a payload that is not JSON": (b"payload=%7Bnot+json", "application/x-www-form-urlencoded"),
+    "a payload that is JSON but not an object": (b"payload=%5B1%2C2%5D", "application/x-www-form-urlencoded"),
+    "a JSON body that is not JSON": (b"{not json", "application/json"),
+    "a JSON body that is not an object": (b'["event_callback"]', "application/json"),
+}
+
+
+@pytest.mark.parametrize("what", BAD_BODIES)
+def test_a_signed_body_bolt_cannot_read_gets_a_400_with_its_reason_and_one_log_line(listening, what):
+    bot, fake, effects, _ = listening
+    body, content_type = BAD_BODIES[what]
+    timestamp = str(_now())
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    before, logged = effects.snapshot(), len(bot.logs().splitlines())
+
+    answer = send(bot.url + "/slack/events", body, content_type, {TIMESTAMP: timestamp, SIGNATURE: f"v0={digest}"})
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["error"].startswith("bad request: the body")
+    assert effects.since(before) == []
+    fake.wait_for(lambda: "cannot be read" in bot.logs(), what="the refusal in the log")
+    new_lines = bot.logs().splitlines()[logged:]
+    [refusal] = [line for line in new_lines if "cannot be read" in line]
+    assert re.search(r"WARNING \[[0-9a-f]+\] bot\.web: refused a signed request", refusal), refusal
+    assert not any("Traceback" in line for line in new_lines)
+    assert httpx.get(bot.url + "/healthz", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("what", BAD_BODIES)
+def test_an_unsigned_body_bolt_cannot_read_is_refused_before_it_is_read(listening, what):
+    bot, _, effects, _ = listening
+    body, content_type = BAD_BODIES[what]
+    before = effects.snapshot()
+    assert send(bot.url + "/slack/events", body, content_type, {TIMESTAMP: str(_now())}).status_code == 401
+    assert effects.since(before) == []
+
+
+def test_a_body_that_is_not_utf8_is_never_from_slack_signed_or_not(listening):
+    """Slack sends UTF-8; the SDK's check would raise decoding anything else (a 500 with a traceback)."""
+    bot, _, effects, _ = listening
+    body, timestamp, before = b"payload=\xff\xfe", str(_now()), effects.snapshot()
+    digest = hmac.new(SIGNING_SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    for headers in (
+        {TIMESTAMP: timestamp, SIGNATURE: f"v0={digest}"},
+        {TIMESTAMP: timestamp, SIGNATURE: "v0=" + "0" * 64},
+    ):
+        assert send(bot.url + "/slack/events", body, "application/x-www-form-urlencoded", headers).status_code == 401
+    assert effects.since(before) == []
+    assert "Traceback" not in bot.logs()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "problem"),
+    [
+        (b"", None, None),
+        (b"command=%2Fclaim&text=M-1", "application/x-www-form-urlencoded", None),
+        (b'{"type": "url_verification"}', "application/json; charset=utf-8", None),
+        (b'{"type": "event_callback"}', None, None),  # Bolt reads a body that starts with { as JSON
+        (b"payload=%7B%7D", "application/x-www-form-urlencoded", None),
+        (b"[1]", "application/json", "the body or its payload is not a JSON object"),
+        (b"{", None, "the body or its payload is not JSON (Expecting property name"),
+    ],
+)
+def test_what_bolt_can_read_is_decided_as_bolt_reads_it(body, content_type, problem):
+    found = bot.web.unparseable(body, content_type)
+    assert found == problem if problem is None else found.startswith(problem)
+
+
+# --- a replay sent to another worker --------------------------------------------------------------------------
+
+
+def _worker(engine, fake: FakeSlack) -> Any:
+    """One `allears serve` worker's web face on the shared database, with a /claim that counts what it does."""
+    client = WebClient(token=BOT_TOKEN, base_url=fake.api_url)
+    bolt = App(signing_secret=SIGNING_SECRET, client=client)
+    bolt.claims = []  # type: ignore[attr-defined]
+
+    @bolt.command("/claim")
+    def claim(ack, command) -> None:  # type: ignore[no-untyped-def]
+        ack()
+        bolt.claims.append(command["text"])  # type: ignore[attr-defined]
+
+    config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
+    web = bot.web.create_web_app(
+        bolt, engine, signing_secret=SIGNING_SECRET, listener=Listener(config), webhook_secret=None, notify=lambda: None
+    )
+    return bolt, web.test_client()
+
+
+@pytest.mark.postgres
+def test_a_request_replayed_to_another_worker_on_postgresql_is_refused_there_too(postgres_engine, fake_slack):
+    (first, to_first), (second, to_second) = _worker(postgres_engine, fake_slack), _worker(postgres_engine, fake_slack)
+    body = urlencode({"command": "/claim", "text": "M-1", "user_id": ACTOR, "team_id": "T0TEST"})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **_signed(body)}
+
+    assert to_first.post("/slack/events", data=body, headers=headers).status_code == 200
+    assert to_second.post("/slack/events", data=body, headers=headers).status_code == 401
+    assert to_first.post("/slack/events", data=body, headers=headers).status_code == 401
+    assert (first.claims, second.claims) == (["M-1"], [])
+
+
+def test_with_the_database_away_the_replay_guard_still_answers_at_once_from_memory(caplog):
+    nobody_there = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/test")  # port 9: refused at once
+    replays = bot.web.Replays(nobody_there)
+    started = time.monotonic()
+    assert replays.first_time("v0=a"), "a click in an outage is answered (told to try again), not refused"
+    assert not replays.first_time("v0=a"), "this process still remembers what it was sent"
+    assert replays.first_time("v0=b")
+    assert time.monotonic() - started < 2
+    assert [record.levelname for record in caplog.records if "replay guard" in record.getMessage()] == ["WARNING"]
+    nobody_there.dispose()
+
+
+def test_the_replay_guard_forgets_a_signature_only_once_it_is_stale():
+    replays = bot.web.Replays(remember=0.2, most=3)
+    assert replays.first_time("v0=a") and not replays.first_time("v0=a")
+    time.sleep(0.25)
+    assert replays.first_time("v0=a"), "ten minutes on (here 0.2 s), its timestamp is stale anyway"
+    for name in "bcd":
+        assert replays.first_time(f"v0={name}")
+    assert not replays.first_time("v0=d")

@@ -2,6 +2,7 @@
 filters, Mastodon's two reads, Bluesky's pages and sign-in, Stack Exchange's wrapper and quota, GitHub's 403s."""
 
 import json
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -278,7 +279,7 @@ def bluesky_session(jwt: str) -> dict[str, Any]:
 def signed_in(api, monkeypatch) -> BlueskySource:
     """A source with an account on the local "PDS", and no session kept from another test."""
     monkeypatch.setenv("BSKY_APP_PASSWORD", APP_PASSWORD)
-    monkeypatch.setattr(bluesky, "_SESSIONS", {})
+    bluesky.SESSIONS.clear()
     return BlueskySource(kind="bluesky", query="redistricting", handle="acme.bsky.social",
                          app_password_env="BSKY_APP_PASSWORD", base_url=api.url() + "xrpc/")  # fmt: skip
 
@@ -306,6 +307,52 @@ def test_bluesky_expired_session_is_renewed_once(api, http, signed_in):
     assert len(fetch(signed_in, http, PollState()).items) == 25
     assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2 + ["Bearer jwt-2"]
     assert len(api.requests_to(SIGN_IN)) == 2
+
+
+def test_two_polls_finding_the_session_expired_at_once_sign_in_again_once(api, http, signed_in):
+    """Two sources of the same account poll on two threads; the second waits for the first's sign-in and uses it.
+    The sign-in answers slowly, so the second poll is refused while the first is still signing in."""
+    api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    fetch(signed_in, http, PollState())
+    expired = {"error": "ExpiredToken", "message": "Token has expired"}
+    api.answer(SEARCH, expired, status=400, when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SIGN_IN, bluesky_session("jwt-2"), method="POST", delay=0.3)
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-2"})
+    start, found = threading.Barrier(2), []
+
+    def poll() -> None:
+        start.wait()
+        found.append(len(fetch(signed_in, http, PollState()).items))
+
+    polls = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in polls:
+        thread.start()
+    for thread in polls:
+        thread.join()
+
+    assert found == [25, 25]
+    assert len(api.requests_to(SIGN_IN)) == 2, "one sign-in at first, one renewal for both polls"
+    assert [r.headers["authorization"] for r in api.requests_to(SEARCH)][-2:] == ["Bearer jwt-2"] * 2
+
+
+def test_two_polls_with_no_session_yet_sign_in_once(api, http, signed_in):
+    api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST", delay=0.3)
+    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    start = threading.Barrier(2)
+
+    def poll() -> None:
+        start.wait()
+        fetch(signed_in, http, PollState())
+
+    polls = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in polls:
+        thread.start()
+    for thread in polls:
+        thread.join()
+
+    assert len(api.requests_to(SIGN_IN)) == 1
+    assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2
 
 
 def test_bluesky_session_refused_again_after_signing_in_anew_is_an_error(api, http, signed_in):

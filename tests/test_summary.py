@@ -138,7 +138,9 @@ def test_the_slack_post_escapes_customer_words_and_links_them(engine):
     }
     text = json.dumps(blocks, ensure_ascii=False)
     assert "<!channel>" not in text
-    assert "<https://example.com/posts/m1|M-4 “Acme is down again &lt;!channel&gt;”> (example.com) (status-feed)" in text
+    assert (
+        "<https://example.com/posts/m1|M-4 “Acme is down again &lt;!channel&gt;”> (example.com) (status-feed)" in text
+    )
     assert "*Busiest person's share:* 40% (handled 2 of 5 mentions someone claimed or answered)" in text
     assert "_noted: Wants CSV export_" in text
     assert "The chart of mentions per day and response times is in the thread." in text

@@ -7,6 +7,7 @@ With an account the source signs in once per process and sends the session's tok
 """
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -27,8 +28,36 @@ MAX_PAGES = 3
 POST_URL = "https://bsky.app/profile/{}/post/{}"
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 _POST_URI = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]+)$")
-# Access tokens by (base_url, handle): signing in is itself rate limited, and a token lasts for hours.
-_SESSIONS: dict[tuple[str, str], str] = {}
+
+
+class Sessions:
+    """Access tokens by (base_url, handle), shared by every poll of the process: signing in is itself rate
+    limited, and a token lasts for hours. Polls run on several threads, so one signs in at a time per account,
+    and a poll whose token was refused signs in again only if no other poll has renewed it meanwhile."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._accounts: dict[tuple[str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def token(self, key: tuple[str, str], sign_in: Callable[[], str], *, refused: str | None = None) -> str:
+        """The account's token; `sign_in` gets a new one when there is none yet or the one there is `refused`."""
+        with self._lock:
+            account = self._accounts.setdefault(key, threading.Lock())
+        with account:
+            current = self._tokens.get(key)
+            if current is not None and current != refused:
+                return current
+            self._tokens[key] = sign_in()
+            return self._tokens[key]
+
+    def clear(self) -> None:
+        """Forget every token: the next poll of each account signs in."""
+        with self._lock:
+            self._tokens.clear()
+
+
+SESSIONS = Sessions()
 
 
 def fetch(source: BlueskySource, http: httpx.Client, state: PollState) -> Fetched:
@@ -80,33 +109,36 @@ def _search(source: BlueskySource, http: httpx.Client, params: dict[str, Any]) -
 
 def _signed_in(source: BlueskySource, http: httpx.Client, call: Callable[[dict[str, str]], Any]) -> Any:
     """`call` with the session's token, renewed once if refused (expired: 400 ExpiredToken; revoked: 401)."""
+    key = (source.base_url, source.handle or "")
+    token = SESSIONS.token(key, lambda: _sign_in(source, http))
     try:
-        return call(_bearer(source, http, renew=False))
+        return call(_bearer(token))
     except HttpStatusError as error:
         if error.status != 401 and _reason(error)[0] != "ExpiredToken":
             raise
-    return call(_bearer(source, http, renew=True))
+    return call(_bearer(SESSIONS.token(key, lambda: _sign_in(source, http), refused=token)))
 
 
-def _bearer(source: BlueskySource, http: httpx.Client, *, renew: bool) -> dict[str, str]:
-    """The session's token, signing in (`createSession`) if this process has none or it was refused."""
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _sign_in(source: BlueskySource, http: httpx.Client) -> str:
+    """A new session's access token (`createSession`)."""
     handle, password = source.handle or "", secret(source.app_password_env) or ""
-    key = (source.base_url, handle)
-    if renew or key not in _SESSIONS:
-        login = {"identifier": handle.removeprefix("@"), "password": password}
-        try:
-            session = post_json(http, source.base_url + "com.atproto.server.createSession", json=login)
-        except HttpStatusError as error:
-            name, message = _reason(error)
-            said = message or name
-            if password:  # a server that echoes the login must not put the password in logs and Slack
-                said = said.replace(password, "(password)")
-            raise SourceError(f"could not sign in as {handle}: {error}" + (f" ({said})" if said else "")) from error
-        token = session.get("accessJwt") if isinstance(session, dict) else None
-        if not isinstance(token, str) or not token:
-            raise SourceError("answered the sign-in without an accessJwt")
-        _SESSIONS[key] = token
-    return {"Authorization": f"Bearer {_SESSIONS[key]}"}
+    login = {"identifier": handle.removeprefix("@"), "password": password}
+    try:
+        session = post_json(http, source.base_url + "com.atproto.server.createSession", json=login)
+    except HttpStatusError as error:
+        name, message = _reason(error)
+        said = message or name
+        if password:  # a server that echoes the login must not put the password in logs and Slack
+            said = said.replace(password, "(password)")
+        raise SourceError(f"could not sign in as {handle}: {error}" + (f" ({said})" if said else "")) from error
+    token = session.get("accessJwt") if isinstance(session, dict) else None
+    if not isinstance(token, str) or not token:
+        raise SourceError("answered the sign-in without an accessJwt")
+    return token
 
 
 def _reason(error: HttpStatusError) -> tuple[str, str]:
