@@ -25,9 +25,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.standin.ports import free_port  # noqa: E402
-from bot.standin.slack import BOT_TOKEN, FakeSlack  # noqa: E402
-from bot.standin.users import SIGNING_SECRET, SlackUser  # noqa: E402
+from bot.app.standin.ports import free_port  # noqa: E402
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from bot.app.standin.users import SIGNING_SECRET, SlackUser  # noqa: E402
 from tests.botprocess import BotProcess, config_toml  # noqa: E402
 from tests.feedserver import Entry, FeedServer, rss  # noqa: E402
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Engine, insert, select, text
 from sqlmodel import SQLModel
 
-import bot.models  # noqa: F401  (the tables copied)
+import bot.ground.models  # noqa: F401  (the tables copied)
 
 PEOPLE = 60
 """Owners, `U0000` … `U0059`: a few do most of the work."""
@@ -200,7 +200,7 @@ SELECT mention_id, kind, actor, at, data FROM (
 ORDER BY at, mention_id
 """
 
-# What the bot keeps on the mention as it records a first claim and a first resolve (`bot.actions`).
+# What the bot keeps on the mention as it records a first claim and a first resolve (`bot.act.actions`).
 _FIRSTS = """
 UPDATE mention SET first_claimed_at = firsts.claimed, first_resolved_at = firsts.resolved
 FROM (SELECT mention_id, min(at) FILTER (WHERE kind = 'claimed') AS claimed,

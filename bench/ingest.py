@@ -1,5 +1,6 @@
 """Ingest throughput: fetched feed document → parsed, matched, scored, routed, stored mention with its
-card queued, committed; the same steps `bot.polling.poll` takes after the fetch (`bot.polling.store`), on one core.
+card queued, committed; the same steps `bot.hear.polling.poll` takes after the fetch
+(`bot.hear.polling.store`), on one core.
 
     .venv/bin/python bench/ingest.py                     # SQLite file and PostgreSQL, 5,000 mentions each
     .venv/bin/python bench/ingest.py --mentions 20000 --per-poll 100 --database sqlite
@@ -28,13 +29,13 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import migrate  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.db import make_engine, session_scope  # noqa: E402
-from bot.models import Mention, Outbox  # noqa: E402
-from bot.polling import Listener, store  # noqa: E402
-from bot.sources.rss import parse_feed  # noqa: E402
-from bot.triage import triage  # noqa: E402
+from bot.ground import migrate  # noqa: E402
+from bot.ground.config import Config  # noqa: E402
+from bot.ground.db import make_engine, session_scope  # noqa: E402
+from bot.ground.models import Mention, Outbox  # noqa: E402
+from bot.hear.polling import Listener, store  # noqa: E402
+from bot.hear.sources.rss import parse_feed  # noqa: E402
+from bot.hear.triage import triage  # noqa: E402
 from tests.databases import new_postgres_database  # noqa: E402
 
 TWEETS = ROOT.parent / "shared" / "data" / "customer-tweets" / "airline-tweets.csv"

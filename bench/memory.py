@@ -11,7 +11,7 @@ is done.
 
 The redraw: `HomeTabs.publish` in this process against the stand-in Slack, timed and its statements counted,
 with the week's numbers shared (as it runs) and recounted every time (`numbers_for=0`), beside what the
-redraw read before it was made cheap (every weekly figure, `bot.metrics.weekly_figures`).
+redraw read before it was made cheap (every weekly figure, `bot.remember.counting.weekly_figures`).
 
     .venv/bin/python bench/memory.py [--mentions 100000] [--database postgres|sqlite|both]
 """
@@ -33,15 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench.dataset import copy_to, counts, load  # noqa: E402
 from bench.summary_scale import Statements  # noqa: E402
-from bot import migrate  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.db import make_engine, read_scope  # noqa: E402
-from bot.metrics import weekly_figures  # noqa: E402
-from bot.queues import queues_for  # noqa: E402
+from bot.act.queues import queues_for  # noqa: E402
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from bot.app.standin.users import SlackUser  # noqa: E402
+from bot.ground import migrate  # noqa: E402
+from bot.ground.config import Config  # noqa: E402
+from bot.ground.db import make_engine, read_scope  # noqa: E402
+from bot.remember.counting import weekly_figures  # noqa: E402
+from bot.remember.weeks import Week  # noqa: E402
 from bot.slack.home import ROWS  # noqa: E402
-from bot.standin.slack import BOT_TOKEN, FakeSlack  # noqa: E402
-from bot.standin.users import SlackUser  # noqa: E402
-from bot.weeks import Week  # noqa: E402
 from handlers.home import HomeTabs  # noqa: E402
 from tests.botprocess import BotProcess, config_toml  # noqa: E402
 from tests.databases import new_postgres_database  # noqa: E402

@@ -1,4 +1,4 @@
-"""The replay guard's cost per Slack request (`bot.web.Replays.first_time`) with 1,000 and 100,000 signatures
+"""The replay guard's cost per Slack request (`bot.app.web.Replays.first_time`) with 1,000 and 100,000 signatures
 remembered: the guard before issue 14 (a dict rebuilt on every request once it held more than 1,000) beside
 today's TTL cache, in one run, and what recording each signature in PostgreSQL adds where several workers serve.
 
@@ -17,14 +17,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import migrate  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.web import Replays  # noqa: E402
+from bot.app.web import Replays  # noqa: E402
+from bot.ground import migrate  # noqa: E402
+from bot.ground.db import make_engine  # noqa: E402
 from tests.databases import new_postgres_database  # noqa: E402
 
 
 class OldReplays:
-    """`bot.web.Replays` as it was at 278b68c, for the comparison."""
+    """`bot.app.web.Replays` as it was at 278b68c, for the comparison."""
 
     def __init__(self, *, remember: float = 600.0) -> None:
         self._remember = remember

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.standin.slack import FakeSlack  # noqa: E402
+from bot.app.standin.slack import FakeSlack  # noqa: E402
 from tests.botprocess import BotProcess, config_toml  # noqa: E402
 from tests.feedserver import Entry, FeedServer, rss  # noqa: E402
 

@@ -1,13 +1,13 @@
 """The figures at scale: a year of 1,000,000 mentions and about 5,000,000 events on PostgreSQL
 (`bench/dataset.py`), then the time to build what people ask for, exactly as the bot builds it:
 
-- the weekly summary of the last full week, the year's busiest (`bot.weekly.summarize`, with the example
+- the weekly summary of the last full week, the year's busiest (`bot.remember.summary_due.summarize`, with the example
   config's `[sla]`), and of a week half a year back (whose backlog reads which of the year's mentions were open then),
 - `/allears stats` (the same for this week so far),
-- the Home tab's data (what `handlers.home.HomeTabs` reads: the week's numbers, `bot.metrics.week_so_far`,
+- the Home tab's data (what `handlers.home.HomeTabs` reads: the week's numbers, `bot.remember.counting.week_so_far`,
   and the viewer's queues),
 - `/allears queue` and `/allears sources`,
-- the SLA check the leader runs every minute (`bot.sla.due`), over the year's open mentions.
+- the SLA check the leader runs every minute (`bot.act.sla.timers.due`), over the year's open mentions.
 
 Each is timed cold (first call on new connections, nothing compiled or planned yet in this process; the
 server's and the OS's caches hold whatever they hold) and warm (median of `--repeat` further calls),
@@ -36,17 +36,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.dataset import counts, load  # noqa: E402
-from bot import migrate  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.db import make_engine, read_scope  # noqa: E402
-from bot.health import source_health  # noqa: E402
-from bot.mentions import count_open, open_mentions  # noqa: E402
-from bot.metrics import week_so_far  # noqa: E402
-from bot.queues import queues_for  # noqa: E402
-from bot.sla import due  # noqa: E402
+from bot.act.queues import queues_for  # noqa: E402
+from bot.act.sla.timers import due  # noqa: E402
+from bot.ground import migrate  # noqa: E402
+from bot.ground.config import load_config  # noqa: E402
+from bot.ground.db import make_engine, read_scope  # noqa: E402
+from bot.ground.mentions import count_open, open_mentions  # noqa: E402
+from bot.hear.health import source_health  # noqa: E402
+from bot.remember.counting import week_so_far  # noqa: E402
+from bot.remember.summary_due import summarize  # noqa: E402
+from bot.remember.weeks import Week  # noqa: E402
 from bot.slack.home import ROWS  # noqa: E402
-from bot.weekly import summarize  # noqa: E402
-from bot.weeks import Week  # noqa: E402
 from tests.databases import POSTGRES_ADMIN_URL, new_postgres_database  # noqa: E402
 
 CONFIG = load_config(ROOT / "allears.example.toml")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/triage.py            # verify the frozen lexicon, then the held-out figures
     .venv/bin/python bench/triage.py --cv       # leave-one-airline-out on the tuning airlines only
-    .venv/bin/python bench/triage.py --freeze   # print the mined weights as the literal for bot/triage_lexicon.py
+    .venv/bin/python bench/triage.py --freeze   # print the mined weights as the literal for bot/hear/triage_lexicon.py
 
 Every word list, weight and threshold is chosen on United, US Airways, American and Southwest.
 Delta and Virgin America are read only to print the final figures.
@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import triage as runtime  # noqa: E402
-from bot.triage import Category  # noqa: E402
+from bot.hear import triage as runtime  # noqa: E402
+from bot.hear.triage import Category  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "customer-tweets" / "airline-tweets.csv"
 TUNING = ("United", "US Airways", "American", "Southwest")
@@ -290,7 +290,7 @@ def fit_praise(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Sequen
 
 
 def freeze_literal(complaint: Fit, praise: Fit) -> str:
-    """The Python source frozen into bot/triage.py: terms sorted by weight, most complaining first."""
+    """The Python source frozen into bot/hear/triage.py: terms sorted by weight, most complaining first."""
     entries = [f"{t} {w:+.2f}" for t, w in sorted(complaint.terms.items(), key=lambda kv: (-kv[1], kv[0]))]
     lines, line = [], ""
     for entry in entries:
@@ -389,7 +389,7 @@ def show_mining(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Fit, 
 
 
 def verify_frozen(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Fit, praise: Fit) -> bool:
-    """The literal in bot/triage.py is what this script mines today, and triage() decides as the fit does."""
+    """The literal in bot/hear/triage.py is what this script mines today, and triage() decides as the fit does."""
     frozen = runtime._LEXICON
     differing = {
         t for t in set(frozen) | set(complaint.terms) if abs(frozen.get(t, 0.0) - complaint.terms.get(t, 0.0)) > 0.011
@@ -405,7 +405,7 @@ def verify_frozen(tweets: Sequence[Tweet], reads: Sequence[Read], complaint: Fit
         for t, r in zip(tweets, reads, strict=True)
     )
     print(
-        f"Frozen lexicon in bot/triage_lexicon.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)}"
+        f"Frozen lexicon in bot/hear/triage_lexicon.py: {len(frozen) - len(differing & set(frozen))}/{len(frozen)}"
         " terms as mined,"
         f" {'same' if same_model else 'DIFFERENT'} intercepts and weights; triage() agrees with the fit on"
         f" {decided}/{len(tweets)} tuning tweets"
@@ -530,7 +530,9 @@ def main() -> None:
     evaluate(tuning, held_out)
     throughput([t.text for t in held_out])
     if not frozen:
-        sys.exit("the frozen lexicon is not what the tuning data mines: run --freeze and update bot/triage_lexicon.py")
+        sys.exit(
+            "the frozen lexicon is not what the tuning data mines: run --freeze and update bot/hear/triage_lexicon.py"
+        )
 
 
 if __name__ == "__main__":

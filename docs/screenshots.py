@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from bot.standin.ports import free_port
+from bot.app.standin.ports import free_port
 
 DOCS = Path(__file__).resolve().parent
 
@@ -101,7 +101,7 @@ def take(url: str) -> None:
 
 def main() -> int:
     port = free_port()
-    demo = subprocess.Popen([sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--no-browser"])
+    demo = subprocess.Popen([sys.executable, "-m", "bot.app.cli", "demo", "--port", str(port), "--no-browser"])
     try:
         url = f"http://127.0.0.1:{port}/demo"
         for _ in range(300):

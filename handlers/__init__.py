@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from bot.config import Config
-from bot.polling import Listener
-from bot.sources.replying import SourceReplies
+from bot.act.source_replies import SourceReplies
+from bot.ground.config import Config
+from bot.hear.polling import Listener
 
 if TYPE_CHECKING:
     from handlers.home import HomeTabs

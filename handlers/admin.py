@@ -4,15 +4,15 @@ import io
 
 from slack_sdk import WebClient
 
-from bot import admins
-from bot.clock import utcnow
-from bot.errors import UserError
-from bot.export import ExportFormat, export, parse_moment
+from bot.act import admins
+from bot.ground.clock import utcnow
+from bot.ground.errors import UserError
+from bot.ground.text import safe_mrkdwn
+from bot.remember.export import ExportFormat, export, parse_moment
 from bot.slack.kit import date
-from bot.text import safe_mrkdwn
 from handlers import Deps
+from handlers.answering import confirm
 from handlers.errors import Body
-from handlers.feedback import confirm
 
 ADMIN_COMMANDS = {
     "pause": "pause a source",

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
-from bot import seen
-from bot.settings import Settings
+from bot.ground import seen
+from bot.ground.settings import Settings
 from bot.slack.client import slack_client
 from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
 

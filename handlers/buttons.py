@@ -5,16 +5,16 @@ from datetime import timedelta
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import actions
-from bot.clock import utcnow
-from bot.db import read_scope, session_scope
-from bot.errors import UserError
-from bot.mentions import get_mention
-from bot.models import Mention
+from bot.act import actions
+from bot.ground.clock import utcnow
+from bot.ground.db import read_scope, session_scope
+from bot.ground.errors import UserError
+from bot.ground.mentions import get_mention
+from bot.ground.models import Mention
+from bot.hear.sources.reply_limits import ReplyLimit
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal, snooze_modal
 from bot.slack.reminders import PICK
-from bot.sources.reply_limits import ReplyLimit
 from handlers import Deps
 from handlers.errors import Body, after_ack
 

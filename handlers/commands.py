@@ -8,27 +8,27 @@ from functools import partial
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import actions
-from bot.clock import utcnow
-from bot.config import Config, Team, by_name
-from bot.db import read_scope, session_scope
-from bot.errors import UserError
-from bot.health import source_health
-from bot.intake import Logged, log_forwarded
-from bot.mentions import count_open, open_mentions, parse_reference
-from bot.models import Escalation, Mention, Outcome
-from bot.safe_fetch import fetch_page
+from bot.act import actions
+from bot.ground.clock import utcnow
+from bot.ground.config import Config, Team, by_name
+from bot.ground.db import read_scope, session_scope
+from bot.ground.errors import UserError
+from bot.ground.mentions import count_open, open_mentions, parse_reference
+from bot.ground.models import Escalation, Mention, Outcome
+from bot.ground.text import safe_mrkdwn
+from bot.hear.health import source_health
+from bot.hear.intake import Logged, log_forwarded
+from bot.hear.safe_fetch import fetch_page
+from bot.remember.summary_due import summarize
+from bot.remember.weeks import Week
+from bot.slack.answers import figures_blocks, help_text, queue_blocks, sources_blocks
 from bot.slack.escapes import typed_text
 from bot.slack.kit import date, link
 from bot.slack.people import TeamDirectory
-from bot.slack.replies import figures_blocks, help_text, queue_blocks, sources_blocks
-from bot.text import safe_mrkdwn
-from bot.weekly import summarize
-from bot.weeks import Week
 from handlers import Deps
 from handlers.admin import ADMIN_COMMANDS, handle_admin_command
+from handlers.answering import confirm, tell
 from handlers.errors import Body, after_ack
-from handlers.feedback import confirm, tell
 
 USAGE = {
     "/claim": "`/claim M-7`",

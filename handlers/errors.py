@@ -2,7 +2,7 @@
 
 A domain refusal (UserError) reaches its author as written. Anything else is logged with a short
 reference that the user sees too, so a report can be matched to the log: the reference is the request's
-correlation id (`bot.logs`), which every log line of that request and its work carries.
+correlation id (`bot.ground.logs`), which every log line of that request and its work carries.
 """
 
 import logging
@@ -15,11 +15,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot import telemetry
-from bot.answer_first import after_answer
-from bot.errors import UserError
-from bot.logs import correlated, correlation_id
-from handlers.feedback import NotTold, tell
+from bot.ground import prometheus
+from bot.ground.answer_first import after_answer
+from bot.ground.errors import UserError
+from bot.ground.logs import correlated, correlation_id
+from handlers.answering import NotTold, tell
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def after_ack(
     """Listeners that ack on the request's own thread and hand the work to `work`.
 
     The ack never waits for the network or a free worker, and the work starts only once the answer has been
-    sent (`bot.answer_first`), so Slack gets its answer at once however busy the bot is. Errors are answered
+    sent (`bot.ground.answer_first`), so Slack gets its answer at once however busy the bot is. Errors are answered
     here, as `report` describes. `afterwards` runs once the work is done, told whether it was refused (it
     redraws the Home tab). `check` (for a modal) finds what is wrong with the form before it closes: its
     problems are acked as errors on their fields, the modal stays open with what was typed, and nothing is done.
@@ -50,10 +50,10 @@ def after_ack(
             problems = _problems(check, body) if check is not None else None
             if problems:
                 ack(response_action="errors", errors=problems)
-                telemetry.acked(_kind(body), listener_started=started)
+                prometheus.acked(_kind(body), listener_started=started)
                 return
             ack()
-            telemetry.acked(_kind(body), listener_started=started)
+            prometheus.acked(_kind(body), listener_started=started)
             # The work runs on another thread, once the answer is out: it takes the request's id along (Socket
             # Mode gets a new one).
             after_answer(partial(work.submit, _run, handler, body, client, afterwards, correlation_id()))

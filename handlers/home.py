@@ -13,14 +13,14 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.clock import utcnow
-from bot.config import Config
-from bot.db import read_scope
-from bot.figures import WeekSoFar
-from bot.metrics import week_so_far
-from bot.queues import queues_for
+from bot.act.queues import queues_for
+from bot.ground.clock import utcnow
+from bot.ground.config import Config
+from bot.ground.db import read_scope
+from bot.remember.counting import week_so_far
+from bot.remember.figures import WeekSoFar
+from bot.remember.weeks import Week
 from bot.slack.home import ROWS, home_view
-from bot.weeks import Week
 from handlers import Deps
 from handlers.errors import Body, after_ack
 

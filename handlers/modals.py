@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import actions
-from bot.clock import utcnow
-from bot.config import Team
-from bot.db import read_scope, session_scope
-from bot.errors import UserError
-from bot.mentions import get_mention
-from bot.models import Outcome
+from bot.act import actions
+from bot.ground.clock import utcnow
+from bot.ground.config import Team
+from bot.ground.db import read_scope, session_scope
+from bot.ground.errors import UserError
+from bot.ground.mentions import get_mention
+from bot.ground.models import Outcome
 from bot.slack.ids import InputId, ViewId
 from bot.slack.modals import POST_ON_SOURCE, ModalContext
 from handlers import Deps
+from handlers.answering import confirm
 from handlers.commands import (
     escalation_confirmation,
     find_team,
@@ -27,7 +28,6 @@ from handlers.commands import (
     snooze_confirmation,
 )
 from handlers.errors import Body, Check, Handler, Listener, after_ack
-from handlers.feedback import confirm
 
 
 class FieldError(UserError):

@@ -6,13 +6,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.intake import log_forwarded
+from bot.hear.intake import log_forwarded
 from bot.slack.ids import ShortcutId
 from bot.slack.message_markup import Names, message_text
 from handlers import Deps
+from handlers.answering import confirm
 from handlers.commands import logged_confirmation
 from handlers.errors import Body, after_ack
-from handlers.feedback import confirm
 
 
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:

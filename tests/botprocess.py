@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 
-from bot.standin.ports import free_port
-from bot.standin.slack import BOT_TOKEN
-from bot.standin.users import SIGNING_SECRET
+from bot.app.standin.ports import free_port
+from bot.app.standin.slack import BOT_TOKEN
+from bot.app.standin.users import SIGNING_SECRET
 
-ALLEARS = [sys.executable, "-m", "bot.cli"]
+ALLEARS = [sys.executable, "-m", "bot.app.cli"]
 
 
 def config_toml(feed_url: str, *, every: str = "1s", summary: str = "enabled = false", extra: str = "") -> str:

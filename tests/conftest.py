@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel
 
-from bot import migrate
-from bot.db import make_engine
-from bot.standin.slack import FakeSlack
+from bot.app.standin.slack import FakeSlack
+from bot.ground import migrate
+from bot.ground.db import make_engine
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.databases import new_postgres_database

@@ -4,10 +4,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from bot.config import Sentiment
-from bot.db import session_scope
-from bot.recording import Heard, record
-from bot.sources import Item
+from bot.ground.config import Sentiment
+from bot.ground.db import session_scope
+from bot.hear.recording import Heard, record
+from bot.hear.sources import Item
 
 
 def heard(

@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import actions
-from bot.config import Team
-from bot.db import session_scope
-from bot.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
-from bot.mentions import count_open, open_mentions
-from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
-from bot.recording import record
+from bot.act import actions
+from bot.ground.config import Team
+from bot.ground.db import session_scope
+from bot.ground.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
+from bot.ground.mentions import count_open, open_mentions
+from bot.ground.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
+from bot.hear.recording import record
 from tests.factories import heard, store_mention
 
 ANA, BEN, CY, DEE, EVE = "U_ANA", "U_BEN", "U_CY", "U_DEE", "U_EVE"

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import actions
-from bot.db import session_scope
-from bot.errors import UserError
-from bot.models import Event, EventKind, Mention, Outcome
+from bot.act import actions
+from bot.ground.db import session_scope
+from bot.ground.errors import UserError
+from bot.ground.models import Event, EventKind, Mention, Outcome
 from handlers.commands import snooze_confirmation
 from tests.factories import store_mention
 

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from bot import admins
-from bot.config import Admins, Config, load_config
-from bot.db import read_scope
-from bot.errors import ConfigError, UserError
-from bot.health import source_health
-from bot.intake import log_forwarded
-from bot.models import Mention
-from bot.polling import Listener, poll
-from bot.safe_fetch import FetchRefused, Page
-from bot.slack.replies import help_text, sources_blocks
-from bot.sources.kinds import RssSource
+from bot.act import admins
+from bot.ground.config import Admins, Config, load_config
+from bot.ground.config_sources import RssSource
+from bot.ground.db import read_scope
+from bot.ground.errors import ConfigError, UserError
+from bot.ground.models import Mention
+from bot.hear.health import source_health
+from bot.hear.intake import log_forwarded
+from bot.hear.polling import Listener, poll
+from bot.hear.safe_fetch import FetchRefused, Page
+from bot.slack.answers import help_text, sources_blocks
 from handlers.admin import pause_confirmation, resume_confirmation
 from handlers.commands import logged_confirmation
 from tests.feedserver import Entry, rss
@@ -32,7 +32,7 @@ QUESTION = Entry(
 
 def test_only_listed_users_are_admins_and_a_refusal_is_logged(caplog):
     admins.require_admin(CONFIG.admins, user_id="U0ANA", command="/allears pause", doing="pause a source")
-    with caplog.at_level(logging.WARNING, logger="bot.admins"):
+    with caplog.at_level(logging.WARNING, logger="bot.act.admins"):
         with pytest.raises(UserError) as refused:
             admins.require_admin(CONFIG.admins, user_id="U0BEN", command="/allears pause", doing="pause a source")
     assert str(refused.value) == (

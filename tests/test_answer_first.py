@@ -1,4 +1,5 @@
-"""Slack has its answer before the work it acknowledged starts (`bot.answer_first`), through a real waitress server."""
+"""Slack has its answer before the work it acknowledged starts (`bot.ground.answer_first`), through a real waitress
+server."""
 
 import threading
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 import waitress
 from flask import Flask, Response
 
-from bot.answer_first import after_answer, answer_first
+from bot.ground.answer_first import after_answer, answer_first
 from tests.waiting import eventually
 
 

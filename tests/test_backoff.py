@@ -4,8 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot import outbox, polling, weekly
-from bot.backoff import Backoff
+from bot.ground import outbox
+from bot.ground.backoff import Backoff
+from bot.hear import polling
+from bot.remember import summary_due
 
 SECONDS = Backoff(first=timedelta(seconds=2), most=timedelta(minutes=5))
 
@@ -25,6 +27,6 @@ def test_a_million_failures_neither_overflow_nor_take_long():
 
 def test_the_outbox_waits_seconds_the_summary_minutes_and_a_source_its_own_interval():
     assert [outbox.RETRY.after(n).total_seconds() for n in (1, 2, 3, 9)] == [2, 4, 8, 300]
-    assert [weekly.retry_delay(n) for n in (1, 2, 6)] == [timedelta(minutes=m) for m in (1, 2, 30)]
+    assert [summary_due.retry_delay(n) for n in (1, 2, 6)] == [timedelta(minutes=m) for m in (1, 2, 30)]
     assert polling.backoff(timedelta(minutes=5), 3) == timedelta(minutes=20)
     assert polling.backoff(timedelta(minutes=5), 40) == timedelta(hours=1)

@@ -17,11 +17,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Sla
-from bot.figures import Quote, TeamEscalations, TopicGroup, Volume, WeeklyFigures
-from bot.health import SourceHealth
-from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
-from bot.queues import Queues
+from bot.act.queues import Queues
+from bot.app.standin.slack import message_problems, view_problems
+from bot.ground.config import Sla
+from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
+from bot.hear.health import SourceHealth
+from bot.remember.figures import Quote, TeamEscalations, TopicGroup, Volume, WeeklyFigures
+from bot.remember.weeks import Week
+from bot.slack.answers import figures_blocks, queue_blocks, sources_blocks
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -36,9 +39,6 @@ from bot.slack.cards import (
 from bot.slack.home import home_view
 from bot.slack.kit import link, section
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
-from bot.slack.replies import figures_blocks, queue_blocks, sources_blocks
-from bot.standin.slack import message_problems, view_problems
-from bot.weeks import Week
 
 pytestmark = pytest.mark.security
 

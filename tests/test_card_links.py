@@ -1,6 +1,6 @@
 """A sender chooses what a link says, not where it goes: beside a label they chose, the card shows the link's host."""
 
-from bot.models import Event, EventKind, Mention
+from bot.ground.models import Event, EventKind, Mention
 from bot.slack.cards import mention_card, thread_note
 from bot.slack.kit import link_with_host
 

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 from slack_sdk import WebClient
 
-from bot.chart import SENTIMENT_COLOURS, time_unit, weekly_chart
-from bot.slack.weekly import SummaryPoster
-from bot.standin.slack import BOT_TOKEN
+from bot.app.standin.slack import BOT_TOKEN
+from bot.remember.chart import SENTIMENT_COLOURS, time_unit, weekly_chart
+from bot.slack.summary_post import SummaryPoster
 from tests.test_metrics import finished_week, seed_week
 from tests.test_summary import MONDAY_9, config
 

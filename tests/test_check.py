@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.checks.local import check_webhook, read_settings
-from bot.checks.sources import shown_url
-from bot.config import Config
-from bot.scopes import ALL_SCOPES, SCOPES, Feature, features_in_use, granted_scopes, missing_scopes
-from bot.settings import Settings
+from bot.app.checks.local import check_webhook, read_settings
+from bot.app.checks.sources import shown_url
+from bot.app.standin.ports import free_port
+from bot.app.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
+from bot.app.standin.users import SIGNING_SECRET
+from bot.ground.config import Config
+from bot.ground.config_sources import HackerNewsSource, RssSource
+from bot.ground.settings import Settings
 from bot.slack.checks import check_scopes, check_slack
-from bot.sources.kinds import HackerNewsSource, RssSource
-from bot.standin.ports import free_port
-from bot.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
-from bot.standin.users import SIGNING_SECRET
+from bot.slack.scopes import ALL_SCOPES, SCOPES, Feature, features_in_use, granted_scopes, missing_scopes
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import rss
 

@@ -3,10 +3,10 @@ before it opens the database, and one it refuses leaves no empty database file b
 
 import pytest
 
-from bot.demo import run as demo
-from bot.demo.workspace import config_toml as demo_config_toml
-from bot.errors import ConfigError
-from bot.standin.ports import free_port
+from bot.app.demo import run as demo
+from bot.app.demo.workspace import config_toml as demo_config_toml
+from bot.app.standin.ports import free_port
+from bot.ground.errors import ConfigError
 from tests.botprocess import BotProcess, config_toml
 
 TYPO = "sla.claim_withn: unknown setting — did you mean claim_within?"

@@ -11,12 +11,13 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 from sqlmodel import select
 
-from bot import actions, migrate
-from bot.db import make_engine, session_scope
-from bot.mentions import get_mention
-from bot.models import Outbox, OutboxStatus
+from bot.act import actions
+from bot.app.standin.slack import BOT_TOKEN
+from bot.ground import migrate
+from bot.ground.db import make_engine, session_scope
+from bot.ground.mentions import get_mention
+from bot.ground.models import Outbox, OutboxStatus
 from bot.slack.delivery import Deliverer
-from bot.standin.slack import BOT_TOKEN
 from tests.factories import store_mention
 from tests.tcpproxy import TcpProxy
 

@@ -8,15 +8,16 @@ from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import actions, outbox
-from bot.clock import utcnow
-from bot.config import Team
-from bot.db import session_scope
-from bot.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
-from bot.settings import Settings
+from bot.act import actions
+from bot.app.standin.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
+from bot.ground import outbox
+from bot.ground.clock import utcnow
+from bot.ground.config import Team
+from bot.ground.db import session_scope
+from bot.ground.models import Mention, Outbox, OutboxKind, OutboxStatus, Outcome
+from bot.ground.settings import Settings
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer
-from bot.standin.slack import BOT_TOKEN, BOT_USER_ID, FakeSlack
 from tests.factories import store_mention
 
 SUPPORT = Team(channel="C0SUPPORT", usergroup="S0SUPPORT")

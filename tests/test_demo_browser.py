@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from bot.standin.ports import free_port
+from bot.app.standin.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
@@ -28,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (tmp_path_factory.mktemp("demo") / "demo.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--no-browser"],
+        [sys.executable, "-m", "bot.app.cli", "demo", "--port", str(port), "--no-browser"],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.demo.mrkdwn import Names, render_blocks, to_html
-from bot.text import escape_mrkdwn, without_reordering_or_hiding
+from bot.app.demo.mrkdwn import Names, render_blocks, to_html
+from bot.ground.text import escape_mrkdwn, without_reordering_or_hiding
 
 NAMES = Names({"U0ANA": "Ana"}, {"C0SUPPORT": "support"}, {"S0SUPPORT": "support-team"})
 TAGS = {"b", "i", "s", "code", "pre", "blockquote", "br", "a", "span"}

@@ -4,8 +4,8 @@ import csv
 import io
 import time
 
-from bot.standin.slack import BOT_TOKEN, im_channel
-from bot.standin.users import SlackUser
+from bot.app.standin.slack import BOT_TOKEN, im_channel
+from bot.app.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
 

@@ -1,8 +1,8 @@
 """An action that happened is never answered "Something went wrong": when only its confirmation fails, the
 person is told what was done another way (or, failing all, the log says so), and the outbox catches the card up."""
 
-from bot.standin.slack import RESPONSE_URL
-from bot.standin.users import SlackUser, chosen
+from bot.app.standin.slack import RESPONSE_URL
+from bot.app.standin.users import SlackUser, chosen
 from tests.feedserver import Entry, rss
 
 POST = Entry(

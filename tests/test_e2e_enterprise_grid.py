@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.standin.users import SlackUser, chosen
+from bot.app.standin.users import SlackUser, chosen
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
 

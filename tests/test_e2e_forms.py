@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.standin.users import SlackUser, chosen, typed
 from bot.slack.modals import ModalContext
-from bot.standin.users import SlackUser, chosen, typed
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
 from tests.test_sources_by_service import mastodon_status

@@ -4,8 +4,8 @@ import csv
 import io
 import json
 
-from bot.standin.slack import view_problems
-from bot.standin.users import SlackUser, chosen, typed
+from bot.app.standin.slack import view_problems
+from bot.app.standin.users import SlackUser, chosen, typed
 from tests.feedserver import rss
 from tests.test_e2e_listening import FURIOUS, HAPPY
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.standin.users import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
+from bot.app.standin.users import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss

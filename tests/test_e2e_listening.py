@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from bot.standin.users import SlackUser, chosen, typed
+from bot.app.standin.users import SlackUser, chosen, typed
 from tests.feedserver import Entry, rss
 
 FURIOUS = Entry(

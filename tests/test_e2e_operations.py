@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from bot.standin.users import SlackUser
+from bot.app.standin.users import SlackUser
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
 from tests.tcpproxy import TcpProxy

@@ -6,9 +6,9 @@ import time
 import pytest
 from sqlmodel import select
 
-from bot.db import make_engine, session_scope
-from bot.models import Event, EventKind
-from bot.standin.users import SlackUser, signature
+from bot.app.standin.users import SlackUser, signature
+from bot.ground.db import make_engine, session_scope
+from bot.ground.models import Event, EventKind
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, rss
 

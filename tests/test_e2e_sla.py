@@ -7,12 +7,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot import actions, migrate
-from bot.clock import utcnow
-from bot.config import Team
-from bot.db import make_engine, session_scope
-from bot.recording import record
-from bot.standin.users import SlackUser
+from bot.act import actions
+from bot.app.standin.users import SlackUser
+from bot.ground import migrate
+from bot.ground.clock import utcnow
+from bot.ground.config import Team
+from bot.ground.db import make_engine, session_scope
+from bot.hear.recording import record
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard
 from tests.feedserver import Entry, rss

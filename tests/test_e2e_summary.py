@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot.clock import utcnow
-from bot.config import Sentiment
-from bot.db import make_engine, session_scope
-from bot.recording import record
-from bot.weeks import Week
+from bot.ground.clock import utcnow
+from bot.ground.config import Sentiment
+from bot.ground.db import make_engine, session_scope
+from bot.hear.recording import record
+from bot.remember.weeks import Week
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard
 from tests.feedserver import rss

@@ -4,9 +4,9 @@ Slack escapes `&`, `<` and `>` in a slash command's text before sending it; the 
 
 from sqlmodel import Session, select
 
-from bot.db import make_engine
-from bot.models import Event, EventKind
-from bot.standin.users import SlackUser
+from bot.app.standin.users import SlackUser
+from bot.ground.db import make_engine
+from bot.ground.models import Event, EventKind
 from tests.feedserver import Entry, rss
 
 POST = Entry(

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from bot import actions
-from bot.config import Team
-from bot.db import session_scope
-from bot.errors import UserError
-from bot.export import COLUMNS, ExportFormat, export, parse_moment
-from bot.models import Mention, Outcome
+from bot.act import actions
+from bot.ground.config import Team
+from bot.ground.db import session_scope
+from bot.ground.errors import UserError
+from bot.ground.models import Mention, Outcome
+from bot.remember.export import COLUMNS, ExportFormat, export, parse_moment
 from tests.botprocess import ALLEARS
 from tests.factories import store_mention
 

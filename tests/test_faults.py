@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from bot.db import make_engine, session_scope
-from bot.models import Mention, Outbox, OutboxStatus
-from bot.standin.slack import FakeSlack, Message
-from bot.standin.users import SlackUser
+from bot.app.standin.slack import FakeSlack, Message
+from bot.app.standin.users import SlackUser
+from bot.ground.db import make_engine, session_scope
+from bot.ground.models import Mention, Outbox, OutboxStatus
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, FeedServer, rss
 from tests.tcpproxy import TcpProxy

@@ -13,21 +13,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from bot.config import Config, Sentiment
-from bot.db import read_scope, session_scope
-from bot.health import source_health
-from bot.models import Escalation, Mention
-from bot.polling import Listener, poll
-from bot.recording import Heard, record
-from bot.routing import Router
+from bot.ground.config import Config, Sentiment
+from bot.ground.config_sources import RssSource
+from bot.ground.db import read_scope, session_scope
+from bot.ground.models import Escalation, Mention
+from bot.hear.health import source_health
+from bot.hear.polling import Listener, poll
+from bot.hear.recording import Heard, record
+from bot.hear.routing import Router
+from bot.hear.sources import Fetched, PollState, SourceError, rss
+from bot.hear.sources import http as source_http
+from bot.hear.sources.rss import parse_feed
+from bot.hear.triage import triage
 from bot.slack import kit
+from bot.slack.answers import queue_blocks
 from bot.slack.cards import card_fallback, mention_card, team_alert
-from bot.slack.replies import queue_blocks
-from bot.sources import Fetched, PollState, SourceError, rss
-from bot.sources import http as source_http
-from bot.sources.kinds import RssSource
-from bot.sources.rss import parse_feed
-from bot.triage import triage
 from tests.conftest import SHARED_DATA
 from tests.feedserver import Entry
 from tests.feedserver import rss as feed_rss

@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event
 from sqlmodel import select
 
-from bot import actions, sla
-from bot.config import Config
-from bot.db import session_scope
-from bot.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
-from bot.polling import Listener
-from bot.recording import Heard, record
+from bot.act import actions
+from bot.act.sla import timers
+from bot.ground.config import Config
+from bot.ground.config_sources import BlueskySource, GitHubSource, HackerNewsSource, MastodonSource, RedditSource
+from bot.ground.db import session_scope
+from bot.ground.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
+from bot.hear.polling import Listener
+from bot.hear.recording import Heard, record
+from bot.hear.sources import PollState
+from bot.hear.sources.registry import fetch
 from bot.slack.cards import thread_note
-from bot.sources import PollState
-from bot.sources.kinds import BlueskySource, GitHubSource, HackerNewsSource, MastodonSource, RedditSource
-from bot.sources.registry import fetch
 from tests.factories import heard
 from tests.test_sources import bluesky_search, by_id, github_search, hackernews_search, mastodon_tag, reddit_search
 
@@ -78,8 +79,8 @@ def test_dana_writing_again_in_her_resolved_thread_reopens_it_quoting_her_and_th
         f":arrows_counterclockwise: Reopened: Dana Customer wrote again (M-{again}): "
         "<https://example.com/posts/101|Still failing for me &lt;!channel&gt;> (example.com)"
     )
-    assert sla.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=19)) == []
-    assert sla.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=20)) == [(story, "claim 1")]
+    assert timers.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=19)) == []
+    assert timers.check(engine, CONFIG, now=T0 + timedelta(hours=2, minutes=20)) == [(story, "claim 1")]
 
 
 def test_writing_again_in_an_open_thread_joins_it_with_a_note_and_leaves_the_card_alone(engine):
@@ -176,7 +177,7 @@ def test_a_customer_writing_again_after_a_snoozed_mention_was_resolved_finds_it_
     hear(engine, post("101", "Still failing", thread="100"), at=T0 + timedelta(days=2))
 
     assert load(engine, story).snoozed_until is None
-    assert sla.check(engine, CONFIG, now=T0 + timedelta(days=2, minutes=20)) == [(story, "claim 1")]
+    assert timers.check(engine, CONFIG, now=T0 + timedelta(days=2, minutes=20)) == [(story, "claim 1")]
     assert "snooze is over" not in last_note(engine, story)
 
 

@@ -8,16 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from slack_sdk import WebClient
 
-from bot import actions, sla
-from bot.config import BusinessHours, Config, Sla, SlaTargets
-from bot.db import read_scope, session_scope
-from bot.metrics import week_so_far
-from bot.models import Event, EventKind, Mention, Outcome
-from bot.queues import queues_for
+from bot.act import actions
+from bot.act.queues import queues_for
+from bot.act.sla import timers
+from bot.app.standin.slack import BOT_TOKEN, view_problems
+from bot.ground.config import BusinessHours, Config, Sla, SlaTargets
+from bot.ground.db import read_scope, session_scope
+from bot.ground.models import Event, EventKind, Mention, Outcome
+from bot.remember.counting import week_so_far
+from bot.remember.weeks import Week
 from bot.slack.cards import mention_card
 from bot.slack.home import ROWS, home_view, sla_state
-from bot.standin.slack import BOT_TOKEN, view_problems
-from bot.weeks import Week
 from handlers.errors import after_ack
 from handlers.home import HomeTabs
 from tests.factories import store_mention
@@ -243,9 +244,9 @@ def test_the_home_says_time_is_up_when_the_reminder_is_sent_after_a_snooze_and_a
         [(row, _)] = _rows(view)["Unclaimed in your channels"]
         return row.split(" · ")[-1].split("\n")[0]
 
-    assert sla.check(engine, config, now=_at(109)) == [(mention_id, "awake")]
+    assert timers.check(engine, config, now=_at(109)) == [(mention_id, "awake")]
     assert state(109) == ":hourglass: 1m left to claim", "10 minutes before the snooze, 9 after it"
-    assert sla.check(engine, config, now=_at(110)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, config, now=_at(110)) == [(mention_id, "claim 1")]
     assert state(110) == ":red_circle: 0s over the time to claim"
     assert "business hours or not" not in json.dumps(_build(engine, ANA, {"C0URGENT"}, now=_at(110)))
 

@@ -1,4 +1,4 @@
-"""A poll stores its items with lookups asked once for the whole poll (`bot.polling.store`); what it
+"""A poll stores its items with lookups asked once for the whole poll (`bot.hear.polling.store`); what it
 stores must be exactly what recording the items one by one, each asking for itself, stores."""
 
 from collections.abc import Iterator
@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select, update
 
-from bot import migrate
-from bot.config import Config
-from bot.db import make_engine, session_scope
-from bot.models import Event, Mention, MentionStatus, Outbox, OutboxKind, Storm
-from bot.polling import REPEAT_WINDOW, Listener, store
-from bot.recording import posts_by, record
-from bot.sources import Item
-from bot.triage import triage
+from bot.ground import migrate
+from bot.ground.config import Config
+from bot.ground.db import make_engine, session_scope
+from bot.ground.models import Event, Mention, MentionStatus, Outbox, OutboxKind, Storm
+from bot.hear.polling import REPEAT_WINDOW, Listener, store
+from bot.hear.recording import posts_by, record
+from bot.hear.sources import Item
+from bot.hear.triage import triage
 from tests.factories import heard
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from bot.config import Config
-from bot.db import read_scope
-from bot.errors import UserError
-from bot.intake import log_forwarded, receive_webhook
-from bot.models import Mention
-from bot.polling import Listener, _rest, backoff
-from bot.standin.users import webhook_signature
+from bot.app.standin.users import webhook_signature
+from bot.ground.config import Config
+from bot.ground.db import read_scope
+from bot.ground.errors import UserError
+from bot.ground.models import Mention
+from bot.hear.intake import log_forwarded, receive_webhook
+from bot.hear.polling import Listener, _rest, backoff
 
 SECRET = "s3cret"
 LISTENER = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}}))

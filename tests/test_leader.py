@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.db import make_engine
-from bot.errors import UserError
-from bot.leader import LeaderScheduler, hold_single_process_lock
+from bot.ground.db import make_engine
+from bot.ground.errors import UserError
+from bot.ground.leader import LeaderScheduler, hold_single_process_lock
 from tests.waiting import eventually
 
 
@@ -69,7 +69,7 @@ def holder_pid(engine: Engine, key: int) -> int | None:
 
 @pytest.mark.postgres
 def test_one_candidate_leads_and_the_other_takes_over_when_it_stops(engines, key, caplog):
-    caplog.set_level("INFO", logger="bot.leader")
+    caplog.set_level("INFO", logger="bot.ground.leader")
     first, second = Candidate(engines[0], key), Candidate(engines[1], key)
     first.scheduler.start()
     eventually(lambda: first.running)

@@ -6,8 +6,8 @@ import logging
 import re
 import sys
 
-from bot.logs import CorrelationFilter, JsonFormatter, configure, correlated, correlation_id, job
-from bot.standin.users import SlackUser
+from bot.app.standin.users import SlackUser
+from bot.ground.logs import CorrelationFilter, JsonFormatter, configure, correlated, correlation_id, job
 from tests.feedserver import Entry, rss
 
 QUESTION = Entry(

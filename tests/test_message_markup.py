@@ -4,8 +4,8 @@ not `<@W222>` and `&amp;`."""
 import pytest
 from slack_sdk import WebClient
 
+from bot.app.standin.slack import BOT_TOKEN
 from bot.slack.message_markup import Names, message_text
-from bot.standin.slack import BOT_TOKEN
 
 PEOPLE = {"W222": "wendy", "U123": "ana.lookup"}
 CHANNELS = {"C123": "general", "C0SUPPORT": "support"}

@@ -7,16 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from bot import actions
-from bot.config import BusinessHours, Config, Sentiment, Sla, SlaTargets, Team
-from bot.db import session_scope
-from bot.errors import UserError
-from bot.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits, WeekSoFar
-from bot.metrics import week_so_far, weekly_figures
-from bot.models import Event, EventKind, Mention, Outcome, Storm
-from bot.recording import record
-from bot.weekly import summarize
-from bot.weeks import Week
+from bot.act import actions
+from bot.ground.config import BusinessHours, Config, Sentiment, Sla, SlaTargets, Team
+from bot.ground.db import session_scope
+from bot.ground.errors import UserError
+from bot.ground.models import Event, EventKind, Mention, Outcome, Storm
+from bot.hear.recording import record
+from bot.remember.counting import week_so_far, weekly_figures
+from bot.remember.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits, WeekSoFar
+from bot.remember.summary_due import summarize
+from bot.remember.weeks import Week
 from tests.factories import heard
 
 ANA, BEN, CY, DEE, EVE, FAY, GUS = "U0ANA", "U0BEN", "U0CY", "U0DEE", "U0EVE", "U0FAY", "U0GUS"

@@ -6,12 +6,12 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, update
 
-from bot import migrate
-from bot.db import make_engine, session_scope
-from bot.models import Outbox
-from bot.standin.ports import free_port
-from bot.standin.users import SlackUser
-from bot.telemetry import OutboxCollector
+from bot.app.standin.ports import free_port
+from bot.app.standin.users import SlackUser
+from bot.ground import migrate
+from bot.ground.db import make_engine, session_scope
+from bot.ground.models import Outbox
+from bot.ground.prometheus import OutboxCollector
 from tests.apiserver import ApiServer
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import store_mention

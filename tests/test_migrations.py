@@ -9,9 +9,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
-from bot import migrate
-from bot.db import make_engine
-from bot.models import Mention
+from bot.ground import migrate
+from bot.ground.db import make_engine
+from bot.ground.models import Mention
 
 
 def test_the_migrated_schema_matches_the_models(engine):

@@ -7,9 +7,9 @@ import time
 import httpx
 import pytest
 
-from bot import seen
-from bot.standin.slack import TEAM_ID
-from bot.standin.users import signature
+from bot.app.standin.slack import TEAM_ID
+from bot.app.standin.users import signature
+from bot.ground import seen
 from tests.botprocess import BotProcess, config_toml
 
 

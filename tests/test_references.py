@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.config import Config
-from bot.db import session_scope
-from bot.models import Mention
-from bot.polling import Listener, store
-from bot.sources import Item
+from bot.ground.config import Config
+from bot.ground.db import session_scope
+from bot.ground.models import Mention
+from bot.hear.polling import Listener, store
+from bot.hear.sources import Item
 from tests.factories import store_mention
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)

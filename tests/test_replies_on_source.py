@@ -9,17 +9,17 @@ from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot import actions
-from bot.clock import utcnow
-from bot.db import session_scope
-from bot.mentions import get_mention
-from bot.models import Outbox, OutboxKind, OutboxStatus
-from bot.recording import record
+from bot.act import actions
+from bot.act.source_replies import SourceReplies
+from bot.app.standin.slack import BOT_TOKEN
+from bot.ground.clock import utcnow
+from bot.ground.config_sources import BlueskySource, GitHubSource, MastodonSource
+from bot.ground.db import session_scope
+from bot.ground.mentions import get_mention
+from bot.ground.models import Outbox, OutboxKind, OutboxStatus
+from bot.hear.recording import record
 from bot.slack.delivery import Deliverer
 from bot.slack.modals import ModalContext, reply_modal
-from bot.sources.kinds import BlueskySource, GitHubSource, MastodonSource
-from bot.sources.replying import SourceReplies
-from bot.standin.slack import BOT_TOKEN
 from tests.factories import heard
 
 

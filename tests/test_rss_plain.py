@@ -1,4 +1,4 @@
-"""A plain RSS 2.0 feed is read without feedparser's machinery (`bot.sources.rss_plain`); whatever a feed holds,
+"""A plain RSS 2.0 feed is read without feedparser's machinery (`bot.hear.sources.rss_plain`); whatever a feed holds,
 the values read must be exactly feedparser's, or the document must be left to feedparser."""
 
 import random
@@ -8,15 +8,15 @@ from xml.sax.saxutils import escape
 import feedparser
 import pytest
 
-from bot.sources.rss import parse_feed
-from bot.sources.rss_plain import plain_entries
+from bot.hear.sources.rss import parse_feed
+from bot.hear.sources.rss_plain import plain_entries
 from tests.conftest import SHARED_DATA
 
 CONTENT_TYPES = ("", "application/rss+xml", "application/xml; charset=utf-8", "text/xml", "text/plain")
 
 
 def feedparser_values(body: bytes, content_type: str) -> list[tuple]:
-    """The entry values `bot.sources.rss` reads, as feedparser gives them; None for a bozo document."""
+    """The entry values `bot.hear.sources.rss` reads, as feedparser gives them; None for a bozo document."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = feedparser.parse(body, response_headers={"content-type": content_type} if content_type else None)

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bot.safe_fetch import MAX_REDIRECTS, FetchRefused, fetch_page, refusal, summarize_html, vet
+from bot.hear.safe_fetch import MAX_REDIRECTS, FetchRefused, fetch_page, refusal, summarize_html, vet
 
 HTML = "text/html; charset=utf-8"
 PAGE = """<!doctype html><html><head><title>Acme review: slow support</title>

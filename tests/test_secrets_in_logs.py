@@ -17,8 +17,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from bot.standin.slack import BOT_TOKEN, FakeSlack
-from bot.standin.users import Drafts, SlackUser, post_to_webhook, signature
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack
+from bot.app.standin.users import Drafts, SlackUser, post_to_webhook, signature
 from tests.apiserver import ApiServer
 from tests.botprocess import ALLEARS, BotProcess
 from tests.feedserver import FeedServer

@@ -20,16 +20,16 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import MetaData, create_engine, select, text
 
-import bot.intake
-import bot.web
-from bot.config import Config
-from bot.db import make_engine
-from bot.polling import Listener
+import bot.app.web
+import bot.hear.intake
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack
+from bot.app.standin.users import SIGNING_SECRET, WEBHOOK_SECRET, Drafts, signature, typed, webhook_signature
+from bot.app.web import signed_by_slack
+from bot.ground.config import Config
+from bot.ground.db import make_engine
+from bot.hear.polling import Listener
 from bot.slack.ids import ActionId, InputId, ShortcutId, ViewId
 from bot.slack.modals import ModalContext
-from bot.standin.slack import BOT_TOKEN, FakeSlack
-from bot.standin.users import SIGNING_SECRET, WEBHOOK_SECRET, Drafts, signature, typed, webhook_signature
-from bot.web import signed_by_slack
 from tests.botprocess import BotProcess, config_toml
 from tests.feedserver import Entry, FeedServer, rss
 
@@ -382,7 +382,7 @@ def test_a_replayed_webhook_body_is_refused_and_never_posts_twice(listening):
 
 def test_the_webhook_compares_signatures_in_constant_time():
     """`==` on a MAC leaks, through timing, how much of a guess is right; only compare_digest may touch it."""
-    tree = ast.parse(inspect.getsource(bot.intake.receive_webhook))
+    tree = ast.parse(inspect.getsource(bot.hear.intake.receive_webhook))
     secret_names = {"expected", "signature"}
     digests = [
         node
@@ -413,7 +413,7 @@ def test_slack_signatures_are_checked_in_constant_time_before_bolt_sees_them():
         {},
     ):
         assert not signed_by_slack(verifier, body, headers), headers
-    web = inspect.getsource(bot.web.signed_by_slack)
+    web = inspect.getsource(bot.app.web.signed_by_slack)
     assert "verifier.is_valid(" in web and "==" not in web
     assert "hmac.compare_digest(calculated_signature, signature)" in inspect.getsource(SignatureVerifier.is_valid)
 
@@ -476,7 +476,7 @@ def test_a_signed_body_bolt_cannot_read_gets_a_400_with_its_reason_and_one_log_l
     fake.wait_for(lambda: "cannot be read" in bot.logs(), what="the refusal in the log")
     new_lines = bot.logs().splitlines()[logged:]
     [refusal] = [line for line in new_lines if "cannot be read" in line]
-    assert re.search(r"WARNING \[[0-9a-f]+\] bot\.web: refused a signed request", refusal), refusal
+    assert re.search(r"WARNING \[[0-9a-f]+\] bot\.app\.web: refused a signed request", refusal), refusal
     assert not any("Traceback" in line for line in new_lines)
     assert httpx.get(bot.url + "/healthz", timeout=5).status_code == 200
 
@@ -517,7 +517,7 @@ def test_a_body_that_is_not_utf8_is_never_from_slack_signed_or_not(listening):
     ],
 )
 def test_what_bolt_can_read_is_decided_as_bolt_reads_it(body, content_type, problem):
-    found = bot.web.unparseable(body, content_type)
+    found = bot.app.web.unparseable(body, content_type)
     assert found == problem if problem is None else found.startswith(problem)
 
 
@@ -536,7 +536,7 @@ def _worker(engine, fake: FakeSlack) -> Any:
         bolt.claims.append(command["text"])  # type: ignore[attr-defined]
 
     config = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
-    web = bot.web.create_web_app(
+    web = bot.app.web.create_web_app(
         bolt, engine, signing_secret=SIGNING_SECRET, listener=Listener(config), webhook_secret=None, notify=lambda: None
     )
     return bolt, web.test_client()
@@ -556,7 +556,7 @@ def test_a_request_replayed_to_another_worker_on_postgresql_is_refused_there_too
 
 def test_with_the_database_away_the_replay_guard_still_answers_at_once_from_memory(caplog):
     nobody_there = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/test")  # port 9: refused at once
-    replays = bot.web.Replays(nobody_there)
+    replays = bot.app.web.Replays(nobody_there)
     started = time.monotonic()
     assert replays.first_time("v0=a"), "a click in an outage is answered (told to try again), not refused"
     assert not replays.first_time("v0=a"), "this process still remembers what it was sent"
@@ -567,7 +567,7 @@ def test_with_the_database_away_the_replay_guard_still_answers_at_once_from_memo
 
 
 def test_the_replay_guard_forgets_a_signature_only_once_it_is_stale():
-    replays = bot.web.Replays(remember=0.2, most=3)
+    replays = bot.app.web.Replays(remember=0.2, most=3)
     assert replays.first_time("v0=a") and not replays.first_time("v0=a")
     time.sleep(0.25)
     assert replays.first_time("v0=a"), "ten minutes on (here 0.2 s), its timestamp is stale anyway"

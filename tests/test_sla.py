@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot import actions, sla
-from bot.config import Config, StormRule, Team
-from bot.db import session_scope
-from bot.errors import MentionClosed, UserError
-from bot.models import Event, EventKind, Mention, Outbox, OutboxKind, Outcome, Storm
-from bot.recording import record
-from bot.scheduler import build_scheduler
+from bot.act import actions
+from bot.act.sla import timers
+from bot.app.scheduler import build_scheduler
+from bot.ground.config import Config, StormRule, Team
+from bot.ground.db import session_scope
+from bot.ground.errors import MentionClosed, UserError
+from bot.ground.models import Event, EventKind, Mention, Outbox, OutboxKind, Outcome, Storm
+from bot.hear.recording import record
 from bot.slack.cards import mention_card, thread_note
 from tests.factories import heard
 from tests.test_actions import race
@@ -79,12 +80,12 @@ def outbox_kinds(engine, mention_id: int) -> list[str]:
 def test_dana_waits_twenty_minutes_then_the_thread_asks_then_the_group_then_the_lead_each_once(engine):
     dana = hear(engine, author="Dana Customer")
 
-    assert sla.check(engine, SLA, now=minutes(19)) == []
-    assert sla.check(engine, SLA, now=minutes(20)) == [(dana, "claim 1")]
-    assert sla.check(engine, SLA, now=minutes(21)) == [], "asked once"
-    assert sla.check(engine, SLA, now=minutes(40)) == [(dana, "claim 2")]
-    assert sla.check(engine, SLA, now=minutes(60)) == [(dana, "claim 3")]
-    assert sla.check(engine, SLA, now=minutes(61)) == sla.check(engine, SLA, now=minutes(600)) == []
+    assert timers.check(engine, SLA, now=minutes(19)) == []
+    assert timers.check(engine, SLA, now=minutes(20)) == [(dana, "claim 1")]
+    assert timers.check(engine, SLA, now=minutes(21)) == [], "asked once"
+    assert timers.check(engine, SLA, now=minutes(40)) == [(dana, "claim 2")]
+    assert timers.check(engine, SLA, now=minutes(60)) == [(dana, "claim 3")]
+    assert timers.check(engine, SLA, now=minutes(61)) == timers.check(engine, SLA, now=minutes(600)) == []
 
     assert notes(engine, dana) == [
         ":hourglass: Unclaimed for 20m: who can take it?",
@@ -103,12 +104,12 @@ def test_a_route_pings_its_own_group_and_lead_and_a_step_with_nobody_to_ping_is_
     nobody = config(usergroup=None, lead="U0HEAD")
 
     for at in (20, 40, 60):
-        sla.check(engine, SLA, now=minutes(at))
+        timers.check(engine, SLA, now=minutes(at))
     assert "<!subteam^S0ONCALL>" in notes(engine, urgent)[1] and "<@U0LEAD>" in notes(engine, urgent)[2]
 
-    assert sla.check(engine, nobody, now=minutes(20)) == [] and len(notes(engine, quiet)) == 3, "already asked"
+    assert timers.check(engine, nobody, now=minutes(20)) == [] and len(notes(engine, quiet)) == 3, "already asked"
     alone = hear(engine, external_id="alone", at=minutes(100))
-    assert [sla.check(engine, nobody, now=minutes(100 + at)) for at in (20, 40, 60)] == [
+    assert [timers.check(engine, nobody, now=minutes(100 + at)) for at in (20, 40, 60)] == [
         [(alone, "claim 1")],
         [],
         [(alone, "claim 3")],
@@ -117,13 +118,13 @@ def test_a_route_pings_its_own_group_and_lead_and_a_step_with_nobody_to_ping_is_
 
 def test_a_claim_stops_the_questions_and_giving_it_back_starts_them_again(engine):
     mention_id = hear(engine)
-    sla.check(engine, SLA, now=minutes(20))
+    timers.check(engine, SLA, now=minutes(20))
     act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(30))
-    assert sla.check(engine, SLA, now=minutes(45)) == [], "Ana has it"
+    assert timers.check(engine, SLA, now=minutes(45)) == [], "Ana has it"
 
     act(engine, actions.unclaim, mention_id, user_id=ANA, now=minutes(50))
-    assert sla.check(engine, SLA, now=minutes(69)) == []
-    assert sla.check(engine, SLA, now=minutes(70)) == [(mention_id, "claim 1")], "a new wait, asked anew"
+    assert timers.check(engine, SLA, now=minutes(69)) == []
+    assert timers.check(engine, SLA, now=minutes(70)) == [(mention_id, "claim 1")], "a new wait, asked anew"
     assert len(notes(engine, mention_id)) == 2
 
 
@@ -133,9 +134,9 @@ def test_the_clock_stands_still_after_hours_and_over_a_weekend_that_springs_forw
     monday_9am_paris = datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # summer time since Sunday
     mention_id = hear(engine, at=friday_4_50pm_paris)
 
-    assert sla.check(engine, office, now=friday_4_50pm_paris + timedelta(hours=3)) == []
-    assert sla.check(engine, office, now=monday_9am_paris + timedelta(minutes=9)) == []
-    assert sla.check(engine, office, now=monday_9am_paris + timedelta(minutes=10)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, office, now=friday_4_50pm_paris + timedelta(hours=3)) == []
+    assert timers.check(engine, office, now=monday_9am_paris + timedelta(minutes=9)) == []
+    assert timers.check(engine, office, now=monday_9am_paris + timedelta(minutes=10)) == [(mention_id, "claim 1")]
 
 
 def test_a_snooze_stops_every_timer_and_when_it_runs_out_they_go_on_where_they_were(engine):
@@ -143,10 +144,10 @@ def test_a_snooze_stops_every_timer_and_when_it_runs_out_they_go_on_where_they_w
     snoozed = act(engine, actions.snooze, mention_id, user_id=BEN, duration=timedelta(hours=1), now=minutes(10))
     assert snoozed.mention.snoozed_until == minutes(70) and snoozed.replaced is None
 
-    assert sla.check(engine, SLA, now=minutes(69)) == [], "snoozed"
-    assert sla.check(engine, SLA, now=minutes(70)) == [(mention_id, "awake")]
-    assert sla.check(engine, SLA, now=minutes(79)) == [], "ten minutes before the snooze, nine after"
-    assert sla.check(engine, SLA, now=minutes(80)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, SLA, now=minutes(69)) == [], "snoozed"
+    assert timers.check(engine, SLA, now=minutes(70)) == [(mention_id, "awake")]
+    assert timers.check(engine, SLA, now=minutes(79)) == [], "ten minutes before the snooze, nine after"
+    assert timers.check(engine, SLA, now=minutes(80)) == [(mention_id, "claim 1")]
 
     assert notes(engine, mention_id)[1:] == [
         ":alarm_clock: The snooze is over: its SLA timers run again.",
@@ -178,8 +179,8 @@ def test_snoozing_again_replaces_the_end_and_off_wakes_it_early(engine):
     assert woken.mention.snoozed_until is None
     with pytest.raises(UserError, match=f"M-{mention_id} is not snoozed"):
         act(engine, actions.snooze, mention_id, user_id=ANA, duration=timedelta(0), now=minutes(16))
-    assert sla.check(engine, SLA, now=minutes(34)) == [], "15 minutes counted: 0–15 snoozed, 15–34 awake"
-    assert sla.check(engine, SLA, now=minutes(35)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, SLA, now=minutes(34)) == [], "15 minutes counted: 0–15 snoozed, 15–34 awake"
+    assert timers.check(engine, SLA, now=minutes(35)) == [(mention_id, "claim 1")]
     assert notes(engine, mention_id)[2] == f":alarm_clock: <@{ANA}> woke this up: its SLA timers run again."
 
 
@@ -198,8 +199,8 @@ def test_a_claim_left_untouched_for_claim_expires_returns_to_the_pool(engine):
     act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(5))
     act(engine, actions.snooze, mention_id, user_id=ANA, duration=timedelta(minutes=30), now=minutes(65))
 
-    assert sla.check(engine, expiring, now=minutes(65 + 4 * 60 - 1)) == [(mention_id, "awake")], "Ana acted at 65"
-    assert sla.check(engine, expiring, now=minutes(65 + 4 * 60 + 30)) == [(mention_id, "expired")], "less the snooze"
+    assert timers.check(engine, expiring, now=minutes(65 + 4 * 60 - 1)) == [(mention_id, "awake")], "Ana acted at 65"
+    assert timers.check(engine, expiring, now=minutes(65 + 4 * 60 + 30)) == [(mention_id, "expired")], "less the snooze"
     mention = load(engine, mention_id)
     with session_scope(engine) as session:
         expired = actions.history(session, mention_id)[-1]
@@ -209,7 +210,7 @@ def test_a_claim_left_untouched_for_claim_expires_returns_to_the_pool(engine):
         f":leftwards_arrow_with_hook: Returned to the pool: <@{ANA}> claimed it, but nothing from them for 4h 30m. "
         "Who can take it?"
     )
-    assert sla.check(engine, expiring, now=minutes(65 + 4 * 60 + 50)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, expiring, now=minutes(65 + 4 * 60 + 50)) == [(mention_id, "claim 1")]
 
 
 def test_an_expiry_loses_to_a_claim_made_meanwhile(engine):
@@ -228,11 +229,11 @@ def test_an_expiry_loses_to_a_claim_made_meanwhile(engine):
 def test_an_urgent_mention_reminds_its_owner_to_answer_and_everyone_to_resolve_it(engine):
     urgent = config(high={"claim_within": "10m", "reply_within": "30m", "resolve_within": "4h"})
     mention_id = hear(engine, heard=replace(heard(), urgency="high"))
-    assert sla.check(engine, urgent, now=minutes(10)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, urgent, now=minutes(10)) == [(mention_id, "claim 1")]
     act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(12))
-    assert sla.check(engine, urgent, now=minutes(42)) == [(mention_id, "reply")]
+    assert timers.check(engine, urgent, now=minutes(42)) == [(mention_id, "reply")]
     act(engine, actions.reply, mention_id, user_id=ANA, text="Looking into it", now=minutes(50))
-    assert sla.check(engine, urgent, now=minutes(240)) == [(mention_id, "resolve")]
+    assert timers.check(engine, urgent, now=minutes(240)) == [(mention_id, "resolve")]
     assert (
         notes(engine, mention_id)[1]
         == f":hourglass: <@{ANA}> you claimed this 30m ago and the customer has no answer yet."
@@ -240,16 +241,16 @@ def test_an_urgent_mention_reminds_its_owner_to_answer_and_everyone_to_resolve_i
     assert (
         notes(engine, mention_id)[3] == f":hourglass: <@{ANA}> M-{mention_id} has been open for 4h: can it be resolved?"
     )
-    assert sla.check(engine, config(), now=minutes(300)) == [], "a normal mention has neither timer"
+    assert timers.check(engine, config(), now=minutes(300)) == [], "a normal mention has neither timer"
 
 
 def test_a_reopened_mention_starts_its_timers_again(engine):
     mention_id = hear(engine)
     act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.ANSWERED, now=minutes(5))
-    assert sla.check(engine, SLA, now=minutes(60)) == [], "resolved"
+    assert timers.check(engine, SLA, now=minutes(60)) == [], "resolved"
     act(engine, actions.reopen, mention_id, user_id=BEN, now=minutes(100))
-    assert sla.check(engine, SLA, now=minutes(119)) == []
-    assert sla.check(engine, SLA, now=minutes(120)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, SLA, now=minutes(119)) == []
+    assert timers.check(engine, SLA, now=minutes(120)) == [(mention_id, "claim 1")]
 
 
 def test_an_escalation_nobody_acknowledges_is_repinged_daily_then_its_acknowledger(engine):
@@ -260,16 +261,16 @@ def test_an_escalation_nobody_acknowledges_is_repinged_daily_then_its_acknowledg
             session, mention_id=mention_id, user_id=ANA, team_name="support", team=SUPPORT, now=minutes(5)
         )
     day = timedelta(days=1)
-    assert sla.check(engine, SLA, now=minutes(5) + day - timedelta(seconds=1)) == []
-    assert sla.check(engine, SLA, now=minutes(5) + day) == [(mention_id, "escalation")]
-    assert sla.check(engine, SLA, now=minutes(5) + day + timedelta(hours=2)) == []
+    assert timers.check(engine, SLA, now=minutes(5) + day - timedelta(seconds=1)) == []
+    assert timers.check(engine, SLA, now=minutes(5) + day) == [(mention_id, "escalation")]
+    assert timers.check(engine, SLA, now=minutes(5) + day + timedelta(hours=2)) == []
     with session_scope(engine) as session:
         actions.acknowledge(
             session, escalation_id=escalation.id, user_id=BEN, now=minutes(5) + day + timedelta(hours=3)
         )
-    assert sla.check(engine, SLA, now=minutes(5) + 2 * day) == [], "a day since it was escalated, not acknowledged"
-    assert sla.check(engine, SLA, now=minutes(5) + 2 * day + timedelta(hours=3)) == [(mention_id, "acknowledged")]
-    assert sla.check(engine, SLA, now=minutes(5) + 3 * day + timedelta(hours=3)) == [(mention_id, "acknowledged")]
+    assert timers.check(engine, SLA, now=minutes(5) + 2 * day) == [], "a day since it was escalated, not acknowledged"
+    assert timers.check(engine, SLA, now=minutes(5) + 2 * day + timedelta(hours=3)) == [(mention_id, "acknowledged")]
+    assert timers.check(engine, SLA, now=minutes(5) + 3 * day + timedelta(hours=3)) == [(mention_id, "acknowledged")]
 
     assert notes(engine, mention_id, OutboxKind.TEAM_ALERT_NOTE) == [
         f":rotating_light: <!subteam^S0SUPPORT> M-{mention_id} was escalated to *support* 1d ago "
@@ -278,14 +279,14 @@ def test_an_escalation_nobody_acknowledges_is_repinged_daily_then_its_acknowledg
         f":hourglass: <@{BEN}> you acknowledged M-{mention_id} 2d ago and it is still open.",
     ]
     act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED)
-    assert sla.check(engine, SLA, now=minutes(5) + 9 * day) == []
+    assert timers.check(engine, SLA, now=minutes(5) + 9 * day) == []
 
 
 def test_after_an_outage_only_the_latest_step_is_taken_and_an_old_backlog_stays_quiet(engine):
     late = hear(engine, external_id="late")
     ancient = hear(engine, external_id="ancient", at=T0 - timedelta(days=3))
-    assert sla.check(engine, SLA, now=minutes(90)) == [(late, "claim 3")]
-    assert sla.check(engine, SLA, now=minutes(95)) == []
+    assert timers.check(engine, SLA, now=minutes(90)) == [(late, "claim 3")]
+    assert timers.check(engine, SLA, now=minutes(95)) == []
     assert notes(engine, ancient) == []
 
 
@@ -298,7 +299,7 @@ def test_storm_mentions_are_not_nagged_one_by_one_and_resolved_ones_never(engine
         session.add(storm)
         session.flush()
         session.get(Mention, in_storm).storm_id = storm.id
-    assert sla.check(engine, SLA, now=minutes(20)) == [(in_storm, "storm")], "the storm's one reminder"
+    assert timers.check(engine, SLA, now=minutes(20)) == [(in_storm, "storm")], "the storm's one reminder"
     assert [note for note in notes(engine, in_storm) if "Unclaimed" in note] == []
     assert notes(engine, resolved)[1:] == []
 
@@ -316,7 +317,7 @@ def outage(engine, topic: str, count: int) -> list[int]:
     return ids
 
 
-def storm_steps(taken: list[sla.Done]) -> list[sla.Done]:
+def storm_steps(taken: list[timers.Done]) -> list[timers.Done]:
     return [step for step in taken if step[1] == "storm"]
 
 
@@ -325,10 +326,10 @@ def test_a_storm_nobody_claims_is_asked_about_once_and_one_with_a_claim_is_not(e
     login = outage(engine, "login", 5)
     act(engine, actions.claim, login[0], user_id=ANA, now=minutes(10))  # one that started the storm counts
 
-    assert storm_steps(sla.check(engine, SLA, now=minutes(22))) == []
-    assert storm_steps(sla.check(engine, SLA, now=minutes(23))) == [(down[3], "storm")]
-    assert storm_steps(sla.check(engine, SLA, now=minutes(24))) == [], "once"
-    assert storm_steps(sla.check(engine, SLA, now=minutes(300))) == []
+    assert storm_steps(timers.check(engine, SLA, now=minutes(22))) == []
+    assert storm_steps(timers.check(engine, SLA, now=minutes(23))) == [(down[3], "storm")]
+    assert storm_steps(timers.check(engine, SLA, now=minutes(24))) == [], "once"
+    assert storm_steps(timers.check(engine, SLA, now=minutes(300))) == []
     assert notes(engine, down[3])[-1] == ":hourglass: 6 mentions about “down”, none claimed for 20m: who can take some?"
     assert [note for note in notes(engine, down[4]) + notes(engine, login[3]) if "mentions about" in note] == []
 
@@ -336,7 +337,7 @@ def test_a_storm_nobody_claims_is_asked_about_once_and_one_with_a_claim_is_not(e
 def test_the_storm_reminder_is_posted_in_the_storm_cards_thread(sqlite_engine, fake_slack):
     outage(sqlite_engine, "down", 5)
     drain(sqlite_engine, fake_slack, post_interval=0)
-    sla.check(sqlite_engine, SLA, now=minutes(23))
+    timers.check(sqlite_engine, SLA, now=minutes(23))
     drain(sqlite_engine, fake_slack, post_interval=0)
 
     storm_card = next(card for card in fake_slack.cards("C0LISTEN") if "mentions about" in card.text)
@@ -346,7 +347,7 @@ def test_the_storm_reminder_is_posted_in_the_storm_cards_thread(sqlite_engine, f
 
 def test_two_processes_checking_at_once_take_each_step_once(engine):
     mention_ids = [hear(engine, external_id=f"item-{n}", at=minutes(-n)) for n in range(5)]
-    outcomes = race(6, lambda _: sla.check(engine, SLA, now=minutes(22)))
+    outcomes = race(6, lambda _: timers.check(engine, SLA, now=minutes(22)))
     taken = [step for outcome in outcomes for step in outcome]
     assert sorted(taken) == [(mention_id, "claim 1") for mention_id in mention_ids]
     assert all(len(notes(engine, mention_id)) == 1 for mention_id in mention_ids)
@@ -367,15 +368,15 @@ def test_a_reopened_mention_reminds_its_owner_to_answer_again(engine):
     act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED, now=minutes(20))
     act(engine, actions.reopen, mention_id, user_id=BEN, now=minutes(100))
 
-    assert sla.check(engine, urgent, now=minutes(129)) == []
-    assert sla.check(engine, urgent, now=minutes(130)) == [(mention_id, "reply")], "Ana still owns it"
+    assert timers.check(engine, urgent, now=minutes(129)) == []
+    assert timers.check(engine, urgent, now=minutes(130)) == [(mention_id, "reply")], "Ana still owns it"
     assert notes(engine, mention_id)[-1] == (
         f":hourglass: <@{ANA}> this was reopened 30m ago and the customer has no answer yet."
     )
     act(engine, actions.reply, mention_id, user_id=ANA, text="Looking again", now=minutes(131))
     act(engine, actions.resolve, mention_id, user_id=ANA, outcome=Outcome.FIXED, now=minutes(132))
     act(engine, actions.reopen, mention_id, user_id=BEN, now=minutes(200))
-    assert sla.check(engine, urgent, now=minutes(230)) == [(mention_id, "reply")], "each reopen, once"
+    assert timers.check(engine, urgent, now=minutes(230)) == [(mention_id, "reply")], "each reopen, once"
 
 
 def test_an_owner_who_acts_while_a_check_is_deciding_is_neither_expired_nor_reminded(engine):
@@ -385,7 +386,7 @@ def test_an_owner_who_acts_while_a_check_is_deciding_is_neither_expired_nor_remi
     act(engine, actions.claim, expiring, user_id=ANA, now=minutes(30))
     act(engine, actions.claim, waiting, user_id=BEN, now=minutes(60))
 
-    stale = sla.due(engine, strict, now=minutes(90))  # read before either owner acted
+    stale = timers.due(engine, strict, now=minutes(90))  # read before either owner acted
     assert [(mention.id, todo.expire, [step.label for step in todo.steps]) for mention, todo in stale] == [
         (expiring, True, []),
         (waiting, False, ["reply"]),
@@ -394,7 +395,7 @@ def test_an_owner_who_acts_while_a_check_is_deciding_is_neither_expired_nor_remi
     act(engine, actions.reply, waiting, user_id=BEN, text="Answered", now=minutes(90))
 
     assert [
-        step for mention, todo in stale for step in sla.carry_out(engine, strict, mention, todo, now=minutes(90))
+        step for mention, todo in stale for step in timers.carry_out(engine, strict, mention, todo, now=minutes(90))
     ] == []
     assert (load(engine, expiring).owner_id, load(engine, waiting).owner_id) == (ANA, BEN)
     with session_scope(engine) as session:
@@ -408,14 +409,14 @@ def test_a_snooze_ends_with_the_resolve_so_a_reopened_mention_is_awake(engine):
     act(engine, actions.resolve, later, user_id=ANA, outcome=Outcome.ANSWERED, now=minutes(10))
     assert load(engine, later).snoozed_until is None
     act(engine, actions.reopen, later, user_id=BEN, now=minutes(3 * 24 * 60))
-    assert sla.check(engine, SLA, now=minutes(3 * 24 * 60 + 20)) == [(later, "claim 1")]
+    assert timers.check(engine, SLA, now=minutes(3 * 24 * 60 + 20)) == [(later, "claim 1")]
     assert not any("snooze is over" in note for note in notes(engine, later))
 
     soon = hear(engine, external_id="soon")
     act(engine, actions.snooze, soon, user_id=BEN, duration=timedelta(hours=4), now=minutes(5))
     act(engine, actions.resolve, soon, user_id=ANA, outcome=Outcome.ANSWERED, now=minutes(10))
     act(engine, actions.reopen, soon, user_id=BEN, now=minutes(30))
-    assert sla.check(engine, SLA, now=minutes(50)) == [(soon, "claim 1")], "the four hours' snooze ended at 10"
+    assert timers.check(engine, SLA, now=minutes(50)) == [(soon, "claim 1")], "the four hours' snooze ended at 10"
 
 
 def test_an_expiry_counts_from_the_owners_last_action_and_says_so(engine):
@@ -423,8 +424,8 @@ def test_an_expiry_counts_from_the_owners_last_action_and_says_so(engine):
     mention_id = hear(engine)
     act(engine, actions.claim, mention_id, user_id=ANA, now=minutes(5))
     act(engine, actions.reply, mention_id, user_id=ANA, text="Checking", now=minutes(100))
-    assert sla.check(engine, expiring, now=minutes(339)) == []
-    assert sla.check(engine, expiring, now=minutes(340)) == [(mention_id, "expired")]
+    assert timers.check(engine, expiring, now=minutes(339)) == []
+    assert timers.check(engine, expiring, now=minutes(340)) == [(mention_id, "expired")]
     assert notes(engine, mention_id)[-1] == (
         f":leftwards_arrow_with_hook: Returned to the pool: <@{ANA}> claimed it, but nothing from them for 4h. "
         "Who can take it?"
@@ -437,9 +438,9 @@ def test_reminders_say_when_they_count_business_time_and_an_ago_is_by_the_clock(
     )
     friday_4pm, monday_9_10am = datetime(2026, 11, 20, 16, 0, tzinfo=UTC), datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
     mention_id = hear(engine, at=friday_4pm, heard=replace(heard(), urgency="high"))
-    assert sla.check(engine, office, now=friday_4pm + timedelta(minutes=10)) == [(mention_id, "claim 1")]
+    assert timers.check(engine, office, now=friday_4pm + timedelta(minutes=10)) == [(mention_id, "claim 1")]
     act(engine, actions.claim, mention_id, user_id=ANA, now=friday_4pm + timedelta(minutes=40))
-    assert sla.check(engine, office, now=monday_9_10am) == [(mention_id, "reply")], "20 minutes on Friday, 10 today"
+    assert timers.check(engine, office, now=monday_9_10am) == [(mention_id, "reply")], "20 minutes on Friday, 10 today"
     assert notes(engine, mention_id) == [
         ":hourglass: Unclaimed for 10m of business time: who can take it?",
         f":hourglass: <@{ANA}> you claimed this 2d 16h ago and the customer has no answer yet.",
@@ -449,7 +450,7 @@ def test_reminders_say_when_they_count_business_time_and_an_ago_is_by_the_clock(
 def test_the_group_and_the_lead_are_pinged_at_the_multiples_the_config_sets(engine):
     sooner = config(group_after=1.5, lead_after=2.25)
     mention_id = hear(engine)
-    taken = [sla.check(engine, sooner, now=minutes(at)) for at in (20, 29, 30, 44, 45)]
+    taken = [timers.check(engine, sooner, now=minutes(at)) for at in (20, 29, 30, 44, 45)]
     assert taken == [[(mention_id, "claim 1")], [], [(mention_id, "claim 2")], [], [(mention_id, "claim 3")]]
     assert notes(engine, mention_id)[1:] == [
         f":hourglass: <!subteam^S0SUPPORT> M-{mention_id} has waited 30m for an owner: can one of you take it?",

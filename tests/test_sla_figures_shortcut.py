@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot import sla_figures
-from bot.config import BusinessHours, Sla, SlaTargets, Weekday
-from bot.db import session_scope
-from bot.models import Event, EventKind, Mention, MentionStatus
-from bot.sla_figures import mention_verdicts
-from bot.weeks import Week
+from bot.ground.config import BusinessHours, Sla, SlaTargets, Weekday
+from bot.ground.db import session_scope
+from bot.ground.models import Event, EventKind, Mention, MentionStatus
+from bot.remember import sla_shares
+from bot.remember.sla_shares import mention_verdicts
+from bot.remember.weeks import Week
 
 WEEK = Week.parse("2026-W12")  # Monday 16 March 2026 to Monday 23 March; Paris springs forward on 29 March
 NOT_PLAIN = [EventKind.UNCLAIMED, EventKind.CLAIM_EXPIRED, EventKind.REOPENED, EventKind.SNOOZED, EventKind.UNSNOOZED]
@@ -122,13 +122,13 @@ def test_plain_histories_are_judged_without_reading_their_events(engine, monkeyp
     with session_scope(engine) as session:
         everyone = mention_verdicts(session, SLAS["every target, office hours in Paris"], WEEK.start, WEEK.end)
     replayed: list[int] = []
-    original = sla_figures._verdicts
+    original = sla_shares._verdicts
 
     def counting(mention: Any, *args: Any) -> dict[str, bool]:
         replayed.append(mention.id)
         return original(mention, *args)
 
-    monkeypatch.setattr(sla_figures, "_verdicts", counting)
+    monkeypatch.setattr(sla_shares, "_verdicts", counting)
     with session_scope(engine) as session:
         assert mention_verdicts(session, SLAS["every target, office hours in Paris"], WEEK.start, WEEK.end) == everyone
     assert 0 < len(replayed) < 0.7 * len(everyone)

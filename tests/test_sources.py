@@ -20,17 +20,10 @@ import yaml
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot import migrate
-from bot.clock import utcnow
-from bot.config import Config
-from bot.db import make_engine, read_scope
-from bot.models import Mention, SourceState
-from bot.polling import Listener, PollReport, poll
-from bot.sources import Fetched, PollState, RateLimited, SourceError
-from bot.sources import http as source_http
-from bot.sources.fields import OVERLAP, iso
-from bot.sources.http import HttpStatusError
-from bot.sources.kinds import (
+from bot.ground import migrate
+from bot.ground.clock import utcnow
+from bot.ground.config import Config
+from bot.ground.config_sources import (
     BlueskySource,
     GitHubSource,
     HackerNewsSource,
@@ -38,7 +31,14 @@ from bot.sources.kinds import (
     RedditSource,
     StackExchangeSource,
 )
-from bot.sources.registry import fetch
+from bot.ground.db import make_engine, read_scope
+from bot.ground.models import Mention, SourceState
+from bot.hear.polling import Listener, PollReport, poll
+from bot.hear.sources import Fetched, PollState, RateLimited, SourceError
+from bot.hear.sources import http as source_http
+from bot.hear.sources.fields import OVERLAP, iso
+from bot.hear.sources.http import HttpStatusError
+from bot.hear.sources.registry import fetch
 from tests.conftest import SHARED_DATA
 
 API = SHARED_DATA / "api"

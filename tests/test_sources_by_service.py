@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.sources import PollState, RateLimited, SourceError, bluesky, stackexchange
-from bot.sources.kinds import (
+from bot.ground.config_sources import (
     BlueskySource,
     GitHubSource,
     HackerNewsSource,
@@ -19,7 +18,8 @@ from bot.sources.kinds import (
     RedditSource,
     StackExchangeSource,
 )
-from bot.sources.registry import fetch
+from bot.hear.sources import PollState, RateLimited, SourceError, bluesky, stackexchange
+from bot.hear.sources.registry import fetch
 from tests.test_sources import (
     SE_QUESTIONS,
     bluesky_page,

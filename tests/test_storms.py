@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlmodel import func, select
 
-from bot import actions
-from bot.config import StormRule
-from bot.db import session_scope
-from bot.models import Mention, Outbox, OutboxStatus, Storm
-from bot.recording import record
+from bot.act import actions
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack
+from bot.ground.config import StormRule
+from bot.ground.db import session_scope
+from bot.ground.models import Mention, Outbox, OutboxStatus, Storm
+from bot.hear.recording import record
 from bot.slack.delivery import Deliverer
-from bot.standin.slack import BOT_TOKEN, FakeSlack
 from tests.factories import heard
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

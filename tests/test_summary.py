@@ -9,20 +9,21 @@ import pytest
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot import actions, weekly
-from bot.config import Config
-from bot.configtypes import Weekday
-from bot.db import session_scope
-from bot.errors import UserError
-from bot.figures import Quote, TopicGroup, WeeklyFigures
-from bot.models import WeeklyPost
+from bot.act import actions
+from bot.app.standin.slack import BOT_TOKEN, block_kit_problems
+from bot.ground.config import Config
+from bot.ground.config_types import Weekday
+from bot.ground.db import session_scope
+from bot.ground.errors import UserError
+from bot.ground.models import WeeklyPost
+from bot.remember import summary_due
+from bot.remember.figures import Quote, TopicGroup, WeeklyFigures
+from bot.remember.summary import summary_text
+from bot.remember.summary_due import PostStatus, due_week
+from bot.remember.weeks import Week
+from bot.slack.answers import figures_blocks
 from bot.slack.people import TeamDirectory
-from bot.slack.replies import figures_blocks
-from bot.slack.weekly import SummaryPoster, post_by_hand
-from bot.standin.slack import BOT_TOKEN, block_kit_problems
-from bot.summary import summary_text
-from bot.weekly import PostStatus, due_week
-from bot.weeks import Week
+from bot.slack.summary_post import SummaryPoster, post_by_hand
 from tests.test_metrics import ANA, BEN, PEOPLE, W47, act, at, finished_week, hear, seed_week
 
 MONDAY_9 = at(23, 9)
@@ -284,8 +285,8 @@ def test_a_message_whose_sending_was_cut_short_is_never_sent_again(engine, fake_
     again on their own; a person looks and can post it with --again."""
     seed_week(engine)
     with session_scope(engine) as session:
-        crashed = weekly.take(session, W47, "C0LISTEN", now=MONDAY_9)
-        assert crashed is not None and weekly.advance(session, crashed, PostStatus.SENDING_MESSAGE)
+        crashed = summary_due.take(session, W47, "C0LISTEN", now=MONDAY_9)
+        assert crashed is not None and summary_due.advance(session, crashed, PostStatus.SENDING_MESSAGE)
 
     poster(engine, fake_slack, MONDAY_9 + timedelta(minutes=1)).post_due()  # the lease is still the dead one's
     later = poster(engine, fake_slack, MONDAY_9 + timedelta(minutes=6))
@@ -305,9 +306,9 @@ def test_a_message_whose_sending_was_cut_short_is_never_sent_again(engine, fake_
 def test_a_chart_whose_sending_was_cut_short_leaves_the_post_done(engine, fake_slack):
     seed_week(engine)
     with session_scope(engine) as session:
-        crashed = weekly.take(session, W47, "C0LISTEN", now=MONDAY_9)
+        crashed = summary_due.take(session, W47, "C0LISTEN", now=MONDAY_9)
         assert crashed is not None
-        assert weekly.advance(session, crashed, PostStatus.SENDING_CHART, message_ts="1.000001")
+        assert summary_due.advance(session, crashed, PostStatus.SENDING_CHART, message_ts="1.000001")
     poster(engine, fake_slack, MONDAY_9 + timedelta(minutes=6)).post_due()
     assert fake_slack.uploads == [] and summaries(fake_slack) == []
     post = the_post(engine)
@@ -344,7 +345,7 @@ def test_a_week_in_progress_is_posted_by_hand_as_a_copy_that_changes_nothing(eng
 
 def test_a_post_another_process_holds_is_left_alone(engine, fake_slack):
     with session_scope(engine) as session:
-        assert weekly.take(session, W47, "C0LISTEN", now=MONDAY_9) is not None
+        assert summary_due.take(session, W47, "C0LISTEN", now=MONDAY_9) is not None
     other = poster(engine, fake_slack, MONDAY_9 + timedelta(minutes=1))
     other.post_due()
     with pytest.raises(UserError, match="another process is posting the 2026-W47 summary; try again"):
@@ -381,22 +382,22 @@ def test_a_summary_is_kept_per_channel(engine, fake_slack):
 def test_the_lease_of_a_crashed_process_runs_out(engine):
     def take(now):
         with session_scope(engine) as session:
-            return weekly.take(session, W47, "C0LISTEN", now=now)
+            return summary_due.take(session, W47, "C0LISTEN", now=now)
 
     def advance(post):
         with session_scope(engine) as session:
-            return weekly.advance(session, post, PostStatus.SENDING_MESSAGE)
+            return summary_due.advance(session, post, PostStatus.SENDING_MESSAGE)
 
     first = take(MONDAY_9)
-    assert take(MONDAY_9 + weekly.LEASE - timedelta(seconds=1)) is None
-    second = take(MONDAY_9 + weekly.LEASE + timedelta(seconds=1))
+    assert take(MONDAY_9 + summary_due.LEASE - timedelta(seconds=1)) is None
+    second = take(MONDAY_9 + summary_due.LEASE + timedelta(seconds=1))
     assert first is not None and second is not None and second.attempts == 2
     assert not advance(first), "the first process's lease is fenced off"
     assert advance(second)
 
 
 def test_retries_wait_longer_each_time_up_to_half_an_hour():
-    assert [weekly.retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 6, 7, 50)] == [1, 2, 4, 30, 30, 30]
+    assert [summary_due.retry_delay(n).total_seconds() / 60 for n in (1, 2, 3, 6, 7, 50)] == [1, 2, 4, 30, 30, 30]
 
 
 def test_posted_at_is_recorded_in_utc(engine, fake_slack):

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.actions import parse_snooze
-from bot.config import Sentiment, SlaTargets, load_config, parse_duration
-from bot.errors import ConfigError, UserError
-from bot.matching import KeywordMatcher
-from bot.mentions import parse_reference
-from bot.routing import Router
+from bot.act.actions import parse_snooze
+from bot.ground.config import Sentiment, SlaTargets, load_config, parse_duration
+from bot.ground.errors import ConfigError, UserError
+from bot.ground.mentions import parse_reference
+from bot.ground.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
+from bot.hear.matching import KeywordMatcher
+from bot.hear.routing import Router
+from bot.hear.triage import Category, Triage, Urgency
 from bot.slack.kit import plain
-from bot.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
-from bot.triage import Category, Triage, Urgency
 
 _INCOMPLETE_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 

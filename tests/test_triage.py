@@ -6,9 +6,9 @@ from hypothesis import strategies as st
 from textblob import TextBlob
 
 from bench.triage import AIRLINE_WORDS, HELD_OUT, load, scores
-from bot import triage as triage_module
-from bot.config import Sentiment
-from bot.triage import Category, Urgency, textblob_polarity, triage
+from bot.ground.config import Sentiment
+from bot.hear import triage as triage_module
+from bot.hear.triage import Category, Urgency, textblob_polarity, triage
 from tests.conftest import SHARED_DATA
 
 AIRLINE_TWEETS = SHARED_DATA / "customer-tweets" / "airline-tweets.csv"

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.config import BusinessHours
-from bot.configtypes import Weekday
-from bot.durations import format_duration
-from bot.worktime import counted, elapsed
+from bot.act.sla.worktime import counted, elapsed
+from bot.ground.config import BusinessHours
+from bot.ground.config_types import Weekday
+from bot.ground.durations import format_duration
 
 OFFICE = BusinessHours()  # 09:00–17:00, Monday to Friday
 ALL_DAY = BusinessHours(start=time(0), end=time.max, days=list(Weekday))

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.models import Event, Outbox
+from bot.ground.models import Event, Outbox
 
 NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 

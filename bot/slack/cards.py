@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 
-from bot.configtypes import Sentiment, Urgency
-from bot.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
+from bot.ground.config_types import Sentiment, Urgency
+from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
+from bot.ground.text import safe_mrkdwn, truncate
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.kit import (
     FALLBACK_TEXT,
@@ -19,7 +20,6 @@ from bot.slack.kit import (
     user,
 )
 from bot.slack.reminders import reminder_note, snooze_menu, snooze_status
-from bot.text import safe_mrkdwn, truncate
 
 SENTIMENT_EMOJI = {
     Sentiment.NEGATIVE: ":red_circle:",

@@ -6,11 +6,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.checks.results import Result
-from bot.config import Config
-from bot.scopes import Feature, features_in_use, granted_scopes, missing_scopes
-from bot.settings import Settings
+from bot.ground.checklist import Result
+from bot.ground.config import Config
+from bot.ground.settings import Settings
 from bot.slack.client import slack_client
+from bot.slack.scopes import Feature, features_in_use, granted_scopes, missing_scopes
 
 INVITE = "/invite @All Ears"
 BOT_TOKEN_FIX = "copy OAuth & Permissions → Bot User OAuth Token (xoxb-…) into SLACK_BOT_TOKEN"

@@ -5,8 +5,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
-from bot import telemetry
-from bot.settings import Settings
+from bot.ground import prometheus
+from bot.ground.settings import Settings
 
 
 class MeteredWebClient(WebClient):
@@ -14,7 +14,7 @@ class MeteredWebClient(WebClient):
     through `api_call`."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        with telemetry.timed_slack_call(api_method):
+        with prometheus.timed_slack_call(api_method):
             return super().api_call(api_method, **kwargs)
 
 

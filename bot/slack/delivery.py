@@ -1,7 +1,7 @@
 """Delivering the outbox through Slack's Web API: store first, then post, retrying until it lands.
 
 Each row is rendered from the database at send time, so a card update shows the state as it is
-when sent; `bot.outbox` hands out a mention's rows one at a time, in order. No transaction is held
+when sent; `bot.ground.outbox` hands out a mention's rows one at a time, in order. No transaction is held
 open across a network call. A post tried before may be in Slack already (the process died, or the answer
 was lost, after Slack took it): it is looked for first (`bot.slack.posted`), so each message lands once.
 """
@@ -18,13 +18,17 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, update
 from sqlmodel import Session, select
 
-from bot import actions, outbox, telemetry
-from bot.actions import history
-from bot.clock import utcnow
-from bot.db import read_scope, session_scope, write_retrying
-from bot.logs import correlated, new_id
-from bot.mentions import get_mention
-from bot.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
+from bot.act import actions
+from bot.act.actions import history
+from bot.act.source_replies import SourceReplies
+from bot.ground import outbox, prometheus
+from bot.ground.clock import utcnow
+from bot.ground.db import read_scope, session_scope, write_retrying
+from bot.ground.logs import correlated, new_id
+from bot.ground.mentions import get_mention
+from bot.ground.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
+from bot.hear.sources import SourceError
+from bot.hear.storms import storm_counts
 from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
 from bot.slack.cards import (
     card_fallback,
@@ -38,9 +42,6 @@ from bot.slack.cards import (
 from bot.slack.kit import section
 from bot.slack.posted import find_posted, tagged
 from bot.slack.team_alert_delivery import escalation_of, team_alert_call
-from bot.sources import SourceError
-from bot.sources.replying import SourceReplies
-from bot.storms import storm_counts
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class Deliverer:
         # Slack has the message: a database away for a moment is waited out while the lease lasts, or the row would
         # stay leased and hold back its mention's later rows (a claim, a note) until the lease ran out.
         write_retrying(self._engine, mark_sent, until=row.lease_until)
-        telemetry.messages_posted.labels(row.kind).inc()
+        prometheus.messages_posted.labels(row.kind).inc()
         return 1
 
     def _posted_before(self, row: Outbox, call: Call) -> dict[str, str] | None:
@@ -171,7 +172,7 @@ class Deliverer:
         if ts is None:
             return None
         log.warning("outbox %s: an earlier attempt had reached Slack (ts %s); keeping that message", row.id, ts)
-        telemetry.posts_recovered.labels(row.kind).inc()
+        prometheus.posts_recovered.labels(row.kind).inc()
         return {"channel": call.args["channel"], "ts": ts}
 
     def _reply_on_source(self, row: Outbox) -> int:

@@ -4,17 +4,17 @@ each with the card's buttons."""
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from bot.config import Sla
-from bot.configtypes import Sentiment, Urgency
-from bot.durations import format_duration
-from bot.figures import WeekNumbers
-from bot.models import Event, Mention
-from bot.queues import Queues
-from bot.sla import standing
+from bot.act.queues import Queues
+from bot.act.sla.timers import standing
+from bot.ground.config import Sla
+from bot.ground.config_types import Sentiment, Urgency
+from bot.ground.durations import format_duration
+from bot.ground.models import Event, Mention
+from bot.ground.text import safe_mrkdwn
+from bot.remember.figures import WeekNumbers
 from bot.slack.cards import SENTIMENT_EMOJI, card_actions
 from bot.slack.ids import BlockId
 from bot.slack.kit import Block, context, date, link_with_host, section
-from bot.text import safe_mrkdwn
 
 ROWS = 20
 """Mentions shown in each list. Two blocks each: both lists with their titles and the numbers stay

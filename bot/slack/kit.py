@@ -1,6 +1,6 @@
 """Block Kit primitives that enforce Slack's limits, so no builder can produce a rejected payload.
 
-Free text written by customers or colleagues goes through `bot.text.safe_mrkdwn` and into `verbatim`
+Free text written by customers or colleagues goes through `bot.ground.text.safe_mrkdwn` and into `verbatim`
 text objects: `<!channel>`, `<@U123>` or `@here` in it can never notify anyone.
 """
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.text import REORDERING_OR_HIDING, safe_mrkdwn, truncate, without_reordering_or_hiding
+from bot.ground.text import REORDERING_OR_HIDING, safe_mrkdwn, truncate, without_reordering_or_hiding
 
 Block = dict[str, Any]
 

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.errors import UserError
-from bot.models import Mention, Outcome
+from bot.ground.errors import UserError
+from bot.ground.models import Mention, Outcome
+from bot.ground.text import safe_mrkdwn
+from bot.hear.sources.reply_limits import ReplyLimit
 from bot.slack.ids import InputId, ViewId
 from bot.slack.kit import (
     INPUT_LABEL,
@@ -23,8 +25,6 @@ from bot.slack.kit import (
     plain,
     section,
 )
-from bot.sources.reply_limits import ReplyLimit
-from bot.text import safe_mrkdwn
 
 OUTCOME_DESCRIPTIONS = {
     Outcome.ANSWERED: "We answered the customer",

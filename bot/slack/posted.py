@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.models import Outbox
+from bot.ground.models import Outbox
 
 EVENT_TYPE = "allears_outbox"
 CLOCK_SKEW = timedelta(minutes=1)

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.actions import WAKE
-from bot.durations import format_duration
-from bot.models import Event, EventKind, Mention, MentionStatus
+from bot.act.actions import WAKE
+from bot.ground.durations import format_duration
+from bot.ground.models import Event, EventKind, Mention, MentionStatus
+from bot.ground.text import safe_mrkdwn
 from bot.slack.ids import ActionId
 from bot.slack.kit import OPTION_TEXT, Block, date, link_with_host, plain, user
-from bot.text import safe_mrkdwn
 
 SNOOZE_CHOICES = (("1 hour", "1h"), ("4 hours", "4h"), ("1 day", "1d"), ("3 days", "3d"))
 PICK = "until"

@@ -3,7 +3,7 @@ acknowledged, and the notes (re-pings) in its thread."""
 
 from sqlmodel import Session, select
 
-from bot.models import Escalation, Mention, Outbox, OutboxKind
+from bot.ground.models import Escalation, Mention, Outbox, OutboxKind
 from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
 from bot.slack.cards import team_alert, team_alert_fallback, thread_note
 from bot.slack.kit import section

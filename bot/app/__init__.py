@@ -1,0 +1,1 @@
+"""The processes: the `allears` command, the HTTP face, the scheduler, `allears check` and the demo."""

@@ -1,0 +1,102 @@
+"""Background jobs: each source polled on its own interval, first at start-up."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, delete
+
+from bot.act.sla import timers
+from bot.ground.clock import utcnow
+from bot.ground.config import Config
+from bot.ground.config_sources import SourceConfig
+from bot.ground.db import session_scope
+from bot.ground.logs import job
+from bot.ground.models import SeenRequest
+from bot.hear.polling import Listener, poll
+
+log = logging.getLogger(__name__)
+REMEMBER_REQUESTS = timedelta(days=30)
+
+
+def build_scheduler(
+    engine: Engine,
+    config: Config,
+    *,
+    http: httpx.Client,
+    on_new_mentions: Callable[[], None],
+    post_summary: Callable[[], None] | None = None,
+) -> BackgroundScheduler:
+    """`post_summary` posts the weekly summary when it is due (and never raises); checked every minute
+    and at start, so a restart or a second process changes nothing: the database decides who posts."""
+    scheduler = BackgroundScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+    )
+    listener = Listener(config)
+
+    def poll_job(source: SourceConfig) -> None:
+        """Owns its session and never raises: one broken source must not stop the scheduler."""
+        try:
+            report = poll(engine, http, listener, source)
+        except Exception:
+            log.exception("polling %s failed unexpectedly", source.key)
+            return
+        if report.new:
+            on_new_mentions()
+
+    scheduler.add_job(
+        _forget_old_requests, "interval", args=[engine], hours=1, next_run_time=utcnow(), id="forget-requests"
+    )
+    if config.sla.enabled:
+        scheduler.add_job(
+            job("sla", _check_sla),
+            "interval",
+            args=[engine, config, on_new_mentions],
+            seconds=config.sla.check_every.total_seconds(),
+            next_run_time=utcnow(),
+            id="sla",
+            name="SLA reminders",
+        )
+    if post_summary is not None and config.summary.enabled:
+        scheduler.add_job(
+            job("summary", post_summary),
+            "interval",
+            minutes=1,
+            next_run_time=utcnow(),
+            id="weekly-summary",
+            name="weekly summary",
+        )
+    for source in config.sources:
+        scheduler.add_job(
+            job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
+            "interval",
+            args=[source],
+            seconds=source.every.total_seconds(),
+            next_run_time=utcnow(),
+            id=f"poll:{source.key}",
+            name=f"poll {source.key}",
+        )
+    return scheduler
+
+
+def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:
+    """Never raises: a failed check is simply made again at the next interval."""
+    try:
+        taken = timers.check(engine, config)
+    except Exception:
+        log.exception("the SLA check failed; trying again at the next one")
+        return
+    if taken:
+        log.info("SLA: %s", ", ".join(f"M-{mention_id} {what}" for mention_id, what in taken))
+        deliver()
+
+
+def _forget_old_requests(engine: Engine) -> None:
+    """Webhook signatures are kept to refuse replays; a replay older than this is stale anyway."""
+    try:
+        with session_scope(engine) as session:
+            session.execute(delete(SeenRequest).where(SeenRequest.seen_at < utcnow() - REMEMBER_REQUESTS))
+    except Exception:
+        log.exception("forgetting old webhook signatures failed; trying again in an hour")

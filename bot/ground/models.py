@@ -1,0 +1,286 @@
+"""Tables. Events are append-only and every figure is computed from them; the mention row holds
+the current state that must be changed atomically (who owns it, whether it is open), and when it was
+first claimed, answered and resolved, written with those changes so a week's waits need no event."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from bot.ground.clock import utcnow
+from bot.ground.db import UTCDateTime
+
+
+class MentionStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    JOINED = "joined"
+    """The same post heard through a second source; it lives on in the first mention's thread."""
+
+
+class EventKind(StrEnum):
+    POSTED = "posted"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    REPLIED = "replied"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    SENT_TO_SOURCE = "sent_to_source"
+    """A reply went out through the source's API (or failed to: the event says which)."""
+    ALSO_HEARD = "also_heard"
+    """The same post came in through another source; the event sits on the mention heard first."""
+    FOLLOWED_UP = "followed_up"
+    """The customer wrote again in the same conversation; the new post is joined to this mention."""
+    SNOOZED = "snoozed"
+    UNSNOOZED = "unsnoozed"
+    """The snooze was ended early by someone (an actor) or ran out (no actor)."""
+    CLAIM_EXPIRED = "claim_expired"
+    """The owner did nothing for `[sla] claim_expires`, so the mention went back to the pool."""
+    NUDGED = "nudged"
+    """An SLA step: the bot asked in the thread (or the team alert's thread) for someone to act."""
+
+
+class Outcome(StrEnum):
+    ANSWERED = "answered"
+    FIXED = "fixed"
+    FEEDBACK = "feedback"
+    THANKED = "thanked"
+    NO_ACTION = "no-action"
+    SPAM = "spam"
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial index's condition, on both databases."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
+class Mention(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_mention_source_item"),
+        # Every new item asks whether its author wrote lately on the same source (a follow-up, a louder customer).
+        Index("ix_mention_source_author_heard_at", "source", "author", "heard_at"),
+        # Every new item on a topic counts its route's recent mentions on that topic (is a storm starting?).
+        Index("ix_mention_channel_topic_heard_at", "channel", "topic", "heard_at"),
+        # The open backlog by age and the queues' counts, read from the index alone (bot.remember.counting,
+        # bot.act.queues).
+        Index("ix_mention_status_owner_channel", "status", "owner_id", "channel", "heard_at", "id"),
+        # A week's waits for a first claim, reply and resolve, read from these alone (bot.remember.counting);
+        # partial, so a mention nobody has acted on yet (every new one) costs no entry in them.
+        *(
+            Index(f"ix_mention_{first}", first, "heard_at", **_where(f"{first} IS NOT NULL"))
+            for first in ("first_claimed_at", "first_reply_at", "first_resolved_at")
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=500)
+    source_kind: str = Field(max_length=40)
+    external_id: str = Field(max_length=1000)
+    url: str | None = Field(default=None, max_length=2000)
+    author: str | None = Field(default=None, max_length=500)
+    title: str | None = None
+    text: str
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    polarity: float
+    sentiment: str = Field(max_length=20)
+    category: str = Field(default="other", max_length=30)
+    urgency: str = Field(default="normal", max_length=10)
+    needs_human: bool = False
+    author_reach: int | None = None
+    canonical_url: str | None = Field(default=None, max_length=2000, index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="mention.id")
+    storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
+    forwarded_by: str | None = Field(default=None, max_length=40)
+    topic: str | None = Field(default=None, max_length=100)
+    thread: str | None = Field(default=None, max_length=500, index=True)
+    """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
+    reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """What the source needs to answer this post through its API (a status id, a comments URL…)."""
+    channel: str = Field(max_length=40)
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+    status: str = Field(default=MentionStatus.OPEN, max_length=20)
+    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was first claimed, whatever happened since: `claimed_at` is the current owner's claim."""
+    first_reply_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=20)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was first resolved, though reopened since."""
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """SLA timers stand still until then."""
+
+    @property
+    def reference(self) -> str:
+        return f"M-{self.id}"
+
+
+class Storm(SQLModel, table=True):
+    """Many mentions about one topic on one route at once: one card counts them, they thread under it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    topic: str = Field(max_length=100)
+    counted_from: datetime = Field(sa_type=UTCDateTime)
+    """The start of the window whose mentions made the storm; they count in it though they kept their cards."""
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+    refresh_queued: bool = False
+    """A count update is waiting; set and cleared with conditional updates so none is lost or doubled."""
+
+
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        # A week's claims, replies and resolves, and who acted, read from the index alone (bot.remember.counting).
+        Index("ix_event_kind_at_mention_actor", "kind", "at", "mention_id", "actor"),
+        # A mention's events, and whether it had one of a kind before a moment, in one probe.
+        Index("ix_event_mention_id_kind_at", "mention_id", "kind", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id")
+    kind: str = Field(max_length=20)
+    actor: str | None = Field(default=None, max_length=40)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class Escalation(SQLModel, table=True):
+    """An escalation's current state; acknowledging it is a conditional update, so it happens once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    event_id: int = Field(foreign_key="event.id", unique=True)
+    team: str = Field(max_length=100)
+    channel: str = Field(max_length=40)
+    usergroup: str | None = Field(default=None, max_length=40)
+    reason: str | None = None
+    escalated_by: str = Field(max_length=40)
+    escalated_at: datetime = Field(sa_type=UTCDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=40)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    alert_channel: str | None = Field(default=None, max_length=40)
+    alert_ts: str | None = Field(default=None, max_length=40)
+
+
+class Nudge(SQLModel, table=True):
+    """An SLA step taken for a mention; the unique key makes each step happen once, whichever process
+    gets there first."""
+
+    __table_args__ = (UniqueConstraint("mention_id", "key", name="uq_nudge_mention_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    key: str = Field(max_length=200)
+    """The step and the moment its timer started from, so a later cycle (after a reopen) nudges again."""
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WeeklyPost(SQLModel, table=True):
+    """One week's summary in one channel: claimed by one process, then each part posted once."""
+
+    __table_args__ = (UniqueConstraint("week", "channel", name="uq_weeklypost_week_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(max_length=10)
+    channel: str = Field(max_length=40)
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message_ts: str | None = Field(default=None, max_length=40)
+    file_id: str | None = Field(default=None, max_length=40)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    """What the team must be told; the Slack side decides how to render each."""
+
+    CARD = "card"
+    CARD_REFRESH = "card_refresh"
+    THREAD_NOTE = "thread_note"
+    TEAM_ALERT = "team_alert"
+    TEAM_ALERT_REFRESH = "team_alert_refresh"
+    FEEDBACK = "feedback"
+    STORM_CARD = "storm_card"
+    STORM_REFRESH = "storm_refresh"
+    SOURCE_REPLY = "source_reply"
+    """Not a Slack message: a reply posted on the source itself, once."""
+    TEAM_ALERT_NOTE = "team_alert_note"
+    """A note in the team alert's thread (an escalation re-pinged)."""
+
+
+POSTING_KINDS = {
+    OutboxKind.CARD,
+    OutboxKind.THREAD_NOTE,
+    OutboxKind.TEAM_ALERT,
+    OutboxKind.FEEDBACK,
+    OutboxKind.STORM_CARD,
+    OutboxKind.TEAM_ALERT_NOTE,
+}
+"""Kinds that post a new message, which Slack allows about once a second per channel; updates are not paced."""
+
+
+class Outbox(SQLModel, table=True):
+    """A message to deliver, committed with the change it reports so a crash or an outage loses nothing."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)
+    attempts: int = 0
+    not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    channel: str | None = Field(default=None, max_length=40)
+    """Where the message goes (known when queued, so delivery can pace each channel), then where it went."""
+    ts: str | None = Field(default=None, max_length=40)
+
+
+class SourceState(SQLModel, table=True):
+    """What a source remembers between polls (conditional GET validators) and how healthy it is."""
+
+    source: str = Field(primary_key=True, max_length=500)
+    etag: str | None = Field(default=None, max_length=1000)
+    last_modified: str | None = Field(default=None, max_length=200)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    consecutive_failures: int = 0
+    items_seen: int = 0
+    """Items the source returned on its last successful poll (re-reads of its overlap included; a 304 keeps it)."""
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    last_poll_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    backoff_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set by an admin's `/allears pause`: the scheduler skips the source until `/allears resume`."""
+    paused_by: str | None = Field(default=None, max_length=40)
+
+
+class SeenRequest(SQLModel, table=True):
+    """Signatures of signed requests already handled, so a replayed one is refused."""
+
+    digest: str = Field(primary_key=True, max_length=64)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -1,0 +1,135 @@
+"""The outbox: what the team must be told, committed in the same transaction as the change it reports.
+
+Rows of one mention are delivered strictly in the order they were written: a row is due only when
+every earlier row of its mention is sent (or has failed for good). So a thread note never lands
+before its card, and card updates land in the order the changes happened, however many processes
+drain the outbox. Each row is leased with a conditional update, and every later change to it is
+fenced by that lease, so a process whose lease ran out cannot overwrite what another did since.
+"""
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, exists, insert, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, select
+
+from bot.ground.backoff import Backoff
+from bot.ground.clock import utcnow
+from bot.ground.models import POSTING_KINDS, Outbox, OutboxKind, OutboxStatus
+
+LEASE = timedelta(seconds=60)
+RETRY = Backoff(first=timedelta(seconds=2), most=timedelta(minutes=5))
+"""2s, 4s, 8s … after each failed attempt: an outage of any length loses nothing, and recovery is quick."""
+_UNFINISHED = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]
+
+
+# A Core insert runs at once, in the order rows are queued: building an `Outbox` and flushing it costs more.
+_INSERT = insert(Outbox.__table__)  # type: ignore[attr-defined]
+_HELD = "allears_outbox_held"
+
+
+def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, channel: str, event_id: int | None = None) -> None:
+    write_held(session)  # rows held back come first: the order rows are written in is the order they are sent in
+    row = {"kind": str(kind), "mention_id": mention_id, "channel": channel, "event_id": event_id}
+    session.execute(_INSERT, row)
+
+
+def hold(session: Session, kind: OutboxKind, *, mention_id: int, channel: str) -> None:
+    """`enqueue`, written later with the other rows held in one statement (a poll's cards: one round trip,
+    not one a card). The next `enqueue` writes them first; whoever holds rows must `write_held` before commit."""
+    row = {"kind": str(kind), "mention_id": mention_id, "channel": channel, "event_id": None}
+    session.info.setdefault(_HELD, []).append(row)
+
+
+def write_held(session: Session) -> None:
+    rows = session.info.pop(_HELD, None)
+    if rows:
+        session.execute(_INSERT, rows)
+
+
+_EARLIER = aliased(Outbox)
+# Built once: constructing these expressions costs more than running them.
+_READY = or_(
+    and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= bindparam("now")),
+    and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < bindparam("now")),  # its sender died
+)
+_DUE = (
+    select(Outbox)
+    .where(
+        _READY,
+        ~and_(
+            Outbox.kind.in_([kind.value for kind in POSTING_KINDS]),
+            Outbox.channel.in_(bindparam("hold", expanding=True)),
+        ),
+        ~exists().where(
+            _EARLIER.mention_id == Outbox.mention_id, _EARLIER.id < Outbox.id, _EARLIER.status.in_(_UNFINISHED)
+        ),
+    )
+    .order_by(Outbox.id)
+    .limit(1)
+)
+
+
+def lease_next(session: Session, *, now: datetime | None = None, hold: Collection[str] = ()) -> Outbox | None:
+    """Take the oldest due row for this process, or None when nothing is due.
+
+    New messages to the channels in `hold` wait: they were posted to a moment ago. Once every
+    earlier row of a mention is finished it stays finished, so only the row's own readiness needs
+    checking again when it is leased.
+    """
+    now = now or utcnow()
+    for _ in range(5):
+        row = session.exec(_DUE, params={"now": now, "hold": list(hold)}).first()
+        if row is None:
+            return None
+        leased = session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, _READY)
+            .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=Outbox.attempts + 1),
+            {"now": now},
+        )
+        if leased.rowcount == 1:
+            session.refresh(row)
+            return row
+    return None  # other processes keep winning the race; they will drain it
+
+
+def release_abandoned(session: Session) -> int:
+    """Make rows left mid-send due now rather than when their lease runs out: for a process that knows it
+    is the only one (SQLite), whoever was sending them has died. A row that may have reached Slack is
+    looked for before it is posted again, so this costs no duplicate."""
+    released = session.execute(
+        update(Outbox).where(Outbox.status == OutboxStatus.SENDING).values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    return released.rowcount
+
+
+def _settle(session: Session, row: Outbox, **values: object) -> bool:
+    """Change a leased row if the lease is still ours; False when another process has taken it over."""
+    result = session.execute(
+        update(Outbox)
+        .where(Outbox.id == row.id, Outbox.status == OutboxStatus.SENDING, Outbox.lease_until == row.lease_until)
+        .values(lease_until=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(session: Session, row: Outbox, *, channel: str | None = None, ts: str | None = None) -> bool:
+    return _settle(session, row, status=OutboxStatus.SENT, sent_at=utcnow(), channel=channel, ts=ts, last_error=None)
+
+
+def mark_retry(session: Session, row: Outbox, *, delay: timedelta, error: str, count_attempt: bool = True) -> bool:
+    attempts = row.attempts if count_attempt else row.attempts - 1
+    return _settle(
+        session,
+        row,
+        status=OutboxStatus.PENDING,
+        not_before=utcnow() + delay,
+        last_error=error[:2000],
+        attempts=attempts,
+    )
+
+
+def mark_failed(session: Session, row: Outbox, *, error: str) -> bool:
+    return _settle(session, row, status=OutboxStatus.FAILED, last_error=error[:2000])

@@ -1,0 +1,25 @@
+"""Which module fetches which `kind` of source."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from bot.ground.config_sources import SourceConfig
+from bot.hear.sources import Fetched, PollState, bluesky, github, hackernews, mastodon, reddit, rss, stackexchange
+
+Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
+
+FETCHERS: dict[str, Fetcher] = {
+    "rss": rss.fetch,
+    "hackernews": hackernews.fetch,
+    "reddit": reddit.fetch,
+    "mastodon": mastodon.fetch,
+    "bluesky": bluesky.fetch,
+    "stackexchange": stackexchange.fetch,
+    "github": github.fetch,
+}
+
+
+def fetch(source: SourceConfig, http: httpx.Client, state: PollState) -> Fetched:
+    return FETCHERS[source.kind](source, http, state)

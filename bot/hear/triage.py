@@ -1,0 +1,307 @@
+"""Which mentions need a human now, how urgently, and what kind they are.
+
+One linear score decides "needs a human": a complaint lexicon mined and weighted on labelled
+customer tweets (`bench/triage.py` mines it from four airlines, freezes it below and re-verifies it),
+TextBlob's polarity, and a hand-written list of complaint phrases. A second small score tells praise
+from the rest. Pure, deterministic, no model download: TextBlob's lexicon ships inside its wheel.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from bot.ground.config_types import Category, Sentiment, Urgency
+from bot.hear.triage_lexicon import LEXICON
+
+__all__ = ["Category", "Triage", "Urgency", "triage"]
+
+
+@dataclass(frozen=True)
+class Triage:
+    polarity: float  # -1..1: -1..-0.5 negative, 0.5..1 positive, between them neutral
+    sentiment: Sentiment  # negative exactly when a human is needed
+    needs_human: bool
+    urgency: Urgency
+    category: Category
+    reasons: tuple[str, ...]  # short, for a card: ("complaint words: refund, still waiting", "question")
+
+
+# An author this many followers (or karma) away from the public turns a mention up one level.
+HIGH_REACH = 10_000
+# The same author posting this many times (this one included) turns it up one level too.
+REPEAT_POSTS = 2
+
+# --- What the scores read --------------------------------------------------------------------------
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|&(?:amp|lt|gt|quot|#\d+);")
+_ELONGATED = re.compile(r"(.)\1{2,}")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+|[?!.,;]|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_EMOTICON = re.compile(r"(?<!\w)(?:[:;=8][-']?[)\]dDpP3]|[:;=][-']?[(\[/\\]|<3)(?!\w)")
+_NEGATORS = frozenset(
+    "not no never nobody nothing none nowhere without cannot don't dont doesn't doesnt didn't didnt isn't isnt"
+    " wasn't wasnt aren't arent weren't werent can't cant couldn't couldnt won't wont wouldn't wouldnt"
+    " haven't havent hasn't hasnt hadn't shouldn't".split()
+)
+_SCOPE_ENDS = frozenset("?!.,;")
+_NEGATION_SCOPE = 3  # "not" colours the next three words: "not a single update" -> not_a not_single not_update
+
+
+def clean(text: str) -> str:
+    """Lower-case text without links, @handles and HTML entities; "soooo" becomes "soo"."""
+    text = _NOISE.sub(" ", text.replace("\u2019", "'").replace("\u2018", "'"))
+    return _ELONGATED.sub(_twice, text.lower())
+
+
+def _twice(match: re.Match[str]) -> str:
+    return match.group(1) * 2
+
+
+def terms(text: str) -> set[str]:
+    """The words, negated words ("not_helpful"), word pairs and emoticons the lexicon is keyed by."""
+    return _read(clean(text))[1]
+
+
+def _read(cleaned: str) -> tuple[list[str], set[str]]:
+    """The words in order (numbers as <num>) and the terms."""
+    words: list[str] = []
+    found: set[str] = set()
+    negated = 0
+    for token in _TOKEN.findall(cleaned):
+        if token[0].isdigit():
+            token = "<num>"
+        if token in _SCOPE_ENDS:
+            negated = 0
+            if token in ",;.":
+                continue
+        words.append(token)
+        if token in _NEGATORS:
+            negated = _NEGATION_SCOPE
+            found.add(token)
+        elif negated:
+            found.add("not_" + token)
+            negated -= 1
+        else:
+            found.add(token)
+    found.update(map(" ".join, zip(words, words[1:], strict=False)))
+    for emoticon in _EMOTICON.findall(cleaned):
+        found.add("<frown>" if any(c in emoticon for c in "([/\\") else "<smile>")
+    return words, found
+
+
+# --- TextBlob's polarity, read faster --------------------------------------------------------------
+# TextBlob's own pipeline costs ~0.4 ms a text, too slow for a storm. This is its algorithm (average
+# of lexicon words; a preceding adverb multiplies, "not" flips and halves, "!" boosts, emoticons count)
+# over its own bundled lexicon with a single regex tokenizer; it agrees with TextBlob exactly on ~98%
+# of tweets (bench/triage.py checks).
+
+_TB_NEGATIONS = frozenset(("no", "not", "never"))
+
+
+@cache
+def _textblob_lexicon() -> tuple[dict[str, tuple[float, float, bool]], dict[str, float], re.Pattern[str]]:
+    from textblob import _text
+    from textblob.en import sentiment
+
+    if dict.__len__(sentiment) == 0:
+        sentiment.load()
+    words = {w: (float(e[None][0]), float(e[None][2]), "RB" in e) for w, e in dict.items(sentiment)}
+    emoticons = {e.lower(): float(p) for (_, p), forms in _text.EMOTICONS.items() for e in forms}
+    alternatives = "|".join(sorted(map(re.escape, emoticons), key=len, reverse=True))
+    tokenizer = re.compile(rf"[^\W_]+(?:[-*][^\W_]+)*|(?:{alternatives})(?=\s|$)|\(!\)|!|\S")
+    return words, emoticons, tokenizer
+
+
+def textblob_polarity(text: str) -> float:
+    """TextBlob's polarity of `text`, -1..1; 0 when no opinion word is known."""
+    words, emoticons, tokenizer = _textblob_lexicon()
+    assessed: list[list] = []  # [polarity, intensity, negated]
+    modifier = negation = False
+    for word in tokenizer.findall(text.lower()):
+        known = words.get(word)
+        if known is not None:
+            polarity, intensity, is_modifier = known
+            if modifier:  # "really good": the adverb's intensity multiplies the word
+                last = assessed[-1]
+                last[0], last[1] = max(-1.0, min(polarity * last[1], 1.0)), intensity
+            else:
+                assessed.append([polarity, intensity, False])
+            if negation:
+                assessed[-1][1] = 1.0 / assessed[-1][1]
+                assessed[-1][2] = True
+            modifier, negation = is_modifier, word in _TB_NEGATIONS
+            continue
+        if word in _TB_NEGATIONS:
+            negation = True
+        elif negation and len(word.strip("'")) > 1:
+            negation = False
+        if negation and modifier:  # "really not good"
+            assessed[-1][2] = True
+            negation = False
+        elif modifier and len(word) > 2:
+            modifier = False
+        if word == "!" and assessed:
+            assessed[-1][0] = max(-1.0, min(assessed[-1][0] * 1.25, 1.0))
+        elif word == "(!)":
+            assessed.append([0.0, 1.0, False])
+        elif word in emoticons:
+            assessed.append([emoticons[word], 1.0, False])
+    if not assessed:
+        return 0.0
+    return sum(-0.5 * p if negated else p for p, _, negated in assessed) / len(assessed)
+
+
+# --- Hand-written patterns -------------------------------------------------------------------------
+# Complaint language from the issue and from support work in general (not mined: a software product's
+# "crash" or "charged twice" hardly occurs in airline tweets). How many a text holds is one input of
+# the score, weighted on the tuning airlines; they also make a mention urgent and explain the decision.
+# Looked up as words and word pairs: a regex alternation of this size costs more than the whole score.
+_COMPLAINT_WORDS = frozenset(
+    "refund refunds refunded cancel cancelled canceled cancelling canceling cancellation cancellations lost"
+    " outage outages stranded missed broken crash crashed crashes crashing bug bugs buggy error errors fail failed"
+    " fails failing failure overcharged scam unacceptable terrible horrible awful worst useless ridiculous"
+    " disgusted disappointed disappointing frustrated frustrating frustration rude delayed stuck wrong slow"
+    " unusable deleted nobody".split()
+)
+_COMPLAINT_PAIRS = frozenset(
+    (
+        "still waiting", "on hold", "not working", "not work", "doesn't work", "won't work", "stopped working",
+        "won't load", "doesn't load", "never again", "no one", "no response", "no reply", "no answer",
+        "no help", "never replied", "never responded", "never heard", "locked out", "waste of", "money back",
+        "for nothing", "double charged", "charged twice", "charged again", "and counting", "hours late",
+        "hour delay", "hours delay", "is down", "are down", "was down", "been down", "went down", "still down",
+        "goes down", "going down", "can't login", "can't log", "can't access", "cannot login", "cannot access",
+    )
+)  # fmt: skip
+_PRAISE_WORDS = frozenset(
+    "love loved loves loving great awesome amazing thanks thx best excellent fantastic kudos wonderful appreciate"
+    " appreciated perfect brilliant superb outstanding impressed props shoutout helpful smooth friendly"
+    " \u2764 \U0001f44d \U0001f60d \U0001f64f \U0001f389 \U0001f60a".split()
+)
+_PRAISE_PAIRS = frozenset(("thank you", "thank u", "shout out", "well done", "good job", "great job", "nice work"))
+_THANKS = frozenset(("thanks", "thank", "thx", "ty"))
+_QUESTION = re.compile(
+    r"\?|^\s*(?:how|what|when|where|why|who|which|whose|is|are|can|could|would|will|do|does|did|should"
+    r"|any ?(?:one|body|idea|chance|way))\b"
+)
+_FEATURE_REQUEST = re.compile(
+    r"\b(feature request|please (?:add|support|allow|make|let|bring|consider|give)|pl(?:s|z) add"
+    r"|(?:would|it'd|that'd) be (?:great|nice|awesome|cool|amazing|helpful|lovely) if|i wish|wish (?:you|it|there|the)"
+    r"|(?:can|could|will) you (?:add|support|make it|bring)|add (?:an? )?(?:option|way|setting|button|mode)"
+    r"|would love (?:to see|it if|an? )|should (?:add|support|offer|allow)|bring back|any plans? (?:to|for))\b"
+)
+
+
+def _phrases(words: list[str], found: set[str], singles: frozenset[str], pairs: frozenset[str]) -> list[str]:
+    """The listed words and word pairs in a text, each once, in the order they first occur."""
+    hits = (found & pairs) | singles.intersection(words)
+    return sorted(hits, key=lambda hit: words.index(hit.split(" ", 1)[0]))
+
+
+def complaint_phrases(words: list[str], found: set[str]) -> list[str]:
+    return _phrases(words, found, _COMPLAINT_WORDS, _COMPLAINT_PAIRS)
+
+
+def praise_words(words: list[str], found: set[str]) -> list[str]:
+    return _phrases(words, found, _PRAISE_WORDS, _PRAISE_PAIRS)
+
+
+def is_question(cleaned: str) -> bool:
+    return _QUESTION.search(cleaned) is not None
+
+
+# --- The decision ----------------------------------------------------------------------------------
+
+
+def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0) -> Triage:
+    """Score one mention. `author_reach` is the author's followers or karma when the source gives it;
+    `repeat_posts` is how many times the author has posted recently, this mention included."""
+    cleaned = clean(text)
+    words, found = _read(cleaned)
+    textblob = textblob_polarity(cleaned)
+    complaints = complaint_phrases(words, found)
+    # fsum is exact: the decision never depends on the order a set is walked in
+    lexicon = math.fsum(map(_LEXICON.__getitem__, _LEXICON.keys() & found))
+    complaint = _COMPLAINT_MODEL(textblob, min(len(complaints), 3)) + lexicon
+    needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
+    praise = praise_words(words, found)
+    question = is_question(cleaned)
+    praising = _PRAISE_MODEL(textblob, complaint, min(len(praise), 3), float(question), float("!" in found))
+    request = _FEATURE_REQUEST.search(cleaned)
+
+    # Signed confidence: -1..-0.5 negative, 0.5..1 positive, in between neutral.
+    negative, positive = _sigmoid(complaint), _sigmoid(praising)
+    if needs_human:
+        sentiment, polarity = Sentiment.NEGATIVE, -negative
+    elif praising > 0:
+        sentiment, polarity = Sentiment.POSITIVE, positive
+    else:
+        sentiment, polarity = Sentiment.NEUTRAL, positive - negative
+
+    reasons: list[str] = []
+    if needs_human and not (request and not complaints):
+        category = Category.COMPLAINT
+        if complaints:
+            reasons.append("complaint words: " + ", ".join(complaints[:4]))
+        else:
+            reasons.append("sounds like a complaint: " + ", ".join(_loudest(found)))
+        if not _THANKS.isdisjoint(words):
+            reasons.append("thanks, but with complaint words (sarcasm?)")
+    elif request:
+        category = Category.FEATURE_REQUEST
+        reasons.append(f"feature request: {request.group(0)}")
+    elif sentiment is Sentiment.POSITIVE:
+        category = Category.PRAISE
+        reasons.append("praise: " + ", ".join(praise[:4]) if praise else "sounds pleased")
+    elif question:
+        category = Category.QUESTION
+    else:
+        category = Category.OTHER
+    if question and category is not Category.QUESTION:
+        reasons.append("asks a question")
+    elif question:
+        reasons.append("question")
+
+    level = 2 if needs_human and complaints else 1 if needs_human or category is Category.QUESTION else 0
+    if author_reach is not None and author_reach >= HIGH_REACH:
+        level += 1
+        reasons.append(f"author reach {author_reach:,}")
+    if repeat_posts >= REPEAT_POSTS:
+        level += 1
+        reasons.append(f"{repeat_posts} posts by the same author")
+    urgency = (Urgency.LOW, Urgency.NORMAL, Urgency.HIGH)[min(level, 2)]
+    return Triage(round(polarity, 3), sentiment, needs_human, urgency, category, tuple(reasons))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _loudest(found: set[str], n: int = 3) -> list[str]:
+    """The mined terms that pushed hardest towards a complaint, written as words."""
+    pushing = sorted((t for t in found if _LEXICON.get(t, 0.0) > 0.3), key=lambda t: (-_LEXICON[t], t))[:n]
+    return [t.replace("not_", "not ").replace("<num>", "N") for t in pushing] or ["overall tone"]
+
+
+# --- Frozen from bench/triage.py --freeze (mined on United, US Airways, American, Southwest) --------
+
+
+@dataclass(frozen=True)
+class _Linear:
+    intercept: float
+    weights: tuple[float, ...]
+
+    def __call__(self, *inputs: float) -> float:
+        return self.intercept + sum(w * x for w, x in zip(self.weights, inputs, strict=True))
+
+
+def _parse(literal: str) -> dict[str, float]:
+    entries = (entry.rsplit(" ", 1) for line in literal.strip().splitlines() for entry in line.split("|"))
+    return {term: float(weight) for term, weight in entries}
+
+
+# inputs: TextBlob polarity, complaint phrases found (at most 3)
+_COMPLAINT_MODEL = _Linear(intercept=-1.36, weights=(-1.56, 1.27))
+# inputs: TextBlob polarity, complaint logit, praise words (at most 3), question, "!"
+_PRAISE_MODEL = _Linear(intercept=-2.13, weights=(1.42, -0.56, 1.5, -1.91, 1.03))
+_LEXICON = _parse(LEXICON)

@@ -1,0 +1,1 @@
+"""Remembering: what the team learns from what it did, week by week."""

@@ -1,0 +1,431 @@
+"""Weekly figures, each computed from the append-only events (and when each mention was heard).
+
+A post heard twice (a joined mention) counts once. Everything is counted, ranked and grouped in SQL,
+so a busy week costs the database, not Python, and only what is shown comes back; except the SLA
+clocks, which run as the reminders run them, mention by mention (`bot.remember.sla_shares`).
+"""
+
+import statistics
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CompoundSelect, Subquery, and_, case, exists, func, literal, or_, select, text, union_all
+from sqlmodel import Session
+
+from bot.ground.clock import utcnow
+from bot.ground.config import Sla
+from bot.ground.db import alongside
+from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
+from bot.remember.figures import (
+    BACKLOG_AGES,
+    Day,
+    Quote,
+    Share,
+    TeamEscalations,
+    TopicGroup,
+    Volume,
+    Waits,
+    WeeklyFigures,
+    WeekSoFar,
+)
+from bot.remember.sla_shares import within_sla
+from bot.remember.weeks import Week
+
+_not_joined = Mention.status != MentionStatus.JOINED
+_CHANGES = [EventKind.RESOLVED.value, EventKind.REOPENED.value]
+_HANDLING = [EventKind.CLAIMED.value, EventKind.REPLIED.value]
+TOP_TOPICS = 5
+PRAISE = 3
+LEARNED_TOPICS = 5
+LEARNED_EXAMPLES = 3
+
+
+def weekly_figures(
+    session: Session,
+    week: Week,
+    *,
+    now: datetime | None = None,
+    sla: Sla | None = None,
+) -> WeeklyFigures:
+    """The week's figures; `sla` adds the shares within target. The teams of who listened are counted
+    apart, once the session is let go (`bot.remember.summary_due.summarize`)."""
+    now = now or utcnow()
+    start, until = week.start, max(week.start, min(week.end, now))
+    figures = WeeklyFigures(week=week, until=until)
+    _plan_cheaply(session)
+    with alongside(session, lambda other: _within_sla(other, sla, start, until)) as shares:
+        _fill(session, figures, week, start, until)
+        figures.within_sla = shares()
+    return figures
+
+
+def _within_sla(session: Session, sla: Sla | None, start: datetime, until: datetime) -> dict[str, Share]:
+    """The summary's costliest part, run alongside the rest (`bot.ground.db.alongside`)."""
+    if sla is None:
+        return {}
+    _plan_cheaply(session)
+    return within_sla(session, sla, start, until)
+
+
+def _plan_cheaply(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Planned as costly (a year of events), statements that run in tens of milliseconds were JIT-compiled
+        # first, for 10-20 ms each: more than the compiled code saved.
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime) -> None:
+    in_week = and_(Event.at >= start, Event.at < until)
+    figures.volume, daily = _volume(session, week, start, until)
+    previous = week.previous
+    figures.last_week, _ = _volume(
+        session, previous, previous.start, min(previous.end, previous.start + (until - start))
+    )
+    figures.topics = _topics(session, start, until)
+    figures.most_negative_open = _most_negative_open(session, start, until)
+    figures.praise = _praise(session, start, until)
+
+    counted = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
+    touched = dict(
+        session.execute(
+            select(Event.kind, func.count(func.distinct(Event.mention_id)))
+            .where(in_week, Event.kind.in_(counted))  # type: ignore[attr-defined]
+            .group_by(Event.kind)
+        ).all()
+    )
+    figures.claimed = touched.get(EventKind.CLAIMED, 0)
+    figures.replied = touched.get(EventKind.REPLIED, 0)
+    figures.resolved = touched.get(EventKind.RESOLVED, 0)
+
+    waits = _waits(session, counted, week, start, until)
+    figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
+    figures.to_first_reply, replies_by_day = waits[EventKind.REPLIED]
+    figures.to_resolution, _ = waits[EventKind.RESOLVED]
+    figures.backlog = _backlog(session, until)
+
+    # Each mention by the outcome of its last resolve in the week: a reopened one counts once.
+    last = func.row_number().over(partition_by=Event.mention_id, order_by=(Event.at.desc(), Event.id.desc()))  # type: ignore[attr-defined,union-attr]
+    resolves = (
+        select(
+            Event.mention_id,
+            Event.data["outcome"].as_string().label("outcome"),
+            Event.data["note"].as_string().label("note"),
+            last.label("last"),
+        )
+        .where(in_week, Event.kind == EventKind.RESOLVED)
+        .subquery()
+    )
+    outcomes = select(resolves.c.outcome, func.count()).where(resolves.c.last == 1).group_by(resolves.c.outcome)
+    figures.outcomes = _ranked(Counter({str(outcome): count for outcome, count in session.execute(outcomes)}))
+    feedback = select(resolves.c.mention_id, resolves.c.note).where(
+        resolves.c.last == 1, resolves.c.outcome == Outcome.FEEDBACK.value
+    )
+    figures.learned = _learned(session, feedback.subquery())
+
+    _escalations(session, figures, start, until)
+    handling = (in_week, Event.actor.is_not(None), Event.kind.in_(_HANDLING))  # type: ignore[union-attr,attr-defined]
+    figures.handled_by = dict(
+        session.execute(
+            select(Event.actor, func.count(func.distinct(Event.mention_id)))
+            .where(*handling)
+            .group_by(Event.actor)
+            .order_by(func.count(func.distinct(Event.mention_id)).desc(), Event.actor)
+        ).all()
+    )
+    figures.handled = session.execute(select(func.count(func.distinct(Event.mention_id))).where(*handling)).scalar_one()
+    figures.days = [
+        Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
+        for index, day in enumerate(week.days)
+    ]
+
+
+def _volume(
+    session: Session, week: Week, start: datetime, until: datetime
+) -> tuple[Volume, dict[date, dict[str, int]]]:
+    """Mentions heard by source, category and sentiment, and by local day and sentiment, in one query."""
+    day = _local_day(week, Mention.heard_at)
+    rows = session.execute(
+        select(Mention.source, Mention.category, Mention.sentiment, day, func.count())
+        .where(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
+        .group_by(Mention.source, Mention.category, Mention.sentiment, day)
+    ).all()
+    by_source: Counter[str] = Counter()
+    by_category: Counter[str] = Counter()
+    by_sentiment: Counter[str] = Counter()
+    daily: dict[date, Counter[str]] = defaultdict(Counter)
+    for source, category, sentiment, index, count in rows:
+        by_source[source] += count
+        by_category[category] += count
+        by_sentiment[sentiment] += count
+        daily[week.days[index]][sentiment] += count
+    volume = Volume(by_source.total(), _ranked(by_source), _ranked(by_category), _ranked(by_sentiment))
+    return volume, {day: dict(counts) for day, counts in daily.items()}
+
+
+def _local_day(week: Week, moment: Any) -> Any:
+    """Which day of the week (0 for Monday, in the week's time zone) a moment falls on, in SQL."""
+    midnights = [week.midnight(day) for day in week.days[1:]]
+    return case(*((moment < midnight, index) for index, midnight in enumerate(midnights)), else_=6)
+
+
+def _ranked(counts: Counter[str]) -> dict[str, int]:
+    """Biggest first; equal counts by name, so the order never depends on the database."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _quote(mention: Mention, note: str | None = None) -> Quote:
+    assert mention.id is not None
+    return Quote(
+        id=mention.id,
+        text=(mention.title or mention.text)[:300],
+        source=mention.source,
+        url=mention.url,
+        polarity=mention.polarity,
+        note=note,
+    )
+
+
+def _heard_in(start: datetime, until: datetime) -> Any:
+    return and_(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
+
+
+def _topics(session: Session, start: datetime, until: datetime) -> list[TopicGroup]:
+    """The most common topics, each with the mention that feels most strongly about it."""
+    counts = session.execute(
+        select(Mention.topic, func.count())
+        .where(_heard_in(start, until), Mention.topic.is_not(None))  # type: ignore[union-attr]
+        .group_by(Mention.topic)
+        .order_by(func.count().desc(), Mention.topic)
+        .limit(TOP_TOPICS)
+    ).all()
+    if not counts:
+        return []
+    rank = (
+        func.row_number()
+        .over(partition_by=Mention.topic, order_by=(func.abs(Mention.polarity).desc(), Mention.id))
+        .label("rank")
+    )
+    ranked = (
+        select(Mention.id, rank)
+        .where(_heard_in(start, until), Mention.topic.in_([topic for topic, _ in counts]))  # type: ignore[union-attr]
+        .subquery()
+    )
+    examples = {
+        mention.topic: mention
+        for mention in session.scalars(
+            select(Mention).join(ranked, ranked.c.id == Mention.id).where(ranked.c.rank == 1)
+        )
+    }
+    return [TopicGroup(topic, count, [_quote(examples[topic])]) for topic, count in counts]
+
+
+def _open_at(moment: datetime) -> tuple[Any, Any]:
+    """Open at `moment`: open now and unchanged since, or changed since but not resolved at the time.
+
+    Only mentions resolved or reopened after `moment` need their history read; each of the two conditions
+    can use its own index. For a week long past (hundreds of thousands of changes since): "unchanged since"
+    is NOT EXISTS, as NOT IN PostgreSQL searched a list for each open mention, for minutes; and the history
+    is read only under a CASE that asks first whether the mention changed since, else PostgreSQL read it for
+    every mention heard before `moment`, before joining them to those that changed.
+    """
+    since = (Event.kind.in_(_CHANGES), Event.at >= moment)  # type: ignore[attr-defined]
+    changed = exists().where(Event.mention_id == Mention.id, *since)
+    changed_since = Mention.id.in_(select(Event.mention_id).where(*since))  # type: ignore[union-attr]
+    last_change = (
+        select(Event.kind)
+        .where(Event.mention_id == Mention.id, Event.kind.in_(_CHANGES), Event.at < moment)  # type: ignore[attr-defined]
+        .order_by(Event.at.desc(), Event.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+        .correlate(Mention)
+        .scalar_subquery()
+    )
+    still_open = and_(Mention.status == MentionStatus.OPEN, ~changed)
+    then = case((changed, func.coalesce(last_change, EventKind.REOPENED.value)), else_=EventKind.RESOLVED.value)
+    open_then = and_(_not_joined, changed_since, then != EventKind.RESOLVED.value)
+    return still_open, open_then
+
+
+def _most_negative_open(session: Session, start: datetime, until: datetime) -> Quote | None:
+    """Asked of each way of being open apart: OR-ed, the NOT EXISTS could not be an anti-join."""
+    negative = select(Mention).where(_heard_in(start, until), Mention.sentiment == "negative")
+    ranked = negative.order_by(Mention.polarity, Mention.id).limit(1)
+    found = [session.scalars(ranked.where(condition)).first() for condition in _open_at(until)]
+    mention = min(filter(None, found), key=lambda mention: (mention.polarity, mention.id), default=None)
+    return _quote(mention) if mention else None
+
+
+def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
+    """The warmest things customers said, for the people who made them happen."""
+    mentions = session.scalars(
+        select(Mention)
+        .where(_heard_in(start, until), or_(Mention.sentiment == "positive", Mention.category == "praise"))
+        .order_by(Mention.polarity.desc(), Mention.id)  # type: ignore[attr-defined]
+        .limit(PRAISE)
+    )
+    return [_quote(mention) for mention in mentions]
+
+
+_FIRSTS = {
+    EventKind.CLAIMED: Mention.first_claimed_at,
+    EventKind.REPLIED: Mention.first_reply_at,
+    EventKind.RESOLVED: Mention.first_resolved_at,
+}
+"""When each mention was first claimed, answered and resolved, kept on the mention as it happens
+(`bot.act.actions`): asked of the events, a busy week cost an index probe per event."""
+
+
+def _firsts_query(kinds: tuple[EventKind, ...], start: datetime, until: datetime) -> CompoundSelect:
+    """(kind, heard, first event of that kind) for the mentions whose first such event fell in the week."""
+    return union_all(
+        *(
+            select(literal(kind.value).label("kind"), Mention.heard_at, _FIRSTS[kind].label("first_at")).where(
+                _FIRSTS[kind] >= start,
+                _FIRSTS[kind] < until,  # type: ignore[operator]
+            )
+            for kind in kinds
+        )
+    )
+
+
+def week_so_far(session: Session, week: Week, *, now: datetime | None = None) -> WeekSoFar:
+    """The Home tab's numbers, counted as `weekly_figures` counts them but without the rest: the tab is
+    redrawn after every action, so it must cost a few indexed queries whatever the week's volume."""
+    now = now or utcnow()
+    start, until = week.start, max(week.start, min(week.end, now))
+    claimed = (Event.kind == EventKind.CLAIMED, Event.at >= start, Event.at < until)
+    return WeekSoFar(
+        week=week,
+        heard=session.execute(select(func.count()).where(_heard_in(start, until))).scalar_one(),
+        claimed=session.execute(select(func.count(func.distinct(Event.mention_id))).where(*claimed)).scalar_one(),
+        median_to_claim=_waits(session, (EventKind.CLAIMED,), week, start, until)[EventKind.CLAIMED][0].median,
+        open_backlog=sum(_backlog(session, until).values()),
+    )
+
+
+def _waits(
+    session: Session, kinds: tuple[EventKind, ...], week: Week, start: datetime, until: datetime
+) -> dict[EventKind, tuple[Waits, dict[int, timedelta]]]:
+    """For each kind, the waits for a first such event that fell in the week, and each day's median (by its
+    index in the week).
+
+    The database ranks the waits, every kind in one pass over the week's events; only the middle ones and
+    the 90th percentile's come back, so a busy week costs no more here than a quiet one. SQLite orders by
+    julianday, to the millisecond.
+    """
+    firsts = _firsts_query(kinds, start, until).subquery()
+    if session.get_bind().dialect.name == "sqlite":
+        wait = func.julianday(firsts.c.first_at) - func.julianday(firsts.c.heard_at)
+    else:
+        wait = firsts.c.first_at - firsts.c.heard_at
+    day = _local_day(week, firsts.c.first_at)
+    ranked = select(
+        firsts.c.kind,
+        firsts.c.heard_at,
+        firsts.c.first_at,
+        day.label("day"),
+        func.row_number().over(partition_by=firsts.c.kind, order_by=wait).label("rank"),
+        func.count().over(partition_by=firsts.c.kind).label("total"),
+        func.row_number().over(partition_by=(firsts.c.kind, day), order_by=wait).label("day_rank"),
+        func.count().over(partition_by=(firsts.c.kind, day)).label("day_total"),
+    ).subquery()
+    c = ranked.c
+    rows = session.execute(
+        select(c.kind, c.heard_at, c.first_at, c.day, c.rank, c.total, c.day_rank, c.day_total).where(
+            or_(
+                c.rank.in_([(c.total + 1) // 2, (c.total + 2) // 2, (9 * c.total + 9) // 10]),  # nearest rank: ⌈0.9 n⌉
+                c.day_rank.in_([(c.day_total + 1) // 2, (c.day_total + 2) // 2]),
+            )
+        )
+    ).all()
+    return {kind: _ranked_waits([row for row in rows if row.kind == kind]) for kind in kinds}
+
+
+def _ranked_waits(rows: list[Any]) -> tuple[Waits, dict[int, timedelta]]:
+    if not rows:
+        return Waits(), {}
+    total = rows[0].total
+    waits = {(row.rank, row.day, row.day_rank): _aware(row.first_at) - _aware(row.heard_at) for row in rows}
+    middle = [wait for (rank, _, _), wait in waits.items() if rank in ((total + 1) // 2, (total + 2) // 2)]
+    p90 = next(wait for (rank, _, _), wait in waits.items() if rank == (9 * total + 9) // 10)
+    by_day: defaultdict[int, list[timedelta]] = defaultdict(list)
+    for row in rows:
+        if row.day_rank in ((row.day_total + 1) // 2, (row.day_total + 2) // 2):
+            by_day[row.day].append(waits[row.rank, row.day, row.day_rank])
+    medians = {index: statistics.median(day_waits) for index, day_waits in by_day.items()}
+    return Waits(total, statistics.median(middle), p90), medians
+
+
+def _backlog(session: Session, until: datetime) -> dict[str, int]:
+    age = case(
+        (Mention.heard_at > until - timedelta(hours=1), 0),
+        (Mention.heard_at > until - timedelta(days=1), 1),
+        (Mention.heard_at > until - timedelta(days=7), 2),
+        else_=3,
+    )
+    counts: Counter[int] = Counter()
+    for condition in _open_at(until):
+        for index, count in session.execute(
+            select(age, func.count()).where(Mention.heard_at < until, condition).group_by(age)
+        ):
+            counts[index] += count
+    return {label: counts[index] for index, label in enumerate(BACKLOG_AGES)}
+
+
+def _learned(session: Session, feedback: Subquery) -> list[TopicGroup]:
+    """Feedback for the product team, by topic: the biggest topics first, each with a few examples."""
+    topic = func.coalesce(Mention.topic, Mention.category)
+    biggest = session.execute(
+        select(topic, func.count())
+        .join(feedback, feedback.c.mention_id == Mention.id)
+        .group_by(topic)
+        .order_by(func.count().desc(), topic)
+        .limit(LEARNED_TOPICS)
+    ).all()
+    if not biggest:
+        return []
+    rank = func.row_number().over(partition_by=topic, order_by=Mention.id).label("rank")
+    ranked = (
+        select(Mention.id, feedback.c.note, rank)
+        .join(feedback, feedback.c.mention_id == Mention.id)
+        .where(topic.in_([name for name, _ in biggest]))
+        .subquery()
+    )
+    examples: defaultdict[str, list[Quote]] = defaultdict(list)
+    for mention, note in session.execute(
+        select(Mention, ranked.c.note)
+        .join(ranked, ranked.c.id == Mention.id)
+        .where(ranked.c.rank <= LEARNED_EXAMPLES)
+        .order_by(Mention.id)
+    ):
+        examples[mention.topic or mention.category].append(_quote(mention, note))
+    return [TopicGroup(name, count, examples[name]) for name, count in biggest]
+
+
+def _escalations(session: Session, figures: WeeklyFigures, start: datetime, until: datetime) -> None:
+    """The week's escalations by team, and how soon each team acknowledged them (by the end of the week)."""
+    rows = session.execute(
+        select(Escalation.mention_id, Escalation.team, Escalation.escalated_at, Escalation.acknowledged_at).where(
+            Escalation.escalated_at >= start, Escalation.escalated_at < until
+        )
+    ).all()
+    waits: dict[str, list[timedelta]] = defaultdict(list)
+    counts: Counter[str] = Counter()
+    for _, team, escalated_at, acknowledged_at in rows:
+        counts[team] += 1
+        if acknowledged_at is not None and acknowledged_at < until:
+            waits[team].append(acknowledged_at - escalated_at)
+    figures.escalated = len({mention_id for mention_id, *_ in rows})
+    figures.escalations = len(rows)
+    figures.acknowledged = sum(len(team_waits) for team_waits in waits.values())
+    figures.by_team = [
+        TeamEscalations(team, count, len(waits[team]), statistics.median(waits[team]) if waits[team] else None)
+        for team, count in _ranked(counts).items()
+    ]
+
+
+def _aware(moment: datetime | str) -> datetime:
+    """Aggregates like min() bypass the column type, so SQLite hands back naive UTC (sometimes as text)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
