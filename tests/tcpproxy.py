@@ -1,5 +1,6 @@
 """A TCP forwarder the test can cut, to take a database away from a running bot and bring it back."""
 
+import contextlib
 import socket
 import threading
 
@@ -73,11 +74,7 @@ def _hang_up(connection: socket.socket) -> None:
     """Shut down, then close: a bare close leaves the connection open while the other pipe thread still
     waits in recv on it (the kernel keeps the socket until that call returns), so the database would
     never notice its client gone, and a session's advisory lock would outlive the cut."""
-    try:
+    with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         connection.close()
-    except OSError:
-        pass

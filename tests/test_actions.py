@@ -86,9 +86,9 @@ def test_a_resolved_mention_refuses_claims_and_escalations_until_reopened(engine
     with session_scope(engine) as session:
         actions.resolve(session, mention_id=mention_id, user_id=ANA, outcome=Outcome.SPAM, now=T0)
 
-    with pytest.raises(MentionClosed, match=f"M-{mention_id} is resolved \\(spam\\); `/reopen M-{mention_id}` first"):
-        with session_scope(engine) as session:
-            actions.claim(session, mention_id=mention_id, user_id=BEN)
+    refused = f"M-{mention_id} is resolved \\(spam\\); `/reopen M-{mention_id}` first"
+    with pytest.raises(MentionClosed, match=refused), session_scope(engine) as session:
+        actions.claim(session, mention_id=mention_id, user_id=BEN)
     with pytest.raises(MentionClosed, match="is resolved"):
         escalate(engine, mention_id, user_id=BEN)
     with pytest.raises(MentionClosed, match="already resolved"), session_scope(engine) as session:

@@ -32,9 +32,8 @@ QUESTION = Entry(
 
 def test_only_listed_users_are_admins_and_a_refusal_is_logged(caplog):
     admins.require_admin(CONFIG.admins, user_id="U0ANA", command="/allears pause", doing="pause a source")
-    with caplog.at_level(logging.WARNING, logger="bot.act.admins"):
-        with pytest.raises(UserError) as refused:
-            admins.require_admin(CONFIG.admins, user_id="U0BEN", command="/allears pause", doing="pause a source")
+    with caplog.at_level(logging.WARNING, logger="bot.act.admins"), pytest.raises(UserError) as refused:
+        admins.require_admin(CONFIG.admins, user_id="U0BEN", command="/allears pause", doing="pause a source")
     assert str(refused.value) == (
         "Only All Ears admins can pause a source; admins are listed in `[admins] users` in allears.toml."
     )

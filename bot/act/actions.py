@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, type_coerce, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.clock import utcnow
 from bot.ground.config import Team
 from bot.ground.config_types import parse_duration
-from bot.ground.db import UTCDateTime
+from bot.ground.db import UTCDateTime, rows_changed
 from bot.ground.errors import AlreadyClaimed, MentionClosed, NotOwner, UserError
 from bot.ground.mentions import append_event, get_mention, reopen_resolved
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, OutboxKind, Outcome
@@ -19,8 +19,8 @@ from bot.ground.outbox import enqueue
 
 
 def _change(session: Session, mention_id: int, *conditions: Any, **values: Any) -> bool:
-    result = session.execute(update(Mention).where(Mention.id == mention_id, *conditions).values(**values))
-    return result.rowcount == 1
+    result = session.execute(update(Mention).where(col(Mention.id) == mention_id, *conditions).values(**values))
+    return rows_changed(result) == 1
 
 
 def _first(column: Any, now: datetime) -> Any:
@@ -31,7 +31,7 @@ def _first(column: Any, now: datetime) -> Any:
 def _lock(session: Session, mention_id: int) -> None:
     """A no-op update that holds the mention's row until the commit, so an SLA check deciding about the
     mention meanwhile waits for this change and then sees it."""
-    session.execute(update(Mention).where(Mention.id == mention_id).values(status=Mention.status))
+    session.execute(update(Mention).where(col(Mention.id) == mention_id).values(status=col(Mention.status)))
 
 
 def _refuse_if_joined(mention: Mention) -> None:
@@ -55,11 +55,11 @@ def _take(session: Session, mention_id: int, user_id: str, now: datetime) -> boo
     return _change(
         session,
         mention_id,
-        Mention.owner_id.is_(None),  # type: ignore[union-attr]
-        Mention.status == MentionStatus.OPEN,
+        col(Mention.owner_id).is_(None),
+        col(Mention.status) == MentionStatus.OPEN,
         owner_id=user_id,
         claimed_at=now,
-        first_claimed_at=_first(Mention.first_claimed_at, now),
+        first_claimed_at=_first(col(Mention.first_claimed_at), now),
     )
 
 
@@ -80,8 +80,8 @@ def unclaim(session: Session, *, mention_id: int, user_id: str, now: datetime | 
     if _change(
         session,
         mention_id,
-        Mention.owner_id == user_id,
-        Mention.status == MentionStatus.OPEN,
+        col(Mention.owner_id) == user_id,
+        col(Mention.status) == MentionStatus.OPEN,
         owner_id=None,
         claimed_at=None,
     ):
@@ -130,8 +130,8 @@ def reply(
     first = _change(
         session,
         mention_id,
-        Mention.first_reply_at.is_(None),  # type: ignore[union-attr]
-        Mention.status == MentionStatus.OPEN,
+        col(Mention.first_reply_at).is_(None),
+        col(Mention.status) == MentionStatus.OPEN,
         first_reply_at=now,
     )
     on_source = {"to_source": True} if to_source else {}
@@ -154,7 +154,7 @@ def escalate(
 ) -> Escalation:
     now = now or utcnow()
     # A conditional no-op update: it locks the row, so a resolve committing meanwhile cannot slip past.
-    if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, status=MentionStatus.OPEN):
+    if not _change(session, mention_id, col(Mention.status) == MentionStatus.OPEN, status=MentionStatus.OPEN):
         refuse_if_closed(get_mention(session, mention_id))
     reason = (reason or "").strip() or None
     event = append_event(session, mention_id, EventKind.ESCALATED, user_id, now, team=team_name, reason=reason)
@@ -179,13 +179,13 @@ def acknowledge(session: Session, *, escalation_id: int, user_id: str, now: date
     now = now or utcnow()
     result = session.execute(
         update(Escalation)
-        .where(Escalation.id == escalation_id, Escalation.acknowledged_by.is_(None))  # type: ignore[union-attr]
+        .where(col(Escalation.id) == escalation_id, col(Escalation.acknowledged_by).is_(None))
         .values(acknowledged_by=user_id, acknowledged_at=now)
     )
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise UserError("That escalation no longer exists.")
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         session.refresh(escalation)
         raise UserError(f"Already acknowledged by <@{escalation.acknowledged_by}>.")
     session.refresh(escalation)
@@ -224,15 +224,15 @@ def resolve(
     if _change(
         session,
         mention_id,
-        Mention.status == MentionStatus.OPEN,
+        col(Mention.status) == MentionStatus.OPEN,
         status=MentionStatus.RESOLVED,
         outcome=outcome.value,
         resolved_at=now,
-        first_resolved_at=_first(Mention.first_resolved_at, now),
+        first_resolved_at=_first(col(Mention.first_resolved_at), now),
         snoozed_until=None,  # a resolve ends the snooze: reopened later, the mention is awake
     ):
         forward = feedback_channel if outcome is Outcome.FEEDBACK else None
-        extra = {"feedback_channel": forward} if forward else {}
+        extra: dict[str, Any] = {"feedback_channel": forward} if forward else {}
         event = append_event(
             session, mention_id, EventKind.RESOLVED, user_id, now, outcome=outcome.value, note=note, **extra
         )
@@ -255,7 +255,7 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
 
 
 def history(session: Session, mention_id: int) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.mention_id == mention_id).order_by(Event.id)))  # type: ignore[arg-type]
+    return list(session.exec(select(Event).where(col(Event.mention_id) == mention_id).order_by(col(Event.id))))
 
 
 def sent_to_source(session: Session, *, reply_event: Event, url: str | None = None, error: str | None = None) -> Event:
@@ -323,11 +323,11 @@ def snooze(
     if not duration:
         if current is None:
             raise UserError(f"{mention.reference} is not snoozed.")
-        if _change(session, mention_id, Mention.snoozed_until == current, snoozed_until=None):
+        if _change(session, mention_id, col(Mention.snoozed_until) == current, snoozed_until=None):
             append_event(session, mention_id, EventKind.UNSNOOZED, user_id, now, until=current.isoformat())
     else:
         until = now + duration
-        if not _change(session, mention_id, Mention.status == MentionStatus.OPEN, snoozed_until=until):
+        if not _change(session, mention_id, col(Mention.status) == MentionStatus.OPEN, snoozed_until=until):
             session.refresh(mention)
             refuse_if_closed(mention)
         replaced = current.isoformat() if current else None
@@ -338,7 +338,7 @@ def snooze(
 
 def snooze_ran_out(session: Session, *, mention_id: int, until: datetime, now: datetime) -> bool:
     """Wake a mention whose snooze has ended, once, whichever process notices first."""
-    if not _change(session, mention_id, Mention.snoozed_until == until, snoozed_until=None):
+    if not _change(session, mention_id, col(Mention.snoozed_until) == until, snoozed_until=None):
         return False
     append_event(session, mention_id, EventKind.UNSNOOZED, None, now, until=until.isoformat())
     return True
@@ -352,9 +352,9 @@ def expire_claim(
     if not _change(
         session,
         mention_id,
-        Mention.owner_id == owner_id,
-        Mention.claimed_at == claimed_at,
-        Mention.status == MentionStatus.OPEN,
+        col(Mention.owner_id) == owner_id,
+        col(Mention.claimed_at) == claimed_at,
+        col(Mention.status) == MentionStatus.OPEN,
         owner_id=None,
         claimed_at=None,
     ):

@@ -15,7 +15,7 @@ from sqlmodel import col
 from bot.ground.clock import utcnow
 from bot.ground.config import Admins, by_name
 from bot.ground.config_sources import SourceConfig
-from bot.ground.db import insert_unless_present, session_scope
+from bot.ground.db import insert_unless_present, rows_changed, session_scope
 from bot.ground.errors import UserError
 from bot.ground.models import SourceState
 
@@ -49,11 +49,13 @@ def pause(engine: Engine, *, source: SourceConfig, user_id: str, now: datetime |
     now = now or utcnow()
     with session_scope(engine) as session:
         session.execute(insert_unless_present(session, SourceState, ["source"], source=source.key, cursor={}))
-        changed = session.execute(
-            update(SourceState)
-            .where(col(SourceState.source) == source.key, col(SourceState.paused_at).is_(None))
-            .values(paused_at=now, paused_by=user_id)
-        ).rowcount
+        changed = rows_changed(
+            session.execute(
+                update(SourceState)
+                .where(col(SourceState.source) == source.key, col(SourceState.paused_at).is_(None))
+                .values(paused_at=now, paused_by=user_id)
+            )
+        )
         state = session.get(SourceState, source.key, populate_existing=True)
         assert state is not None
         paused = Pause(source.key, changed=bool(changed), paused_at=state.paused_at, paused_by=state.paused_by)
@@ -65,11 +67,13 @@ def pause(engine: Engine, *, source: SourceConfig, user_id: str, now: datetime |
 def resume(engine: Engine, *, source: SourceConfig, user_id: str) -> Pause:
     """Poll the source again, at its next interval."""
     with session_scope(engine) as session:
-        changed = session.execute(
-            update(SourceState)
-            .where(col(SourceState.source) == source.key, col(SourceState.paused_at).is_not(None))
-            .values(paused_at=None, paused_by=None)
-        ).rowcount
+        changed = rows_changed(
+            session.execute(
+                update(SourceState)
+                .where(col(SourceState.source) == source.key, col(SourceState.paused_at).is_not(None))
+                .values(paused_at=None, paused_by=None)
+            )
+        )
     if changed:
         log.info("source %s resumed by %s", source.key, user_id)
     return Pause(source.key, changed=bool(changed))

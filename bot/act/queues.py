@@ -4,7 +4,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.mentions import count_open, open_mentions
 from bot.ground.models import Event, Mention, MentionStatus
@@ -24,15 +24,15 @@ class Queues:
 def queues_for(session: Session, *, user_id: str, channels: Collection[str], limit: int) -> Queues:
     """`channels`: where the person is a member; mentions routed elsewhere are someone else's to see."""
     waiting = (
-        Mention.status == MentionStatus.OPEN,
-        Mention.owner_id.is_(None),  # type: ignore[union-attr]
-        Mention.channel.in_(sorted(channels)),  # type: ignore[attr-defined]
+        col(Mention.status) == MentionStatus.OPEN,
+        col(Mention.owner_id).is_(None),
+        col(Mention.channel).in_(sorted(channels)),
     )
-    unclaimed = list(session.exec(select(Mention).where(*waiting).order_by(Mention.id).limit(limit)))  # type: ignore[arg-type]
+    unclaimed = list(session.exec(select(Mention).where(*waiting).order_by(col(Mention.id)).limit(limit)))
     mine = open_mentions(session, owner_id=user_id, limit=limit)
     listed = [mention.id for mention in mine + unclaimed]
     events: dict[int, list[Event]] = {}
-    for event in session.exec(select(Event).where(Event.mention_id.in_(listed)).order_by(Event.id)):  # type: ignore[attr-defined,arg-type]
+    for event in session.exec(select(Event).where(col(Event.mention_id).in_(listed)).order_by(col(Event.id))):
         events.setdefault(event.mention_id, []).append(event)
     return Queues(
         mine=mine,

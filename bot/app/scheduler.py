@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, delete
+from sqlmodel import col
 
 from bot.act.sla import timers
 from bot.ground.clock import utcnow
@@ -97,6 +98,6 @@ def _forget_old_requests(engine: Engine) -> None:
     """Webhook signatures are kept to refuse replays; a replay older than this is stale anyway."""
     try:
         with session_scope(engine) as session:
-            session.execute(delete(SeenRequest).where(SeenRequest.seen_at < utcnow() - REMEMBER_REQUESTS))
+            session.execute(delete(SeenRequest).where(col(SeenRequest.seen_at) < utcnow() - REMEMBER_REQUESTS))
     except Exception:
         log.exception("forgetting old webhook signatures failed; trying again in an hour")

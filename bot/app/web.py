@@ -18,6 +18,7 @@ from slack_bolt.request.internals import extract_content_type, parse_body
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import Headers
 
 from bot.ground import prometheus, seen
 from bot.ground.answer_first import answer_first
@@ -35,7 +36,7 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
-def signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+def signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str] | Headers) -> bool:
     """Slack's v0 signature over `v0:{timestamp}:{body}`, compared in constant time, within 5 minutes of now."""
     timestamp = headers.get("X-Slack-Request-Timestamp") or ""
     signature = headers.get("X-Slack-Signature") or ""
@@ -129,7 +130,8 @@ def create_web_app(
     notify: Callable[[], None],
 ) -> Flask:
     web = Flask("allears")
-    web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign]
+    # Flask's documented way to wrap its WSGI app; mypy sees a method replaced.
+    web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign, assignment]
     prometheus.watch_outbox(engine)
     slack = SlackRequestHandler(bolt_app)
     verifier = SignatureVerifier(signing_secret)

@@ -8,9 +8,9 @@ is held here instead, and `answer_first` starts it once the response's bytes hav
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
+from wsgiref.types import WSGIApplication
 
 Start = Callable[[], object]
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _held: ContextVar[list[Start] | None] = ContextVar("held_until_answered", default=None)
 
@@ -24,7 +24,7 @@ def after_answer(start: Start) -> None:
         held.append(start)
 
 
-def answer_first(app: WSGIApp) -> WSGIApp:
+def answer_first(app: WSGIApplication) -> WSGIApplication:
     """WSGI middleware: write the whole response through the server's `write` callable, then start what the request
     held. Servers send an empty body's headers only after the app returns; `write(b"")` sends them now."""
 

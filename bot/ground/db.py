@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, TypeDecorator, event, text
+from sqlalchemy import CursorResult, DateTime, Engine, Result, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.exc import OperationalError
@@ -45,7 +45,7 @@ def insert_unless_present(session: Session, model: type[SQLModel], unique: Seque
     """An INSERT that does nothing when a row with the same `unique` columns exists: concurrent
     writers then settle which one created the row in the database, not in Python."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))  # type: ignore[return-value]
+    return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
 
 
 _READ_ONLY = "allears_read_only"
@@ -155,3 +155,9 @@ def database_answers(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """The rows an UPDATE changed: sqlmodel types `Session.execute` as returning any `Result`, and an UPDATE's is
+    a `CursorResult`, which counts them."""
+    return cast(CursorResult[Any], result).rowcount

@@ -5,8 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from bot.ground.db import rows_changed
 from bot.ground.errors import UnknownMention, UserError
 from bot.ground.models import Event, EventKind, Mention, MentionStatus, OutboxKind
 from bot.ground.outbox import enqueue
@@ -34,10 +35,10 @@ def reopen_resolved(session: Session, mention_id: int) -> bool:
     resolved. A conditional update, so two people (or a person and the customer) reopening at once is no harm."""
     reopened = session.execute(
         update(Mention)
-        .where(Mention.id == mention_id, Mention.status == MentionStatus.RESOLVED)
+        .where(col(Mention.id) == mention_id, col(Mention.status) == MentionStatus.RESOLVED)
         .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None, snoozed_until=None)
     )
-    return reopened.rowcount == 1
+    return rows_changed(reopened) == 1
 
 
 # What leaves a note in the card's thread; claims and unclaims only change the card.
@@ -81,13 +82,13 @@ def append_event(
 
 
 def _open_owned_by(owner_id: str | None):  # type: ignore[no-untyped-def]
-    owner = Mention.owner_id.is_(None) if owner_id is None else Mention.owner_id == owner_id  # type: ignore[union-attr]
-    return (Mention.status == MentionStatus.OPEN, owner)
+    owner = col(Mention.owner_id).is_(None) if owner_id is None else col(Mention.owner_id) == owner_id
+    return (col(Mention.status) == MentionStatus.OPEN, owner)
 
 
 def open_mentions(session: Session, *, owner_id: str | None, limit: int) -> list[Mention]:
     """Open mentions owned by `owner_id` (or unclaimed when None), the longest-waiting first."""
-    statement = select(Mention).where(*_open_owned_by(owner_id)).order_by(Mention.id).limit(limit)  # type: ignore[arg-type]
+    statement = select(Mention).where(*_open_owned_by(owner_id)).order_by(col(Mention.id)).limit(limit)
     return list(session.exec(statement))
 
 

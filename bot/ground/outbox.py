@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, exists, insert, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.backoff import Backoff
 from bot.ground.clock import utcnow
+from bot.ground.db import rows_changed
 from bot.ground.models import POSTING_KINDS, Outbox, OutboxKind, OutboxStatus
 
 LEASE = timedelta(seconds=60)
@@ -51,22 +52,24 @@ def write_held(session: Session) -> None:
 _EARLIER = aliased(Outbox)
 # Built once: constructing these expressions costs more than running them.
 _READY = or_(
-    and_(Outbox.status == OutboxStatus.PENDING, Outbox.not_before <= bindparam("now")),
-    and_(Outbox.status == OutboxStatus.SENDING, Outbox.lease_until < bindparam("now")),  # its sender died
+    and_(col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.not_before) <= bindparam("now")),
+    and_(col(Outbox.status) == OutboxStatus.SENDING, col(Outbox.lease_until) < bindparam("now")),  # its sender died
 )
 _DUE = (
     select(Outbox)
     .where(
         _READY,
         ~and_(
-            Outbox.kind.in_([kind.value for kind in POSTING_KINDS]),
-            Outbox.channel.in_(bindparam("hold", expanding=True)),
+            col(Outbox.kind).in_([kind.value for kind in POSTING_KINDS]),
+            col(Outbox.channel).in_(bindparam("hold", expanding=True)),
         ),
         ~exists().where(
-            _EARLIER.mention_id == Outbox.mention_id, _EARLIER.id < Outbox.id, _EARLIER.status.in_(_UNFINISHED)
+            col(_EARLIER.mention_id) == col(Outbox.mention_id),
+            col(_EARLIER.id) < col(Outbox.id),
+            col(_EARLIER.status).in_(_UNFINISHED),
         ),
     )
-    .order_by(Outbox.id)
+    .order_by(col(Outbox.id))
     .limit(1)
 )
 
@@ -85,11 +88,11 @@ def lease_next(session: Session, *, now: datetime | None = None, hold: Collectio
             return None
         leased = session.execute(
             update(Outbox)
-            .where(Outbox.id == row.id, _READY)
-            .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=Outbox.attempts + 1),
+            .where(col(Outbox.id) == row.id, _READY)
+            .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=col(Outbox.attempts) + 1),
             {"now": now},
         )
-        if leased.rowcount == 1:
+        if rows_changed(leased) == 1:
             session.refresh(row)
             return row
     return None  # other processes keep winning the race; they will drain it
@@ -100,19 +103,25 @@ def release_abandoned(session: Session) -> int:
     is the only one (SQLite), whoever was sending them has died. A row that may have reached Slack is
     looked for before it is posted again, so this costs no duplicate."""
     released = session.execute(
-        update(Outbox).where(Outbox.status == OutboxStatus.SENDING).values(lease_until=utcnow() - timedelta(seconds=1))
+        update(Outbox)
+        .where(col(Outbox.status) == OutboxStatus.SENDING)
+        .values(lease_until=utcnow() - timedelta(seconds=1))
     )
-    return released.rowcount
+    return rows_changed(released)
 
 
 def _settle(session: Session, row: Outbox, **values: object) -> bool:
     """Change a leased row if the lease is still ours; False when another process has taken it over."""
     result = session.execute(
         update(Outbox)
-        .where(Outbox.id == row.id, Outbox.status == OutboxStatus.SENDING, Outbox.lease_until == row.lease_until)
+        .where(
+            col(Outbox.id) == row.id,
+            col(Outbox.status) == OutboxStatus.SENDING,
+            col(Outbox.lease_until) == row.lease_until,
+        )
         .values(lease_until=None, **values)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def mark_sent(session: Session, row: Outbox, *, channel: str | None = None, ts: str | None = None) -> bool:

@@ -10,12 +10,13 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 
 from prometheus_client import REGISTRY, Counter, Histogram, generate_latest, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.ground.clock import utcnow
 from bot.ground.db import read_scope
@@ -144,15 +145,15 @@ class OutboxCollector(Collector):
         oldest.add_metric([], max(0.0, (now - first).total_seconds()) if first else 0.0)
         yield from (up, rows, pending, oldest)
 
-    def _read(self) -> dict[str, tuple[int, object]]:
+    def _read(self) -> dict[str, tuple[int, datetime | None]]:
         unsent = [OutboxStatus.PENDING.value, OutboxStatus.SENDING.value, OutboxStatus.FAILED.value]
         with read_scope(self.engine) as session:
             if self.engine.dialect.name == "postgresql":  # a slow database must not hold the scrape
                 session.execute(text(f"SET LOCAL statement_timeout = {_QUERY_TIMEOUT_MS}"))
             statement = (
-                select(Outbox.status, func.count(), func.min(Outbox.created_at))
-                .where(Outbox.status.in_(unsent))  # type: ignore[attr-defined]
-                .group_by(Outbox.status)
+                select(col(Outbox.status), func.count(), func.min(col(Outbox.created_at)))
+                .where(col(Outbox.status).in_(unsent))
+                .group_by(col(Outbox.status))
             )
             return {status: (count, created) for status, count, created in session.exec(statement)}
 

@@ -4,6 +4,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import Engine, text
+from sqlmodel import col
 
 from bot.ground.clock import utcnow
 from bot.ground.db import insert_unless_present, session_scope
@@ -22,4 +23,4 @@ def first_time(engine: Engine, key: str, *, now: datetime | None = None, durable
         if not durable and engine.dialect.name == "postgresql":
             session.execute(_NOT_WAITING_FOR_THE_DISK)
         statement = insert_unless_present(session, SeenRequest, ["digest"], digest=digest, seen_at=now or utcnow())
-        return session.execute(statement.returning(SeenRequest.digest)).first() is not None  # type: ignore[arg-type]
+        return session.execute(statement.returning(col(SeenRequest.digest))).first() is not None

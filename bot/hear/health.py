@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.config_sources import SourceConfig
 from bot.ground.models import Mention, SourceState
@@ -30,7 +30,7 @@ class SourceHealth:
 
 def source_health(session: Session, sources: list[SourceConfig]) -> list[SourceHealth]:
     states = {state.source: state for state in session.exec(select(SourceState))}
-    heard = dict(session.exec(select(Mention.source, func.count()).group_by(Mention.source)).all())
+    heard = dict(session.exec(select(col(Mention.source), func.count()).group_by(col(Mention.source))).all())
     report = []
     for source in sources:
         state = states.get(source.key) or SourceState(source=source.key)

@@ -9,11 +9,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal, overload
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.ground import prometheus
 from bot.ground.clock import utcnow
@@ -115,6 +115,10 @@ def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
     return item, source, sent_at
 
 
+@overload
+def _string(data: dict[str, Any], key: str, *, required: Literal[True]) -> str: ...
+@overload
+def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None: ...
 def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = data.get(key)
     if value is None or value == "":
@@ -136,7 +140,7 @@ def _clean(data: dict[str, Any], key: str) -> str | None:
 
 
 def _existing_id(source: str, external_id: str) -> Any:
-    return select(Mention.id).where(Mention.source == source, Mention.external_id == external_id)
+    return select(col(Mention.id)).where(col(Mention.source) == source, col(Mention.external_id) == external_id)
 
 
 def _existing(session: Any, source: str, external_id: str) -> int:
@@ -201,10 +205,12 @@ def log_forwarded(
         mention_id = record(session, heard, storm=listener.storm)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
+        mention = session.get(Mention, mention_id)
+        assert mention is not None  # recorded in this transaction
         logged = Logged(
             mention_id,
             new=True,
-            joined_to=session.get(Mention, mention_id).duplicate_of,
+            joined_to=mention.duplicate_of,
             page_title=title,
             not_fetched=not_fetched,
         )

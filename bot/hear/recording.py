@@ -138,7 +138,7 @@ class LookedAhead:
 
     source: str
     now: datetime
-    canonical: dict[str, str | None] = field(default_factory=dict)
+    canonical: dict[str | None, str | None] = field(default_factory=dict)
     """Each address of the poll → its canonical form."""
     first_heard: dict[str, int | None] = field(default_factory=dict)
     """Each canonical address of the poll (locked on PostgreSQL) → the open mention another source heard there."""
@@ -409,7 +409,7 @@ def _follow_up(session: Session, earlier: int, mention_id: int, heard: Heard, no
     The reopen is a conditional update, so a colleague reopening it at the same moment is no harm.
     """
     item = heard.item
-    said = {"mention_id": mention_id, "url": item.url, "author": item.author, "text": item.text[:300]}
+    said: dict[str, Any] = {"mention_id": mention_id, "url": item.url, "author": item.author, "text": item.text[:300]}
     if reopen_resolved(session, earlier):
         append_event(session, earlier, EventKind.REOPENED, None, now, **said)
     else:

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, func, or_, update
 from sqlalchemy import select as core_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.config import StormRule
-from bot.ground.db import serialize
+from bot.ground.db import rows_changed, serialize
 from bot.ground.models import Mention, MentionStatus, OutboxKind, Storm
 from bot.ground.outbox import enqueue
 
@@ -124,7 +124,7 @@ def join_storm(
             sky.touched = True
         # Only one count update waits at a time: the conditional update decides, even across processes.
         if not sky.refresh_queued:
-            if session.execute(_QUEUE_REFRESH, {"storm": sky.storm_id}).rowcount == 1:
+            if rows_changed(session.execute(_QUEUE_REFRESH, {"storm": sky.storm_id})) == 1:
                 enqueue(session, OutboxKind.STORM_REFRESH, mention_id=mention_id, channel=channel)
             sky.refresh_queued = True
     if sky.storm_id != stored_in:
@@ -134,15 +134,15 @@ def join_storm(
 def in_storm(storm: Storm) -> tuple[Any, ...]:
     """Conditions for the mentions a storm counts: those threaded under it, and the ones that started it."""
     return (
-        Mention.channel == storm.channel,
-        Mention.topic == storm.topic,
-        Mention.status != MentionStatus.JOINED,
+        col(Mention.channel) == storm.channel,
+        col(Mention.topic) == storm.topic,
+        col(Mention.status) != MentionStatus.JOINED,
         or_(
-            Mention.storm_id == storm.id,
+            col(Mention.storm_id) == storm.id,
             and_(
-                Mention.storm_id.is_(None),  # type: ignore[union-attr]
-                Mention.heard_at >= storm.counted_from,
-                Mention.heard_at <= storm.started_at,
+                col(Mention.storm_id).is_(None),
+                col(Mention.heard_at) >= storm.counted_from,
+                col(Mention.heard_at) <= storm.started_at,
             ),
         ),
     )
@@ -150,5 +150,7 @@ def in_storm(storm: Storm) -> tuple[Any, ...]:
 
 def storm_counts(session: Session, storm: Storm) -> dict[str, int]:
     """Mentions in the storm by source, the ones that started it included, largest first."""
-    rows = session.exec(select(Mention.source, func.count()).where(*in_storm(storm)).group_by(Mention.source)).all()
+    rows = session.exec(
+        select(col(Mention.source), func.count()).where(*in_storm(storm)).group_by(col(Mention.source))
+    ).all()
     return dict(sorted(((source, count) for source, count in rows), key=lambda pair: -pair[1]))

@@ -5,13 +5,13 @@ so a busy week costs the database, not Python, and only what is shown comes back
 clocks, which run as the reminders run them, mention by mention (`bot.remember.sla_shares`).
 """
 
-import statistics
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Subquery, and_, case, exists, func, literal, or_, select, text, union_all
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.ground.clock import utcnow
 from bot.ground.config import Sla
@@ -32,7 +32,7 @@ from bot.remember.figures import (
 from bot.remember.sla_shares import within_sla
 from bot.remember.weeks import Week
 
-_not_joined = Mention.status != MentionStatus.JOINED
+_not_joined = col(Mention.status) != MentionStatus.JOINED
 _CHANGES = [EventKind.RESOLVED.value, EventKind.REOPENED.value]
 _HANDLING = [EventKind.CLAIMED.value, EventKind.REPLIED.value]
 TOP_TOPICS = 5
@@ -76,7 +76,7 @@ def _plan_cheaply(session: Session) -> None:
 
 
 def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime) -> None:
-    in_week = and_(Event.at >= start, Event.at < until)
+    in_week = and_(col(Event.at) >= start, col(Event.at) < until)
     figures.volume, daily = _volume(session, week, start, until)
     previous = week.previous
     figures.last_week, _ = _volume(
@@ -89,9 +89,9 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     counted = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
     touched = dict(
         session.execute(
-            select(Event.kind, func.count(func.distinct(Event.mention_id)))
-            .where(in_week, Event.kind.in_(counted))  # type: ignore[attr-defined]
-            .group_by(Event.kind)
+            select(col(Event.kind), func.count(func.distinct(col(Event.mention_id))))
+            .where(in_week, col(Event.kind).in_(counted))
+            .group_by(col(Event.kind))
         ).all()
     )
     figures.claimed = touched.get(EventKind.CLAIMED, 0)
@@ -105,15 +105,17 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.backlog = _backlog(session, until)
 
     # Each mention by the outcome of its last resolve in the week: a reopened one counts once.
-    last = func.row_number().over(partition_by=Event.mention_id, order_by=(Event.at.desc(), Event.id.desc()))  # type: ignore[attr-defined,union-attr]
+    last = func.row_number().over(
+        partition_by=col(Event.mention_id), order_by=(col(Event.at).desc(), col(Event.id).desc())
+    )
     resolves = (
         select(
-            Event.mention_id,
-            Event.data["outcome"].as_string().label("outcome"),
-            Event.data["note"].as_string().label("note"),
+            col(Event.mention_id),
+            col(Event.data)["outcome"].as_string().label("outcome"),
+            col(Event.data)["note"].as_string().label("note"),
             last.label("last"),
         )
-        .where(in_week, Event.kind == EventKind.RESOLVED)
+        .where(in_week, col(Event.kind) == EventKind.RESOLVED)
         .subquery()
     )
     outcomes = select(resolves.c.outcome, func.count()).where(resolves.c.last == 1).group_by(resolves.c.outcome)
@@ -124,16 +126,18 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.learned = _learned(session, feedback.subquery())
 
     _escalations(session, figures, start, until)
-    handling = (in_week, Event.actor.is_not(None), Event.kind.in_(_HANDLING))  # type: ignore[union-attr,attr-defined]
+    handling = (in_week, col(Event.actor).is_not(None), col(Event.kind).in_(_HANDLING))
     figures.handled_by = dict(
         session.execute(
-            select(Event.actor, func.count(func.distinct(Event.mention_id)))
+            select(col(Event.actor), func.count(func.distinct(col(Event.mention_id))))
             .where(*handling)
-            .group_by(Event.actor)
-            .order_by(func.count(func.distinct(Event.mention_id)).desc(), Event.actor)
+            .group_by(col(Event.actor))
+            .order_by(func.count(func.distinct(col(Event.mention_id))).desc(), col(Event.actor))
         ).all()
     )
-    figures.handled = session.execute(select(func.count(func.distinct(Event.mention_id))).where(*handling)).scalar_one()
+    figures.handled = session.execute(
+        select(func.count(func.distinct(col(Event.mention_id)))).where(*handling)
+    ).scalar_one()
     figures.days = [
         Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
         for index, day in enumerate(week.days)
@@ -144,11 +148,11 @@ def _volume(
     session: Session, week: Week, start: datetime, until: datetime
 ) -> tuple[Volume, dict[date, dict[str, int]]]:
     """Mentions heard by source, category and sentiment, and by local day and sentiment, in one query."""
-    day = _local_day(week, Mention.heard_at)
+    day = _local_day(week, col(Mention.heard_at))
     rows = session.execute(
-        select(Mention.source, Mention.category, Mention.sentiment, day, func.count())
-        .where(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
-        .group_by(Mention.source, Mention.category, Mention.sentiment, day)
+        select(col(Mention.source), col(Mention.category), col(Mention.sentiment), day, func.count())
+        .where(col(Mention.heard_at) >= start, col(Mention.heard_at) < until, _not_joined)
+        .group_by(col(Mention.source), col(Mention.category), col(Mention.sentiment), day)
     ).all()
     by_source: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
@@ -187,34 +191,34 @@ def _quote(mention: Mention, note: str | None = None) -> Quote:
 
 
 def _heard_in(start: datetime, until: datetime) -> Any:
-    return and_(Mention.heard_at >= start, Mention.heard_at < until, _not_joined)
+    return and_(col(Mention.heard_at) >= start, col(Mention.heard_at) < until, _not_joined)
 
 
 def _topics(session: Session, start: datetime, until: datetime) -> list[TopicGroup]:
     """The most common topics, each with the mention that feels most strongly about it."""
     counts = session.execute(
-        select(Mention.topic, func.count())
-        .where(_heard_in(start, until), Mention.topic.is_not(None))  # type: ignore[union-attr]
-        .group_by(Mention.topic)
-        .order_by(func.count().desc(), Mention.topic)
+        select(col(Mention.topic), func.count())
+        .where(_heard_in(start, until), col(Mention.topic).is_not(None))
+        .group_by(col(Mention.topic))
+        .order_by(func.count().desc(), col(Mention.topic))
         .limit(TOP_TOPICS)
     ).all()
     if not counts:
         return []
     rank = (
         func.row_number()
-        .over(partition_by=Mention.topic, order_by=(func.abs(Mention.polarity).desc(), Mention.id))
+        .over(partition_by=col(Mention.topic), order_by=(func.abs(col(Mention.polarity)).desc(), col(Mention.id)))
         .label("rank")
     )
     ranked = (
-        select(Mention.id, rank)
-        .where(_heard_in(start, until), Mention.topic.in_([topic for topic, _ in counts]))  # type: ignore[union-attr]
+        select(col(Mention.id), rank)
+        .where(_heard_in(start, until), col(Mention.topic).in_([topic for topic, _ in counts]))
         .subquery()
     )
     examples = {
         mention.topic: mention
         for mention in session.scalars(
-            select(Mention).join(ranked, ranked.c.id == Mention.id).where(ranked.c.rank == 1)
+            select(Mention).join(ranked, ranked.c.id == col(Mention.id)).where(ranked.c.rank == 1)
         )
     }
     return [TopicGroup(topic, count, [_quote(examples[topic])]) for topic, count in counts]
@@ -229,18 +233,18 @@ def _open_at(moment: datetime) -> tuple[Any, Any]:
     is read only under a CASE that asks first whether the mention changed since, else PostgreSQL read it for
     every mention heard before `moment`, before joining them to those that changed.
     """
-    since = (Event.kind.in_(_CHANGES), Event.at >= moment)  # type: ignore[attr-defined]
-    changed = exists().where(Event.mention_id == Mention.id, *since)
-    changed_since = Mention.id.in_(select(Event.mention_id).where(*since))  # type: ignore[union-attr]
+    since = (col(Event.kind).in_(_CHANGES), col(Event.at) >= moment)
+    changed = exists().where(col(Event.mention_id) == col(Mention.id), *since)
+    changed_since = col(Mention.id).in_(select(col(Event.mention_id)).where(*since))
     last_change = (
-        select(Event.kind)
-        .where(Event.mention_id == Mention.id, Event.kind.in_(_CHANGES), Event.at < moment)  # type: ignore[attr-defined]
-        .order_by(Event.at.desc(), Event.id.desc())  # type: ignore[attr-defined,union-attr]
+        select(col(Event.kind))
+        .where(col(Event.mention_id) == col(Mention.id), col(Event.kind).in_(_CHANGES), col(Event.at) < moment)
+        .order_by(col(Event.at).desc(), col(Event.id).desc())
         .limit(1)
         .correlate(Mention)
         .scalar_subquery()
     )
-    still_open = and_(Mention.status == MentionStatus.OPEN, ~changed)
+    still_open = and_(col(Mention.status) == MentionStatus.OPEN, ~changed)
     then = case((changed, func.coalesce(last_change, EventKind.REOPENED.value)), else_=EventKind.RESOLVED.value)
     open_then = and_(_not_joined, changed_since, then != EventKind.RESOLVED.value)
     return still_open, open_then
@@ -248,8 +252,8 @@ def _open_at(moment: datetime) -> tuple[Any, Any]:
 
 def _most_negative_open(session: Session, start: datetime, until: datetime) -> Quote | None:
     """Asked of each way of being open apart: OR-ed, the NOT EXISTS could not be an anti-join."""
-    negative = select(Mention).where(_heard_in(start, until), Mention.sentiment == "negative")
-    ranked = negative.order_by(Mention.polarity, Mention.id).limit(1)
+    negative = select(Mention).where(_heard_in(start, until), col(Mention.sentiment) == "negative")
+    ranked = negative.order_by(col(Mention.polarity), col(Mention.id)).limit(1)
     found = [session.scalars(ranked.where(condition)).first() for condition in _open_at(until)]
     mention = min(filter(None, found), key=lambda mention: (mention.polarity, mention.id), default=None)
     return _quote(mention) if mention else None
@@ -259,17 +263,17 @@ def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
     """The warmest things customers said, for the people who made them happen."""
     mentions = session.scalars(
         select(Mention)
-        .where(_heard_in(start, until), or_(Mention.sentiment == "positive", Mention.category == "praise"))
-        .order_by(Mention.polarity.desc(), Mention.id)  # type: ignore[attr-defined]
+        .where(_heard_in(start, until), or_(col(Mention.sentiment) == "positive", col(Mention.category) == "praise"))
+        .order_by(col(Mention.polarity).desc(), col(Mention.id))
         .limit(PRAISE)
     )
     return [_quote(mention) for mention in mentions]
 
 
 _FIRSTS = {
-    EventKind.CLAIMED: Mention.first_claimed_at,
-    EventKind.REPLIED: Mention.first_reply_at,
-    EventKind.RESOLVED: Mention.first_resolved_at,
+    EventKind.CLAIMED: col(Mention.first_claimed_at),
+    EventKind.REPLIED: col(Mention.first_reply_at),
+    EventKind.RESOLVED: col(Mention.first_resolved_at),
 }
 """When each mention was first claimed, answered and resolved, kept on the mention as it happens
 (`bot.act.actions`): asked of the events, a busy week cost an index probe per event."""
@@ -279,9 +283,9 @@ def _firsts_query(kinds: tuple[EventKind, ...], start: datetime, until: datetime
     """(kind, heard, first event of that kind) for the mentions whose first such event fell in the week."""
     return union_all(
         *(
-            select(literal(kind.value).label("kind"), Mention.heard_at, _FIRSTS[kind].label("first_at")).where(
+            select(literal(kind.value).label("kind"), col(Mention.heard_at), _FIRSTS[kind].label("first_at")).where(
                 _FIRSTS[kind] >= start,
-                _FIRSTS[kind] < until,  # type: ignore[operator]
+                _FIRSTS[kind] < until,
             )
             for kind in kinds
         )
@@ -293,11 +297,11 @@ def week_so_far(session: Session, week: Week, *, now: datetime | None = None) ->
     redrawn after every action, so it must cost a few indexed queries whatever the week's volume."""
     now = now or utcnow()
     start, until = week.start, max(week.start, min(week.end, now))
-    claimed = (Event.kind == EventKind.CLAIMED, Event.at >= start, Event.at < until)
+    claimed = (col(Event.kind) == EventKind.CLAIMED, col(Event.at) >= start, col(Event.at) < until)
     return WeekSoFar(
         week=week,
         heard=session.execute(select(func.count()).where(_heard_in(start, until))).scalar_one(),
-        claimed=session.execute(select(func.count(func.distinct(Event.mention_id))).where(*claimed)).scalar_one(),
+        claimed=session.execute(select(func.count(func.distinct(col(Event.mention_id)))).where(*claimed)).scalar_one(),
         median_to_claim=_waits(session, (EventKind.CLAIMED,), week, start, until)[EventKind.CLAIMED][0].median,
         open_backlog=sum(_backlog(session, until).values()),
     )
@@ -352,21 +356,21 @@ def _ranked_waits(rows: list[Any]) -> tuple[Waits, dict[int, timedelta]]:
     for row in rows:
         if row.day_rank in ((row.day_total + 1) // 2, (row.day_total + 2) // 2):
             by_day[row.day].append(waits[row.rank, row.day, row.day_rank])
-    medians = {index: statistics.median(day_waits) for index, day_waits in by_day.items()}
-    return Waits(total, statistics.median(middle), p90), medians
+    medians = {index: _median(day_waits) for index, day_waits in by_day.items()}
+    return Waits(total, _median(middle), p90), medians
 
 
 def _backlog(session: Session, until: datetime) -> dict[str, int]:
     age = case(
-        (Mention.heard_at > until - timedelta(hours=1), 0),
-        (Mention.heard_at > until - timedelta(days=1), 1),
-        (Mention.heard_at > until - timedelta(days=7), 2),
+        (col(Mention.heard_at) > until - timedelta(hours=1), 0),
+        (col(Mention.heard_at) > until - timedelta(days=1), 1),
+        (col(Mention.heard_at) > until - timedelta(days=7), 2),
         else_=3,
     )
     counts: Counter[int] = Counter()
     for condition in _open_at(until):
         for index, count in session.execute(
-            select(age, func.count()).where(Mention.heard_at < until, condition).group_by(age)
+            select(age, func.count()).where(col(Mention.heard_at) < until, condition).group_by(age)
         ):
             counts[index] += count
     return {label: counts[index] for index, label in enumerate(BACKLOG_AGES)}
@@ -374,29 +378,29 @@ def _backlog(session: Session, until: datetime) -> dict[str, int]:
 
 def _learned(session: Session, feedback: Subquery) -> list[TopicGroup]:
     """Feedback for the product team, by topic: the biggest topics first, each with a few examples."""
-    topic = func.coalesce(Mention.topic, Mention.category)
+    topic = func.coalesce(col(Mention.topic), col(Mention.category))
     biggest = session.execute(
         select(topic, func.count())
-        .join(feedback, feedback.c.mention_id == Mention.id)
+        .join(feedback, feedback.c.mention_id == col(Mention.id))
         .group_by(topic)
         .order_by(func.count().desc(), topic)
         .limit(LEARNED_TOPICS)
     ).all()
     if not biggest:
         return []
-    rank = func.row_number().over(partition_by=topic, order_by=Mention.id).label("rank")
+    rank = func.row_number().over(partition_by=topic, order_by=col(Mention.id)).label("rank")
     ranked = (
-        select(Mention.id, feedback.c.note, rank)
-        .join(feedback, feedback.c.mention_id == Mention.id)
+        select(col(Mention.id), feedback.c.note, rank)
+        .join(feedback, feedback.c.mention_id == col(Mention.id))
         .where(topic.in_([name for name, _ in biggest]))
         .subquery()
     )
     examples: defaultdict[str, list[Quote]] = defaultdict(list)
     for mention, note in session.execute(
         select(Mention, ranked.c.note)
-        .join(ranked, ranked.c.id == Mention.id)
+        .join(ranked, ranked.c.id == col(Mention.id))
         .where(ranked.c.rank <= LEARNED_EXAMPLES)
-        .order_by(Mention.id)
+        .order_by(col(Mention.id))
     ):
         examples[mention.topic or mention.category].append(_quote(mention, note))
     return [TopicGroup(name, count, examples[name]) for name, count in biggest]
@@ -405,9 +409,12 @@ def _learned(session: Session, feedback: Subquery) -> list[TopicGroup]:
 def _escalations(session: Session, figures: WeeklyFigures, start: datetime, until: datetime) -> None:
     """The week's escalations by team, and how soon each team acknowledged them (by the end of the week)."""
     rows = session.execute(
-        select(Escalation.mention_id, Escalation.team, Escalation.escalated_at, Escalation.acknowledged_at).where(
-            Escalation.escalated_at >= start, Escalation.escalated_at < until
-        )
+        select(
+            col(Escalation.mention_id),
+            col(Escalation.team),
+            col(Escalation.escalated_at),
+            col(Escalation.acknowledged_at),
+        ).where(col(Escalation.escalated_at) >= start, col(Escalation.escalated_at) < until)
     ).all()
     waits: dict[str, list[timedelta]] = defaultdict(list)
     counts: Counter[str] = Counter()
@@ -419,7 +426,7 @@ def _escalations(session: Session, figures: WeeklyFigures, start: datetime, unti
     figures.escalations = len(rows)
     figures.acknowledged = sum(len(team_waits) for team_waits in waits.values())
     figures.by_team = [
-        TeamEscalations(team, count, len(waits[team]), statistics.median(waits[team]) if waits[team] else None)
+        TeamEscalations(team, count, len(waits[team]), _median(waits[team]) if waits[team] else None)
         for team, count in _ranked(counts).items()
     ]
 
@@ -429,3 +436,10 @@ def _aware(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _median(waits: Sequence[timedelta]) -> timedelta:
+    """`statistics.median` of durations (its types admit only numbers)."""
+    ordered = sorted(waits)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

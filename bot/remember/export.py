@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.db import read_scope
 from bot.ground.errors import UserError
@@ -110,18 +110,18 @@ def _mentions(
     """Mentions in id order with their events, one batch in memory at a time (keyset pages work on any database)."""
     after = 0
     while True:
-        statement = select(Mention).where(Mention.id > after)  # type: ignore[operator]
+        statement = select(Mention).where(col(Mention.id) > after)
         if since:
-            statement = statement.where(Mention.heard_at >= since)
+            statement = statement.where(col(Mention.heard_at) >= since)
         if until:
-            statement = statement.where(Mention.heard_at < until)
-        mentions = list(session.exec(statement.order_by(Mention.id).limit(batch)))  # type: ignore[arg-type]
+            statement = statement.where(col(Mention.heard_at) < until)
+        mentions = list(session.exec(statement.order_by(col(Mention.id)).limit(batch)))
         if not mentions:
             return
         ids = [mention.id for mention in mentions if mention.id is not None]
         events: defaultdict[int, list[Event]] = defaultdict(list)
         for event in session.exec(
-            select(Event).where(Event.mention_id.in_(ids)).order_by(Event.at, Event.id)  # type: ignore[attr-defined,union-attr,arg-type]
+            select(Event).where(col(Event.mention_id).in_(ids)).order_by(col(Event.at), col(Event.id))
         ):
             events[event.mention_id].append(event)
         for mention in mentions:

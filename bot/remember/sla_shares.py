@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Row, and_, case, func, or_, select, type_coerce
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.act.sla.timers import running_timers, timeline
 from bot.act.sla.worktime import counted
@@ -69,25 +69,27 @@ def mention_verdicts(
     snooze), so one aggregate row tells their clocks' start and stop; only the rest have their events read
     and replayed. `replay_all` replays every mention: the reference the shortcut is tested against."""
     heard = (
-        Mention.heard_at >= start,
-        Mention.heard_at < until,
-        Mention.status != MentionStatus.JOINED,
-        Mention.storm_id.is_(None),  # type: ignore[union-attr]
+        col(Mention.heard_at) >= start,
+        col(Mention.heard_at) < until,
+        col(Mention.status) != MentionStatus.JOINED,
+        col(Mention.storm_id).is_(None),
     )
     # Rows through Core, not the ORM: a busy week has tens of thousands of mentions, and the ORM's row handling
     # cost more than the query.
     connection = session.connection()
-    mentions = connection.execute(select(Mention.id, Mention.heard_at, Mention.urgency).where(*heard)).all()
+    mentions = connection.execute(
+        select(col(Mention.id), col(Mention.heard_at), col(Mention.urgency)).where(*heard)
+    ).all()
     if not mentions:
         return {}
-    clock = (Event.kind.not_in(_OTHER_EVENTS), Event.at < until)  # type: ignore[attr-defined]
+    clock = (col(Event.kind).not_in(_OTHER_EVENTS), col(Event.at) < until)
     histories: dict[int, Row[Any]] = {}
     if not replay_all:
         # These mentions' stretch of the events' index, not joined to them: the few others in it (joined, in a
         # storm) cost less than the join did.
         ids = [mention.id for mention in mentions]
-        span = Event.mention_id.between(min(ids), max(ids))
-        statement = select(Event.mention_id, *_HISTORY).where(*clock, span).group_by(Event.mention_id)
+        span = col(Event.mention_id).between(min(ids), max(ids))
+        statement = select(col(Event.mention_id), *_HISTORY).where(*clock, span).group_by(col(Event.mention_id))
         histories = {row.mention_id: row for row in connection.execute(statement).all()}  # one fetch, not one a row
     found: dict[int, dict[str, bool]] = {}
     replay = []
@@ -100,13 +102,13 @@ def mention_verdicts(
         else:
             found[mention.id] = plain
     events: defaultdict[int, list[Event]] = defaultdict(list)
-    snooze_data = case((Event.kind == EventKind.SNOOZED, Event.data)).label("data")
+    snooze_data = case((col(Event.kind) == EventKind.SNOOZED, col(Event.data))).label("data")
     for index in range(0, len(replay), _BATCH):
         batch = [mention.id for mention in replay[index : index + _BATCH]]
         for event in connection.execute(
-            select(Event.mention_id, Event.kind, Event.actor, Event.at, snooze_data)
-            .where(Event.mention_id.in_(batch), *clock)  # type: ignore[attr-defined]
-            .order_by(Event.mention_id, Event.at, Event.id)
+            select(col(Event.mention_id), col(Event.kind), col(Event.actor), col(Event.at), snooze_data)
+            .where(col(Event.mention_id).in_(batch), *clock)
+            .order_by(col(Event.mention_id), col(Event.at), col(Event.id))
         ).all():
             events[event.mention_id].append(cast(Event, event))
     for mention in replay:
@@ -119,7 +121,7 @@ _BATCH = 900
 
 
 def _first(kind: EventKind) -> Any:
-    return type_coerce(func.min(case((Event.kind == kind, Event.at))), UTCDateTime)
+    return type_coerce(func.min(case((col(Event.kind) == kind, col(Event.at)))), UTCDateTime)
 
 
 def _count(condition: Any) -> Any:
@@ -130,7 +132,7 @@ _HISTORY = (
     # Anything that restarts or pauses a clock, or a claim that leaves nobody owning it: replayed instead.
     _count(
         or_(
-            Event.kind.in_(  # type: ignore[attr-defined]
+            col(Event.kind).in_(
                 [
                     EventKind.UNCLAIMED,
                     EventKind.CLAIM_EXPIRED,
@@ -139,11 +141,11 @@ _HISTORY = (
                     EventKind.UNSNOOZED,
                 ]
             ),
-            and_(Event.kind == EventKind.CLAIMED, Event.actor.is_(None)),  # type: ignore[union-attr]
+            and_(col(Event.kind) == EventKind.CLAIMED, col(Event.actor).is_(None)),
         )
     ).label("odd"),
-    _count(Event.kind == EventKind.CLAIMED).label("claims"),
-    _count(Event.kind == EventKind.RESOLVED).label("resolves"),
+    _count(col(Event.kind) == EventKind.CLAIMED).label("claims"),
+    _count(col(Event.kind) == EventKind.RESOLVED).label("resolves"),
     _first(EventKind.CLAIMED).label("claimed_at"),
     _first(EventKind.REPLIED).label("replied_at"),
     _first(EventKind.RESOLVED).label("resolved_at"),
@@ -151,8 +153,12 @@ _HISTORY = (
 """What a mention's clock events come to, enough to judge a plain history without reading the events."""
 
 
+_HeardRow = Row[int | None, datetime, str]
+"""A mention as `mention_verdicts` reads it: id, heard_at, urgency."""
+
+
 def _plain_verdicts(
-    mention: Row[Any], history: Row[Any] | None, targets: SlaTargets, sla: Sla, until: datetime
+    mention: _HeardRow, history: Row[Any] | None, targets: SlaTargets, sla: Sla, until: datetime
 ) -> dict[str, bool] | None:
     """The verdicts `_verdicts` would find for a plain history, from its aggregate; None if it is not plain.
 
@@ -218,7 +224,7 @@ def _could_run(targets: SlaTargets, owner: str | None, claimed_at: datetime | No
     return could | {"resolve"} if targets.resolve_within else could
 
 
-def _verdicts(mention: Row[Any], events: Sequence[Event], sla: Sla, until: datetime) -> dict[str, bool]:
+def _verdicts(mention: _HeardRow, events: Sequence[Event], sla: Sla, until: datetime) -> dict[str, bool]:
     """Whether the mention met each of its targets that came due by `until`, reading its events in order."""
     targets = sla.targets(mention.urgency)
     verdicts: dict[str, bool] = {}

@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.backoff import Backoff
 from bot.ground.clock import utcnow
 from bot.ground.config import Config, Summary
-from bot.ground.db import insert_unless_present, read_scope
+from bot.ground.db import insert_unless_present, read_scope, rows_changed
 from bot.ground.models import WeeklyPost
 from bot.remember.counting import weekly_figures
 from bot.remember.figures import WeeklyFigures
@@ -74,7 +74,9 @@ def summarize(
 
 
 def find_post(session: Session, week: Week, channel: str) -> WeeklyPost | None:
-    return session.exec(select(WeeklyPost).where(WeeklyPost.week == week.label, WeeklyPost.channel == channel)).first()
+    return session.exec(
+        select(WeeklyPost).where(col(WeeklyPost.week) == week.label, col(WeeklyPost.channel) == channel)
+    ).first()
 
 
 def take(
@@ -87,14 +89,14 @@ def take(
     now = now or utcnow()
     fresh = {"week": week.label, "channel": channel, "status": PostStatus.PENDING, "attempts": 0, "created_at": now}
     session.execute(insert_unless_present(session, WeeklyPost, ["week", "channel"], **fresh))
-    free = (WeeklyPost.lease_until.is_(None)) | (WeeklyPost.lease_until < now)  # type: ignore[union-attr,operator]
-    conditions = [WeeklyPost.week == week.label, WeeklyPost.channel == channel, free]
-    values: dict[str, object] = {"lease_until": now + LEASE, "attempts": WeeklyPost.attempts + 1}
+    free = (col(WeeklyPost.lease_until).is_(None)) | (col(WeeklyPost.lease_until) < now)
+    conditions = [col(WeeklyPost.week) == week.label, col(WeeklyPost.channel) == channel, free]
+    values: dict[str, object] = {"lease_until": now + LEASE, "attempts": col(WeeklyPost.attempts) + 1}
     if again:
         values |= {"status": PostStatus.PENDING, "message_ts": None, "file_id": None, "posted_at": None}
     else:
-        conditions.append(WeeklyPost.status.not_in(FINISHED))  # type: ignore[attr-defined]
-    if session.execute(update(WeeklyPost).where(*conditions).values(**values)).rowcount != 1:
+        conditions.append(col(WeeklyPost.status).not_in(FINISHED))
+    if rows_changed(session.execute(update(WeeklyPost).where(*conditions).values(**values))) != 1:
         return None
     post = find_post(session, week, channel)
     assert post is not None
@@ -111,10 +113,10 @@ def advance(session: Session, post: WeeklyPost, status: PostStatus, **values: ob
         values["lease_until"] = None
     result = session.execute(
         update(WeeklyPost)
-        .where(WeeklyPost.id == post.id, WeeklyPost.lease_until == post.lease_until)
+        .where(col(WeeklyPost.id) == post.id, col(WeeklyPost.lease_until) == post.lease_until)
         .values(status=status, **values)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return False
     post.status = status
     for name, value in values.items():

@@ -1,6 +1,7 @@
 """The Slack side of `allears check`: tokens, scopes, channels and user groups, asked of Slack itself."""
 
 from collections.abc import Callable
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -179,7 +180,7 @@ def _channels(client: WebClient, config: Config, granted: frozenset[str]) -> lis
     results = []
     for channel, places in configured_channels(config).items():
         name = f"channel {channel} ({', '.join(places)})"
-        answer, error = _ask(lambda channel=channel: client.conversations_info(channel=channel))
+        answer, error = _ask(partial(client.conversations_info, channel=channel))
         if error == "channel_not_found":
             detail = "not found, or private without the bot in it"
             fix = (

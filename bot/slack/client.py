@@ -13,7 +13,7 @@ class MeteredWebClient(WebClient):
     """Every Web API call counted and timed by method, here in one place: each method of the SDK's client goes
     through `api_call`."""
 
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
         with prometheus.timed_slack_call(api_method):
             return super().api_call(api_method, **kwargs)
 

@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.act import actions
 from bot.act.actions import history
@@ -256,7 +256,7 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
                 if _storm_card_failed(session, storm):
                     raise Abandon("the storm card was never posted")
                 raise _NotReady("the storm card is not posted yet")
-            session.execute(update(Storm).where(Storm.id == storm.id).values(refresh_queued=False))
+            session.execute(update(Storm).where(col(Storm.id) == storm.id).values(refresh_queued=False))
             counts = storm_counts(session, storm)
             return Call(
                 "chat.update",
@@ -287,7 +287,7 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
             # (sent as its first mention's note) is about the whole storm, so it names no mention.
             if in_storm_thread and event.data.get("step") != "storm":
                 note = f"*{mention.reference}*: {note}"
-            thread = {"thread_ts": storm.card_ts if in_storm_thread else mention.card_ts}
+            thread = {"thread_ts": storm.card_ts if storm is not None and in_storm_thread else mention.card_ts}
             return Call(
                 "chat.postMessage",
                 {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | NO_UNFURL,
@@ -319,9 +319,9 @@ def _under_storm(session: Session, storm: Storm | None) -> dict[str, Any]:
 
 def _storm_card_failed(session: Session, storm: Storm) -> bool:
     card_row = session.exec(
-        select(Outbox.status)
-        .join(Mention, Mention.id == Outbox.mention_id)
-        .where(Mention.storm_id == storm.id, Outbox.kind == OutboxKind.STORM_CARD)
+        select(col(Outbox.status))
+        .join(Mention, col(Mention.id) == col(Outbox.mention_id))
+        .where(col(Mention.storm_id) == storm.id, col(Outbox.kind) == OutboxKind.STORM_CARD)
     ).first()
     return card_row == OutboxStatus.FAILED
 
@@ -345,7 +345,7 @@ def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
         session.add(escalation)
     elif row.kind == OutboxKind.STORM_CARD:
         mention = get_mention(session, row.mention_id)
-        session.execute(update(Storm).where(Storm.id == mention.storm_id).values(card_channel=channel, card_ts=ts))
+        session.execute(update(Storm).where(col(Storm.id) == mention.storm_id).values(card_channel=channel, card_ts=ts))
 
 
 def _retry_after(headers: dict[str, Any]) -> float:

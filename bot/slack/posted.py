@@ -4,7 +4,7 @@ the thread) is asked whether Slack already has it: a crash between Slack accepti
 being marked sent then costs a look, not a second copy."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from slack_sdk import WebClient
 
@@ -49,6 +49,6 @@ def find_posted(client: WebClient, row: Outbox, args: dict[str, Any]) -> str | N
 
 def _outbox_id(metadata: dict[str, Any]) -> int | None:
     try:
-        return int((metadata.get("event_payload") or {}).get("outbox_id"))
+        return int(cast(Any, (metadata.get("event_payload") or {}).get("outbox_id")))
     except (TypeError, ValueError):
         return None

@@ -109,9 +109,8 @@ class SummaryPoster:
             figures = self.figures(week)
             if self._send_message(post, figures):
                 sent.append("message")
-        if post.status == PostStatus.MESSAGE_SENT:
-            if self._send_chart(post, figures or self.figures(week)):
-                sent.append("chart")
+        if post.status == PostStatus.MESSAGE_SENT and self._send_chart(post, figures or self.figures(week)):
+            sent.append("chart")
         if post.status in (PostStatus.SENDING_MESSAGE, PostStatus.SENDING_CHART):
             self._cut_short(post)
         return self._result(week, post, sent=tuple(sent))

@@ -1,7 +1,7 @@
 """The calls that deliver an escalation to its team: the alert in the team's channel, its refresh once
 acknowledged, and the notes (re-pings) in its thread."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.ground.models import Escalation, Mention, Outbox, OutboxKind
 from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
@@ -28,15 +28,15 @@ def team_alert_call(session: Session, row: Outbox, mention: Mention) -> Call | N
         case OutboxKind.TEAM_ALERT_NOTE:
             event = event_of(session, row)
             escalation_id = event.data.get("escalation_id")
-            escalation = session.get(Escalation, escalation_id) if escalation_id else None
-            if escalation is None or not escalation.alert_ts:
+            noted = session.get(Escalation, escalation_id) if escalation_id else None
+            if noted is None or not noted.alert_ts:
                 raise Abandon("the team alert was never posted")
             note = thread_note(mention, event)
             return Call(
                 "chat.postMessage",
                 {
-                    "channel": escalation.alert_channel,
-                    "thread_ts": escalation.alert_ts,
+                    "channel": noted.alert_channel,
+                    "thread_ts": noted.alert_ts,
                     "text": note,
                     "blocks": [section(note)],
                 }
@@ -60,7 +60,7 @@ def team_alert_call(session: Session, row: Outbox, mention: Mention) -> Call | N
 
 def escalation_of(session: Session, row: Outbox) -> Escalation:
     """The escalation a `TEAM_ALERT` or `TEAM_ALERT_REFRESH` row was queued for (by its escalating event)."""
-    escalation = session.exec(select(Escalation).where(Escalation.event_id == row.event_id)).first()
+    escalation = session.exec(select(Escalation).where(col(Escalation.event_id) == row.event_id)).first()
     if escalation is None:
         raise Abandon(f"no escalation for event {row.event_id}")
     return escalation

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.ground.db import insert_unless_present
 from bot.ground.models import Nudge
@@ -17,4 +17,4 @@ Done = tuple[int, str]
 def first_to(session: Session, mention_id: int, key: str, now: datetime) -> bool:
     """Record the step; False when it was recorded already (a concurrent one waits for the first to commit)."""
     statement = insert_unless_present(session, Nudge, ["mention_id", "key"], mention_id=mention_id, key=key, at=now)
-    return session.execute(statement.returning(Nudge.id)).scalar_one_or_none() is not None
+    return session.execute(statement.returning(col(Nudge.id))).scalar_one_or_none() is not None

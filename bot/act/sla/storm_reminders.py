@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, String, cast, exists, func, literal
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.act.sla.nudges import NEWS_FOR, Done, first_to
 from bot.act.sla.worktime import counted
@@ -54,14 +54,13 @@ def remind_storms(engine: Engine, config: Config, now: datetime) -> list[Done]:
 def _unreminded_storms(session: Session) -> list[tuple[Storm, Mention]]:
     """Storms with an open mention and no reminder yet, each with the mention that started it."""
     member = aliased(Mention)
-    reminded = exists().where(Nudge.mention_id == Mention.id, Nudge.key == literal("storm:") + cast(Storm.id, String))
-    blowing = exists().where(member.storm_id == Storm.id, member.status == MentionStatus.OPEN)
-    first = select(func.min(member.id)).where(member.storm_id == Storm.id).scalar_subquery()
+    reminded = exists().where(
+        col(Nudge.mention_id) == col(Mention.id), col(Nudge.key) == literal("storm:") + cast(col(Storm.id), String)
+    )
+    blowing = exists().where(col(member.storm_id) == col(Storm.id), col(member.status) == MentionStatus.OPEN)
+    first = select(func.min(col(member.id))).where(col(member.storm_id) == col(Storm.id)).scalar_subquery()
     rows = session.exec(
-        select(Storm, Mention)
-        .join(Mention, Mention.id == first)  # type: ignore[arg-type]
-        .where(blowing, ~reminded)
-        .order_by(Storm.id)  # type: ignore[arg-type]
+        select(Storm, Mention).join(Mention, col(Mention.id) == first).where(blowing, ~reminded).order_by(col(Storm.id))
     )
     return [(storm, mention) for storm, mention in rows]
 
@@ -70,9 +69,9 @@ def _storm_claimed(session: Session, storm: Storm) -> bool:
     """Someone claimed (or resolved) one of the storm's mentions, those that started it included."""
     return (
         session.exec(
-            select(Event.id)
+            select(col(Event.id))
             .join(Mention)
-            .where(*in_storm(storm), Event.kind.in_([EventKind.CLAIMED, EventKind.RESOLVED]))  # type: ignore[attr-defined]
+            .where(*in_storm(storm), col(Event.kind).in_([EventKind.CLAIMED, EventKind.RESOLVED]))
             .limit(1)
         ).first()
         is not None

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Engine, or_, update
-from sqlmodel import Session, select
+from sqlalchemy import select as core_select
+from sqlmodel import Session, col, select
 
 from bot.act import actions
 from bot.act.sla.nudges import NEWS_FOR, Done, first_to
@@ -26,7 +27,7 @@ from bot.act.sla.worktime import counted
 from bot.ground import prometheus
 from bot.ground.clock import utcnow
 from bot.ground.config import Config, Sla, SlaTargets
-from bot.ground.db import read_scope, session_scope
+from bot.ground.db import read_scope, rows_changed, session_scope
 from bot.ground.mentions import append_event
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Nudge, OutboxKind
 from bot.ground.outbox import enqueue
@@ -275,8 +276,8 @@ def due(engine: Engine, config: Config, *, now: datetime) -> list[tuple[Mention,
     with read_scope(engine) as session:
         mentions, events, escalations, done = _work(
             session,
-            Mention.status == MentionStatus.OPEN,
-            Mention.storm_id.is_(None),  # type: ignore[union-attr]
+            col(Mention.status) == MentionStatus.OPEN,
+            col(Mention.storm_id).is_(None),
         )
     plans = []
     for mention in mentions:
@@ -308,24 +309,28 @@ def _work(
     session: Session, *where: Any
 ) -> tuple[list[Mention], dict[int, list[Event]], dict[int, list[Escalation]], dict[int, set[str]]]:
     """The mentions `where` says with their events, escalations and the reminders already sent, in four queries."""
-    statement = select(Mention).where(*where).order_by(Mention.id)  # type: ignore[arg-type]
+    statement = select(Mention).where(*where).order_by(col(Mention.id))
     mentions = list(session.exec(statement.execution_options(populate_existing=True)))
     events: dict[int, list[Event]] = {}
     # Rows, not ORM objects: an open backlog of tens of thousands has several events each, read every minute.
-    statement = select(Event.mention_id, Event.kind, Event.actor, Event.at, Event.data).join(Mention).where(*where)
-    for event in session.execute(statement.order_by(Event.id)):  # type: ignore[arg-type]
+    event_rows = (
+        core_select(col(Event.mention_id), col(Event.kind), col(Event.actor), col(Event.at), col(Event.data))
+        .join(Mention)
+        .where(*where)
+    )
+    for event in session.execute(event_rows.order_by(col(Event.id))):
         events.setdefault(event.mention_id, []).append(cast(Event, event))
     escalations: dict[int, list[Escalation]] = {}
     for escalation in session.exec(
         select(Escalation)
         .join(Mention)
         .where(*where)
-        .order_by(Escalation.id)  # type: ignore[arg-type]
+        .order_by(col(Escalation.id))
         .execution_options(populate_existing=True)
     ):
         escalations.setdefault(escalation.mention_id, []).append(escalation)
     done: dict[int, set[str]] = {}
-    for mention_id, key in session.exec(select(Nudge.mention_id, Nudge.key).join(Mention).where(*where)):
+    for mention_id, key in session.exec(select(col(Nudge.mention_id), col(Nudge.key)).join(Mention).where(*where)):
         done.setdefault(mention_id, set()).add(key)
     return mentions, events, escalations, done
 
@@ -333,14 +338,17 @@ def _work(
 def _carry_out(session: Session, config: Config, mention: Mention, todo: Plan, now: datetime) -> list[Done]:
     assert mention.id is not None
     taken: list[Done] = []
-    if todo.wake and mention.snoozed_until:
-        if actions.snooze_ran_out(session, mention_id=mention.id, until=mention.snoozed_until, now=now):
-            taken.append((mention.id, "awake"))
+    if (
+        todo.wake
+        and mention.snoozed_until
+        and actions.snooze_ran_out(session, mention_id=mention.id, until=mention.snoozed_until, now=now)
+    ):
+        taken.append((mention.id, "awake"))
     if not (todo.expire or todo.steps) or not _lock_awake(session, mention.id, now):
         return taken
     # The plan was made from a read taken before any of the checks' transactions: under the row's lock, it is
     # made again from what is committed now, so an owner who replied meanwhile is neither expired nor reminded.
-    [fresh], events, escalations, done = _work(session, Mention.id == mention.id)
+    [fresh], events, escalations, done = _work(session, col(Mention.id) == mention.id)
     todo = plan(
         fresh,
         events.get(mention.id, []),
@@ -380,23 +388,23 @@ def _lock_awake(session: Session, mention_id: int, now: datetime) -> bool:
     result = session.execute(
         update(Mention)
         .where(
-            Mention.id == mention_id,
-            Mention.status == MentionStatus.OPEN,
-            or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now),  # type: ignore[union-attr,operator]
+            col(Mention.id) == mention_id,
+            col(Mention.status) == MentionStatus.OPEN,
+            or_(col(Mention.snoozed_until).is_(None), col(Mention.snoozed_until) <= now),
         )
         .values(status=MentionStatus.OPEN)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _escalation_unchanged(session: Session, escalation: Escalation) -> bool:
     """Acknowledged (or not) as when it was read, so nobody is asked to acknowledge what was just acknowledged."""
     acknowledged = (
-        Escalation.acknowledged_by.is_(None)  # type: ignore[union-attr]
+        col(Escalation.acknowledged_by).is_(None)
         if escalation.acknowledged_by is None
-        else Escalation.acknowledged_by == escalation.acknowledged_by
+        else col(Escalation.acknowledged_by) == escalation.acknowledged_by
     )
     result = session.execute(
-        update(Escalation).where(Escalation.id == escalation.id, acknowledged).values(team=Escalation.team)
+        update(Escalation).where(col(Escalation.id) == escalation.id, acknowledged).values(team=col(Escalation.team))
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1

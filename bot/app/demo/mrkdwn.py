@@ -8,6 +8,7 @@ mentions) are taken out before escaping and rendered from their parts, each esca
 import html
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 EMOJI = {
@@ -44,6 +45,12 @@ _STYLES = (
     (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), "i"),
     (re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])"), "s"),
 )
+
+
+def _in_tag(tag: str, match: re.Match[str]) -> str:
+    return f"<{tag}>{match.group(1)}</{tag}>"
+
+
 _QUOTE = re.compile(r"^&gt; ?(.*)$", re.MULTILINE)
 _LINKABLE = ("https://", "http://", "mailto:")
 
@@ -106,7 +113,7 @@ def to_html(text: str, names: Names) -> str:
     marked = _CODE_BLOCK.sub(lambda match: hold(f"<pre>{match.group(1).strip(chr(10))}</pre>"), marked)
     marked = _CODE.sub(lambda match: hold(f"<code>{match.group(1)}</code>"), marked)
     for pattern, tag in _STYLES:
-        marked = pattern.sub(lambda match, tag=tag: f"<{tag}>{match.group(1)}</{tag}>", marked)
+        marked = pattern.sub(partial(_in_tag, tag), marked)
     marked = _QUOTE.sub(lambda match: f"<blockquote>{match.group(1)}</blockquote>", marked)
     marked = emojize(marked).replace("</blockquote>\n", "</blockquote>").replace("\n", "<br>")
     while _HOLE.search(marked):  # a code span can hold a link held before it

@@ -89,7 +89,7 @@ def create_demo_app(workspace: DemoWorkspace, feeds: SampleFeeds, *, post_summar
     @app.post("/demo/api/submit")
     def submit() -> Response:
         data = body()
-        values = data.get("values") if isinstance(data.get("values"), dict) else {}
+        values: dict[str, dict[str, Any]] = data["values"] if isinstance(data.get("values"), dict) else {}
         return jsonify(workspace.submit(data.get("person", ""), str(data.get("view", "")), values))
 
     @app.post("/demo/api/dismiss")

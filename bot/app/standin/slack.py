@@ -801,7 +801,13 @@ def _history_page(messages: list[Message], args: Payload) -> Payload:
     with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
     listed = []
     for message in within[start : start + limit]:
-        item = {"type": "message", "user": BOT_USER_ID, "bot_id": "B0BOT", "text": message.text, "ts": message.ts}
+        item: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": "B0BOT",
+            "text": message.text,
+            "ts": message.ts,
+        }
         item |= {"thread_ts": message.thread_ts} if message.thread_ts else {}
         item |= {"metadata": message.metadata} if with_metadata and message.metadata else {}
         listed.append(item)

@@ -28,7 +28,10 @@ connection = context.config.attributes.get("connection")
 if connection is not None:
     _run(connection)
 else:
-    engine = make_engine(context.config.get_main_option("sqlalchemy.url"))
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic was run without a database: use `allears db upgrade`")
+    engine = make_engine(url)
     with engine.connect() as new_connection:
         _run(new_connection)
     engine.dispose()

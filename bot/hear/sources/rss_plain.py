@@ -8,6 +8,7 @@ mis-encoded UTF-8 repair, Windows-1252 code points, dates); anything else return
 `tests/test_rss_plain.py` compares both on feedparser's own test feeds.
 """
 
+import contextlib
 import re
 import time
 import xml.etree.ElementTree as ElementTree
@@ -141,8 +142,6 @@ def _value(text: str, *, resolve: bool = False, html: bool | None = False) -> st
             output = _sanitize_html(resolve_relative_uris(output, "", "utf-8", "text/html"), "utf-8", "text/html")
         else:  # what both give for text without markup
             output = output.strip().replace("\r\n", "\n")
-    try:
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
     return output.translate(_cp1252)

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 22:25:20.782223
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import bot.ground.db
