@@ -17,6 +17,15 @@ from tests.databases import new_postgres_database
 from tests.feedserver import FeedServer
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+"""Tests reach it through the `shared_data` fixture, which says so when it is missing."""
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real feeds, tweets and API recordings in `../shared/data`, beside the project."""
+    if not (SHARED_DATA / "README.md").is_file():
+        pytest.fail(f"the shared data is missing: expected it in {SHARED_DATA} (see the README's test section)")
+    return SHARED_DATA
 
 
 @pytest.fixture(scope="session")

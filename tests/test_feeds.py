@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,11 +29,8 @@ from bot.hear.triage import triage
 from bot.slack import kit
 from bot.slack.answers import queue_blocks
 from bot.slack.cards import card_fallback, mention_card, team_alert
-from tests.conftest import SHARED_DATA
 from tests.feedserver import Entry
 from tests.feedserver import rss as feed_rss
-
-FEEDS = SHARED_DATA / "feeds"
 
 # The only markup the bot itself writes; anything else with < or > came from a feed unescaped.
 _BOT_SYNTAX = re.compile(
@@ -141,18 +139,19 @@ def rendering_problems(item) -> list[str]:
     return problems
 
 
-def corpus_files():
+def corpus_files(feeds: Path) -> list[Path]:
     return sorted(
-        path for path in FEEDS.rglob("*") if path.is_file() and not path.name.startswith(("LICENSE", "README"))
+        path for path in feeds.rglob("*") if path.is_file() and not path.name.startswith(("LICENSE", "README"))
     )
 
 
-def test_every_recorded_feed_parses_cleanly_and_renders_safe_cards():
-    files = corpus_files()
-    assert len(files) > 2000, f"the feed corpus is missing from {FEEDS}"
+def test_every_recorded_feed_parses_cleanly_and_renders_safe_cards(shared_data):
+    feeds = shared_data / "feeds"
+    files = corpus_files(feeds)
+    assert len(files) > 2000, f"the feed corpus is missing from {feeds}"
     failures, rendered, refused = [], 0, 0
     for path in files:
-        name = path.relative_to(FEEDS)
+        name = path.relative_to(feeds)
         try:
             fetched = parse_feed(path.read_bytes())
         except SourceError:
@@ -505,7 +504,7 @@ def test_no_source_error_names_the_feed_url(feed_server):
     assert [m for m in messages if "SECRET" in m or "127.0.0.1" in m] == []
 
 
-def test_every_recorded_feed_item_is_scored_routed_and_stored(engine):
+def test_every_recorded_feed_item_is_scored_routed_and_stored(engine, shared_data):
     """Ingestion past parsing: sentiment, routing and the database take whatever a feed contains."""
     config = Config.model_validate(
         {
@@ -515,7 +514,7 @@ def test_every_recorded_feed_item_is_scored_routed_and_stored(engine):
         }
     )
     router, stored = Router(config), 0
-    for path in corpus_files():
+    for path in corpus_files(shared_data / "feeds"):
         try:
             items = parse_feed(path.read_bytes()).items
         except SourceError:

@@ -10,7 +10,6 @@ import pytest
 
 from bot.hear.sources.rss import parse_feed
 from bot.hear.sources.rss_plain import plain_entries
-from tests.conftest import SHARED_DATA
 
 CONTENT_TYPES = ("", "application/rss+xml", "application/xml; charset=utf-8", "text/xml", "text/plain")
 
@@ -42,8 +41,8 @@ def plain_values(body: bytes, content_type: str) -> list[tuple] | None:
     return [(e.title, e.summary, e.link, e.id or None, e.author, e.published_parsed) for e in entries]
 
 
-def test_every_feed_of_feedparsers_corpus_and_the_real_ones_reads_the_same_or_goes_to_feedparser():
-    feeds = [path for path in sorted((SHARED_DATA / "feeds").rglob("*")) if path.is_file()]
+def test_every_feed_of_feedparsers_corpus_and_the_real_ones_reads_the_same_or_goes_to_feedparser(shared_data):
+    feeds = [path for path in sorted((shared_data / "feeds").rglob("*")) if path.is_file()]
     assert len(feeds) > 2000
     read_plainly = 0
     for path in feeds:

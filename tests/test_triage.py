@@ -1,5 +1,7 @@
 """Triage: which mentions need a human now, how urgently, and what kind they are."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,9 +11,8 @@ from bench.triage import AIRLINE_WORDS, HELD_OUT, load, scores
 from bot.ground.config import Sentiment
 from bot.hear import triage as triage_module
 from bot.hear.triage import Category, Urgency, textblob_polarity, triage
-from tests.conftest import SHARED_DATA
 
-AIRLINE_TWEETS = SHARED_DATA / "customer-tweets" / "airline-tweets.csv"
+AIRLINE_TWEETS = Path("customer-tweets") / "airline-tweets.csv"
 
 
 def test_a_furious_refund_wait_is_an_urgent_complaint_for_a_human():
@@ -170,9 +171,9 @@ def test_the_frozen_lexicon_names_no_airline():
         assert "@" not in term and "#" not in term
 
 
-def test_needs_human_on_the_held_out_airlines_keeps_f1_at_least_0_80():
+def test_needs_human_on_the_held_out_airlines_keeps_f1_at_least_0_80(shared_data):
     """The held-out figure of bench/triage.py (Delta, Virgin America), so that a regression shows up."""
-    tweets = load(HELD_OUT, path=AIRLINE_TWEETS)
+    tweets = load(HELD_OUT, path=shared_data / AIRLINE_TWEETS)
     assert len(tweets) > 2500
 
     result = scores([triage(t.text).needs_human for t in tweets], [t.negative for t in tweets])
