@@ -8,10 +8,15 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlmodel import col, func, select
 
 from bot.app.standin.ports import free_port
 from bot.app.standin.slack import BOT_TOKEN
 from bot.app.standin.users import SIGNING_SECRET
+from bot.ground.db import make_engine, session_scope
+from bot.ground.models import Outbox, OutboxStatus
+from tests.feedserver import FeedServer
+from tests.waiting import eventually
 
 ALLEARS = [sys.executable, "-m", "bot.app.cli"]
 
@@ -49,6 +54,31 @@ channel = "C0LISTEN"
 {summary}
 {extra}
 """
+
+
+def outbox_waiting(database_url: str) -> int:
+    """Outbox rows neither sent nor failed for good: what the bot still means to tell Slack."""
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            waiting = col(Outbox.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+            return session.exec(select(func.count()).select_from(Outbox).where(waiting)).one()
+    finally:
+        engine.dispose()
+
+
+def wait_until_settled(
+    database_url: str, feeds: FeedServer, path: str = "/acme.xml", *, polls: int = 2, timeout: float = 30.0
+) -> None:
+    """Until the feed at `path` has been read `polls` more times (so every poll but the last has finished and
+    stored what it found: the scheduler never runs two polls of a source at once) and then the outbox has
+    nothing left to send. A card or note that has not come by then is not on its way: the assertions of
+    "nothing twice" after this rest on work the bot did, not on a guess at how long it takes."""
+    read = feeds.polls(path)
+    eventually(lambda: feeds.polls(path) >= read + polls, timeout=timeout, what=f"{polls} more polls of {path}")
+    eventually(
+        lambda: outbox_waiting(database_url) == 0, timeout=timeout, interval=0.1, what="the outbox to be drained"
+    )
 
 
 class BotProcess:
@@ -121,6 +151,13 @@ class BotProcess:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
+
+    def jobs_run(self, name: str) -> int:
+        """How many runs of the scheduler's job `name` ("poll acme-alerts", "SLA reminders") have finished, over
+        every start of this process: APScheduler logs each at INFO, a poll of a paused source too."""
+        return sum(
+            f'Job "{name} (trigger' in line and "executed successfully" in line for line in self.logs().splitlines()
+        )
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace") for path in sorted(self.workdir.glob("allears-*.log")))

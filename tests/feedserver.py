@@ -58,6 +58,11 @@ class FeedServer:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
+    def polls(self, path: str) -> int:
+        """How many times `path` has been requested so far."""
+        with self._lock:
+            return sum(requested == path for requested, _headers in self.requests)
+
     def publish(self, path: str, body: bytes, content_type: str = "application/rss+xml") -> None:
         with self._lock:
             self._documents[path] = (body, content_type)

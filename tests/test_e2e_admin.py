@@ -2,7 +2,6 @@
 
 import csv
 import io
-import time
 
 from bot.app.standin.slack import BOT_TOKEN, im_channel
 from bot.app.standin.users import SlackUser
@@ -54,10 +53,13 @@ def test_ana_pauses_a_source_ben_is_refused_ana_resumes_it_and_exports_the_menti
 
         paused = ask(ana, "pause ACME-alerts")["text"]
         assert paused.startswith("Paused *acme-alerts*: it is not polled until `/allears resume acme-alerts`.")
-        time.sleep(1.5)  # a poll already under way when she paused has finished
-        polls = len(feeds.requests)
+        # The source's job runs on at its interval and skips the fetch: one run finishes after the pause (so a
+        # poll already under way when she paused has finished), then three more come without a request.
+        runs = bot.jobs_run("poll acme-alerts")
+        fake_slack.wait_for(lambda: bot.jobs_run("poll acme-alerts") > runs, what="a run of the poll since the pause")
+        polls, runs = len(feeds.requests), bot.jobs_run("poll acme-alerts")
         feeds.publish("/acme.xml", rss([QUESTION, SECOND]))
-        time.sleep(3)  # three of the source's 1-second intervals
+        fake_slack.wait_for(lambda: bot.jobs_run("poll acme-alerts") >= runs + 3, what="three runs of the paused poll")
         assert len(feeds.requests) == polls and len(fake_slack.cards()) == 1
         sources = str(ask(ana, "sources")["blocks"])
         assert ":double_vertical_bar: paused" in sources and "paused by <@U0ANA> since" in sources

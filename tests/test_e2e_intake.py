@@ -8,7 +8,7 @@ import pytest
 
 from bot.app.standin.users import WEBHOOK_SECRET, SlackUser, post_to_webhook, typed
 from tests.apiserver import ApiServer
-from tests.botprocess import BotProcess, config_toml
+from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.feedserver import Entry, rss
 
 
@@ -46,7 +46,8 @@ def test_the_webhook_takes_signed_mentions_and_refuses_everything_else(bot, feed
     unsigned = httpx.post(bot.url + "/hooks/mentions", content=b"{}", timeout=10)
     assert unsigned.status_code == 401
 
-    time.sleep(1.5)
+    # Each answer came once the request's work was stored; a card of a refused request would be in the outbox.
+    wait_until_settled(bot.env["DATABASE_URL"], feeds, polls=0)
     assert len(fake_slack.cards()) == 1, "nothing refused made a card"
 
 

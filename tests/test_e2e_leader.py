@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.botprocess import BotProcess, config_toml
+from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.feedserver import Entry, rss
 
 FIRST = Entry(guid="q-1", title="Acme cloud question", description="How do I export my Acme data?", link="https://f/1")
@@ -44,7 +44,8 @@ def test_a_follower_takes_over_within_30s_when_the_leader_is_killed(
         two.start("worker")
         fake_slack.wait_for(lambda: "following: another worker leads" in two.logs(), what="the second to follow")
         fake_slack.wait_for(lambda: fake_slack.cards(), what="the first card")
-        time.sleep(3)  # three more polls by the leader
+        read = polled(feeds, "/one.xml")
+        fake_slack.wait_for(lambda: polled(feeds, "/one.xml") >= read + 3, what="three more polls by the leader")
         assert polled(feeds, "/one.xml") >= 3 and polled(feeds, "/two.xml") == 0, "only the leader polls"
 
         one.kill()
@@ -55,7 +56,7 @@ def test_a_follower_takes_over_within_30s_when_the_leader_is_killed(
         failover = time.monotonic() - killed
         print(f"failover: the new card arrived {failover:.1f}s after the leader was killed")
         assert "took over as leader" in two.logs()
-        time.sleep(3)
+        wait_until_settled(own_postgres_url, feeds, "/two.xml")  # more polls by the new leader, the outbox drained
         cards = fake_slack.cards()
         assert len(cards) == 2 and len({card.text for card in cards}) == 2, "no card twice"
         assert polled(feeds, "/two.xml") >= 2

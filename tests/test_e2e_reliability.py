@@ -9,7 +9,7 @@ from sqlmodel import select
 from bot.app.standin.users import SlackUser, signature
 from bot.ground.db import make_engine, session_scope
 from bot.ground.models import Event, EventKind
-from tests.botprocess import BotProcess, config_toml
+from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.feedserver import Entry, rss
 
 
@@ -91,7 +91,7 @@ def test_cards_arrive_exactly_once_through_slack_rate_limits_and_outages(bot, fe
     assert sorted(card.metadata["event_payload"]["mention_id"] for card in cards) == [1, 2, 3, 4, 5, 6]
     refused = [c for c in fake_slack.calls_to("chat.postMessage") if c.status != 200]
     assert any(c.status == 429 for c in refused) and any(c.status == 500 for c in refused)
-    time.sleep(2)  # a few more poll and delivery rounds
+    wait_until_settled(bot.env["DATABASE_URL"], feeds)  # more polls, and nothing left to deliver
     assert len(fake_slack.cards()) == 6
 
 
@@ -115,7 +115,7 @@ def test_a_restart_keeps_every_state_and_reposts_nothing(bot, feeds, fake_slack)
         "already claimed by <@U_ANA>"
         in fake_slack.wait_for(lambda: fake_slack.responses(ben.last_response_key), what="Ben's refusal")[0]["text"]
     )
-    time.sleep(2)
+    wait_until_settled(bot.env["DATABASE_URL"], feeds)
     assert len(fake_slack.cards()) == 3
 
 

@@ -14,7 +14,7 @@ from bot.ground.clock import utcnow
 from bot.ground.config import Team
 from bot.ground.db import make_engine, session_scope
 from bot.hear.recording import record
-from tests.botprocess import BotProcess, config_toml
+from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.factories import heard
 from tests.feedserver import Entry, rss
 
@@ -110,16 +110,27 @@ def test_two_workers_on_one_database_send_each_reminder_exactly_once_even_after_
         assert count(notes[seeded["fay"]], ":rotating_light:") == 1
         assert count(alert_thread(), repinged) == 1 and len(alert_thread()) == 1
 
+    def more_checks() -> None:
+        """Two more SLA checks finished (whoever leads makes them; the first may have begun before), then the
+        outbox drained: a reminder sent twice would be in Slack by now."""
+        made = sum(worker.jobs_run("SLA reminders") for worker in workers)
+        fake_slack.wait_for(
+            lambda: sum(worker.jobs_run("SLA reminders") for worker in workers) >= made + 2,
+            timeout=30,
+            what="two more SLA checks",
+        )
+        wait_until_settled(own_postgres_url, feeds, polls=0)
+
     try:
         workers[0].start("worker")
         workers[1].start("worker")
         fake_slack.wait_for(all_said, timeout=30, what="every reminder")
-        time.sleep(4)  # four more checks by each worker
+        more_checks()
         each_once()
 
         workers[0].stop()
         workers[2].start("worker")
-        time.sleep(4)
+        more_checks()  # by a new leader when the stopped worker led: a follower takes over within 5 s
         each_once()
     finally:
         for worker in workers:

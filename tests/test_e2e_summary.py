@@ -3,7 +3,6 @@ together, and the summary with its chart is posted once; a restart and a person 
 change nothing unless they mean to."""
 
 import io
-import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,12 +46,32 @@ def test_two_workers_post_the_weekly_summary_once(tmp_path, fake_slack, feeds, o
             record(session, item, now=week.start + timedelta(days=n, hours=10))
     engine.dispose()
 
+    def checks() -> int:
+        """Runs of the summary's job finished, in every worker: the leader runs it at start, then each minute."""
+        return sum(worker.jobs_run("weekly summary") for worker in workers)
+
+    def terms() -> int:
+        return sum(
+            worker.logs().count("leading: running the scheduler") + worker.logs().count("took over as leader")
+            for worker in workers
+        )
+
+    def has_a_role(worker: BotProcess) -> bool:
+        """Its current run leads or follows: only a leader checks the summary."""
+        log = worker.log_path.read_text(errors="replace") if worker.log_path.exists() else ""
+        return "leading: running the scheduler" in log or "following: another worker leads" in log
+
     try:
         for worker in workers:
             worker.start("worker")
         [summary] = fake_slack.wait_for(lambda: _summaries(fake_slack), timeout=30, what="the weekly summary")
         [chart] = fake_slack.wait_for(lambda: fake_slack.uploads, timeout=30, what="its chart")
-        time.sleep(3)  # both workers have checked at start-up by now; give a second post every chance to appear
+        # The check that posted has finished, and the other worker follows: it would check only once it led.
+        fake_slack.wait_for(
+            lambda: checks() >= 1 and all(has_a_role(worker) for worker in workers),
+            timeout=30,
+            what="the leader's check to finish and the other worker to follow",
+        )
         assert len(_summaries(fake_slack)) == 1 and len(fake_slack.uploads) == 1
 
         assert summary.text.startswith(f"All Ears weekly summary, {week.label}:")
@@ -62,8 +81,13 @@ def test_two_workers_post_the_weekly_summary_once(tmp_path, fake_slack, feeds, o
         assert Image.open(io.BytesIO(chart.data)).format == "PNG"
 
         workers[0].stop()
-        workers[0].start("worker")  # a restart right after: it checks again at start-up
-        time.sleep(4)
+        made, led = checks(), terms()
+        workers[0].start("worker")  # a restart right after: whoever leads now checks again at start-up
+        fake_slack.wait_for(
+            lambda: has_a_role(workers[0]) and (terms() == led or checks() > made),
+            timeout=30,
+            what="the restarted worker to follow, or the new leader's check at start-up",
+        )
         assert len(_summaries(fake_slack)) == 1 and len(fake_slack.uploads) == 1
     finally:
         for worker in workers:

@@ -18,7 +18,7 @@ from bot.app.standin.slack import FakeSlack, Message
 from bot.app.standin.users import SlackUser
 from bot.ground.db import make_engine, session_scope
 from bot.ground.models import Mention, Outbox, OutboxStatus
-from tests.botprocess import BotProcess, config_toml
+from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.feedserver import Entry, FeedServer, rss
 from tests.tcpproxy import TcpProxy
 
@@ -94,7 +94,7 @@ def test_every_card_update_and_note_arrives_once_through_random_500s_and_a_429_b
         )
 
     fake_slack.wait_for(final_state, timeout=60, what="every claim and reply on its card")
-    time.sleep(3)  # more poll and delivery rounds: nothing may come twice
+    wait_until_settled(bot.env["DATABASE_URL"], feeds)  # more polls, an empty outbox: nothing may come twice
 
     refused = [call.status for call in fake_slack.calls if call.method.startswith("chat.") and call.status != 200]
     assert refused.count(500) >= 10 and refused.count(429) >= 1, "the faults really happened"
@@ -138,7 +138,7 @@ def test_kill_9_twenty_times_mid_poll_and_mid_dispatch_loses_nothing(tmp_path, f
     fake_slack.slow_down(0)
     bot.start()
     fake_slack.wait_for(lambda: len(_card_counts(fake_slack)) == total, timeout=60, what="every item's card")
-    time.sleep(3)
+    wait_until_settled(bot.env["DATABASE_URL"], feeds)
 
     counts = _card_counts(fake_slack)
     assert sorted(counts) == list(range(1, total + 1)), "no mention lost, none heard twice"
@@ -184,7 +184,7 @@ def test_the_database_going_away_for_ten_seconds_loses_nothing(tmp_path, fake_sl
         if not claimed:  # told it failed: clicking again once the database is back works
             ana.click("mention_claim", "1", channel=card.channel, message_ts=card.ts)
             fake_slack.wait_for(lambda: "Claimed by <@U_ANA>" in card.all_text(), what="the retried claim")
-        time.sleep(2)
+        wait_until_settled(own_postgres_url, feeds)
         assert _card_counts(fake_slack) == Counter(range(1, 5))
     finally:
         bot.stop()
@@ -275,13 +275,16 @@ def test_hanging_resetting_and_flooding_sources_are_bounded_and_reported(tmp_pat
             time.sleep(1)
         reported_after = time.monotonic() - started
         settled = _rss_kib(bot.pid)  # the bot's own start-up growth is over by now (it settles near 210 MB here)
+        flood_failed = "source garbage: sent more than 5 MB"
+        floods = bot.logs().count(flood_failed)
 
         ana.command("/allears", "sources")
         text = str(fake_slack.wait_for(lambda: fake_slack.responses(ana.last_response_key), what="sources")[0])
         assert "more than 5 MB" in text
         feeds.publish("/acme.xml", rss(_entries(5)))
         fake_slack.wait_for(lambda: len(fake_slack.cards()) == 5, timeout=5, what="card 5 after the failures")
-        time.sleep(5)  # more failed polls of the flood
+        # More failed polls of the flood since `settled` (it backs off, so the next may be seconds away).
+        fake_slack.wait_for(lambda: bot.logs().count(flood_failed) > floods, timeout=40, what="a poll of the flood")
         final = _rss_kib(bot.pid)
         peak = max(peak, final)
         print(f"bad sources failing after {reported_after:.1f} s; RSS {settled // 1024} -> {final // 1024} MB")
@@ -319,6 +322,6 @@ def test_kill_9_after_slack_took_a_card_but_before_the_bot_heard_back_posts_it_o
     ana = SlackUser("U_ANA", bot.url, fake_slack)
     ana.command("/claim", "M-1")
     fake_slack.wait_for(lambda: "Claimed by <@U_ANA>" in card.all_text(), what="the claim on the one card")
-    time.sleep(2)  # more delivery rounds: nothing may come twice
+    wait_until_settled(bot.env["DATABASE_URL"], feeds)  # more polls, an empty outbox: nothing may come twice
     assert _card_counts(fake_slack) == Counter({1: 1})
     assert len(fake_slack.calls_to("chat.postMessage")) == 1

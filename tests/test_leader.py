@@ -1,8 +1,7 @@
 """Leader election among processes on PostgreSQL, and the single-process lock on SQLite."""
 
 import random
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,24 @@ class Candidate:
     def __init__(self, engine: Engine, key: int) -> None:
         self.terms: list[Jobs] = []
         self.scheduler = LeaderScheduler(engine, self._build, retry_every=0.1, key=key)  # type: ignore[arg-type]
+        self.rounds = 0
+        """Rounds of its campaign done: a try for the lock, or a leader's check that it still holds it."""
+        for name in ("_wins", "_still_holds"):
+            setattr(self.scheduler, name, self._counted(getattr(self.scheduler, name)))
+
+    def _counted(self, step: Callable[[], bool]) -> Callable[[], bool]:
+        def counted() -> bool:
+            try:
+                return step()
+            finally:
+                self.rounds += 1
+
+        return counted
+
+    def more_rounds(self, count: int = 3) -> Callable[[], bool]:
+        """A condition for `eventually`: `count` more rounds done from now."""
+        done = self.rounds
+        return lambda: self.rounds >= done + count
 
     def _build(self) -> Jobs:
         self.terms.append(Jobs())
@@ -75,7 +92,7 @@ def test_one_candidate_leads_and_the_other_takes_over_when_it_stops(engines, key
     eventually(lambda: first.running)
     second.scheduler.start()
     eventually(lambda: "following: another worker leads" in caplog.text)
-    time.sleep(0.5)  # several more tries
+    eventually(second.more_rounds(), what="several more tries")
     assert not second.terms and first.scheduler.leading and not second.scheduler.leading
 
     first.scheduler.shutdown()
@@ -93,7 +110,7 @@ def test_a_leader_that_loses_its_connection_stops_its_jobs_and_one_candidate_lea
         first.scheduler.start()
         eventually(lambda: first.running)
         second.scheduler.start()
-        time.sleep(0.3)
+        eventually(second.more_rounds(1), what="the second's first try")
         pid = holder_pid(engines[0], key)
         assert pid is not None
         with engines[0].connect() as connection:  # as a failover or a network cut would end it
@@ -101,7 +118,8 @@ def test_a_leader_that_loses_its_connection_stops_its_jobs_and_one_candidate_lea
         eventually(lambda: not first.terms[0].running)
         assert "lost the connection that holds the leadership" in caplog.text
         eventually(lambda: first.running or second.running)
-        time.sleep(0.5)
+        more_by_first, more_by_second = first.more_rounds(), second.more_rounds()
+        eventually(lambda: more_by_first() and more_by_second(), what="several more rounds by each")
         assert first.running != second.running, "exactly one leads"
         assert holder_pid(engines[0], key) not in (None, pid)
     finally:
