@@ -16,16 +16,21 @@ from tests.botprocess import BotProcess, config_toml
 from tests.databases import new_postgres_database
 from tests.feedserver import FeedServer
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-"""Tests reach it through the `shared_data` fixture, which says so when it is missing."""
-
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real feeds, tweets and API recordings in `../shared/data`, beside the project."""
-    if not (SHARED_DATA / "README.md").is_file():
-        pytest.fail(f"the shared data is missing: expected it in {SHARED_DATA} (see the README's test section)")
-    return SHARED_DATA
+    """The real feeds, tweets and API recordings in `../shared/data`, beside the project: tests reach it only
+    through this fixture, which says where it looked when the data is missing."""
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (shared / "README.md").is_file():
+        pytest.fail(f"the shared data is missing: expected it in {shared} (see the README's test section)")
+    return shared
+
+
+@pytest.fixture(scope="session")
+def recordings(shared_data: Path) -> Path:
+    """Real answers of the services' APIs (Reddit, Hacker News, Mastodon, Bluesky, GitHub), as recorded."""
+    return shared_data / "api"
 
 
 @pytest.fixture(scope="session")

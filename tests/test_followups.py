@@ -121,29 +121,29 @@ def test_without_threads_a_post_on_the_same_topic_reopens_what_was_resolved_but_
     assert load(engine, third).status == load(engine, other_topic).status == MentionStatus.OPEN
 
 
-def test_recorded_answers_name_each_posts_conversation(api, http):
-    api.answer("/api/v1/search_by_date", hackernews_search())
+def test_recorded_answers_name_each_posts_conversation(api, http, recordings):
+    api.answer("/api/v1/search_by_date", hackernews_search(recordings))
     hn = by_id(
         fetch(HackerNewsSource(kind="hackernews", query="apple", base_url=api.url() + "api/v1/"), http, PollState())
     )
     assert (hn["7919424"].thread, hn["7919418"].thread) == ("7919424", "7918547"), "a story; a comment on story 7918547"
 
-    api.answer("/search.json", reddit_search())
+    api.answer("/search.json", reddit_search(recordings))
     reddit = by_id(fetch(RedditSource(kind="reddit", query="praw", base_url=api.url()), http, PollState()))
     assert reddit["t3_3gpbiu"].thread == "t3_3gpbiu"
 
-    status = json.loads(mastodon_tag())[0]
+    status = json.loads(mastodon_tag(recordings))[0]
     api.answer(
         "/api/v1/timelines/tag/hoot", [status, {**status, "id": "117020593741189702", "in_reply_to_id": status["id"]}]
     )
     toots = by_id(fetch(MastodonSource(kind="mastodon", tag="hoot", base_url=api.url()), http, PollState()))
     assert toots["117020593741189701"].thread == toots["117020593741189702"].thread == "117020593741189701"
 
-    api.answer("/search/issues", github_search())
+    api.answer("/search/issues", github_search(recordings))
     issues = by_id(fetch(GitHubSource(kind="github", query="sesame", base_url=api.url()), http, PollState()))
     assert issues["1001"].thread == "https://github.com/octokit-fixture-org/search-issues/issues/1"
 
-    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search())
+    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search(recordings))
     skeets = by_id(
         fetch(BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/"), http, PollState())
     )
@@ -151,8 +151,8 @@ def test_recorded_answers_name_each_posts_conversation(api, http):
     assert reply.thread == "at://did:plc:ooimp4mgjxbday5u4j2rh57m/app.bsky.feed.post/3lpjqeaiz2k27", "the thread's root"
 
 
-def test_a_bluesky_user_replying_four_times_in_their_own_thread_makes_one_card(engine, api, http):
-    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search())
+def test_a_bluesky_user_replying_four_times_in_their_own_thread_makes_one_card(engine, api, http, recordings):
+    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search(recordings))
     fetched = fetch(
         BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/"), http, PollState()
     )

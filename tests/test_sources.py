@@ -39,49 +39,48 @@ from bot.hear.sources import http as source_http
 from bot.hear.sources.fields import OVERLAP, iso
 from bot.hear.sources.http import HttpStatusError
 from bot.hear.sources.registry import fetch
-from tests.conftest import SHARED_DATA
 
-API = SHARED_DATA / "api"
-
-
-# Recorded answers, as the services sent them.
+# Recorded answers, as the services sent them, read from `recordings` (the fixture: the shared data's `api`
+# folder, found when a test runs, never at import).
 
 
-def reddit_search() -> bytes:
-    cassette = json.loads((API / "reddit" / "TestSubreddit.test_search.json").read_text())
+def reddit_search(recordings: Path) -> bytes:
+    cassette = json.loads((recordings / "reddit" / "TestSubreddit.test_search.json").read_text())
     (search,) = [i for i in cassette["interactions"] if "/search" in i["request"]["uri"]]
     return search["response"]["body"]["string"].encode()
 
 
-def hackernews_search() -> bytes:
+def hackernews_search(recordings: Path) -> bytes:
     """Algolia's answers for the newest story and the newest comment on Apple, as one search for both."""
-    recorded = {e["url"]: e["reply"] for e in json.loads((API / "hackernews" / "algolia-fixtures.json").read_text())}
+    recorded = {
+        e["url"]: e["reply"] for e in json.loads((recordings / "hackernews" / "algolia-fixtures.json").read_text())
+    }
     story = recorded["/api/v1/search_by_date?hitsPerPage=1&tags=(story%2Cpoll)&query=apple"]
     comment = recorded["/api/v1/search_by_date?hitsPerPage=1&tags=(comment)&query=apple"]
     return json.dumps({**story, "hits": story["hits"] + comment["hits"]}).encode()
 
 
-def _mastodon(file: str, uri: str) -> dict[str, Any]:
-    cassette = yaml.safe_load((API / "mastodon" / file).read_text())
+def _mastodon(recordings: Path, file: str, uri: str) -> dict[str, Any]:
+    cassette = yaml.safe_load((recordings / "mastodon" / file).read_text())
     (response,) = [i["response"] for i in cassette["interactions"] if i["request"]["uri"].endswith(uri)]
     return response
 
 
-def mastodon_tag() -> bytes:
-    return _mastodon("test_hashtag_tl.yaml", "/api/v1/timelines/tag/hoot")["body"]["string"].encode()
+def mastodon_tag(recordings: Path) -> bytes:
+    return _mastodon(recordings, "test_hashtag_tl.yaml", "/api/v1/timelines/tag/hoot")["body"]["string"].encode()
 
 
-def mastodon_search() -> bytes:
-    return _mastodon("test_search.yaml", "type=statuses")["body"]["string"].encode()
+def mastodon_search(recordings: Path) -> bytes:
+    return _mastodon(recordings, "test_search.yaml", "type=statuses")["body"]["string"].encode()
 
 
-def bluesky_search() -> bytes:
-    cassette = yaml.safe_load((API / "bluesky" / "searchPosts.yml").read_text())
+def bluesky_search(recordings: Path) -> bytes:
+    cassette = yaml.safe_load((recordings / "bluesky" / "searchPosts.yml").read_text())
     return cassette["http_interactions"][0]["response"]["body"]["string"].encode()
 
 
-def github_search() -> bytes:
-    (session,) = json.loads((API / "github" / "search-issues.json").read_text())
+def github_search(recordings: Path) -> bytes:
+    (session,) = json.loads((recordings / "github" / "search-issues.json").read_text())
     return json.dumps(session["response"]).encode()
 
 
@@ -145,8 +144,8 @@ def stackexchange_search() -> bytes:
 Posts = list[tuple[int, datetime]]
 
 
-def reddit_page(posts: Posts) -> dict[str, Any]:
-    listing = json.loads(reddit_search())
+def reddit_page(recordings: Path, posts: Posts) -> dict[str, Any]:
+    listing = json.loads(reddit_search(recordings))
     child = listing["data"]["children"][0]
     listing["data"]["children"] = [
         {**child, "data": {**child["data"], "name": f"t3_{n}", "created_utc": at.timestamp()}} for n, at in posts
@@ -154,14 +153,14 @@ def reddit_page(posts: Posts) -> dict[str, Any]:
     return listing
 
 
-def hackernews_page(posts: Posts) -> dict[str, Any]:
-    reply = json.loads(hackernews_search())
+def hackernews_page(recordings: Path, posts: Posts) -> dict[str, Any]:
+    reply = json.loads(hackernews_search(recordings))
     reply["hits"] = [{**reply["hits"][0], "objectID": str(n), "created_at_i": int(at.timestamp())} for n, at in posts]
     return reply
 
 
-def bluesky_page(posts: Posts, *, cursor: str | None = "next") -> dict[str, Any]:
-    post = json.loads(bluesky_search())["posts"][1]
+def bluesky_page(recordings: Path, posts: Posts, *, cursor: str | None = "next") -> dict[str, Any]:
+    post = json.loads(bluesky_search(recordings))["posts"][1]
     copies = [{**post, "uri": post["uri"].rsplit("/", 1)[0] + f"/3post{n}", "indexedAt": iso(at),
                "record": {**post["record"], "createdAt": iso(at)}} for n, at in posts]  # fmt: skip
     return {"posts": copies, **({"cursor": cursor} if cursor else {})}
@@ -176,8 +175,8 @@ def stackexchange_page(posts: Posts) -> dict[str, Any]:
     return {"items": questions, "has_more": False, "quota_max": 300, "quota_remaining": 297}
 
 
-def github_page(posts: Posts) -> dict[str, Any]:
-    answer = json.loads(github_search())
+def github_page(recordings: Path, posts: Posts) -> dict[str, Any]:
+    answer = json.loads(github_search(recordings))
     answer["items"] = [{**answer["items"][0], "id": n, "created_at": iso(at)} for n, at in posts]
     return {**answer, "total_count": len(posts)}
 
@@ -190,12 +189,13 @@ class Case:
     kind: str
     path: str
     source: Callable[[str], Any]
-    recorded: Callable[[], bytes]
+    recorded: Callable[[Path], bytes]
+    """The recorded answer, read from the recordings folder it is given."""
     records: Callable[[Any], list[dict[str, Any]]]
     """Where the recorded answer keeps its items, so tests can spoil them."""
     keyword: str
     count: int
-    page: Callable[[Posts], Any] | None = None
+    page: Callable[[Path, Posts], Any] | None = None
     """Made-up posts in the recorded answer's shape, for sources that search the newest from a time cursor."""
     reads: int = 100
     """How many new posts one poll reads at most."""
@@ -218,7 +218,8 @@ CASES = [
          bluesky_search, lambda doc: doc["posts"], "redistricting", 25, bluesky_page, reads=300),
     Case("stackexchange", "/2.3/search/advanced",
          lambda url: StackExchangeSource(kind="stackexchange", query="acme widget", base_url=url + "2.3/"),
-         stackexchange_search, lambda doc: doc["items"], "widget", 3, stackexchange_page),
+         lambda _recordings: stackexchange_search(), lambda doc: doc["items"], "widget", 3,
+         lambda _recordings, posts: stackexchange_page(posts)),
     Case("github", "/search/issues", lambda url: GitHubSource(kind="github", query="sesame", base_url=url),
          github_search, lambda doc: doc["items"], "sesame", 2, github_page),
 ]  # fmt: skip
@@ -233,8 +234,8 @@ def by_id(fetched: Fetched) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_recorded_answer_becomes_items_and_a_second_poll_reads_no_other(case, api, http):
-    api.answer(case.path, case.recorded())
+def test_recorded_answer_becomes_items_and_a_second_poll_reads_no_other(case, api, http, recordings):
+    api.answer(case.path, case.recorded(recordings))
     source = case.source(api.url())
     first = fetch(source, http, PollState())
     assert len(first.items) == case.count
@@ -249,17 +250,17 @@ def test_recorded_answer_becomes_items_and_a_second_poll_reads_no_other(case, ap
 
 
 @pytest.mark.parametrize("case", SEARCHED, ids=str)
-def test_a_full_page_that_stops_short_of_the_cursor_is_reported(case, api, http):
+def test_a_full_page_that_stops_short_of_the_cursor_is_reported(case, api, http, recordings):
     source, at = case.source(api.url()), datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    api.answer(case.path, case.page([(1, at)]))
+    api.answer(case.path, case.page(recordings, [(1, at)]))
     cursor = fetch(source, http, PollState()).cursor
     newer = [(n, at + timedelta(seconds=n)) for n in range(101, 1, -1)]
-    api.answer(case.path, case.page(newer))
+    api.answer(case.path, case.page(recordings, newer))
     fetched, first = fetch(source, http, PollState(cursor=cursor)), fetch(source, http, PollState())
     assert fetched.problem == f"more than {case.reads} new items since the last poll; the oldest were not read"
     assert fetched.cursor == first.cursor  # the newest is heard all the same
     assert first.problem is None  # a first poll never meant to read everything
-    api.answer(case.path, case.page(newer[1:] + [(1, at)]))
+    api.answer(case.path, case.page(recordings, newer[1:] + [(1, at)]))
     assert fetch(source, http, PollState(cursor=cursor)).problem is None
 
 
@@ -298,14 +299,14 @@ def test_an_answer_of_the_wrong_shape_is_a_source_error(case, body, api, http):
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_huge_or_a_slow_answer_is_reported_in_source_health(case, api, http, sqlite_engine, monkeypatch):
+def test_a_huge_or_a_slow_answer_is_reported_in_source_health(case, api, http, sqlite_engine, monkeypatch, recordings):
     source, now = case.source(api.url()), utcnow()
     monkeypatch.setattr(source_http, "MAX_BODY_BYTES", 4096)
     api.answer(case.path, json.dumps({"padding": "x" * 10_000}))
     report = poll(sqlite_engine, http, listener(case.keyword), source, now=now)
     assert report.error and report.error.startswith("sent more than")
     monkeypatch.setattr(source_http, "TIMEOUT", httpx.Timeout(0.05))
-    api.answer(case.path, case.recorded(), delay=0.5)
+    api.answer(case.path, case.recorded(recordings), delay=0.5)
     report = poll(sqlite_engine, http, listener(case.keyword), source, now=now, force=True)
     assert report.error and "Timeout" in report.error
     state = source_state(sqlite_engine, source)
@@ -339,12 +340,12 @@ def _first_two(node: Any) -> Any:
 BAD_VALUES_PER_FIELD = 3
 
 
-def spoiled_answers(case: Case) -> Iterator[tuple[str, bytes]]:
+def spoiled_answers(case: Case, recordings: Path) -> Iterator[tuple[str, bytes]]:
     """The recorded answer with one field of its first item (or of an object inside it) removed or wrong.
 
     Every field is removed once and given three bad values, taken in turn from BAD_VALUES so that
     each meets every fourth field or so: all eleven on every field took three times as long."""
-    original = _first_two(json.loads(case.recorded()))
+    original = _first_two(json.loads(case.recorded(recordings)))
     item = case.records(original)[0]
     places = list(item) + [
         f"{key}.{inner}" for key, value in item.items() if isinstance(value, dict) for inner in value
@@ -365,7 +366,7 @@ def spoiled_answers(case: Case) -> Iterator[tuple[str, bytes]]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_spoiled_item_is_skipped_or_refused_never_a_crash(case):
+def test_a_spoiled_item_is_skipped_or_refused_never_a_crash(case, recordings):
     """Through httpx's mock transport, for speed: eighty to three hundred variants per source."""
     answers: dict[str, bytes] = {}
     transport = httpx.MockTransport(
@@ -374,7 +375,7 @@ def test_a_spoiled_item_is_skipped_or_refused_never_a_crash(case):
     with httpx.Client(transport=transport) as client:
         source = case.source("https://api.example.com/")
         tried = 0
-        for label, body in spoiled_answers(case):
+        for label, body in spoiled_answers(case, recordings):
             answers["now"] = body
             tried += 1
             try:
@@ -483,8 +484,8 @@ def source_state(engine, source) -> SourceState:
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_poll_stores_the_matching_mentions_once(case, api, http, sqlite_engine):
-    api.answer(case.path, case.recorded())
+def test_poll_stores_the_matching_mentions_once(case, api, http, sqlite_engine, recordings):
+    api.answer(case.path, case.recorded(recordings))
     source, now = case.source(api.url()), utcnow()
     first = poll(sqlite_engine, http, listener(case.keyword), source, now=now)
     assert first.error is None and first.fetched == case.count and first.new == first.matched >= 1
@@ -503,13 +504,15 @@ def test_poll_stores_the_matching_mentions_once(case, api, http, sqlite_engine):
 
 
 @pytest.mark.parametrize("case", SEARCHED, ids=str)
-def test_a_post_indexed_late_is_heard_on_the_next_poll(case, api, http, sqlite_engine):
+def test_a_post_indexed_late_is_heard_on_the_next_poll(case, api, http, sqlite_engine, recordings):
     """Search indexes lag: a post may turn up after a newer one was heard. Within the overlap it is stored."""
     source, at, now = case.source(api.url()), datetime(2026, 1, 5, 12, 0, tzinfo=UTC), utcnow()
-    api.answer(case.path, case.page([(1, at)]))
+    api.answer(case.path, case.page(recordings, [(1, at)]))
     assert poll(sqlite_engine, http, listener(case.keyword), source, now=now).new == 1
     late, older = at - OVERLAP + timedelta(minutes=1), at - OVERLAP - timedelta(minutes=1)
-    api.answer(case.path, case.page([(1, at), (2, late), (3, older)]))  # `older`, as if the API ignored `since`
+    api.answer(
+        case.path, case.page(recordings, [(1, at), (2, late), (3, older)])
+    )  # `older`, as if the API ignored `since`
     second = poll(sqlite_engine, http, listener(case.keyword), source, now=now + timedelta(minutes=5))
     assert (second.error, second.new) == (None, 1)
     with read_scope(sqlite_engine) as session:
@@ -529,11 +532,11 @@ def test_rate_limited_poll_rests_for_as_long_as_asked(case, api, http, sqlite_en
 
 
 @pytest.mark.postgres
-def test_two_workers_polling_a_new_source_at_once_share_one_state_row(api, http, postgres_engine):
+def test_two_workers_polling_a_new_source_at_once_share_one_state_row(api, http, postgres_engine, recordings):
     """Both find no state for the source, both fetch, both store: the second must not trip on the first's row.
     (Nothing matches, so no mention insert makes one wait for the other.)"""
     case = CASES[0]
-    api.answer(case.path, case.recorded())
+    api.answer(case.path, case.recorded(recordings))
     source, now = case.source(api.url()), utcnow()
     start = threading.Barrier(2)
 

@@ -5,6 +5,7 @@ import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,8 +39,8 @@ from tests.test_sources import (
 # Reddit.
 
 
-def test_reddit_items_and_request(api, http):
-    api.answer("/search.json", reddit_search())
+def test_reddit_items_and_request(api, http, recordings):
+    api.answer("/search.json", reddit_search(recordings))
     fetched = fetch(RedditSource(kind="reddit", query="praw oauth search", base_url=api.url()), http, PollState())
     post = by_id(fetched)["t3_3gpbiu"]
     assert post.title == "[PRAW][OAuth2Util] Problem using get_banned() : raise Forbidden(_raw=response)"
@@ -55,8 +56,8 @@ def test_reddit_items_and_request(api, http):
     assert request.headers["user-agent"].startswith("allears/")
 
 
-def test_reddit_link_post_shares_the_page_it_links(api, http):
-    listing = json.loads(reddit_search())
+def test_reddit_link_post_shares_the_page_it_links(api, http, recordings):
+    listing = json.loads(reddit_search(recordings))
     listing["data"]["children"][0]["data"].update(is_self=False, url="https://example.com/acme-outage?utm_source=x")
     api.answer("/search.json", listing)
     fetched = fetch(RedditSource(kind="reddit", query="praw", base_url=api.url()), http, PollState())
@@ -64,17 +65,17 @@ def test_reddit_link_post_shares_the_page_it_links(api, http):
     assert by_id(fetched)["t3_3x4kt2"].shared_url is None  # a self post is the thread itself
 
 
-def test_reddit_subreddit_search_is_restricted_to_it(api, http):
-    api.answer("/r/redditdev/search.json", reddit_search())
+def test_reddit_subreddit_search_is_restricted_to_it(api, http, recordings):
+    api.answer("/r/redditdev/search.json", reddit_search(recordings))
     source = RedditSource(kind="reddit", query="praw", subreddit="redditdev", base_url=api.url())
     assert len(fetch(source, http, PollState()).items) == 6
     assert api.requests[0].query["restrict_sr"] == "1"
 
 
 @pytest.mark.parametrize(("remaining", "wait"), [("0", 42.0), ("0.0", 42.0), ("598.0", None)])
-def test_reddit_honours_a_spent_quota_even_on_success(api, http, remaining, wait):
+def test_reddit_honours_a_spent_quota_even_on_success(api, http, remaining, wait, recordings):
     headers = {"x-ratelimit-remaining": remaining, "x-ratelimit-reset": "42", "x-ratelimit-used": "600"}
-    api.answer("/search.json", reddit_search(), headers=headers)
+    api.answer("/search.json", reddit_search(recordings), headers=headers)
     fetched = fetch(RedditSource(kind="reddit", query="praw", base_url=api.url()), http, PollState())
     assert len(fetched.items) == 6 and fetched.wait == wait
 
@@ -82,8 +83,8 @@ def test_reddit_honours_a_spent_quota_even_on_success(api, http, remaining, wait
 # Hacker News.
 
 
-def test_hackernews_items_and_request(api, http):
-    api.answer("/api/v1/search_by_date", hackernews_search())
+def test_hackernews_items_and_request(api, http, recordings):
+    api.answer("/api/v1/search_by_date", hackernews_search(recordings))
     source = HackerNewsSource(kind="hackernews", query="apple", base_url=api.url() + "api/v1/")
     fetched = fetch(source, http, PollState())
     story, comment = by_id(fetched)["7919424"], by_id(fetched)["7919418"]
@@ -103,14 +104,14 @@ def test_hackernews_items_and_request(api, http):
 # Mastodon.
 
 
-def mastodon_status(**changes: Any) -> dict[str, Any]:
-    (status,) = json.loads(mastodon_tag())
+def mastodon_status(recordings: Path, **changes: Any) -> dict[str, Any]:
+    (status,) = json.loads(mastodon_tag(recordings))
     return {**status, **changes}
 
 
-def test_mastodon_tag_timeline_items_and_request(api, http, monkeypatch):
+def test_mastodon_tag_timeline_items_and_request(api, http, monkeypatch, recordings):
     monkeypatch.setenv("MASTODON_TOKEN", "secret-token")
-    api.answer("/api/v1/timelines/tag/hoot", mastodon_tag())
+    api.answer("/api/v1/timelines/tag/hoot", mastodon_tag(recordings))
     source = MastodonSource(kind="mastodon", tag="hoot", token_env="MASTODON_TOKEN", base_url=api.url())
     fetched = fetch(source, http, PollState())
     (status,) = fetched.items
@@ -128,19 +129,19 @@ def test_mastodon_tag_timeline_items_and_request(api, http, monkeypatch):
     assert api.requests[1].query == {"limit": "40", "min_id": "117020593741189701"}
 
 
-def test_mastodon_search_reads_statuses_with_its_own_cursor(api, http):
-    api.answer("/api/v2/search", mastodon_search())
+def test_mastodon_search_reads_statuses_with_its_own_cursor(api, http, recordings):
+    api.answer("/api/v2/search", mastodon_search(recordings))
     source = MastodonSource(kind="mastodon", query="acme widget", base_url=api.url())
     empty = fetch(source, http, PollState(cursor={"tag": "5"}))
     assert empty.items == [] and empty.cursor == {"tag": "5"}
     assert api.requests[0].query == {"q": "acme widget", "type": "statuses", "limit": "40"}
     assert "authorization" not in api.requests[0].headers
 
-    recorded = json.loads(mastodon_search())
+    recorded = json.loads(mastodon_search(recordings))
     newer = mastodon_status(
-        id="117020593741189702", spoiler_text="acme outage", content="<p>Down again &amp; no reply</p>"
+        recordings, id="117020593741189702", spoiler_text="acme outage", content="<p>Down again &amp; no reply</p>"
     )
-    api.answer("/api/v2/search", {**recorded, "statuses": [newer, mastodon_status()]})
+    api.answer("/api/v2/search", {**recorded, "statuses": [newer, mastodon_status(recordings)]})
     fetched = fetch(source, http, PollState(cursor={"search": "117020593741189701"}))
     assert sorted(by_id(fetched)) == ["117020593741189701", "117020593741189702"]  # the first, read again
     assert (fetched.items[0].title, fetched.items[0].text) == ("acme outage", "Down again & no reply")
@@ -149,10 +150,10 @@ def test_mastodon_search_reads_statuses_with_its_own_cursor(api, http):
     assert api.requests[1].query["min_id"] == str(117020593741189701 - (600_000 << 16))
 
 
-def test_mastodon_search_says_when_a_burst_outran_its_page(api, http):
+def test_mastodon_search_says_when_a_burst_outran_its_page(api, http, recordings):
     """The search answers with the newest 40 after `min_id`: a full page short of the cursor lost the oldest."""
     cursor = {"search": "117020593741189701", "tag": "117020593741189701"}
-    burst = [mastodon_status(id=str(117020593741189701 + n)) for n in range(40, 0, -1)]
+    burst = [mastodon_status(recordings, id=str(117020593741189701 + n)) for n in range(40, 0, -1)]
     api.answer("/api/v2/search", {"accounts": [], "statuses": burst, "hashtags": []})
     api.answer("/api/v1/timelines/tag/hoot", burst)
     searched = fetch(MastodonSource(kind="mastodon", query="hoot", base_url=api.url()), http, PollState(cursor=cursor))
@@ -163,17 +164,17 @@ def test_mastodon_search_says_when_a_burst_outran_its_page(api, http):
     assert len(tagged.items) == 40 and tagged.problem is None
 
 
-def test_mastodon_tag_and_search_together_hear_each_status_once(api, http):
-    api.answer("/api/v1/timelines/tag/hoot", mastodon_tag())
-    api.answer("/api/v2/search", {"accounts": [], "statuses": [mastodon_status()], "hashtags": []})
+def test_mastodon_tag_and_search_together_hear_each_status_once(api, http, recordings):
+    api.answer("/api/v1/timelines/tag/hoot", mastodon_tag(recordings))
+    api.answer("/api/v2/search", {"accounts": [], "statuses": [mastodon_status(recordings)], "hashtags": []})
     source = MastodonSource(kind="mastodon", tag="hoot", query="hoot", base_url=api.url())
     fetched = fetch(source, http, PollState())
     assert len(fetched.items) == 1
     assert fetched.cursor == {"tag": "117020593741189701", "search": "117020593741189701"}
 
 
-def test_mastodon_skips_boosts_but_passes_them(api, http):
-    boost = mastodon_status(id="117020593741189799", content="", reblog=mastodon_status())
+def test_mastodon_skips_boosts_but_passes_them(api, http, recordings):
+    boost = mastodon_status(recordings, id="117020593741189799", content="", reblog=mastodon_status(recordings))
     api.answer("/api/v1/timelines/tag/hoot", [boost])
     fetched = fetch(MastodonSource(kind="mastodon", tag="hoot", base_url=api.url()), http, PollState())
     assert fetched.items == [] and fetched.cursor == {"tag": "117020593741189799"}
@@ -201,8 +202,8 @@ def test_mastodon_429_waits_until_the_iso_reset(api, http):
 # Bluesky.
 
 
-def test_bluesky_items_and_request(api, http):
-    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search())
+def test_bluesky_items_and_request(api, http, recordings):
+    api.answer("/xrpc/app.bsky.feed.searchPosts", bluesky_search(recordings))
     source = BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/")
     fetched = fetch(source, http, PollState())
     post = by_id(fetched)["at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpk2u6qo222m"]
@@ -220,11 +221,19 @@ def test_bluesky_items_and_request(api, http):
     assert api.requests[1].query["since"] == "2025-05-19T17:00:09.561858Z"  # the overlap before
 
 
-def test_bluesky_follows_the_cursor_for_at_most_three_pages(api, http):
+def test_bluesky_follows_the_cursor_for_at_most_three_pages(api, http, recordings):
     path, start = "/xrpc/app.bsky.feed.searchPosts", datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    api.answer(path, bluesky_page(minutes_back(100, start), cursor="100"))
-    api.answer(path, bluesky_page(minutes_back(100, start - timedelta(hours=2)), cursor="200"), when={"cursor": "100"})
-    api.answer(path, bluesky_page(minutes_back(100, start - timedelta(hours=4)), cursor="300"), when={"cursor": "200"})
+    api.answer(path, bluesky_page(recordings, minutes_back(100, start), cursor="100"))
+    api.answer(
+        path,
+        bluesky_page(recordings, minutes_back(100, start - timedelta(hours=2)), cursor="200"),
+        when={"cursor": "100"},
+    )
+    api.answer(
+        path,
+        bluesky_page(recordings, minutes_back(100, start - timedelta(hours=4)), cursor="300"),
+        when={"cursor": "200"},
+    )
     source = BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/")
     fetched = fetch(source, http, PollState(cursor={"sort_at": "2026-01-01T00:00:00Z"}))
     assert len(by_id(fetched)) == 300 and fetched.problem.startswith("more than 300 new items")
@@ -232,9 +241,9 @@ def test_bluesky_follows_the_cursor_for_at_most_three_pages(api, http):
     assert fetched.cursor == {"sort_at": "2026-01-05T12:00:00Z"}
 
 
-def test_bluesky_first_poll_reads_one_page_only(api, http):
+def test_bluesky_first_poll_reads_one_page_only(api, http, recordings):
     path = "/xrpc/app.bsky.feed.searchPosts"
-    api.answer(path, bluesky_page(minutes_back(100, datetime(2026, 1, 5, 12, 0, tzinfo=UTC)), cursor="100"))
+    api.answer(path, bluesky_page(recordings, minutes_back(100, datetime(2026, 1, 5, 12, 0, tzinfo=UTC)), cursor="100"))
     source = BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/")
     assert len(fetch(source, http, PollState()).items) == 100 and len(api.requests) == 1
 
@@ -246,17 +255,19 @@ def test_bluesky_refused_search_says_so(api, http):
         fetch(source, http, PollState())
 
 
-def test_bluesky_stops_paging_at_posts_already_seen(api, http):
+def test_bluesky_stops_paging_at_posts_already_seen(api, http, recordings):
     path, start = "/xrpc/app.bsky.feed.searchPosts", datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    api.answer(path, bluesky_page(minutes_back(100, start), cursor="100"))  # as if the AppView ignored `since`
+    api.answer(
+        path, bluesky_page(recordings, minutes_back(100, start), cursor="100")
+    )  # as if the AppView ignored `since`
     source = BlueskySource(kind="bluesky", query="redistricting", base_url=api.url() + "xrpc/")
     fetched = fetch(source, http, PollState(cursor={"sort_at": "2026-01-05T11:30:00Z"}))
     assert len(fetched.items) == 40 and len(api.requests) == 1  # back to 11:20, the overlap before the cursor
 
 
-def test_bluesky_keeps_the_first_page_when_a_later_one_fails(api, http):
+def test_bluesky_keeps_the_first_page_when_a_later_one_fails(api, http, recordings):
     path, start = "/xrpc/app.bsky.feed.searchPosts", datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-    api.answer(path, bluesky_page(minutes_back(100, start), cursor="100"))
+    api.answer(path, bluesky_page(recordings, minutes_back(100, start), cursor="100"))
     api.answer(
         path, '{"error": "RateLimitExceeded"}', status=429, headers={"Retry-After": "30"}, when={"cursor": "100"}
     )
@@ -284,9 +295,9 @@ def signed_in(api, monkeypatch) -> BlueskySource:
                          app_password_env="BSKY_APP_PASSWORD", base_url=api.url() + "xrpc/")  # fmt: skip
 
 
-def test_bluesky_signs_in_once_and_sends_the_token(api, http, signed_in):
+def test_bluesky_signs_in_once_and_sends_the_token(api, http, signed_in, recordings):
     api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-1"})
     first = fetch(signed_in, http, PollState())
     assert len(first.items) == 25
     fetch(signed_in, http, PollState(cursor=first.cursor))
@@ -296,29 +307,29 @@ def test_bluesky_signs_in_once_and_sends_the_token(api, http, signed_in):
     assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2
 
 
-def test_bluesky_expired_session_is_renewed_once(api, http, signed_in):
+def test_bluesky_expired_session_is_renewed_once(api, http, signed_in, recordings):
     api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-1"})
     fetch(signed_in, http, PollState())
     expired = {"error": "ExpiredToken", "message": "Token has expired"}
     api.answer(SEARCH, expired, status=400, when_headers={"authorization": "Bearer jwt-1"})
     api.answer(SIGN_IN, bluesky_session("jwt-2"), method="POST")
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-2"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-2"})
     assert len(fetch(signed_in, http, PollState()).items) == 25
     assert [r.headers["authorization"] for r in api.requests_to(SEARCH)] == ["Bearer jwt-1"] * 2 + ["Bearer jwt-2"]
     assert len(api.requests_to(SIGN_IN)) == 2
 
 
-def test_two_polls_finding_the_session_expired_at_once_sign_in_again_once(api, http, signed_in):
+def test_two_polls_finding_the_session_expired_at_once_sign_in_again_once(api, http, signed_in, recordings):
     """Two sources of the same account poll on two threads; the second waits for the first's sign-in and uses it.
     The sign-in answers slowly, so the second poll is refused while the first is still signing in."""
     api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST")
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-1"})
     fetch(signed_in, http, PollState())
     expired = {"error": "ExpiredToken", "message": "Token has expired"}
     api.answer(SEARCH, expired, status=400, when_headers={"authorization": "Bearer jwt-1"})
     api.answer(SIGN_IN, bluesky_session("jwt-2"), method="POST", delay=0.3)
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-2"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-2"})
     start, found = threading.Barrier(2), []
 
     def poll() -> None:
@@ -336,9 +347,9 @@ def test_two_polls_finding_the_session_expired_at_once_sign_in_again_once(api, h
     assert [r.headers["authorization"] for r in api.requests_to(SEARCH)][-2:] == ["Bearer jwt-2"] * 2
 
 
-def test_two_polls_with_no_session_yet_sign_in_once(api, http, signed_in):
+def test_two_polls_with_no_session_yet_sign_in_once(api, http, signed_in, recordings):
     api.answer(SIGN_IN, bluesky_session("jwt-1"), method="POST", delay=0.3)
-    api.answer(SEARCH, bluesky_search(), when_headers={"authorization": "Bearer jwt-1"})
+    api.answer(SEARCH, bluesky_search(recordings), when_headers={"authorization": "Bearer jwt-1"})
     start = threading.Barrier(2)
 
     def poll() -> None:
@@ -462,9 +473,9 @@ def test_stackexchange_error_wrapper_with_200_is_still_an_error(api, http):
 # GitHub.
 
 
-def test_github_items_and_request(api, http, monkeypatch):
+def test_github_items_and_request(api, http, monkeypatch, recordings):
     monkeypatch.setenv("GH_TOKEN", "ghp_secret")
-    api.answer("/search/issues", github_search())
+    api.answer("/search/issues", github_search(recordings))
     source = GitHubSource(kind="github", query="sesame repo:octokit-fixture-org/search-issues", token_env="GH_TOKEN",
                           base_url=api.url())  # fmt: skip
     fetched = fetch(source, http, PollState())
@@ -486,8 +497,8 @@ def test_github_items_and_request(api, http, monkeypatch):
     assert api.requests[1].query["q"].endswith("is:issue created:>=2017-10-10T15:50:00Z")  # the overlap before
 
 
-def test_github_query_that_names_pull_requests_is_left_alone(api, http):
-    api.answer("/search/issues", github_search())
+def test_github_query_that_names_pull_requests_is_left_alone(api, http, recordings):
+    api.answer("/search/issues", github_search(recordings))
     fetch(GitHubSource(kind="github", query="sesame is:pr", base_url=api.url()), http, PollState())
     assert api.requests[0].query["q"] == "sesame is:pr"
     assert "authorization" not in api.requests[0].headers
