@@ -2,22 +2,59 @@
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
+import httpx
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
+from bot.act.source_replies import SourceReplies
 from bot.ground import seen
+from bot.ground.config import Config, load_config
+from bot.ground.db import make_engine
 from bot.ground.settings import Settings
+from bot.hear.polling import Listener
 from bot.slack.client import slack_client
 from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
+from handlers.home import HomeTabs
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings, deps: Deps, *, client: WebClient | None = None) -> App:
+WORK_THREADS = 16
+
+
+def deps_for(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    config: Config | None = None,
+    notify: Callable[[], None] = lambda: None,
+    work: Executor | None = None,
+    http: httpx.Client | None = None,
+) -> Deps:
+    """The listeners' dependencies from the settings alone; a process passes in what it already holds (its
+    engine, config, outbox pump, work pool and HTTP client). Without a `notify`, the outbox waits for its pump."""
+    engine = engine or make_engine(settings.database_url)
+    config = config or load_config(settings.allears_config)
+    return Deps(
+        engine=engine,
+        config=config,
+        notify=notify,
+        work=work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work"),
+        listener=Listener(config),
+        replies=SourceReplies(config.sources, http or httpx.Client()),
+        homes=HomeTabs(engine, config),
+    )
+
+
+def create_app(settings: Settings, deps: Deps | None = None, *, client: WebClient | None = None) -> App:
     """Every listener acks on the request's thread and leaves its work to `deps.work` (see
-    `handlers.errors.after_ack`), so Bolt can answer Slack as soon as the listener returns."""
+    `handlers.errors.after_ack`), so Bolt can answer Slack as soon as the listener returns. Without `deps`, they
+    are made from the settings (`deps_for`)."""
+    deps = deps or deps_for(settings)
     client = client or slack_client(settings)
     app = App(client=client, signing_secret=settings.slack_signing_secret, process_before_response=True)
 

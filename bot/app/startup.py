@@ -24,18 +24,14 @@ from bot.ground.db import make_engine, session_scope
 from bot.ground.errors import ConfigError
 from bot.ground.leader import LeaderScheduler, hold_single_process_lock
 from bot.ground.settings import CREATE_DATABASE, Settings, load_settings, missing_sqlite_file
-from bot.hear.polling import Listener
 from bot.hear.triage import triage
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer, OutboxPump
 from bot.slack.summary_post import SummaryPoster
-from handlers import Deps
-from handlers.app import create_app
-from handlers.home import HomeTabs
+from handlers.app import WORK_THREADS, create_app, deps_for
 
 log = logging.getLogger("allears")
 HTTP_THREADS = 16
-WORK_THREADS = 16
 ACK_SWITCH_INTERVAL = 0.001
 """Seconds a thread keeps the GIL while another waits for it. At Python's 5 ms, a claim's work still running when
 the next request arrived held that request's ack back as long; 1 ms bounds the wait (bench/RESULTS.md, 2026-12-05)."""
@@ -145,15 +141,8 @@ def settle_heap() -> None:
 def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None:
     """Serve until stopped; work already acknowledged to Slack is finished before returning."""
     with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
-        listener = Listener(setup.config)
-        deps = Deps(
-            engine=setup.engine,
-            config=setup.config,
-            notify=pump.kick,
-            work=work,
-            listener=listener,
-            replies=setup.replies,
-            homes=HomeTabs(setup.engine, setup.config),
+        deps = deps_for(
+            setup.settings, engine=setup.engine, config=setup.config, notify=pump.kick, work=work, http=setup.http
         )
         bolt = create_app(setup.settings, deps)
         assert setup.settings.slack_signing_secret  # required by _setup for the commands that serve HTTP
@@ -161,7 +150,7 @@ def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None
             bolt,
             setup.engine,
             signing_secret=setup.settings.slack_signing_secret,
-            listener=listener,
+            listener=deps.listener,
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
         )

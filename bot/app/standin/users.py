@@ -79,15 +79,19 @@ class SlackUser:
         self.last_trigger_id = f"trigger-{next(_counter)}"
         return self.last_trigger_id
 
-    def post(
-        self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str
-    ) -> httpx.Response:
+    def signed_headers(self, body: str, content_type: str, **overrides: str) -> dict[str, str]:
+        """Slack's headers for `body`; `timestamp` and `signature` overrides forge them."""
         timestamp = overrides.pop("timestamp", str(int(time.time())))
-        headers = {
+        return {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": overrides.pop("signature", signature(body, timestamp, self._secret)),
         }
+
+    def post(
+        self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str
+    ) -> httpx.Response:
+        headers = self.signed_headers(body, content_type, **overrides)
         if self._http is not None:
             return self._http.post(self._bot_url, content=body, headers=headers, timeout=10)
         return httpx.post(self._bot_url, content=body, headers=headers, timeout=10)
