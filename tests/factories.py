@@ -6,7 +6,8 @@ from sqlalchemy import Engine
 
 from bot.ground.config import Sentiment
 from bot.ground.db import session_scope
-from bot.hear.recording import Heard, record
+from bot.hear.batches import record
+from bot.hear.recording import Heard
 from bot.hear.sources import Item
 
 

@@ -13,7 +13,7 @@ from bot.ground.db import session_scope
 from bot.ground.errors import AlreadyClaimed, MentionClosed, NotOwner, UnknownMention, UserError
 from bot.ground.mentions import count_open, open_mentions
 from bot.ground.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind, Outcome
-from bot.hear.recording import record
+from bot.hear.batches import record
 from tests.factories import heard, store_mention
 
 ANA, BEN, CY, DEE, EVE = "U_ANA", "U_BEN", "U_CY", "U_DEE", "U_EVE"

@@ -13,7 +13,7 @@ from bot.ground import migrate
 from bot.ground.clock import utcnow
 from bot.ground.config import Team
 from bot.ground.db import make_engine, session_scope
-from bot.hear.recording import record
+from bot.hear.batches import record
 from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.factories import heard
 from tests.feedserver import Entry, rss

@@ -12,7 +12,7 @@ from PIL import Image
 from bot.ground.clock import utcnow
 from bot.ground.config import Sentiment
 from bot.ground.db import make_engine, session_scope
-from bot.hear.recording import record
+from bot.hear.batches import record
 from bot.remember.weeks import Week
 from tests.botprocess import BotProcess, config_toml
 from tests.factories import heard

@@ -18,9 +18,10 @@ from bot.ground.config import Config, Sentiment
 from bot.ground.config_sources import RssSource
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Escalation, Mention
+from bot.hear.batches import record
 from bot.hear.health import source_health
 from bot.hear.polling import Listener, poll
-from bot.hear.recording import Heard, record
+from bot.hear.recording import Heard
 from bot.hear.routing import Router
 from bot.hear.sources import Fetched, PollState, SourceError, rss
 from bot.hear.sources import http as source_http

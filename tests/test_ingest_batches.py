@@ -14,8 +14,9 @@ from bot.ground import migrate
 from bot.ground.config import Config
 from bot.ground.db import make_engine, session_scope
 from bot.ground.models import Event, Mention, MentionStatus, Outbox, OutboxKind, Storm
+from bot.hear.batches import record
 from bot.hear.polling import REPEAT_WINDOW, Listener, store
-from bot.hear.recording import posts_by, record
+from bot.hear.recording import posts_by
 from bot.hear.sources import Item
 from bot.hear.triage import triage
 from tests.factories import heard

@@ -12,7 +12,7 @@ from bot.ground.config import BusinessHours, Config, Sentiment, Sla, SlaTargets,
 from bot.ground.db import session_scope
 from bot.ground.errors import UserError
 from bot.ground.models import Event, EventKind, Mention, Outcome, Storm
-from bot.hear.recording import record
+from bot.hear.batches import record
 from bot.remember.counting import week_so_far, weekly_figures
 from bot.remember.figures import Quote, Share, TeamEscalations, TopicGroup, Volume, Waits, WeekSoFar
 from bot.remember.summary_due import summarize

@@ -17,7 +17,7 @@ from bot.ground.config_sources import BlueskySource, GitHubSource, MastodonSourc
 from bot.ground.db import session_scope
 from bot.ground.mentions import get_mention
 from bot.ground.models import Outbox, OutboxKind, OutboxStatus
-from bot.hear.recording import record
+from bot.hear.batches import record
 from bot.slack.delivery import Deliverer
 from bot.slack.modals import ModalContext, reply_modal
 from tests.factories import heard

@@ -13,7 +13,7 @@ from bot.ground.config import Config, StormRule, Team
 from bot.ground.db import session_scope
 from bot.ground.errors import MentionClosed, UserError
 from bot.ground.models import Event, EventKind, Mention, Outbox, OutboxKind, Outcome, Storm
-from bot.hear.recording import record
+from bot.hear.batches import record
 from bot.slack.cards import mention_card, thread_note
 from tests.factories import heard
 from tests.test_actions import race

@@ -12,7 +12,7 @@ from bot.app.standin.slack import BOT_TOKEN, FakeSlack
 from bot.ground.config import StormRule
 from bot.ground.db import session_scope
 from bot.ground.models import Mention, Outbox, OutboxStatus, Storm
-from bot.hear.recording import record
+from bot.hear.batches import record
 from bot.slack.delivery import Deliverer
 from tests.factories import heard
 

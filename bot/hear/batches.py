@@ -1,17 +1,23 @@
-"""A poll's mentions stored in batches: one insert for many rows instead of one a row, and the same rows,
-events and cards as recording them one by one (`tests/test_ingest_batches.py`)."""
+"""The one way a mention is stored: in a batch, one insert for many rows instead of one a row, with the same
+rows, events and cards as storing them one at a time (`tests/test_ingest_batches.py`). A poll's items make
+one batch (`bot.hear.polling.store`); a mention that comes alone (the webhook, a colleague's forward) makes a
+batch of one (`record`)."""
 
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.hear.recording import LookedAhead, Planned, complete, insert_each
+from bot.ground.clock import utcnow
+from bot.ground.config import StormRule
+from bot.ground.outbox import write_held
+from bot.hear.recording import Heard, LookedAhead, Planned, complete, insert_each, look_ahead, plan
 from bot.hear.sources import Item
 
 
 class Batch:
-    """A poll's mentions inserted in one statement, then completed in the order they were heard: what one
-    `record` after another stores, at a fraction of the round trips. `posts` counts each author's recent
+    """A poll's mentions inserted in one statement, then completed in the order they were heard: what storing
+    one after another stores, at a fraction of the round trips. `posts` counts each author's recent
     mentions, the batch's own added as they are stored."""
 
     def __init__(self, session: Session, ahead: LookedAhead, posts: Counter[str]) -> None:
@@ -19,6 +25,8 @@ class Batch:
         self._plans: list[Planned] = []
         self._authors: set[str] = set()
         self._ids: set[str] = set()
+        self.stored: dict[str, int] = {}
+        """The new mentions' ids by external id."""
 
     def waits_on(self, item: Item) -> bool:
         """Whether the item must wait for the batch to be stored: it has the id of one in it, or its author
@@ -44,6 +52,7 @@ class Batch:
         if not plans:
             return 0
         stored = insert_each(self._session, [planned.values for planned in plans])
+        self.stored.update(stored)
         new = 0
         for planned in plans:
             mention_id = stored.get(planned.values["external_id"])
@@ -53,3 +62,21 @@ class Batch:
                 if planned.heard.item.author:
                     self.posts[planned.heard.item.author] += 1
         return new
+
+
+def record(
+    session: Session, heard: Heard, *, storm: StormRule | None = None, now: datetime | None = None
+) -> int | None:
+    """Store a mention that came alone, as a batch of one, and queue its card; None when this source's item is
+    stored already.
+
+    A post already heard through another source (same canonical URL) is stored as joined to the first mention
+    and told in its thread instead of getting a card of its own; so is the author writing again in the same
+    conversation, which reopens the earlier mention if it was resolved."""
+    now = now or utcnow()
+    ahead = look_ahead(session, [heard.item], source=heard.source, now=now)
+    batch = Batch(session, ahead, ahead.posts)
+    batch.add(plan(session, heard, storm=storm, now=now, ahead=ahead))
+    batch.store()
+    write_held(session)
+    return batch.stored.get(heard.item.external_id)

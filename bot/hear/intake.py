@@ -21,8 +21,8 @@ from bot.ground.db import read_scope, session_scope
 from bot.ground.errors import UserError
 from bot.ground.models import Mention, SeenRequest
 from bot.ground.text import normalize_space
+from bot.hear.batches import record
 from bot.hear.polling import Listener
-from bot.hear.recording import record
 from bot.hear.safe_fetch import FetchRefused, Page
 from bot.hear.sources import Item
 

@@ -13,12 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-from bot.ground.clock import utcnow
 from bot.ground.config import Sentiment, StormRule
 from bot.ground.db import serialize
 from bot.ground.mentions import append_event, reopen_resolved
 from bot.ground.models import EventKind, Mention, MentionStatus, OutboxKind
-from bot.ground.outbox import enqueue, hold
+from bot.ground.outbox import hold
 from bot.hear.sources import Item
 from bot.hear.storms import Weather, join_storm
 from bot.hear.urls import canonical_url
@@ -134,7 +133,7 @@ class Heard:
 
 @dataclass
 class LookedAhead:
-    """What `record` would ask the database item by item, asked once for a whole poll of one source."""
+    """What each item would ask the database for itself, asked once for a whole batch of one source."""
 
     source: str
     now: datetime
@@ -183,30 +182,9 @@ def look_ahead(session: Session, items: Iterable[Item], *, source: str, now: dat
     return ahead
 
 
-def record(
-    session: Session,
-    heard: Heard,
-    *,
-    storm: StormRule | None = None,
-    now: datetime | None = None,
-) -> int | None:
-    """Store a new mention and queue its card; None when this source's item is stored already.
-
-    A post already heard through another source (same canonical URL) is stored as joined to the
-    first mention and told in its thread instead of getting a card of its own; so is the author
-    writing again in the same conversation, which reopens the earlier mention if it was resolved.
-    A poll records its items in a `Batch` instead, which stores the same.
-    """
-    planned = plan(session, heard, storm=storm, now=now or utcnow(), ahead=None)
-    mention_id = insert_each(session, [planned.values]).get(planned.values["external_id"])
-    if mention_id is not None:
-        complete(session, planned, mention_id)
-    return mention_id
-
-
 @dataclass(frozen=True)
 class Planned:
-    """A mention's row as `record` decides it before the insert, and what it does once the row is stored."""
+    """A mention's row as decided before the insert, and what is done once the row is stored."""
 
     heard: Heard
     values: dict[str, Any]
@@ -215,37 +193,30 @@ class Planned:
     storm: StormRule | None
     """The storm rule, when the post is fresh enough to make weather."""
     now: datetime
-    ahead: LookedAhead | None
+    ahead: LookedAhead
     weather_known: bool
     """Whether the poll knows the storm on this mention's channel and topic already (or needs none)."""
 
 
-def plan(
-    session: Session, heard: Heard, *, storm: StormRule | None, now: datetime, ahead: LookedAhead | None
-) -> Planned:
-    """The lookups `record` makes before its insert, and the row it inserts. `ahead` holds those lookups made
-    already for the poll this item came in (at this `now`); with it the card is held back, to be written with
-    the poll's others (`bot.ground.outbox.write_held`)."""
+def plan(session: Session, heard: Heard, *, storm: StormRule | None, now: datetime, ahead: LookedAhead) -> Planned:
+    """The row a mention is inserted as, from the lookups its batch made already (`ahead`, at this `now`) and,
+    where those do not tell, its own; its card is held back, to be written with the batch's others
+    (`bot.ground.outbox.write_held`)."""
     item = heard.item
     if session.autoflush:  # the lookups below are Core statements, which do not flush for themselves
         session.flush()
-    if ahead is not None and (ahead.source, ahead.now) != (heard.source, now):
-        ahead = None
     address = item.shared_url or item.url
-    canonical = ahead.canonical[address] if ahead is not None and address in ahead.canonical else canonical_url(address)
-    if ahead is not None and canonical is not None and canonical in ahead.first_heard:
+    canonical = ahead.canonical[address] if address in ahead.canonical else canonical_url(address)
+    if canonical is not None and canonical in ahead.first_heard:
         first = ahead.first_heard[canonical]
     else:
         first = _heard_first(session, canonical, source=heard.source, now=now)
-    if first or (ahead is not None and ahead.continues_nothing(item)):
-        earlier = None
-    else:
-        earlier = _conversation(session, heard, now=now)
+    earlier = None if first or ahead.continues_nothing(item) else _conversation(session, heard, now=now)
     # A source's first poll brings back old posts all at once; only fresh ones make weather.
     if storm is not None and item.published_at is not None and item.published_at < now - storm.window:
         storm = None
     weathers = bool(storm is not None and heard.topic and not (first or earlier))
-    known = not weathers or (ahead is not None and ahead.weather.knows(heard.channel, heard.topic or ""))
+    known = not weathers or ahead.weather.knows(heard.channel, heard.topic or "")
     values = {
         "source": heard.source,
         "source_kind": heard.source_kind,
@@ -271,25 +242,24 @@ def plan(
         "status": (MentionStatus.JOINED if first or earlier else MentionStatus.OPEN).value,
         "duplicate_of": first or earlier,
         # A fresh post on a topic whose storm the poll saw blowing is stored in it at once.
-        "storm_id": ahead.weather.blowing(heard.channel, heard.topic or "") if weathers and ahead else None,
+        "storm_id": ahead.weather.blowing(heard.channel, heard.topic or "") if weathers else None,
     }
     _check_lengths(values)
     return Planned(heard, values, first, earlier, storm, now, ahead, known)
 
 
 def complete(session: Session, planned: Planned, mention_id: int) -> None:
-    """What `record` does once the mention's row is stored: tell the thread it joins, or weather storms and
-    queue its card."""
+    """Once the mention's row is stored: tell the thread it joins, or weather storms and hold its card."""
     heard, now, ahead, first = planned.heard, planned.now, planned.ahead, planned.first
     item = heard.item
-    if ahead is not None and item.author:
+    if item.author:
         ahead.quiet_authors.discard(item.author)
     if planned.earlier is not None:
         _follow_up(session, planned.earlier, mention_id, heard, now)
         return
     if first is None:
-        weather = ahead.weather if ahead is not None else None
-        if weather is not None and heard.topic:
+        weather = ahead.weather
+        if heard.topic:
             weather.heard(heard.channel, heard.topic)
         if planned.storm is not None and heard.topic:
             stored_in = planned.values["storm_id"]
@@ -303,10 +273,7 @@ def complete(session: Session, planned: Planned, mention_id: int) -> None:
                 weather=weather,
                 stored_in=stored_in,
             )
-        if ahead is None:
-            enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
-        else:
-            hold(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
+        hold(session, OutboxKind.CARD, mention_id=mention_id, channel=heard.channel)
         return
     append_event(
         session,
@@ -324,7 +291,7 @@ def complete(session: Session, planned: Planned, mention_id: int) -> None:
 
 def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert planned rows (`Planned.values`, of distinct external ids) in one statement, in their order, as
-    `record` would one by one; returns the new ones' ids by external id.
+    one insert after another would; returns the new ones' ids by external id.
 
     A mention's id is its reference (`M-<id>`), so ids are handed out without gaps. SQLite does so by itself:
     a row that is present already takes no id, and a rolled-back one gives its id back. A PostgreSQL sequence
