@@ -135,8 +135,9 @@ def floor(engine, scratch, documents: list[bytes], now: datetime) -> tuple[int, 
     table = Mention.__table__
     with scratch.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(select(table))]
-    for row in rows:
+    for row in rows:  # the same rows, without the storms they were stored in (the floor stores no storm)
         del row["id"]
+        row["storm_id"] = None
     wall, cpu = time.perf_counter(), time.process_time()
     with engine.begin() as connection:
         connection.execute(insert(table), rows)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from bot.ground.clock import utcnow
 from bot.ground.config import StormRule
 from bot.ground.outbox import write_held
-from bot.hear.recording import Heard, LookedAhead, Planned, complete, insert_each, look_ahead, plan
+from bot.hear.recording import Heard, LookedAhead, Planned, complete, insert_each, plan
 from bot.hear.sources import Item
 
 
@@ -74,7 +74,7 @@ def record(
     and told in its thread instead of getting a card of its own; so is the author writing again in the same
     conversation, which reopens the earlier mention if it was resolved."""
     now = now or utcnow()
-    ahead = look_ahead(session, [heard.item], source=heard.source, now=now)
+    ahead = LookedAhead(source=heard.source, now=now)  # nothing asked ahead: one item asks for itself
     batch = Batch(session, ahead, ahead.posts)
     batch.add(plan(session, heard, storm=storm, now=now, ahead=ahead))
     batch.store()
