@@ -168,13 +168,7 @@ class Origin(_Model):
         return self.channel_id
 
     def reply_url(self) -> str | None:
-        if self.response_url or self.metadata is None:
-            return self.response_url
-        try:
-            url = json.loads(self.metadata).get("response_url")
-        except (ValueError, AttributeError):
-            return None
-        return url if isinstance(url, str) and url else None
+        return self.response_url or _opener_url(self.metadata)
 
     def kind(self) -> str:
         return self.label
@@ -184,6 +178,15 @@ class Origin(_Model):
 
     def in_a_conversation(self) -> bool:
         return self.from_a_conversation
+
+
+def _opener_url(metadata: str | None) -> str | None:
+    """The response_url of whoever opened a modal, which its private_metadata carries (`ModalContext`)."""
+    try:
+        url = json.loads(metadata).get("response_url") if metadata else None
+    except (ValueError, AttributeError):
+        return None
+    return url if isinstance(url, str) and url else None
 
 
 # --- the requests listeners handle -----------------------------------------------------------------------
@@ -338,7 +341,7 @@ class ViewSubmissionPayload(_Interaction):
         return state.typed() if state else None
 
     def reply_url(self) -> str | None:
-        return self.response_url or Origin.of({"type": self.type, "view": self.view.model_dump()}).reply_url()
+        return self.response_url or _opener_url(self.view.private_metadata)
 
     def kind(self) -> str:
         return self.type
