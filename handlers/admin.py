@@ -10,9 +10,9 @@ from bot.ground.errors import UserError
 from bot.ground.text import safe_mrkdwn
 from bot.remember.export import ExportFormat, export, parse_moment
 from bot.slack.kit import date
+from bot.slack.payloads import CommandPayload
 from handlers import Deps
 from handlers.answering import confirm
-from handlers.errors import Body
 
 ADMIN_COMMANDS = {
     "pause": "pause a source",
@@ -23,9 +23,9 @@ ADMIN_COMMANDS = {
 EXPORT_USAGE = "`/allears export [since] [until]`, with UTC dates like `2026-01-01` or `2026-01-01T09:30`"
 
 
-def handle_admin_command(deps: Deps, command: Body, client: WebClient, what: str, rest: str) -> None:
+def handle_admin_command(deps: Deps, command: CommandPayload, client: WebClient, what: str, rest: str) -> None:
     """Refused, and logged, unless the user is listed in `[admins] users`."""
-    user_id = command["user_id"]
+    user_id = command.user_id
     admins.require_admin(deps.config.admins, user_id=user_id, command=f"/allears {what}", doing=ADMIN_COMMANDS[what])
     if what == "export":
         send_export(deps, command, client, rest.split())
@@ -57,7 +57,7 @@ def resume_confirmation(resumed: admins.Pause) -> str:
     return f"Resumed *{name}*: it is polled again at its next interval."
 
 
-def send_export(deps: Deps, command: Body, client: WebClient, words: list[str]) -> None:
+def send_export(deps: Deps, command: CommandPayload, client: WebClient, words: list[str]) -> None:
     """The same CSV as `allears export`, uploaded to the admin in a direct message."""
     if len(words) > 2:
         raise UserError(f"Too many words. Usage: {EXPORT_USAGE}.")
@@ -69,7 +69,7 @@ def send_export(deps: Deps, command: Body, client: WebClient, words: list[str]) 
         f"{word} {moment:%Y-%m-%d %H:%M} UTC" for word, moment in (("from", since), ("until", until)) if moment
     )
     filename = f"allears-mentions-{utcnow():%Y%m%d-%H%M%S}.csv"
-    channel = client.conversations_open(users=command["user_id"])["channel"]["id"]
+    channel = client.conversations_open(users=command.user_id)["channel"]["id"]
     client.files_upload_v2(
         channel=channel,
         content=csv.getvalue(),

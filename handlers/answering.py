@@ -12,8 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.ground.errors import UserError
-from bot.slack.modals import ModalContext
+from bot.slack.payloads import Asker, Origin
 
 log = logging.getLogger(__name__)
 
@@ -28,35 +27,42 @@ class NotTold(Exception):
     """No way of answering the person worked; the reasons are in the message."""
 
 
-def tell(body: dict[str, Any], client: WebClient, text: str, blocks: Blocks = None, *, later: str = "") -> None:
+def _asker(body: Asker | dict[str, Any]) -> Asker:
+    """A parsed request as it is; one as Slack sent it (an error's, which may be of any kind) read leniently."""
+    return Origin.of(body) if isinstance(body, dict) else body
+
+
+def tell(body: Asker | dict[str, Any], client: WebClient, text: str, blocks: Blocks = None, *, later: str = "") -> None:
     """A private answer, by the first way that works; `later` is added when an earlier way failed."""
+    asker = _asker(body)
     failures: list[str] = []
-    for name, way in _ways(body, client):
+    for name, way in _ways(asker, client):
         try:
             way(text + (later if failures else ""), blocks)
             if failures:
-                log.info("answered %s by %s after: %s", _user_id(body), name, "; ".join(failures))
+                log.info("answered %s by %s after: %s", asker.actor(), name, "; ".join(failures))
             return
         except Exception as error:  # Slack refusing, or the network: the next way may still reach them
             failures.append(f"{name}: {_reason(error)}")
     raise NotTold("; ".join(failures) or "the request names nobody to answer")
 
 
-def confirm(body: dict[str, Any], client: WebClient, done: str, blocks: Blocks = None) -> None:
+def confirm(body: Asker | dict[str, Any], client: WebClient, done: str, blocks: Blocks = None) -> None:
     """Tell the person what their action did, once it is committed. It happened whatever Slack answers now, so
     a failure here is logged, never turned into an error message, and the outbox brings the card up to date."""
+    asker = _asker(body)
     try:
-        tell(body, client, done, blocks, later=CATCHING_UP)
+        tell(asker, client, done, blocks, later=CATCHING_UP)
     except NotTold as error:
-        log.warning("%s was done for %s, who could not be told: %s", _what(body), _user_id(body), error)
+        log.warning("%s was done for %s, who could not be told: %s", asker.what(), asker.actor(), error)
 
 
-def _ways(body: dict[str, Any], client: WebClient) -> Iterator[tuple[str, Way]]:
-    user_id = _user_id(body)
-    response_url = body.get("response_url") or _modal_response_url(body)
+def _ways(asker: Asker, client: WebClient) -> Iterator[tuple[str, Way]]:
+    user_id = asker.actor()
+    response_url = asker.reply_url()
     if response_url:
         yield "response_url", lambda text, blocks: _respond(response_url, text, blocks)
-    channel = _channel(body)
+    channel = _channel(asker)
     if channel and user_id:
         yield "ephemeral", lambda text, blocks: _ephemeral(client, channel, user_id, text, blocks)
     if user_id:
@@ -80,31 +86,11 @@ def _direct_message(client: WebClient, user_id: str, text: str, blocks: Blocks) 
     client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
 
 
-def _user_id(body: dict[str, Any]) -> str | None:
-    return (body.get("user") or {}).get("id") or body.get("user_id")
-
-
-def _channel(body: dict[str, Any]) -> str | None:
+def _channel(asker: Asker) -> str | None:
     """The conversation the person acted in: a command's, or the message a button is in. A DM with the app is
     left to the direct message, which lands there anyway."""
-    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    channel = asker.conversation()
     return channel if channel and not channel.startswith("D") else None
-
-
-def _modal_response_url(body: dict[str, Any]) -> str | None:
-    if body.get("type") != "view_submission":
-        return None
-    try:
-        return ModalContext.of_submission(body).response_url
-    except UserError:
-        return None
-
-
-def _what(body: dict[str, Any]) -> str:
-    if body.get("command"):
-        return str(body["command"])
-    actions = body.get("actions") or [{}]
-    return str(actions[0].get("action_id") or (body.get("view") or {}).get("callback_id") or body.get("type"))
 
 
 def _reason(error: Exception) -> str:

@@ -14,39 +14,37 @@ from bot.ground.models import Mention
 from bot.hear.sources.reply_limits import ReplyLimit
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal, snooze_modal
+from bot.slack.payloads import BlockActionPayload, SnoozeChoice
 from bot.slack.reminders import PICK
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
 
-def _value(body: Body) -> int:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise UserError("This button is out of date; use the latest card.") from None
-
-
-def _snooze_choice(body: Body) -> tuple[int, timedelta | None]:
+def _snooze_choice(click: BlockActionPayload) -> tuple[int, timedelta | None]:
     """The mention and the length chosen in a card's snooze menu (`7:4h`, or `7:off` to wake it); no length when
     the person wants to pick the moment (`7:until`)."""
+    chosen = SnoozeChoice.of(click.action.choice())
+    if chosen.choice == PICK:
+        return chosen.mention, None
     try:
-        mention_id, choice = body["actions"][0]["selected_option"]["value"].split(":", 1)
-        return int(mention_id), None if choice == PICK else actions.parse_snooze(choice)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, UserError):
+        return chosen.mention, actions.parse_snooze(chosen.choice)
+    except UserError:
         raise UserError("This menu is out of date; use the latest card.") from None
 
 
-def _modal_context(body: Body, mention: Mention, *, reply_limit: ReplyLimit | None = None) -> ModalContext:
+def _modal_context(
+    click: BlockActionPayload, mention: Mention, *, reply_limit: ReplyLimit | None = None
+) -> ModalContext:
     assert mention.id is not None
-    return ModalContext(mention_id=mention.id, response_url=body.get("response_url"), reply_limit=reply_limit)
+    return ModalContext(mention_id=mention.id, response_url=click.response_url, reply_limit=reply_limit)
 
 
 def register(app: App, deps: Deps) -> None:
     acknowledged = after_ack(deps.work, afterwards=deps.homes.after_action)
 
-    def _open_mention(body: Body, *, refuse_resolved: bool) -> Mention:
+    def _open_mention(click: BlockActionPayload, *, refuse_resolved: bool) -> Mention:
         with read_scope(deps.engine) as session:
-            mention = get_mention(session, _value(body))
+            mention = get_mention(session, click.mention())
         if refuse_resolved:
             actions.refuse_if_closed(mention)
         return mention
@@ -54,66 +52,74 @@ def register(app: App, deps: Deps) -> None:
     @app.action(ActionId.CLAIM)
     @acknowledged
     def handle_claim_button(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
         with session_scope(deps.engine) as session:
-            actions.claim(session, mention_id=_value(body), user_id=body["user"]["id"])
+            actions.claim(session, mention_id=click.mention(), user_id=click.actor())
         deps.notify()
 
     @app.action(ActionId.UNCLAIM)
     @acknowledged
     def handle_unclaim_button(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
         with session_scope(deps.engine) as session:
-            actions.unclaim(session, mention_id=_value(body), user_id=body["user"]["id"])
+            actions.unclaim(session, mention_id=click.mention(), user_id=click.actor())
         deps.notify()
 
     @app.action(ActionId.REOPEN)
     @acknowledged
     def handle_reopen_button(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
         with session_scope(deps.engine) as session:
-            actions.reopen(session, mention_id=_value(body), user_id=body["user"]["id"])
+            actions.reopen(session, mention_id=click.mention(), user_id=click.actor())
         deps.notify()
 
     @app.action(ActionId.ACKNOWLEDGE)
     @acknowledged
     def handle_acknowledge_button(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
         with session_scope(deps.engine) as session:
-            actions.acknowledge(session, escalation_id=_value(body), user_id=body["user"]["id"])
+            actions.acknowledge(session, escalation_id=click.escalation(), user_id=click.actor())
         deps.notify()
 
     @app.action(ActionId.SNOOZE)
     @acknowledged
     def handle_snooze_menu(body: Body, client: WebClient) -> None:
-        mention_id, duration = _snooze_choice(body)
+        click = BlockActionPayload.of(body)
+        mention_id, duration = _snooze_choice(click)
         if duration is None:
             with read_scope(deps.engine) as session:
                 mention = get_mention(session, mention_id)
             actions.refuse_if_closed(mention)
             tomorrow = (utcnow() + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-            view = snooze_modal(mention, _modal_context(body, mention), initial=tomorrow)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            view = snooze_modal(mention, _modal_context(click, mention), initial=tomorrow)
+            client.views_open(trigger_id=click.opened_with(), view=view)
             return
         with session_scope(deps.engine) as session:
-            actions.snooze(session, mention_id=mention_id, user_id=body["user"]["id"], duration=duration)
+            actions.snooze(session, mention_id=mention_id, user_id=click.actor(), duration=duration)
         deps.notify()
 
     @app.action(ActionId.REPLY)
     @acknowledged
     def handle_reply_button(body: Body, client: WebClient) -> None:
-        mention = _open_mention(body, refuse_resolved=False)
-        modal_context = _modal_context(body, mention, reply_limit=deps.replies.limit(mention))
+        click = BlockActionPayload.of(body)
+        mention = _open_mention(click, refuse_resolved=False)
+        modal_context = _modal_context(click, mention, reply_limit=deps.replies.limit(mention))
         view = reply_modal(mention, modal_context, source_target=deps.replies.target(mention))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        client.views_open(trigger_id=click.opened_with(), view=view)
 
     @app.action(ActionId.ESCALATE)
     @acknowledged
     def handle_escalate_button(body: Body, client: WebClient) -> None:
         if not deps.config.teams:
             raise UserError("No teams are configured; add a `[teams.<name>]` section with its channel to allears.toml.")
-        mention = _open_mention(body, refuse_resolved=True)
-        view = escalate_modal(mention, list(deps.config.teams), _modal_context(body, mention))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        click = BlockActionPayload.of(body)
+        mention = _open_mention(click, refuse_resolved=True)
+        view = escalate_modal(mention, list(deps.config.teams), _modal_context(click, mention))
+        client.views_open(trigger_id=click.opened_with(), view=view)
 
     @app.action(ActionId.RESOLVE)
     @acknowledged
     def handle_resolve_button(body: Body, client: WebClient) -> None:
-        mention = _open_mention(body, refuse_resolved=True)
-        client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(mention, _modal_context(body, mention)))
+        click = BlockActionPayload.of(body)
+        mention = _open_mention(click, refuse_resolved=True)
+        client.views_open(trigger_id=click.opened_with(), view=resolve_modal(mention, _modal_context(click, mention)))

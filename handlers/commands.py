@@ -24,6 +24,7 @@ from bot.remember.weeks import Week
 from bot.slack.answers import figures_blocks, help_text, queue_blocks, sources_blocks
 from bot.slack.escapes import typed_text
 from bot.slack.kit import date, link
+from bot.slack.payloads import CommandPayload
 from bot.slack.people import TeamDirectory
 from handlers import Deps
 from handlers.admin import ADMIN_COMMANDS, handle_admin_command
@@ -41,24 +42,24 @@ USAGE = {
 }
 QUEUE_LIMIT = 15
 
-Act = Callable[[Body, list[str], str], str]
+Act = Callable[[CommandPayload, list[str], str], str]
 """A command's action: (command, its words, who) → the private confirmation."""
 
 
-def _words(command: Body, parts: int) -> list[str]:
+def _words(command: CommandPayload, parts: int) -> list[str]:
     """The first `parts - 1` words of the command's text as the person typed it, then the rest of it as one."""
-    return typed_text(command.get("text") or "").strip().split(None, parts - 1)
+    return typed_text(command.text).strip().split(None, parts - 1)
 
 
-def _reference(command: Body, words: list[str]) -> int:
+def _reference(command: CommandPayload, words: list[str]) -> int:
     if not words:
-        raise UserError(f"Which mention? Usage: {USAGE[command['command']]}")
+        raise UserError(f"Which mention? Usage: {USAGE[command.command]}")
     return parse_reference(words[0])
 
 
-def _rest(command: Body, words: list[str], index: int, question: str) -> str:
+def _rest(command: CommandPayload, words: list[str], index: int, question: str) -> str:
     if len(words) <= index:
-        raise UserError(f"{question} Usage: {USAGE[command['command']]}")
+        raise UserError(f"{question} Usage: {USAGE[command.command]}")
     return words[index]
 
 
@@ -109,9 +110,10 @@ def register(app: App, deps: Deps) -> None:
 
         def register_action(act: Act) -> Act:
             def handle(body: Body, client: WebClient) -> None:
-                answer = act(body, _words(body, parts), body["user_id"])
+                command = CommandPayload.of(body)
+                answer = act(command, _words(command, parts), command.user_id)
                 deps.notify()
-                confirm(body, client, answer)
+                confirm(command, client, answer)
 
             handle.__name__ = f"handle_{act.__name__}_command"
             app.command(name)(acknowledged(handle))
@@ -120,19 +122,19 @@ def register(app: App, deps: Deps) -> None:
         return register_action
 
     @action_command("/claim", 2)
-    def claim(command: Body, words: list[str], user_id: str) -> str:
+    def claim(command: CommandPayload, words: list[str], user_id: str) -> str:
         with session_scope(deps.engine) as session:
             mention = actions.claim(session, mention_id=_reference(command, words), user_id=user_id)
         return f"You claimed {mention.reference}. It is yours until you resolve or `/unclaim` it."
 
     @action_command("/unclaim", 2)
-    def unclaim(command: Body, words: list[str], user_id: str) -> str:
+    def unclaim(command: CommandPayload, words: list[str], user_id: str) -> str:
         with session_scope(deps.engine) as session:
             mention = actions.unclaim(session, mention_id=_reference(command, words), user_id=user_id)
         return f"You gave {mention.reference} back; it is unclaimed now."
 
     @action_command("/reply", 2)
-    def reply(command: Body, words: list[str], user_id: str) -> str:
+    def reply(command: CommandPayload, words: list[str], user_id: str) -> str:
         mention_id = _reference(command, words)
         text = _rest(command, words, 1, "What did you answer?")
         with session_scope(deps.engine) as session:
@@ -140,7 +142,7 @@ def register(app: App, deps: Deps) -> None:
         return reply_confirmation(recorded)
 
     @action_command("/escalate", 3)
-    def escalate(command: Body, words: list[str], user_id: str) -> str:
+    def escalate(command: CommandPayload, words: list[str], user_id: str) -> str:
         mention_id = _reference(command, words)
         team_name, team = find_team(deps.config, _rest(command, words, 1, "To which team?"))
         reason = words[2] if len(words) > 2 else None
@@ -151,7 +153,7 @@ def register(app: App, deps: Deps) -> None:
         return escalation_confirmation(escalation)
 
     @action_command("/resolve", 3)
-    def resolve(command: Body, words: list[str], user_id: str) -> str:
+    def resolve(command: CommandPayload, words: list[str], user_id: str) -> str:
         mention_id = _reference(command, words)
         outcome = parse_outcome(_rest(command, words, 1, "With which outcome?"))
         note = words[2] if len(words) > 2 else None
@@ -167,13 +169,13 @@ def register(app: App, deps: Deps) -> None:
         return resolve_confirmation(mention)
 
     @action_command("/reopen", 2)
-    def reopen(command: Body, words: list[str], user_id: str) -> str:
+    def reopen(command: CommandPayload, words: list[str], user_id: str) -> str:
         with session_scope(deps.engine) as session:
             mention = actions.reopen(session, mention_id=_reference(command, words), user_id=user_id)
         return f"Reopened {mention.reference}."
 
     @action_command("/snooze", 2)
-    def snooze(command: Body, words: list[str], user_id: str) -> str:
+    def snooze(command: CommandPayload, words: list[str], user_id: str) -> str:
         mention_id = _reference(command, words)
         duration = actions.parse_snooze(_rest(command, words, 1, "For how long?"))
         with session_scope(deps.engine) as session:
@@ -182,11 +184,12 @@ def register(app: App, deps: Deps) -> None:
 
     @app.command("/allears")
     @acknowledged
-    def handle_allears_command(command: Body, client: WebClient) -> None:
+    def handle_allears_command(body: Body, client: WebClient) -> None:
+        command = CommandPayload.of(body)
         words = _words(command, 2)
         what = words[0].lower() if words else "help"
         if what == "queue":
-            user_id = command["user_id"]
+            user_id = command.user_id
             with read_scope(deps.engine) as session:
                 blocks = queue_blocks(
                     mine=open_mentions(session, owner_id=user_id, limit=QUEUE_LIMIT),
@@ -212,8 +215,8 @@ def register(app: App, deps: Deps) -> None:
                 deps.listener,
                 text=text,
                 url=url,
-                forwarded_by=command["user_id"],
-                external_id=f"log:{command['user_id']}:{hashlib.sha256(f'{url} {text}'.encode()).hexdigest()}",
+                forwarded_by=command.user_id,
+                external_id=f"log:{command.user_id}:{hashlib.sha256(f'{url} {text}'.encode()).hexdigest()}",
                 read_page=partial(fetch_page, allowed_hosts=deps.config.admins.fetch_hosts),
             )
             if logged.new:

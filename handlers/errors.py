@@ -19,6 +19,7 @@ from bot.ground import prometheus
 from bot.ground.answer_first import after_answer
 from bot.ground.errors import UserError
 from bot.ground.logs import correlated, correlation_id
+from bot.slack.payloads import Origin
 from handlers.answering import NotTold, tell
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,10 @@ def after_ack(
             problems = _problems(check, body) if check is not None else None
             if problems:
                 ack(response_action="errors", errors=problems)
-                prometheus.acked(_kind(body), listener_started=started)
+                prometheus.acked(Origin.of(body).kind(), listener_started=started)
                 return
             ack()
-            prometheus.acked(_kind(body), listener_started=started)
+            prometheus.acked(Origin.of(body).kind(), listener_started=started)
             # The work runs on another thread, once the answer is out: it takes the request's id along (Socket
             # Mode gets a new one).
             after_answer(partial(work.submit, _run, handler, body, client, afterwards, correlation_id()))
@@ -68,7 +69,7 @@ def _problems(check: Check, body: Body) -> dict[str, str] | None:
     try:
         return check(body)
     except Exception:  # the form is acked as it is; its work meets the same error and reports it
-        log.exception("checking the %s form failed; submitting it as it is", _what(body))
+        log.exception("checking the %s form failed; submitting it as it is", Origin.of(body).what())
         return None
 
 
@@ -88,36 +89,24 @@ def _run(
         try:
             afterwards(body, client, refused)
         except Exception:
-            log.exception("follow-up to %s failed", _what(body))
+            log.exception("follow-up to %s failed", Origin.of(body).what())
 
 
 def report(error: Exception, body: Body, client: WebClient) -> None:
+    origin = Origin.of(body)
     if isinstance(error, UserError):
         message = str(error)
     else:
         with correlated(correlation_id()) as reference:  # the work's own id, or a new one outside any
-            log.error("unexpected error (ref %s) handling %s", reference, _what(body), exc_info=error)
+            log.error("unexpected error (ref %s) handling %s", reference, origin.what(), exc_info=error)
         message = (
             f":warning: Something went wrong on our side (ref `{reference}`). "
             "Try again; if it keeps happening, give the ref to whoever runs All Ears."
         )
     try:
-        tell(body, client, message)
+        tell(origin, client, message)
     except NotTold as error:
         log.warning("could not tell the user (%s): %s", error, message)
-
-
-def _kind(body: Body) -> str:
-    """A bounded label for the metrics: `command`, or the payload's type (block_actions, view_submission…)."""
-    if body.get("command"):
-        return "command"
-    if body.get("type") == "event_callback":
-        return str((body.get("event") or {}).get("type") or "event")
-    return str(body.get("type") or "request")
-
-
-def _what(body: Body) -> str:
-    return body.get("command") or (body.get("event") or {}).get("type") or body.get("type") or "request"
 
 
 def register(app: App) -> None:

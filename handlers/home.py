@@ -21,6 +21,7 @@ from bot.remember.counting import week_so_far
 from bot.remember.figures import WeekSoFar
 from bot.remember.weeks import Week
 from bot.slack.home import ROWS, home_view
+from bot.slack.payloads import HomeOpenedPayload, Origin
 from handlers import Deps
 from handlers.errors import Body, after_ack
 
@@ -66,8 +67,11 @@ class HomeTabs:
         A refusal changed nothing, so its Home is redrawn only where the person may have acted from it: there it
         showed what led them to act (a mention someone has claimed since). Anywhere else their Home is no staler
         than before, and opening it draws it afresh."""
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        if user_id and not (refused and _not_from_the_home(body)):
+        origin = Origin.of(body)
+        user_id = origin.actor()
+        # A slash command is typed in a conversation and a card's button sits in a message; a click in the Home,
+        # or a modal (it may have been opened from the Home), may come from it.
+        if user_id and not (refused and origin.in_a_conversation()):
             self.publish(user_id, client)
 
     def publish(self, user_id: str, client: WebClient) -> None:
@@ -125,18 +129,12 @@ class HomeTabs:
         return listed
 
 
-def _not_from_the_home(body: Body) -> bool:
-    """A slash command is typed in a conversation and a card's button sits in a message; a click in the Home,
-    or a modal (it may have been opened from the Home), may come from it."""
-    return bool(body.get("command")) or (body.get("container") or {}).get("type") == "message"
-
-
 def register(app: App, deps: Deps) -> None:
     acknowledged = after_ack(deps.work)
 
     @app.event("app_home_opened")
     @acknowledged
     def handle_app_home_opened(body: Body, client: WebClient) -> None:
-        event = body.get("event") or {}
-        if event.get("tab") == "home" and event.get("user"):
-            deps.homes.opened(event["user"], client)
+        event = HomeOpenedPayload.of(body).event
+        if event.tab == "home" and event.user:
+            deps.homes.opened(event.user, client)

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.hear.intake import log_forwarded
 from bot.slack.ids import ShortcutId
 from bot.slack.message_markup import Names, message_text
+from bot.slack.payloads import ShortcutPayload
 from handlers import Deps
 from handlers.answering import confirm
 from handlers.commands import logged_confirmation
@@ -30,10 +31,10 @@ def register(app: App, deps: Deps) -> None:
     @app.shortcut(ShortcutId.LOG_MENTION)
     @acknowledged
     def handle_log_mention_shortcut(body: Body, client: WebClient) -> None:
-        message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
-        ts = message.get("ts", "")
+        shortcut = ShortcutPayload.of(body)
+        channel, ts = shortcut.conversation() or "", shortcut.message.ts
         text = message_text(
-            message.get("text") or "",
+            shortcut.message.text or "",
             person=partial(names.person, client),
             channel=partial(names.channel, client),
         )
@@ -42,9 +43,9 @@ def register(app: App, deps: Deps) -> None:
             deps.listener,
             text=text,
             url=_permalink(client, channel, ts) if channel and ts else None,
-            forwarded_by=body["user"]["id"],
+            forwarded_by=shortcut.actor(),
             external_id=f"slack:{channel}:{ts}",
         )
         if logged.new:
             deps.notify()
-        confirm(body, client, logged_confirmation(logged))
+        confirm(shortcut, client, logged_confirmation(logged))

@@ -19,6 +19,7 @@ from bot.remember.counting import week_so_far
 from bot.remember.weeks import Week
 from bot.slack.cards import mention_card
 from bot.slack.home import ROWS, home_view, sla_state
+from bot.slack.payloads import MentionRef
 from handlers.errors import after_ack
 from handlers.home import HomeTabs
 from tests.factories import store_mention
@@ -92,7 +93,8 @@ def test_ana_sees_what_she_owns_and_what_waits_in_her_channels_with_the_weeks_nu
     action_blocks = [block for block in view["blocks"] if block["type"] == "actions"]
     assert [block["block_id"] for block in action_blocks] == [f"card_actions:{hers}", f"card_actions:{waiting}"]
     buttons = [b for b in action_blocks[0]["elements"] if b["type"] == "button"]
-    assert [b["value"] for b in buttons] == [str(hers)] * 4, "the buttons carry the mention"
+    assert [MentionRef.of(b["value"]) for b in buttons] == [MentionRef(mention=hers)] * 4, "the buttons carry it"
+    assert {b["value"] for b in buttons} == {f'{{"v":1,"mention":{hers}}}'}, "as compact, versioned JSON"
 
 
 def test_the_home_rows_have_exactly_the_cards_buttons(engine):

@@ -11,7 +11,7 @@ from bot.ground.config import Config
 from bot.ground.db import read_scope
 from bot.ground.errors import UserError
 from bot.ground.models import Mention
-from bot.hear.intake import log_forwarded, receive_webhook
+from bot.hear.intake import WebhookBody, log_forwarded, receive_webhook
 from bot.hear.polling import Listener, _rest, backoff
 
 SECRET = "s3cret"
@@ -58,6 +58,36 @@ def test_a_link_or_id_with_control_characters_is_refused_and_stores_nothing(engi
 
     assert (answer.status, answer.body) == (400, {"ok": False, "error": error})
     assert mentions(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"[1, 2]", "the body must be a JSON object"),
+        (b'"acme"', "the body must be a JSON object"),
+        (b"{}", "text is required"),
+        (b'{"text": "", "url": "ftp://e.com"}', "text is required"),
+        (b'{"text": ["acme"]}', "text must be a string"),
+        (b'{"text": "acme", "url": "ftp://e.com/x"}', "url must start with http:// or https://"),
+        (b'{"text": "acme", "source": {"name": "zendesk"}}', "source must be a string"),
+        (b'{"text": "acme", "title": 1.5}', "title must be a string"),
+        (json.dumps({"text": " \u00a0 ", "id": "a\u0000b"}).encode(), "id must not contain control characters"),
+        (json.dumps({"text": " \u00a0 "}).encode(), "text is empty"),
+    ],
+)
+def test_the_webhook_body_is_refused_with_its_first_problem_in_the_senders_words(sqlite_engine, body, error):
+    with pytest.raises(UserError) as refused:
+        WebhookBody.of(body)
+    assert str(refused.value) == error
+    answer = receive_webhook(sqlite_engine, LISTENER, secret=SECRET, body=body, signature=signed(body))
+    assert (answer.status, answer.body) == (400, {"ok": False, "error": error})
+
+
+def test_the_webhook_body_ignores_what_it_does_not_read_and_takes_numbers_for_text():
+    posted = WebhookBody.of(b'{"text": 42, "source": "  zen   desk ", "id": 7, "priority": "high", "timestamp": 1.5}')
+    item = posted.item()
+    assert (item.text, item.external_id, posted.source) == ("42", "7", "zen desk")
+    assert posted.sent_at() is not None and posted.sent_at().timestamp() == 1.5
 
 
 def test_a_logged_link_with_control_characters_is_refused_and_stores_nothing(engine):

@@ -9,8 +9,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, overload
+from typing import Any, Literal, Self, overload
 
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -84,59 +86,122 @@ def receive_webhook(
     return WebhookAnswer(201, {"ok": True, "mention": f"M-{mention_id}"})
 
 
+class WebhookBody(BaseModel):
+    """What a tool posts to the inbound webhook, checked field by field in this order; the first problem is the
+    answer (`the body must be …`, `text is required`, `url must not contain control characters`…)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+    text: str = ""
+    url: str | None = None
+    source: str = "webhook"
+    timestamp: int | float | None = None
+    id: str | None = None
+    title: str | None = None
+    author: str | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _string("text", value, required=True)
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> str | None:
+        url = _clean("url", value)
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise _problem("url must start with http:// or https://")
+        return url
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source(cls, value: Any) -> str:
+        return normalize_space(_string("source", value) or "webhook")[:100] or "webhook"
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> int | float | None:
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e11
+        ):
+            raise _problem("timestamp must be a number of seconds since 1970 (UTC)")
+        return value
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str | None:
+        return _clean("id", value)
+
+    @field_validator("title", "author", mode="before")
+    @classmethod
+    def _optional(cls, value: Any, info: ValidationInfo) -> str | None:
+        return _string(info.field_name or "?", value)
+
+    @model_validator(mode="after")
+    def _something_said(self) -> Self:
+        if not normalize_space(self.text)[:MAX_TEXT]:
+            raise _problem("text is empty")
+        return self
+
+    @classmethod
+    def of(cls, body: bytes) -> "WebhookBody":
+        """The posted body, or a UserError saying what is wrong with it."""
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise UserError(f"the body is not JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise UserError("the body must be a JSON object")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise UserError(error.errors()[0]["msg"]) from None
+
+    def item(self) -> Item:
+        text = normalize_space(self.text)[:MAX_TEXT]
+        external_id = self.id or "sha256:" + hashlib.sha256(f"{self.url}\n{self.text}".encode()).hexdigest()
+        return Item(
+            external_id=external_id[:1000],
+            text=text,
+            title=normalize_space(self.title or "")[:500] or None,
+            url=self.url,
+            author=normalize_space(self.author or "")[:500] or None,
+        )
+
+    def sent_at(self) -> datetime | None:
+        return datetime.fromtimestamp(self.timestamp, UTC) if self.timestamp is not None else None
+
+
 def _parse(body: bytes) -> tuple[Item, str, datetime | None]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UserError(f"the body is not JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise UserError("the body must be a JSON object")
-    text = _string(data, "text", required=True)
-    url = _clean(data, "url")
-    if url and not url.lower().startswith(("http://", "https://")):
-        raise UserError("url must start with http:// or https://")
-    source = normalize_space(_string(data, "source") or "webhook")[:100] or "webhook"
-    timestamp = data.get("timestamp")
-    if timestamp is not None and (
-        isinstance(timestamp, bool) or not isinstance(timestamp, int | float) or not 0 <= timestamp < 1e11
-    ):
-        raise UserError("timestamp must be a number of seconds since 1970 (UTC)")
-    external_id = _clean(data, "id") or "sha256:" + hashlib.sha256(f"{url}\n{text}".encode()).hexdigest()
-    item = Item(
-        external_id=external_id[:1000],
-        text=normalize_space(text)[:MAX_TEXT],
-        title=normalize_space(_string(data, "title") or "")[:500] or None,
-        url=url,
-        author=normalize_space(_string(data, "author") or "")[:500] or None,
-    )
-    if not item.text:
-        raise UserError("text is empty")
-    sent_at = datetime.fromtimestamp(timestamp, UTC) if timestamp is not None else None
-    return item, source, sent_at
+    posted = WebhookBody.of(body)
+    return posted.item(), posted.source, posted.sent_at()
+
+
+def _problem(message: str) -> PydanticCustomError:
+    """A refusal worded exactly as the sender is told it (pydantic would prefix `Value error, `)."""
+    return PydanticCustomError("webhook_body", message)
 
 
 @overload
-def _string(data: dict[str, Any], key: str, *, required: Literal[True]) -> str: ...
+def _string(key: str, value: Any, *, required: Literal[True]) -> str: ...
 @overload
-def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None: ...
-def _string(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = data.get(key)
+def _string(key: str, value: Any, *, required: bool = False) -> str | None: ...
+def _string(key: str, value: Any, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
-            raise UserError(f"{key} is required")
+            raise _problem(f"{key} is required")
         return None
     if not isinstance(value, str | int):
-        raise UserError(f"{key} must be a string")
+        raise _problem(f"{key} must be a string")
     return str(value)
 
 
-def _clean(data: dict[str, Any], key: str) -> str | None:
+def _clean(key: str, value: Any) -> str | None:
     """A link or an id: stored and compared as sent, so a control character in it is refused, not dropped
     (PostgreSQL refuses NUL in text, and the rest can hide in what a reader sees)."""
-    value = _string(data, key)
-    if value and _CONTROL_CHARACTERS.search(value):
-        raise UserError(f"{key} must not contain control characters")
-    return value
+    text = _string(key, value)
+    if text and _CONTROL_CHARACTERS.search(text):
+        raise _problem(f"{key} must not contain control characters")
+    return text
 
 
 def _existing_id(source: str, external_id: str) -> Any:

@@ -19,6 +19,7 @@ from bot.slack.kit import (
     section,
     user,
 )
+from bot.slack.payloads import EscalationRef, MentionRef
 from bot.slack.reminders import reminder_note, snooze_menu, snooze_status
 
 SENTIMENT_EMOJI = {
@@ -103,7 +104,8 @@ def mention_card(mention: Mention, events: Sequence[Event]) -> list[Block]:
 
 def card_actions(mention: Mention, *, block_id: str = BlockId.CARD_ACTIONS) -> Block:
     """The card's buttons; the Home tab shows them under each mention too, each block with its own id."""
-    value = str(mention.id)
+    assert mention.id is not None, "a card is drawn for a stored mention"
+    value = MentionRef(mention=mention.id).value()
     if mention.status == MentionStatus.RESOLVED:
         buttons = [button("Reopen", ActionId.REOPEN, value)]
     else:
@@ -183,10 +185,16 @@ def team_alert(mention: Mention, escalation: Escalation) -> list[Block]:
     else:
         blocks.append(
             actions(
-                BlockId.ALERT_ACTIONS, button("Acknowledge", ActionId.ACKNOWLEDGE, str(escalation.id), style="primary")
+                BlockId.ALERT_ACTIONS,
+                button("Acknowledge", ActionId.ACKNOWLEDGE, _escalation_value(escalation), style="primary"),
             )
         )
     return blocks
+
+
+def _escalation_value(escalation: Escalation) -> str:
+    assert escalation.id is not None, "an alert is drawn for a stored escalation"
+    return EscalationRef(escalation=escalation.id).value()
 
 
 def team_alert_fallback(mention: Mention, escalation: Escalation) -> str:

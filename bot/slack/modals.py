@@ -1,11 +1,11 @@
 """Modals for Reply, Escalate and Resolve. Each carries the mention and where to answer the clicker
 in `private_metadata`, so the submission handler needs nothing else."""
 
-import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.ground.errors import UserError
 from bot.ground.models import Mention, Outcome
@@ -25,6 +25,7 @@ from bot.slack.kit import (
     plain,
     section,
 )
+from bot.slack.payloads import Submitted, ViewSubmissionPayload
 
 OUTCOME_DESCRIPTIONS = {
     Outcome.ANSWERED: "We answered the customer",
@@ -38,31 +39,40 @@ _QUOTE = 1500
 POST_ON_SOURCE = "post_on_source"
 
 
-@dataclass(frozen=True)
-class ModalContext:
+class ModalContext(BaseModel):
     """Which mention a modal is about, the clicker's response_url for answering them privately, and, for a reply
-    that can go to the source, how long a reply the source takes (so the modal can refuse a longer one)."""
+    that can go to the source, how long a reply the source takes (so the modal can refuse a longer one).
 
+    Versioned (`v`); metadata from modals opened before it was (no `v`) reads as version 1."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    v: Literal[1] = 1
     mention_id: int
     response_url: str | None = None
     reply_limit: ReplyLimit | None = None
 
     def dump(self) -> str:
-        text = json.dumps(asdict(self))
-        return text if len(text) <= PRIVATE_METADATA else json.dumps(asdict(self) | {"response_url": None})
+        text = self.model_dump_json()
+        if len(text) <= PRIVATE_METADATA:
+            return text
+        return self.model_copy(update={"response_url": None}).model_dump_json()
 
     @classmethod
-    def of_submission(cls, body: dict[str, Any]) -> "ModalContext":
+    def of_metadata(cls, metadata: str) -> "ModalContext":
         try:
-            raw = json.loads(body["view"]["private_metadata"])
-            limit = raw.get("reply_limit")
-            return cls(
-                mention_id=int(raw["mention_id"]),
-                response_url=raw.get("response_url"),
-                reply_limit=ReplyLimit(int(limit["most"]), limit["unit"]) if limit else None,
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls.model_validate_json(metadata)
+        except ValidationError:
             raise UserError("This form is out of date; open it again from the card.") from None
+
+    @classmethod
+    def of_submission(cls, submission: ViewSubmissionPayload | dict[str, Any]) -> "ModalContext":
+        """The context of a submitted modal, parsed or as Slack sent it (only its view is read)."""
+        if isinstance(submission, dict):
+            try:
+                return cls.of_metadata(Submitted.model_validate(submission).view.private_metadata)
+            except ValidationError:
+                raise UserError("This form is out of date; open it again from the card.") from None
+        return cls.of_metadata(submission.view.private_metadata)
 
 
 def _modal(view_id: ViewId, title: str, submit: str, blocks: list[Block], modal_context: ModalContext) -> Block:

@@ -14,6 +14,7 @@ from bot.ground.models import Event, EventKind, Mention, MentionStatus
 from bot.ground.text import safe_mrkdwn
 from bot.slack.ids import ActionId
 from bot.slack.kit import OPTION_TEXT, Block, date, link_with_host, plain, user
+from bot.slack.payloads import SnoozeChoice
 
 SNOOZE_CHOICES = (("1 hour", "1h"), ("4 hours", "4h"), ("1 day", "1d"), ("3 days", "3d"))
 PICK = "until"
@@ -121,6 +122,11 @@ def snooze_status(mention: Mention, events: Sequence[Event]) -> list[str]:
     return [f":zzz: Snoozed until {date(mention.snoozed_until)}{by}: no SLA reminders until then"]
 
 
+def _choice(mention: Mention, choice: str) -> str:
+    assert mention.id is not None, "a menu is drawn for a stored mention"
+    return SnoozeChoice(mention=mention.id, choice=choice).value()
+
+
 def snooze_menu(mention: Mention) -> Block:
     """A menu rather than a button: how long is the person's call, and a snoozed mention can be woken."""
     choices = [*SNOOZE_CHOICES, PICK_CHOICE] + ([("Wake up now", WAKE)] if mention.snoozed_until else [])
@@ -129,6 +135,6 @@ def snooze_menu(mention: Mention) -> Block:
         "action_id": ActionId.SNOOZE,
         "placeholder": plain("Snooze", limit=150),
         "options": [
-            {"text": plain(label, limit=OPTION_TEXT), "value": f"{mention.id}:{choice}"} for label, choice in choices
+            {"text": plain(label, limit=OPTION_TEXT), "value": _choice(mention, choice)} for label, choice in choices
         ],
     }

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 import httpx
 
 from bot.app.standin.slack import TEAM_ID, user_name
+from bot.ground.errors import UserError
+from bot.slack.payloads import MentionRef
 
 SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "webhook-secret-for-tests"
@@ -139,17 +141,26 @@ class SlackUser:
         """A button (or, `kind="static_select"`, a menu's option) in the Home tab: no channel and no
         response_url, only the view it sits in."""
 
-        def offers(element: dict[str, Any]) -> bool:
+        def offered(element: dict[str, Any]) -> str | None:
+            """The value the element sends for `value`: a button's own (its mention, or `value` itself), or an
+            option's."""
+            if element.get("action_id") != action_id:
+                return None
             values = [element.get("value")] + [option.get("value") for option in element.get("options", [])]
-            return element.get("action_id") == action_id and value in values
+            if value in values:
+                return value
+            button = element.get("value")
+            return button if button and value.isdigit() and _mention_of(button) == int(value) else None
 
-        block_id = next(
-            block["block_id"]
+        block_id, sent = next(
+            (block["block_id"], sent)
             for block in home["blocks"]
-            if block["type"] == "actions" and any(offers(element) for element in block["elements"])
+            if block["type"] == "actions"
+            for element in block["elements"]
+            if (sent := offered(element)) is not None
         )
         where = {"container": {"type": "view", "view_id": home["id"]}, "view": home}
-        return self._press(action_id, value, block_id=block_id, where=where, kind=kind)
+        return self._press(action_id, sent, block_id=block_id, where=where, kind=kind)
 
     def _press(
         self, action_id: str, value: str, *, block_id: str, where: dict[str, Any], kind: str = "button"
@@ -243,3 +254,10 @@ class Drafts(SlackUser):
 
     def post(self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str) -> Any:
         return body, content_type
+
+
+def _mention_of(value: str) -> int | None:
+    try:
+        return MentionRef.of(value).mention
+    except UserError:
+        return None
