@@ -17,6 +17,7 @@ from bot.ground.db import make_engine
 from bot.ground.settings import Settings
 from bot.hear.polling import Listener
 from bot.slack.client import slack_client
+from bot.slack.payloads import EventDelivery
 from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
 from handlers.home import HomeTabs
 
@@ -68,10 +69,10 @@ def create_app(settings: Settings, deps: Deps | None = None, *, client: WebClien
     def once_per_event(body: dict[str, Any], request: BoltRequest, next: Callable[[], None]) -> BoltResponse | None:
         """Slack re-sends an event it thinks was missed (same `event_id`, `X-Slack-Retry-Num`), maybe to another
         process: only the first delivery is handled, the others are acknowledged."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not _first_delivery(deps, str(event_id)):
+        delivery = EventDelivery.of(body)
+        if delivery and not _first_delivery(deps, delivery.event_id):
             retry = (request.headers.get("x-slack-retry-num") or ["?"])[0]
-            log.info("event %s delivered again (retry %s): acknowledged, not handled twice", event_id, retry)
+            log.info("event %s delivered again (retry %s): acknowledged, not handled twice", delivery.event_id, retry)
             return BoltResponse(status=200, body="")
         next()
         return None

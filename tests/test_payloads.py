@@ -28,6 +28,7 @@ from bot.slack.payloads import (
     BlockActionPayload,
     CommandPayload,
     EscalationRef,
+    EventDelivery,
     MentionRef,
     Origin,
     SnoozeChoice,
@@ -317,3 +318,9 @@ def test_a_bad_form_stays_open_with_the_problem_on_its_field(sqlite_engine, list
     assert good == [{}]
     with read_scope(sqlite_engine) as session:
         assert session.get(Mention, mention_id).status == MentionStatus.RESOLVED
+
+
+def test_only_an_event_callback_with_its_id_is_a_delivery_to_tell_again():
+    assert EventDelivery.of({"type": "event_callback", "event_id": "Ev01", "event": {"type": "x"}}).event_id == "Ev01"
+    for other in ({"command": "/claim", "text": "7"}, {"type": "block_actions"}, {"type": "event_callback"}, None):
+        assert EventDelivery.of(other) is None

@@ -381,3 +381,18 @@ class HomeOpenedPayload(_Request):
     type: Literal["event_callback"]
     event_id: str | None = None
     event: AppHomeOpened
+
+
+class EventDelivery(_Model):
+    """What every Events API callback carries, whatever its event: the id a redelivery repeats."""
+
+    type: Literal["event_callback"]
+    event_id: str = Field(min_length=1)
+
+    @classmethod
+    def of(cls, body: Any) -> "EventDelivery | None":
+        """None for a request that is not an event callback (a command, a click…), or one without its id."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError:
+            return None
