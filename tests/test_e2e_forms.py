@@ -150,9 +150,11 @@ every = "1s"
     process.stop()
 
 
-def test_a_reply_too_long_for_mastodon_comes_back_before_anything_is_sent(mastodon_bot, feeds, fake_slack, api):
+def test_a_reply_too_long_for_mastodon_comes_back_before_anything_is_sent(
+    mastodon_bot, feeds, fake_slack, api, recordings
+):
     feeds.publish("/acme.xml", rss([]))
-    status = mastodon_status(content="<p>Acme cloud is down and support is terrible</p>")
+    status = mastodon_status(recordings, content="<p>Acme cloud is down and support is terrible</p>")
     api.answer("/api/v1/timelines/tag/acme", [status])
     api.answer("/api/v1/statuses", {"id": "99", "url": "https://social.example/@acme/99"}, method="POST")
     mastodon_bot.start()

@@ -17,10 +17,11 @@ from bot.app.standin.slack import BOT_TOKEN, FakeSlack, Message
 from bot.app.standin.users import SIGNING_SECRET, chosen, signature, typed
 from bot.ground import migrate
 from bot.ground.db import make_engine, read_scope
-from bot.ground.models import Mention
+from bot.ground.models import Mention, MentionStatus
 from bot.ground.settings import Settings
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer
+from bot.slack.modals import ModalContext
 from handlers.app import create_app
 from tests.botprocess import config_toml
 from tests.factories import store_mention
@@ -183,27 +184,39 @@ def test_ana_opens_her_home_tab_and_a_redelivered_event_is_not_handled_twice(wor
     assert workspace.fake.homes_published("U_ANA") == 2
 
 
-@pytest.mark.parametrize(
-    "forgery",
-    [
-        {"signature": "v0=" + "0" * 64},
-        {"timestamp": str(int(time.time()) - 60 * 10)},
-        {"signature": signature("another body", str(int(time.time())))},
-    ],
-    ids=["wrong signature", "ten minutes old", "signature of another body"],
-)
-def test_eve_forges_a_claim_and_gets_401_with_nothing_done(workspace, forgery):
+FORGERIES = {
+    "wrong signature": {"signature": "v0=" + "0" * 64},
+    "ten minutes old": {"timestamp": str(int(time.time()) - 60 * 10)},
+    "signature of another body": {"signature": signature("another body", str(int(time.time())))},
+}
+REQUESTS: dict[str, Callable[[InProcessUser, int], object]] = {
+    "slash command": lambda eve, mention: eve.command("/claim", str(mention)),
+    "block action": lambda eve, mention: eve.click("mention_claim", str(mention), channel="C0LISTEN", message_ts="1.0"),
+    "view submission": lambda eve, mention: eve.submit(
+        {"id": "V1", "callback_id": "resolve_modal", "private_metadata": ModalContext(mention_id=mention).dump()},
+        {"resolve_outcome": chosen("answered")},
+    ),
+    "message shortcut": lambda eve, mention: eve.shortcut(
+        "log_mention", channel="C0LISTEN", message={"text": "Acme is down", "ts": "2.0"}
+    ),
+    "event": lambda eve, mention: eve.open_home(),
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES.values(), ids=FORGERIES.keys())
+@pytest.mark.parametrize("request_kind", REQUESTS.values(), ids=REQUESTS.keys())
+def test_eve_forges_each_kind_of_request_and_gets_401_with_nothing_done(workspace, request_kind, forgery):
     mention_id = store_mention(workspace.engine, text=COMPLAINT)
     workspace.card(mention_id)
     calls = len(workspace.fake.calls)
     eve = workspace.person("U_EVE", **forgery)
 
-    assert eve.command("/claim", str(mention_id)).status == 401
-    assert eve.click("mention_claim", str(mention_id), channel="C0LISTEN", message_ts="1.0").status == 401
+    assert request_kind(eve, mention_id).status == 401
     assert workspace.deliverer.deliver_due() == 0
-    assert len(workspace.fake.calls) == calls
+    assert len(workspace.fake.calls) == calls and workspace.mentions() == 1
     with read_scope(workspace.engine) as session:
-        assert session.get(Mention, mention_id).owner_id is None
+        mention = session.get(Mention, mention_id)
+        assert (mention.owner_id, mention.status) == (None, MentionStatus.OPEN)
 
 
 def test_a_request_for_a_listener_the_bot_does_not_have_is_turned_away(workspace):
