@@ -216,8 +216,10 @@ def side_by_side(args: argparse.Namespace, kinds: tuple[str, ...], now: datetime
         print("|---|---|---|---|---|---|")
         for kind in kinds:
             cpu: dict[str, list[float]] = {name: [] for name in variants}
-            for _ in range(args.repeat):
-                for name, (variant, code) in variants.items():
+            names = list(variants)
+            for repetition in range(args.repeat):  # each goes first in turn: no side gains from running after another
+                for name in names[repetition % 3 :] + names[: repetition % 3]:
+                    variant, code = variants[name]
                     command = [sys.executable, __file__, f"--child={variant}", f"--database={kind}", *flags]
                     env = {**os.environ, "ALLEARS_BENCH_CODE": code}
                     run = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
