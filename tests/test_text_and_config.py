@@ -369,7 +369,7 @@ def replace(old: str, new: str) -> str:
         (replace('sentiment = "negative"', 'sentiment = "angry"'), ["routes[0].sentiment:", "negative"]),
         (
             replace('sentiment = "negative"', ""),
-            ["routes[0]: a route needs at least one of sentiment, source, keywords, category or urgency"],
+            ["routes[0]: a route needs at least one of sentiment, source, keywords, query, category or urgency"],
         ),
         (replace('every = "10m"', 'every = "5 minutes"'), ['sources[0].every: "5 minutes" is not a duration']),
         (replace('every = "10m"', 'every = "0s"'), ["sources[0].every: must be at least 1s"]),

@@ -6,17 +6,24 @@ import os
 import signal
 import sys
 import threading
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
+
+import httpx
 
 from bot.app.checks import check_installation, render
 from bot.app.startup import background, deliverer, require_database_file, serve_http, set_up
 from bot.ground import logs, migrate, prometheus
 from bot.ground.clock import utcnow
-from bot.ground.config import load_config
+from bot.ground.config import by_name, load_config
 from bot.ground.db import make_engine
 from bot.ground.errors import ConfigError, UserError
+from bot.ground.query import QuerySyntaxError, parse_listening
 from bot.ground.settings import Settings, load_settings
+from bot.hear.matching import Facts, Matcher
 from bot.hear.polling import Listener, poll
+from bot.hear.trying import Unreachable, from_sources, from_texts, try_query
 from bot.remember.chart import weekly_chart
 from bot.remember.export import ExportFormat, export, parse_moment
 from bot.remember.summary import summary_text
@@ -151,6 +158,47 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_try(args: argparse.Namespace) -> int:
+    """Needs no database and no Slack: only the sources' settings, and not even those with --file."""
+    try:
+        matcher = Matcher(parse_listening(args.query))
+    except QuerySyntaxError as error:
+        raise UserError(f"query: {error}") from None
+    if args.file:
+        try:
+            lines = args.file.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise UserError(f"cannot read {args.file}: {error.strerror}") from None
+        heard: Iterable[tuple[str, Facts] | Unreachable] = from_texts(lines, name=args.file.name)
+    else:
+        config = load_config(load_settings().allears_config)
+        sources = config.sources
+        if args.source:
+            named = {source.key: source for source in sources}
+            sources = [by_name(named, args.source, what="source", add="[[sources]]")[1]]
+        if not sources:
+            raise UserError("there are no [[sources]] in the config to try the query on; try it on --file TEXTS")
+        heard = from_sources(sources, httpx.Client())
+    kept, seen = Counter[str](), Counter[str]()
+    items: list[tuple[str, Facts]] = []
+    for one in heard:
+        if isinstance(one, Unreachable):
+            print(f"{one.source}: could not be read ({one.error})", file=sys.stderr)
+        else:
+            items.append(one)
+    sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
+    for tried in try_query(matcher, items):
+        seen[tried.source] += 1
+        if tried.kept or args.all:
+            kept[tried.source] += tried.kept
+            said = " ".join(tried.text.split())
+            why = f"  (matched {', '.join(tried.why)})" if tried.kept else ""
+            print(f"{'kept' if tried.kept else '    '}  {tried.source}: {said[:120]}{'…' * (len(said) > 120)}{why}")
+    by_source = ", ".join(f"{source} {kept[source]} of {count}" for source, count in seen.items())
+    print(f"{sum(kept.values())} of {sum(seen.values())} kept" + (f" ({by_source})" if len(seen) > 1 else ""))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="allears", description="All Ears: customer mentions, heard and answered in Slack."
@@ -190,6 +238,12 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--format", choices=[f.value for f in ExportFormat], default=ExportFormat.CSV.value)
     exporting.add_argument("--output", metavar="FILE", help="write to FILE (default: standard output)")
     exporting.set_defaults(func=cmd_export)
+    trying = commands.add_parser("try", help="what a query would keep of the sources' recent items, and why")
+    trying.add_argument("query", help="""a query, as in [listen] query: 'acme OR "acme cloud" -hiring'""")
+    trying.add_argument("--source", metavar="NAME", help="only this source (default: every source in the config)")
+    trying.add_argument("--file", type=Path, metavar="TEXTS", help="a file of texts, one a line, instead of sources")
+    trying.add_argument("--all", action="store_true", help="list what it would not keep too")
+    trying.set_defaults(func=cmd_try)
     return parser
 
 

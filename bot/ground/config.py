@@ -29,6 +29,7 @@ from bot.ground.config_types import (
     parse_duration,
 )
 from bot.ground.errors import ConfigError, UserError
+from bot.ground.query import parse, parse_listening
 
 __all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
 
@@ -36,14 +37,20 @@ _LABEL = r"[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?"
 _HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
-class Listen(Section):
-    keywords: list[str] = Field(min_length=1)
-    exclude: list[str] = []
+def _parses(query: str) -> str:
+    parse(query)  # a QuerySyntaxError is a ValueError: pydantic names the key, the error where in it
+    return query
 
 
-class Channels(Section):
-    default: ChannelId
-    feedback: ChannelId | None = None
+def _parses_listening(query: str) -> str:
+    parse_listening(query)
+    return query
+
+
+Query = Annotated[str, AfterValidator(_parses_listening)]
+"""A query in the language of `bot.ground.query`, refused at load with the column where it goes wrong."""
+RouteQuery = Annotated[str, AfterValidator(_parses)]
+"""A route's query sorts what was heard: it may be fields alone (`lang:fr`)."""
 
 
 class Route(Section):
@@ -51,6 +58,7 @@ class Route(Section):
     sentiment: Sentiment | None = None
     source: str | None = None
     keywords: list[str] | None = None
+    query: RouteQuery | None = None
     category: Category | None = None
     urgency: Urgency | None = None
     usergroup: UserGroupId | None = None
@@ -61,9 +69,55 @@ class Route(Section):
 
     @model_validator(mode="after")
     def _matches_something(self) -> "Route":
-        if not (self.sentiment or self.source or self.keywords or self.category or self.urgency):
-            raise ValueError("a route needs at least one of sentiment, source, keywords, category or urgency")
+        if not (self.sentiment or self.source or self.keywords or self.query or self.category or self.urgency):
+            raise ValueError("a route needs at least one of sentiment, source, keywords, query, category or urgency")
         return self
+
+
+class Product(Section):
+    """One of the products or brands listened for (a company's own, or a competitor's for share of voice)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    query: Query
+    routes: list[Route] = []
+    """Where this product's mentions go, tried before the top-level `[[routes]]`."""
+
+
+class Listen(Section):
+    keywords: list[str] = []
+    exclude: list[str] = []
+    query: Query | None = None
+    products: list[Product] = []
+
+    @field_validator("keywords")
+    @classmethod
+    def _some_keyword(cls, keywords: list[str]) -> list[str]:
+        if not any(keyword.strip() for keyword in keywords):
+            raise ValueError("lists no keyword: give at least one, or say what to listen for in `query` instead")
+        return keywords
+
+    @model_validator(mode="after")
+    def _listens_for_something(self) -> "Listen":
+        if self.query and (self.keywords or self.exclude):
+            raise ValueError(
+                "give `query` or `keywords` and `exclude`, not both: a query says all they say "
+                '(keywords = ["acme", "acme cloud"], exclude = ["hiring"] is `acme OR "acme cloud" -hiring`)'
+            )
+        if not (self.query or self.keywords or self.products):
+            raise ValueError("say what to listen for: a `query`, `keywords`, or `[[listen.products]]`")
+        names = [product.name.casefold() for product in self.products]
+        if len(set(names)) < len(names):
+            raise ValueError("two products have the same `name`")
+        return self
+
+    @property
+    def listens_beyond_products(self) -> bool:
+        return bool(self.query or self.keywords)
+
+
+class Channels(Section):
+    default: ChannelId
+    feedback: ChannelId | None = None
 
 
 class Team(Section):

@@ -97,6 +97,10 @@ class Mention(SQLModel, table=True):
     storm_id: int | None = Field(default=None, foreign_key="storm.id", index=True)
     forwarded_by: str | None = Field(default=None, max_length=40)
     topic: str | None = Field(default=None, max_length=100)
+    product: str | None = Field(default=None, max_length=100)
+    """The `[[listen.products]]` entry whose query it matched first, if any."""
+    matched: str | None = Field(default=None, max_length=500)
+    """The query's words and phrases it contains, comma-separated: why it was kept."""
     thread: str | None = Field(default=None, max_length=500, index=True)
     """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)

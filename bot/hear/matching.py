@@ -1,22 +1,136 @@
-"""Keyword matching: case-insensitive whole words or phrases, so "acme" never matches "acmeist"."""
+"""Whether a mention is one to keep: a query (`bot.ground.query`) run against what is known of it. Words and
+phrases match case-insensitively as whole words, so "acme" never matches "acmeist" but matches "Acme's",
+"#acme" and "acme.io"; text and query are compared in Unicode's compatibility form (NFKC), so "café" typed
+either way, or "𝐀𝐜𝐦𝐞" in a bold font, match."""
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from bot.ground.query import All, AnyOf, FieldTerm, Node, Not, Term, from_keywords, parse
 
 
-class KeywordMatcher:
+@dataclass(frozen=True)
+class Facts:
+    """What a query can ask of a mention."""
+
+    text: str
+    source: str = ""
+    source_kind: str = ""
+    author: str | None = None
+    urls: tuple[str | None, ...] = ()
+    """The post's own page and the page it links to: `site:` matches either's host."""
+    lang: str | None = None
+
+    @cached_property
+    def normal_text(self) -> str:
+        return normalize(self.text)
+
+    @cached_property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(_host(url) for url in self.urls if url)
+
+
+class Matcher:
+    """A parsed query, compiled once: `matches` for every item, `why` for the ones kept."""
+
+    def __init__(self, query: Node) -> None:
+        self.query = query
+        self._patterns: dict[Node, re.Pattern[str]] = {}
+        self._compile(query)
+
+    @classmethod
+    def of(cls, query: str) -> "Matcher":
+        return cls(parse(query))
+
+    def matches(self, facts: Facts | str) -> bool:
+        """`facts` may be only a text, for a query of words and phrases."""
+        return self._holds(self.query, Facts(facts) if isinstance(facts, str) else facts)
+
+    def why(self, facts: Facts) -> list[str]:
+        """The words and phrases looked for that the mention contains, as the query writes them."""
+        return [str(term) for term in _wanted_terms(self.query) if self._pattern(term).search(facts.normal_text)]
+
+    def _holds(self, node: Node, facts: Facts) -> bool:
+        match node:
+            case Term():
+                return self._pattern(node).search(facts.normal_text) is not None
+            case FieldTerm():
+                return _field_holds(node, facts)
+            case Not(inner):
+                return not self._holds(inner, facts)
+            case All(nodes):
+                return all(self._holds(child, facts) for child in nodes)
+            case AnyOf(nodes):
+                if node in self._patterns:  # only words and phrases: one search for all of them
+                    return self._patterns[node].search(facts.normal_text) is not None
+                return any(self._holds(child, facts) for child in nodes)
+
+    def _pattern(self, term: Term) -> re.Pattern[str]:
+        return self._patterns.get(term) or self._patterns.setdefault(term, _words_pattern([term]))
+
+    def _compile(self, node: Node) -> None:
+        match node:
+            case Term():
+                self._pattern(node)
+            case Not(inner):
+                self._compile(inner)
+            case All(nodes) | AnyOf(nodes):
+                for child in nodes:
+                    self._compile(child)
+                terms = [child for child in nodes if isinstance(child, Term)]
+                if isinstance(node, AnyOf) and len(terms) == len(nodes):
+                    self._patterns[node] = _words_pattern(terms)
+
+
+class KeywordMatcher(Matcher):
+    """The simple form: any of `keywords`, none of `exclude`."""
+
     def __init__(self, keywords: Iterable[str], exclude: Iterable[str] = ()) -> None:
-        self._include = _pattern(keywords)
-        self._exclude = _pattern(exclude)
-
-    def matches(self, text: str) -> bool:
-        if self._include is None or not self._include.search(text):
-            return False
-        return self._exclude is None or not self._exclude.search(text)
+        super().__init__(from_keywords(list(keywords), list(exclude)))
 
 
-def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    alternatives = [r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases if phrase.strip()]
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+
+
+def _words_pattern(terms: Iterable[Term]) -> re.Pattern[str]:
+    alternatives = [r"\s+".join(re.escape(normalize(word)) for word in term.words) for term in terms]
     if not alternatives:
-        return None
+        return re.compile(r"(?!)")  # no word to look for: matches nothing
     return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def _wanted_terms(node: Node) -> Iterable[Term]:
+    match node:
+        case Term():
+            yield node
+        case All(nodes) | AnyOf(nodes):
+            for child in nodes:
+                yield from _wanted_terms(child)
+
+
+def _field_holds(node: FieldTerm, facts: Facts) -> bool:
+    value = node.value.casefold()
+    match node.field:
+        case "author":
+            author = (facts.author or "").casefold().lstrip("@")
+            return bool(author) and value.lstrip("@") in (author, author.split("@")[0])
+        case "site":
+            site = _host(value if "//" in value else f"//{value}")
+            return any(host == site or host.endswith(f".{site}") for host in facts.hosts)
+        case "source":
+            return value in (facts.source.casefold(), facts.source_kind.casefold())
+        case "lang":
+            return facts.lang is not None and facts.lang.casefold() == value
+
+
+def _host(url: str) -> str:
+    try:
+        host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")

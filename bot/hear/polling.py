@@ -20,7 +20,7 @@ from bot.ground.db import insert_unless_present, read_scope, session_scope
 from bot.ground.models import SourceState
 from bot.ground.outbox import write_held
 from bot.hear.batches import Batch
-from bot.hear.matching import KeywordMatcher
+from bot.hear.matching import Facts, KeywordMatcher, Matcher
 from bot.hear.recording import FOLLOW_UP_WITHIN, Heard, look_ahead, plan
 from bot.hear.routing import Router
 from bot.hear.sources import Fetched, Item, PollState, RateLimited, SourceError
@@ -50,15 +50,24 @@ class PollReport:
 
 
 class Listener:
-    """Decides which items become mentions and where they go; built once from the config."""
+    """Decides which items become mentions, of which product, and where they go; built once from the config."""
 
     def __init__(self, config: Config) -> None:
-        self._keywords = KeywordMatcher(config.listen.keywords, config.listen.exclude)
+        listen = config.listen
+        self._anything: Matcher | None = (
+            Matcher.of(listen.query)
+            if listen.query
+            else KeywordMatcher(listen.keywords, listen.exclude)
+            if listen.keywords
+            else None
+        )
+        self._products = [(product.name, Matcher.of(product.query)) for product in listen.products]
         self._router = Router(config)
         self.storm = config.storm
 
-    def mentions_brand(self, item: Item) -> bool:
-        return self._keywords.matches(_text(item))
+    def mentions_brand(self, item: Item, *, source: str = "", source_kind: str = "") -> bool:
+        facts = facts_of(item, source=source, source_kind=source_kind)
+        return any(matcher.matches(facts) for matcher in self._matchers())
 
     def hear(
         self,
@@ -71,11 +80,19 @@ class Listener:
         repeat_posts: int = 1,
     ) -> Heard | None:
         """What to do with an item: None when it does not mention the brand (and keywords are required)."""
-        text = _text(item)
-        if require_keywords and not self._keywords.matches(text):
+        facts = facts_of(item, source=source, source_kind=source_kind)
+        product, matcher = next(
+            ((name, matcher) for name, matcher in self._products if matcher.matches(facts)), (None, None)
+        )
+        if matcher is None and self._anything is not None and self._anything.matches(facts):
+            matcher = self._anything
+        if require_keywords and matcher is None:
             return None
+        text = facts.text
         triaged = triage(text, author_reach=item.author_reach, repeat_posts=repeat_posts)
-        channel = self._router.channel_for(source=source, source_kind=source_kind, triaged=triaged, text=text)
+        channel = self._router.channel_for(
+            source=source, source_kind=source_kind, triaged=triaged, text=text, facts=facts, product=product
+        )
         return Heard(
             item=item,
             source=source,
@@ -88,7 +105,13 @@ class Listener:
             channel=channel,
             forwarded_by=forwarded_by,
             topic=topic_of(text, category=triaged.category),
+            product=product,
+            matched=tuple(matcher.why(facts)) if matcher else (),
         )
+
+    def _matchers(self) -> list[Matcher]:
+        products = [matcher for _, matcher in self._products]
+        return [self._anything, *products] if self._anything else products
 
 
 def store(
@@ -99,7 +122,7 @@ def store(
     What `record` asks item by item is asked once for the whole poll (`look_ahead`), and the mentions are
     inserted in batches (`Batch`): a poll stores exactly what recording its items one by one stores.
     """
-    matching = [item for item in items if listener.mentions_brand(item)]
+    matching = [item for item in items if listener.mentions_brand(item, source=source, source_kind=source_kind)]
     ahead = look_ahead(session, matching, source=source, now=now)
     posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
     batch = Batch(session, ahead, posts)
@@ -125,6 +148,13 @@ def store(
 
 def _text(item: Item) -> str:
     return f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
+
+
+def facts_of(item: Item, *, source: str, source_kind: str) -> Facts:
+    """What a query can ask of an item heard on `source`."""
+    return Facts(
+        _text(item), source=source, source_kind=source_kind, author=item.author, urls=(item.url, item.shared_url)
+    )
 
 
 def poll(

@@ -129,6 +129,10 @@ class Heard:
     needs_human: bool = False
     forwarded_by: str | None = None
     topic: str | None = None
+    product: str | None = None
+    """The first `[[listen.products]]` whose query it matches."""
+    matched: tuple[str, ...] = ()
+    """The words and phrases of the query that kept it: the card says why it was shown."""
 
 
 @dataclass
@@ -236,6 +240,8 @@ def plan(session: Session, heard: Heard, *, storm: StormRule | None, now: dateti
         "canonical_url": canonical,
         "forwarded_by": heard.forwarded_by,
         "topic": heard.topic,
+        "product": heard.product,
+        "matched": ", ".join(heard.matched)[:500] or None,
         "reply_to": item.reply_to,
         "thread": item.thread[:500] if item.thread else None,
         "channel": heard.channel,

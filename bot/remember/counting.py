@@ -147,23 +147,29 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
 def _volume(
     session: Session, week: Week, start: datetime, until: datetime
 ) -> tuple[Volume, dict[date, dict[str, int]]]:
-    """Mentions heard by source, category and sentiment, and by local day and sentiment, in one query."""
+    """Mentions heard by source, category, sentiment and product, and by local day and sentiment, in one query."""
     day = _local_day(week, col(Mention.heard_at))
+    grouped = (col(Mention.source), col(Mention.category), col(Mention.sentiment), col(Mention.product), day)
     rows = session.execute(
-        select(col(Mention.source), col(Mention.category), col(Mention.sentiment), day, func.count())
+        select(*grouped, func.count())
         .where(col(Mention.heard_at) >= start, col(Mention.heard_at) < until, _not_joined)
-        .group_by(col(Mention.source), col(Mention.category), col(Mention.sentiment), day)
+        .group_by(*grouped)
     ).all()
     by_source: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
     by_sentiment: Counter[str] = Counter()
+    by_product: Counter[str] = Counter()
     daily: dict[date, Counter[str]] = defaultdict(Counter)
-    for source, category, sentiment, index, count in rows:
+    for source, category, sentiment, product, index, count in rows:
         by_source[source] += count
         by_category[category] += count
         by_sentiment[sentiment] += count
+        if product is not None:
+            by_product[product] += count
         daily[week.days[index]][sentiment] += count
-    volume = Volume(by_source.total(), _ranked(by_source), _ranked(by_category), _ranked(by_sentiment))
+    volume = Volume(
+        by_source.total(), _ranked(by_source), _ranked(by_category), _ranked(by_sentiment), _ranked(by_product)
+    )
     return volume, {day: dict(counts) for day, counts in daily.items()}
 
 

@@ -40,6 +40,8 @@ class Volume:
     by_source: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
     by_sentiment: dict[str, int] = field(default_factory=dict)
+    by_product: dict[str, int] = field(default_factory=dict)
+    """Of the mentions that matched a `[[listen.products]]` query: share of voice between the products."""
 
 
 @dataclass(frozen=True)

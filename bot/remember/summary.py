@@ -70,6 +70,12 @@ def _share(share: Share) -> str:
     return f"{share.percent}% ({share.met} of {share.of})" if share.of else "n/a"
 
 
+def _voices(by_product: dict[str, int]) -> str:
+    """Each product's share of the mentions that named one, biggest first."""
+    total = sum(by_product.values())
+    return ", ".join(f"{name} {round(100 * count / total)}% ({count})" for name, count in by_product.items())
+
+
 def _said(figures: WeeklyFigures) -> Part:
     volume = figures.volume
     return Part(
@@ -77,6 +83,7 @@ def _said(figures: WeeklyFigures) -> Part:
         [
             Row("Mentions heard", f"{volume.heard}"),
             Row("By source", _counts(volume.by_source)),
+            *([Row("Share of voice", _voices(volume.by_product))] if volume.by_product else []),
             Row("By category", _counts(volume.by_category)),
             Row("By sentiment", _counts(volume.by_sentiment)),
             Row("Change from last week", change_from_last_week(volume, figures.last_week)),

@@ -48,7 +48,7 @@ def _about(mention: Mention) -> list[str]:
     sentiment = Sentiment(mention.sentiment)
     urgency = ":rotating_light: *urgent* " if mention.urgency == Urgency.HIGH else ""
     parts = [
-        f"*{mention.reference}*",
+        f"*{mention.reference}*" + (f" about *{safe_mrkdwn(mention.product, 100)}*" if mention.product else ""),
         f"{urgency}{SENTIMENT_EMOJI[sentiment]} {sentiment.value} {mention.category}",
         f"from {safe_mrkdwn(mention.source, _AUTHOR)}",
     ]
@@ -59,6 +59,8 @@ def _about(mention: Mention) -> list[str]:
     parts.append(date(mention.published_at or mention.heard_at))
     if mention.url and not mention.title:
         parts.append(link(mention.url, "open the original"))
+    if mention.matched:  # why it was shown: the query's words and phrases it contains
+        parts.append(f"matched {safe_mrkdwn(mention.matched, 300)}")
     return parts
 
 
