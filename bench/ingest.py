@@ -16,6 +16,11 @@ is shown): that commit's code (`git archive` into a temporary directory, importe
 tree's), this tree's, and the floor, the same mention rows inserted with one Core `executemany` and
 nothing else. `--alone` stores each mention by itself instead, as the webhook and a colleague's
 forward do (`record`).
+
+`--instructions` (with `--against`) counts instructions instead of seconds: each side runs under
+`valgrind --tool=callgrind` twice, with 100 and with 100 + `--mentions` mentions, and the difference over
+`--mentions` is its count per mention; start-up, imports and the first poll cancel out. Counts repeat to
+the instruction whatever else the machine is doing, so a few percent are seen that CPU time hides.
 """
 
 import argparse
@@ -167,6 +172,9 @@ def main() -> None:
     parser.add_argument("--alone", action="store_true", help="each mention stored by itself, as the webhook does")
     parser.add_argument("--against", metavar="COMMIT", help="beside that commit's code, and the floor")
     parser.add_argument("--repeat", type=int, default=3, help="with --against: runs of each, the median shown")
+    parser.add_argument(
+        "--instructions", action="store_true", help="with --against: instructions per mention, under callgrind"
+    )
     parser.add_argument("--child", choices=["code", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -179,6 +187,8 @@ def main() -> None:
     kinds = ("sqlite", "postgres") if args.database == "both" else (args.database,)
     if args.child:
         print(json.dumps(child(args.child, kinds[0], documents, now, alone=args.alone)))
+    elif args.against and args.instructions:
+        counted_side_by_side(args, kinds, now)
     elif args.against:
         side_by_side(args, kinds, now)
     else:
@@ -201,12 +211,19 @@ def child(variant: str, kind: str, documents: list[bytes], now: datetime, *, alo
     return {"stored": stored, "wall": wall, "cpu": cpu, "code": str(Path(bot.__file__).parents[1])}
 
 
+@contextmanager
+def tree_of(commit: str) -> Iterator[str]:
+    """That commit's files (`git archive`) in a temporary directory."""
+    with tempfile.TemporaryDirectory() as directory:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(directory, filter="data")
+        yield directory
+
+
 def side_by_side(args: argparse.Namespace, kinds: tuple[str, ...], now: datetime) -> None:
     """Old code, this code and the floor, each run in a process of its own, taking turns."""
-    with tempfile.TemporaryDirectory() as old:
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.against], capture_output=True, check=True)
-        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-            tar.extractall(old, filter="data")
+    with tree_of(args.against) as old:
         variants = {"old": ("code", old), "new": ("code", str(ROOT)), "floor": ("floor", str(ROOT))}
         flags = [f"--mentions={args.mentions}", f"--per-poll={args.per_poll}", f"--now={now.isoformat()}"]
         flags += ["--fresh"] * args.fresh + ["--alone"] * args.alone
@@ -232,6 +249,37 @@ def side_by_side(args: argparse.Namespace, kinds: tuple[str, ...], now: datetime
                 f"| {kind} | {old_ms:.3f} ms | {new_ms:.3f} ms | {floor_ms:.3f} ms"
                 f" | {new_ms / old_ms:.2f} | {new_ms / floor_ms:.1f} |"
             )
+
+
+def counted_side_by_side(args: argparse.Namespace, kinds: tuple[str, ...], now: datetime) -> None:
+    """Old code and this code, instructions per mention under callgrind (the floor is left to `side_by_side`)."""
+    with tree_of(args.against) as old, tempfile.TemporaryDirectory() as out:
+        trees = {"old": old, "new": str(ROOT)}
+        for tree in trees.values():  # both trees' bytecode written before counting, so neither counts compiling
+            subprocess.run([sys.executable, "-m", "compileall", "-q", "bot", "tests"], cwd=tree, check=True)
+        mode = "each mention alone" if args.alone else f"polls of {args.per_poll}"
+        print(f"instructions per mention, ({100 + args.mentions} - 100 mentions) / {args.mentions}, {mode}")
+        print("| database | old | new | new/old |")
+        print("|---|---|---|---|")
+        env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
+        for kind in kinds:
+            per: dict[str, float] = {}
+            for name, tree in trees.items():
+                counts = []
+                for mentions in (100, 100 + args.mentions):
+                    command = [
+                        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/{name}.out",
+                        sys.executable, __file__, "--child=code", f"--database={kind}", f"--mentions={mentions}",
+                        f"--per-poll={args.per_poll}", f"--now={now.isoformat()}",
+                        *["--fresh"] * args.fresh, *["--alone"] * args.alone,
+                    ]  # fmt: skip
+                    run = subprocess.run(
+                        command, capture_output=True, text=True, check=True, env={**env, "ALLEARS_BENCH_CODE": tree}
+                    )
+                    assert json.loads(run.stdout.splitlines()[-1])["stored"] == mentions, (name, run.stdout)
+                    counts.append(int(re.findall(r"Collected : (\d+)", run.stderr)[-1]))
+                per[name] = (counts[1] - counts[0]) / args.mentions
+            print(f"| {kind} | {per['old']:,.0f} | {per['new']:,.0f} | {per['new'] / per['old']:.3f} |")
 
 
 def in_this_process(args: argparse.Namespace, kinds: tuple[str, ...], documents: list[bytes], now: datetime) -> None:
