@@ -5,7 +5,7 @@ either way, or "𝐀𝐜𝐦𝐞" in a bold font, match."""
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
@@ -35,12 +35,12 @@ class Facts:
 
 
 class Matcher:
-    """A parsed query, compiled once: `matches` for every item, `why` for the ones kept."""
+    """A parsed query, compiled once into one test: `matches` for every item, `why` for the ones kept."""
 
     def __init__(self, query: Node) -> None:
         self.query = query
-        self._patterns: dict[Node, re.Pattern[str]] = {}
-        self._compile(query)
+        self._test = _test_of(query)
+        self._wanted = [(str(term), _words_pattern([term]).search) for term in _wanted_terms(query)]
 
     @classmethod
     def of(cls, query: str) -> "Matcher":
@@ -48,42 +48,12 @@ class Matcher:
 
     def matches(self, facts: Facts | str) -> bool:
         """`facts` may be only a text, for a query of words and phrases."""
-        return self._holds(self.query, Facts(facts) if isinstance(facts, str) else facts)
+        return self._test(Facts(facts) if isinstance(facts, str) else facts)
 
     def why(self, facts: Facts) -> list[str]:
         """The words and phrases looked for that the mention contains, as the query writes them."""
-        return [str(term) for term in _wanted_terms(self.query) if self._pattern(term).search(facts.normal_text)]
-
-    def _holds(self, node: Node, facts: Facts) -> bool:
-        match node:
-            case Term():
-                return self._pattern(node).search(facts.normal_text) is not None
-            case FieldTerm():
-                return _field_holds(node, facts)
-            case Not(inner):
-                return not self._holds(inner, facts)
-            case All(nodes):
-                return all(self._holds(child, facts) for child in nodes)
-            case AnyOf(nodes):
-                if node in self._patterns:  # only words and phrases: one search for all of them
-                    return self._patterns[node].search(facts.normal_text) is not None
-                return any(self._holds(child, facts) for child in nodes)
-
-    def _pattern(self, term: Term) -> re.Pattern[str]:
-        return self._patterns.get(term) or self._patterns.setdefault(term, _words_pattern([term]))
-
-    def _compile(self, node: Node) -> None:
-        match node:
-            case Term():
-                self._pattern(node)
-            case Not(inner):
-                self._compile(inner)
-            case All(nodes) | AnyOf(nodes):
-                for child in nodes:
-                    self._compile(child)
-                terms = [child for child in nodes if isinstance(child, Term)]
-                if isinstance(node, AnyOf) and len(terms) == len(nodes):
-                    self._patterns[node] = _words_pattern(terms)
+        text = facts.normal_text
+        return [term for term, search in self._wanted if search(text)]
 
 
 class KeywordMatcher(Matcher):
@@ -94,7 +64,35 @@ class KeywordMatcher(Matcher):
 
 
 def normalize(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII as it is, and it holds no curly apostrophe
+        return text
     return unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+
+
+def _test_of(node: Node) -> Callable[[Facts], bool]:
+    """The node as one function of a mention's facts; words and phrases that are alternatives are one search."""
+    match node:
+        case Term():
+            return _searches([node])
+        case FieldTerm():
+            return lambda facts: _field_holds(node, facts)
+        case Not(inner):
+            test = _test_of(inner)
+            return lambda facts: not test(facts)
+        case All(nodes):
+            tests = [_test_of(child) for child in nodes]
+            return lambda facts: all(test(facts) for test in tests)
+        case AnyOf(nodes):
+            terms = [child for child in nodes if isinstance(child, Term)]
+            if len(terms) == len(nodes):
+                return _searches(terms)
+            tests = [_test_of(child) for child in nodes]
+            return lambda facts: any(test(facts) for test in tests)
+
+
+def _searches(terms: list[Term]) -> Callable[[Facts], bool]:
+    search = _words_pattern(terms).search
+    return lambda facts: search(facts.normal_text) is not None
 
 
 def _words_pattern(terms: Iterable[Term]) -> re.Pattern[str]:

@@ -49,6 +49,15 @@ class PollReport:
     """Set when the poll was skipped because an admin paused the source."""
 
 
+@dataclass(frozen=True)
+class Found:
+    """What is known of an item, and the product (or the brand's query) whose query it matches, if any."""
+
+    facts: Facts
+    product: str | None = None
+    matcher: Matcher | None = None
+
+
 class Listener:
     """Decides which items become mentions, of which product, and where they go; built once from the config."""
 
@@ -65,9 +74,18 @@ class Listener:
         self._router = Router(config)
         self.storm = config.storm
 
-    def mentions_brand(self, item: Item, *, source: str = "", source_kind: str = "") -> bool:
+    def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
+        """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
         facts = facts_of(item, source=source, source_kind=source_kind)
-        return any(matcher.matches(facts) for matcher in self._matchers())
+        for product, matcher in self._products:
+            if matcher.matches(facts):
+                return Found(facts, product, matcher)
+        if self._anything is not None and self._anything.matches(facts):
+            return Found(facts, None, self._anything)
+        return Found(facts)
+
+    def mentions_brand(self, item: Item, *, source: str = "", source_kind: str = "") -> bool:
+        return self.find(item, source=source, source_kind=source_kind).matcher is not None
 
     def hear(
         self,
@@ -78,14 +96,11 @@ class Listener:
         forwarded_by: str | None = None,
         require_keywords: bool = True,
         repeat_posts: int = 1,
+        found: Found | None = None,
     ) -> Heard | None:
         """What to do with an item: None when it does not mention the brand (and keywords are required)."""
-        facts = facts_of(item, source=source, source_kind=source_kind)
-        product, matcher = next(
-            ((name, matcher) for name, matcher in self._products if matcher.matches(facts)), (None, None)
-        )
-        if matcher is None and self._anything is not None and self._anything.matches(facts):
-            matcher = self._anything
+        found = found or self.find(item, source=source, source_kind=source_kind)
+        facts, product, matcher = found.facts, found.product, found.matcher
         if require_keywords and matcher is None:
             return None
         text = facts.text
@@ -109,10 +124,6 @@ class Listener:
             matched=tuple(matcher.why(facts)) if matcher else (),
         )
 
-    def _matchers(self) -> list[Matcher]:
-        products = [matcher for _, matcher in self._products]
-        return [self._anything, *products] if self._anything else products
-
 
 def store(
     session: Session, listener: Listener, items: list[Item], *, source: str, source_kind: str, now: datetime
@@ -122,17 +133,19 @@ def store(
     What `record` asks item by item is asked once for the whole poll (`look_ahead`), and the mentions are
     inserted in batches (`Batch`): a poll stores exactly what recording its items one by one stores.
     """
-    matching = [item for item in items if listener.mentions_brand(item, source=source, source_kind=source_kind)]
+    found = [listener.find(item, source=source, source_kind=source_kind) for item in items]
+    kept = [(item, hit) for item, hit in zip(items, found, strict=True) if hit.matcher is not None]
+    matching = [item for item, _ in kept]
     ahead = look_ahead(session, matching, source=source, now=now)
     posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
     batch = Batch(session, ahead, posts)
     new = 0
-    for item in matching:
+    for item, hit in kept:
         if batch.waits_on(item):
             new += batch.store()
         repeats = 1 + (posts[item.author] if item.author else 0)
         heard = listener.hear(
-            item, source=source, source_kind=source_kind, repeat_posts=repeats, require_keywords=False
+            item, source=source, source_kind=source_kind, repeat_posts=repeats, require_keywords=False, found=hit
         )
         assert heard is not None
         planned = plan(session, heard, storm=listener.storm, now=now, ahead=ahead)
