@@ -21,6 +21,7 @@ from bot.ground.models import Mention, Outbox, OutboxStatus
 from tests.botprocess import BotProcess, config_toml, wait_until_settled
 from tests.feedserver import Entry, FeedServer, rss
 from tests.tcpproxy import TcpProxy
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.faults
 
@@ -76,6 +77,7 @@ def test_every_card_update_and_note_arrives_once_through_random_500s_and_a_429_b
     feeds.publish("/acme.xml", rss(_entries(30)))
     bot.start()
     fake_slack.fail("chat.postMessage", status=429, retry_after=1, seconds=10)
+    eventually(lambda: _mention_count(bot.env["DATABASE_URL"]) == 30, timeout=30, interval=0.1, what="thirty mentions")
 
     ana, ben = SlackUser("U_ANA", bot.url, fake_slack), SlackUser("U_BEN", bot.url, fake_slack)
     for n in range(1, 11):

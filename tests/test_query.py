@@ -1,5 +1,6 @@
 """The query language: what a team writes in `[listen] query`, what it keeps, and how a mistake is named."""
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,6 +144,16 @@ def test_any_text_either_parses_or_gets_a_positioned_error_never_an_exception(qu
 def test_a_query_of_words_keeps_a_text_of_those_words_in_any_case(words):
     query = " ".join(f'"{word}"' for word in words)
     assert keeps(query, " and ".join(words).upper())
+
+
+WORDISH = st.text(alphabet="acmeACMÉé_#@.' \n9-", max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.from_regex(r"[acm#@.é]{1,5}", fullmatch=True), min_size=1, max_size=3), WORDISH)
+def test_a_word_is_found_exactly_where_it_stands_alone_as_a_lookbehind_pattern_finds_it(words, text):
+    alone = re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, words))})(?!\w)", re.IGNORECASE)
+    assert keeps(" OR ".join(f'"{word}"' for word in words), text) == (alone.search(text) is not None)
 
 
 def config(tmp_path: Path, listen: str, rest: str = "") -> Path:

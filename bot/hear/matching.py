@@ -40,7 +40,7 @@ class Matcher:
     def __init__(self, query: Node) -> None:
         self.query = query
         self._test = _test_of(query)
-        self._wanted = [(str(term), _words_pattern([term]).search) for term in _wanted_terms(query)]
+        self._wanted = [(str(term), _whole_words([term])) for term in _wanted_terms(query)]
 
     @classmethod
     def of(cls, query: str) -> "Matcher":
@@ -53,7 +53,7 @@ class Matcher:
     def why(self, facts: Facts) -> list[str]:
         """The words and phrases looked for that the mention contains, as the query writes them."""
         text = facts.normal_text
-        return [term for term, search in self._wanted if search(text)]
+        return [term for term, contains in self._wanted if contains(text)]
 
 
 class KeywordMatcher(Matcher):
@@ -91,15 +91,35 @@ def _test_of(node: Node) -> Callable[[Facts], bool]:
 
 
 def _searches(terms: list[Term]) -> Callable[[Facts], bool]:
-    search = _words_pattern(terms).search
-    return lambda facts: search(facts.normal_text) is not None
+    contains = _whole_words(terms)
+    return lambda facts: contains(facts.normal_text)
 
 
-def _words_pattern(terms: Iterable[Term]) -> re.Pattern[str]:
+def _whole_words(terms: Iterable[Term]) -> Callable[[str], bool]:
+    """Whether a text holds any of the terms with no word character on either side.
+
+    The side before is checked here, not by a lookbehind in the pattern: a pattern that starts with one is
+    tried at every position of the text, four times slower than one that starts with the term's letters."""
     alternatives = [r"\s+".join(re.escape(normalize(word)) for word in term.words) for term in terms]
     if not alternatives:
-        return re.compile(r"(?!)")  # no word to look for: matches nothing
-    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+        return lambda text: False  # no word to look for
+    search = re.compile(rf"(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE).search
+
+    def contains(text: str) -> bool:
+        found = search(text)
+        while found is not None:
+            start = found.start()
+            if start == 0 or not _is_word(text[start - 1]):
+                return True
+            found = search(text, start + 1)
+        return False
+
+    return contains
+
+
+def _is_word(char: str) -> bool:
+    """What `\\w` matches in a `str` pattern."""
+    return char.isalnum() or char == "_"
 
 
 def _wanted_terms(node: Node) -> Iterable[Term]:
