@@ -12,7 +12,7 @@ from bot.act.actions import parse_snooze
 from bot.ground.config import Sentiment, SlaTargets, load_config, parse_duration
 from bot.ground.errors import ConfigError, UserError
 from bot.ground.mentions import parse_reference
-from bot.ground.text import escape_mrkdwn, html_to_text, safe_mrkdwn, truncate
+from bot.ground.text import _collapsed, escape_mrkdwn, html_to_text, normalize_space, safe_mrkdwn, truncate
 from bot.hear.matching import KeywordMatcher
 from bot.hear.routing import Router
 from bot.hear.triage import Category, Triage, Urgency
@@ -121,6 +121,11 @@ _MARKUP_PIECES = [
 @given(st.one_of(st.text(), st.lists(st.sampled_from(_MARKUP_PIECES), max_size=12).map("".join)))
 def test_html_to_text_never_raises_on_any_text(markup):
     assert isinstance(html_to_text(markup), str)
+
+
+@given(st.one_of(st.text(), st.text(alphabet=" \t\n\r\x00\u00a0\u2028\u200bab", max_size=30)))
+def test_text_that_needs_no_collapsing_takes_the_short_way_to_the_same_answer(text):
+    assert normalize_space(text) == _collapsed(text)
 
 
 def test_a_keyword_matches_whole_words_in_any_case():

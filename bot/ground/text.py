@@ -54,6 +54,12 @@ def html_to_text(markup: str) -> str:
 
 def normalize_space(text: str) -> str:
     """Collapsed spaces and blank lines, without control characters (PostgreSQL refuses NUL in text)."""
+    if text.isprintable() and "  " not in text:  # one line, no control character, no space but " " alone
+        return text.strip()
+    return _collapsed(text)
+
+
+def _collapsed(text: str) -> str:
     lines = (_SPACES.sub(" ", _CONTROL.sub("", line)).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
