@@ -10,6 +10,13 @@ restricted to the languages every candidate knows; lingua's authors built them t
 favour it. The English customer tweets (../shared/data: airline tweets, TweetEval) are what a listening
 bot mostly reads: each one not called English is a mention `languages = ["en"]` would wrongly keep out.
 Each candidate runs in a process of its own, so its memory is its own.
+
+    .venv/bin/python bench/languages.py --testdata /tmp/lingua/language-testdata --sure
+
+`--sure` measures the detector as All Ears runs it (`bot.hear.languages.language_of`: a language named
+only at a probability of at least `SURE`): how often it names the right language, a wrong one, or none.
+`SURE` was chosen looking at French, German, Spanish, Portuguese, Italian and Dutch and at the airline
+tweets (the tuning set); the other languages and the TweetEval tweets are held out.
 """
 
 import argparse
@@ -91,6 +98,48 @@ def child(name: str, testdata: Path, languages: list[str]) -> dict[str, object]:
     return result
 
 
+TUNED_ON = ("fr", "de", "es", "pt", "it", "nl")
+
+
+def sure(testdata: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bot.hear.languages import SURE, language_of
+
+    top_guess, known = detector("py3langid")
+
+    def tally(texts: list[str], code: str) -> list[int]:
+        named = [language_of(text) for text in texts]
+        right = sum(language == code for language in named)
+        unsure = sum(language is None for language in named)
+        return [right, len(texts) - right - unsure, unsure, sum(top_guess(text) != code for text in texts)]
+
+    print(f"py3langid as All Ears runs it: a language named at probability >= {SURE}; the baseline, its top guess")
+    print("| texts | set | texts | named right | named wrong | unsure (no language) | top guess wrong |")
+    print("|---|---|---|---|---|---|---|")
+    codes = sorted(path.stem for path in (testdata / "sentences").glob("*.txt") if path.stem in known)
+    for kind in ("sentences", "word-pairs"):
+        for held_out in (False, True):
+            counts = [0, 0, 0, 0]
+            for code in codes:
+                if (code in TUNED_ON) != held_out:
+                    lines = (testdata / kind / f"{code}.txt").read_text(encoding="utf-8").splitlines()
+                    counts = [a + b for a, b in zip(counts, tally(lines, code), strict=True)]
+            label = f"held out ({len(codes) - len(TUNED_ON)} languages)" if held_out else "tuning (6 languages)"
+            _row(kind, label, *counts)
+    tweets = english_tweets()
+    airline = len(tweets) - 2000
+    _row("English tweets", "tuning (airline)", *tally(tweets[:airline], "en"))
+    _row("English tweets", "held out (TweetEval)", *tally(tweets[airline:], "en"))
+
+
+def _row(kind: str, label: str, right: int, wrong: int, unsure: int, top_wrong: int) -> None:
+    total = right + wrong + unsure
+    print(
+        f"| {kind} | {label} | {total:,} | {right / total:.1%} | {wrong / total:.2%} ({wrong:,})"
+        f" | {unsure / total:.1%} | {top_wrong / total:.2%} ({top_wrong:,}) |"
+    )
+
+
 def installed_mb(packages: list[str]) -> float:
     from importlib.util import find_spec
 
@@ -109,7 +158,11 @@ def main() -> None:
     parser.add_argument("--testdata", type=Path, required=True, help="lingua-py's language-testdata folder")
     parser.add_argument("--child", choices=CANDIDATES, help=argparse.SUPPRESS)
     parser.add_argument("--languages", help=argparse.SUPPRESS)
+    parser.add_argument("--sure", action="store_true", help="the detector as All Ears runs it, tuned and held out")
     args = parser.parse_args()
+    if args.sure:
+        sure(args.testdata)
+        return
     if args.child and args.languages is None:
         print(json.dumps(sorted(detector(args.child)[1])))
         return

@@ -10,7 +10,7 @@ from bot.ground.clock import utcnow
 from bot.ground.db import read_scope, session_scope
 from bot.ground.errors import UserError
 from bot.ground.mentions import get_mention
-from bot.ground.models import Mention
+from bot.ground.models import Mention, Outcome
 from bot.hear.sources.reply_limits import ReplyLimit
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal, snooze_modal
@@ -96,6 +96,15 @@ def register(app: App, deps: Deps) -> None:
             return
         with session_scope(deps.engine) as session:
             actions.snooze(session, mention_id=mention_id, user_id=click.actor(), duration=duration)
+        deps.notify()
+
+    @app.action(ActionId.MORE)
+    @acknowledged
+    def handle_card_menu(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
+        chosen = click.menu_choice()
+        with session_scope(deps.engine) as session:
+            actions.resolve(session, mention_id=chosen.mention, user_id=click.actor(), outcome=Outcome.NOT_RELEVANT)
         deps.notify()
 
     @app.action(ActionId.REPLY)

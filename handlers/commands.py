@@ -9,6 +9,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.act import actions
+from bot.act.labels import label_counts
 from bot.ground.clock import utcnow
 from bot.ground.config import Config, Team, by_name
 from bot.ground.db import read_scope, session_scope
@@ -201,7 +202,9 @@ def register(app: App, deps: Deps) -> None:
         elif what == "stats":
             week = Week.containing(utcnow(), deps.config.summary.timezone)
             figures = summarize(deps.engine, deps.config, week, team_of=TeamDirectory(deps.config.people, client))
-            tell(command, client, "This week so far", figures_blocks(figures))
+            with read_scope(deps.engine) as session:
+                labels = label_counts(session)
+            tell(command, client, "This week so far", figures_blocks(figures, labels=labels))
         elif what == "sources":
             with read_scope(deps.engine) as session:
                 health = source_health(session, deps.config.sources)

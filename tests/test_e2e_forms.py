@@ -106,7 +106,7 @@ def test_ana_snoozes_until_a_moment_she_picks_and_a_moment_past_is_refused(bot, 
     bot.start()
     card = _card(fake_slack)
     ana = SlackUser("U_ANA", bot.url, fake_slack)
-    menu = card.blocks[-1]["elements"][-1]
+    menu = next(element for element in card.blocks[-1]["elements"] if element["action_id"] == "mention_snooze")
     assert "1:until" in [option["value"] for option in menu["options"]]
 
     ana.choose("mention_snooze", "1:until", channel="C0URGENT", message_ts=card.ts)

@@ -42,7 +42,14 @@ def test_a_matching_feed_item_becomes_a_card_in_the_routed_channel(bot, feeds, f
     assert "&lt;!channel&gt;" in card and "&lt;@U123&gt;" in card
     assert "<!channel>" not in card and "<@U123>" not in card
     assert all(text["verbatim"] for block in urgent[0].blocks for text in _texts(block))
-    assert [_label(b) for b in urgent[0].blocks[-1]["elements"]] == ["Claim", "Reply", "Escalate", "Resolve", "Snooze"]
+    assert [_label(b) for b in urgent[0].blocks[-1]["elements"]] == [
+        "Claim",
+        "Reply",
+        "Escalate",
+        "Resolve",
+        "Snooze",
+        "⋯ Not relevant",
+    ]
     assert "positive" in listen[0].all_text()
     assert len(fake_slack.cards()) == 2, "the unrelated and the excluded items make no card"
 
@@ -64,7 +71,9 @@ def test_ana_claims_with_the_button_and_ben_is_refused(bot, feeds, fake_slack):
 
 
 def _label(element):
-    """A button's text, or a menu's placeholder."""
+    """A button's text, a menu's placeholder, or an overflow menu's options."""
+    if element["type"] == "overflow":
+        return "⋯ " + ", ".join(option["text"]["text"] for option in element["options"])
     return (element.get("text") or element["placeholder"])["text"]
 
 

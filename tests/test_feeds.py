@@ -87,9 +87,12 @@ def limit_problems(blocks: list[dict]) -> list[str]:
             ]
         if block["type"] == "actions":
             for element in block["elements"]:
-                label = (element.get("text") or element["placeholder"])["text"]  # a button, or a menu
-                if not 1 <= len(label) <= kit.BUTTON_TEXT:
-                    problems.append(f"button text {label!r}")
+                labels = (  # a button, a menu, or an overflow menu's options
+                    [option["text"]["text"] for option in element["options"]]
+                    if element["type"] == "overflow"
+                    else [(element.get("text") or element["placeholder"])["text"]]
+                )
+                problems += [f"button text {label!r}" for label in labels if not 1 <= len(label) <= kit.BUTTON_TEXT]
                 if len(element.get("value", "")) > kit.BUTTON_VALUE:
                     problems.append(f"button value of {len(element['value'])} characters")
                 problems += [

@@ -52,6 +52,9 @@ def _act(engine, action, **kwargs):
 
 
 def _label(element):
+    """A button's text, a menu's placeholder, or an overflow menu's options."""
+    if element["type"] == "overflow":
+        return "⋯ " + ", ".join(option["text"]["text"] for option in element["options"])
     return (element.get("text") or element.get("placeholder"))["text"]
 
 
@@ -80,10 +83,10 @@ def test_ana_sees_what_she_owns_and_what_waits_in_her_channels_with_the_weeks_nu
     assert view["type"] == "home" and view_problems(view) == []
     rows = _rows(view)
     assert [(text.split("*")[1], buttons) for text, buttons in rows["Yours, open"]] == [
-        (f"M-{hers}", ["Unclaim", "Reply", "Escalate", "Resolve", "Snooze"])
+        (f"M-{hers}", ["Unclaim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant"])
     ]
     assert [(text.split("*")[1], buttons) for text, buttons in rows["Unclaimed in your channels"]] == [
-        (f"M-{waiting}", ["Claim", "Reply", "Escalate", "Resolve", "Snooze"])
+        (f"M-{waiting}", ["Claim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant"])
     ], "Ben's mention is his, and the product channel's is not Ana's to see"
     mine = rows["Yours, open"][0][0]
     assert "Acme cloud is down again" in mine and "<#C0URGENT>" in mine and "claimed 0s ago" in mine

@@ -162,7 +162,7 @@ def test_the_card_says_who_snoozed_it_until_when_and_offers_to_wake_it(engine):
     with session_scope(engine) as session:
         card = mention_card(session.get(Mention, mention_id), actions.history(session, mention_id))
     assert f":zzz: Snoozed until <!date^{int((T0 + timedelta(hours=4)).timestamp())}^" in str(card)
-    menu = card[-1]["elements"][-1]
+    menu = next(element for element in card[-1]["elements"] if element["action_id"] == "mention_snooze")
     assert menu["type"] == "static_select" and menu["action_id"] == "mention_snooze"
     assert [option["value"] for option in menu["options"]] == [
         f"{mention_id}:{v}" for v in ("1h", "4h", "1d", "3d", "until", "off")

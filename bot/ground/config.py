@@ -47,6 +47,13 @@ def _parses_listening(query: str) -> str:
     return query
 
 
+def _language_code(code: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", code.strip().lower()):
+        raise ValueError(f"{code!r} is not a language code: use ISO 639-1, such as en, fr or pt")
+    return code.strip().lower()
+
+
+LanguageCode = Annotated[str, AfterValidator(_language_code)]
 Query = Annotated[str, AfterValidator(_parses_listening)]
 """A query in the language of `bot.ground.query`, refused at load with the column where it goes wrong."""
 RouteQuery = Annotated[str, AfterValidator(_parses)]
@@ -88,6 +95,8 @@ class Listen(Section):
     exclude: list[str] = []
     query: Query | None = None
     products: list[Product] = []
+    languages: list[LanguageCode] = []
+    """Keep only mentions in these languages (ISO 639-1 codes); one whose language is unsure is kept."""
 
     @field_validator("keywords")
     @classmethod

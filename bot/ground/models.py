@@ -51,6 +51,9 @@ class Outcome(StrEnum):
     THANKED = "thanked"
     NO_ACTION = "no-action"
     SPAM = "spam"
+    NOT_RELEVANT = "not-relevant"
+    """Real, but not for us: another company's Acme, a job ad, news that names us in passing. Unlike spam,
+    it teaches what the team does not want to hear."""
 
 
 def _where(condition: str) -> dict[str, Any]:
@@ -101,6 +104,8 @@ class Mention(SQLModel, table=True):
     """The `[[listen.products]]` entry whose query it matched first, if any."""
     matched: str | None = Field(default=None, max_length=500)
     """The query's words and phrases it contains, comma-separated: why it was kept."""
+    lang: str | None = Field(default=None, max_length=10)
+    """Its language (ISO 639-1), when the detector was sure."""
     thread: str | None = Field(default=None, max_length=500, index=True)
     """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)

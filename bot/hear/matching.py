@@ -11,6 +11,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from bot.ground.query import All, AnyOf, FieldTerm, Node, Not, Term, from_keywords, parse
+from bot.hear.languages import language_of
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,17 @@ class Facts:
     urls: tuple[str | None, ...] = ()
     """The post's own page and the page it links to: `site:` matches either's host."""
     lang: str | None = None
+    """The language the source says the post is in, if it says."""
+    detect_lang: bool = False
+    """Whether to ask the detector when the source does not say (only once a query or a card needs it)."""
 
     @cached_property
     def normal_text(self) -> str:
         return normalize(self.text)
+
+    @cached_property
+    def language(self) -> str | None:
+        return self.lang or (language_of(self.text) if self.detect_lang else None)
 
     @cached_property
     def hosts(self) -> tuple[str, ...]:
@@ -143,7 +151,7 @@ def _field_holds(node: FieldTerm, facts: Facts) -> bool:
         case "source":
             return value in (facts.source.casefold(), facts.source_kind.casefold())
         case "lang":
-            return facts.lang is not None and facts.lang.casefold() == value
+            return facts.language is not None and facts.language.casefold() == value
 
 
 def _host(url: str) -> str:

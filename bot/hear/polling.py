@@ -71,18 +71,23 @@ class Listener:
             else None
         )
         self._products = [(product.name, Matcher.of(product.query)) for product in listen.products]
+        self._languages = frozenset(listen.languages)
         self._router = Router(config)
         self.storm = config.storm
 
     def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
         """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
         facts = facts_of(item, source=source, source_kind=source_kind)
-        for product, matcher in self._products:
-            if matcher.matches(facts):
-                return Found(facts, product, matcher)
-        if self._anything is not None and self._anything.matches(facts):
-            return Found(facts, None, self._anything)
-        return Found(facts)
+        found = next((Found(facts, name, matcher) for name, matcher in self._products if matcher.matches(facts)), None)
+        if found is None and self._anything is not None and self._anything.matches(facts):
+            found = Found(facts, None, self._anything)
+        if found is None or not self._speaks(facts.language):
+            return Found(facts)
+        return found
+
+    def _speaks(self, language: str | None) -> bool:
+        """Whether `[listen] languages` lets a mention in `language` through: all do when it lists none."""
+        return not self._languages or language is None or language in self._languages
 
     def mentions_brand(self, item: Item, *, source: str = "", source_kind: str = "") -> bool:
         return self.find(item, source=source, source_kind=source_kind).matcher is not None
@@ -122,6 +127,7 @@ class Listener:
             topic=topic_of(text, category=triaged.category),
             product=product,
             matched=tuple(matcher.why(facts)) if matcher else (),
+            lang=facts.language,
         )
 
 
@@ -166,7 +172,12 @@ def _text(item: Item) -> str:
 def facts_of(item: Item, *, source: str, source_kind: str) -> Facts:
     """What a query can ask of an item heard on `source`."""
     return Facts(
-        _text(item), source=source, source_kind=source_kind, author=item.author, urls=(item.url, item.shared_url)
+        _text(item),
+        source=source,
+        source_kind=source_kind,
+        author=item.author,
+        urls=(item.url, item.shared_url),
+        detect_lang=True,
     )
 
 

@@ -133,6 +133,8 @@ class Heard:
     """The first `[[listen.products]]` whose query it matches."""
     matched: tuple[str, ...] = ()
     """The words and phrases of the query that kept it: the card says why it was shown."""
+    lang: str | None = None
+    """Its language (ISO 639-1), when the detector is sure."""
 
 
 @dataclass
@@ -242,6 +244,7 @@ def plan(session: Session, heard: Heard, *, storm: StormRule | None, now: dateti
         "topic": heard.topic,
         "product": heard.product,
         "matched": ", ".join(heard.matched)[:500] or None,
+        "lang": heard.lang,
         "reply_to": item.reply_to,
         "thread": item.thread[:500] if item.thread else None,
         "channel": heard.channel,

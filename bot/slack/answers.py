@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from bot.act.labels import LabelCounts
 from bot.ground.config import Sentiment
 from bot.ground.models import Mention
 from bot.ground.text import one_line, safe_mrkdwn
@@ -111,14 +112,20 @@ def _packed(heading: str, lines: list[str]) -> list[Block]:
     return [*blocks, section(text)]
 
 
-def figures_blocks(figures: WeeklyFigures, *, chart: bool = False) -> list[Block]:
-    """The summary's four parts under its title; `chart` says the chart follows in the thread."""
+def figures_blocks(figures: WeeklyFigures, *, chart: bool = False, labels: LabelCounts | None = None) -> list[Block]:
+    """The summary's four parts under its title; `chart` says the chart follows in the thread, `labels` how
+    many mentions the team's actions have judged (`/allears stats`)."""
     blocks: list[Block] = [{"type": "header", "text": plain(summary_title(figures), limit=HEADER_TEXT)}]
     for part in summary_parts(figures):
         blocks += _packed(part.heading, [line for row in part.rows for line in _row_lines(row)])
     notes = [safe_mrkdwn(summary_footer(figures), CONTEXT_TEXT)]
     if chart:
         notes.append(":bar_chart: The chart of mentions per day and response times is in the thread.")
+    if labels is not None:
+        notes.append(
+            f":label: Judged by the team so far: *{labels.relevant}* relevant (claimed, answered, escalated, "
+            f"fixed or feedback), *{labels.not_relevant}* not (not-relevant or spam)"
+        )
     return [*blocks[: MAX_MESSAGE_BLOCKS - 1], context(*notes)]
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from bot.ground.config_types import Sentiment, Urgency
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
 from bot.ground.text import safe_mrkdwn, truncate
+from bot.hear.languages import name_of
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.kit import (
     FALLBACK_TEXT,
@@ -16,10 +17,11 @@ from bot.slack.kit import (
     date,
     link,
     link_with_host,
+    overflow,
     section,
     user,
 )
-from bot.slack.payloads import EscalationRef, MentionRef
+from bot.slack.payloads import EscalationRef, MentionRef, MenuChoice
 from bot.slack.reminders import reminder_note, snooze_menu, snooze_status
 
 SENTIMENT_EMOJI = {
@@ -52,6 +54,8 @@ def _about(mention: Mention) -> list[str]:
         f"{urgency}{SENTIMENT_EMOJI[sentiment]} {sentiment.value} {mention.category}",
         f"from {safe_mrkdwn(mention.source, _AUTHOR)}",
     ]
+    if mention.lang:
+        parts.append(f"in {safe_mrkdwn(name_of(mention.lang), 40)}")
     if mention.author:
         parts.append(f"by {safe_mrkdwn(mention.author, _AUTHOR)}")
     if mention.forwarded_by:
@@ -122,6 +126,7 @@ def card_actions(mention: Mention, *, block_id: str = BlockId.CARD_ACTIONS) -> B
             button("Escalate", ActionId.ESCALATE, value, style="danger"),
             button("Resolve", ActionId.RESOLVE, value),
             snooze_menu(mention),
+            overflow(ActionId.MORE, [("Not relevant", MenuChoice(mention=mention.id, do="not-relevant").value())]),
         ]
     return actions(block_id, *buttons)
 

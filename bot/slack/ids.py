@@ -12,6 +12,8 @@ class ActionId(StrEnum):
     UNCLAIM = "mention_unclaim"
     ACKNOWLEDGE = "escalation_acknowledge"
     SNOOZE = "mention_snooze"
+    MORE = "mention_more"
+    """The card's overflow menu: what is done more rarely than the buttons."""
 
 
 class ViewId(StrEnum):

@@ -23,6 +23,7 @@ FALLBACK_TEXT = 3000
 MODAL_TITLE = 24
 OPTION_TEXT = 75
 OPTION_VALUE = 150
+OVERFLOW_OPTIONS = 5
 INPUT_LABEL = 2000
 INPUT_MAX_LENGTH = 3000
 PRIVATE_METADATA = 3000
@@ -60,6 +61,17 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
     if style:
         element["style"] = style
     return element
+
+
+def overflow(action_id: str, options: list[tuple[str, str]]) -> Block:
+    """A "⋯" menu of (label, value) options: Slack shows at most five."""
+    if not 1 <= len(options) <= OVERFLOW_OPTIONS or any(len(value) > OPTION_VALUE for _, value in options):
+        raise ValueError(f"an overflow menu takes 1 to {OVERFLOW_OPTIONS} options of values up to {OPTION_VALUE}")
+    return {
+        "type": "overflow",
+        "action_id": action_id,
+        "options": [{"text": plain(label, limit=OPTION_TEXT), "value": value} for label, value in options],
+    }
 
 
 def actions(block_id: str, *elements: Block) -> Block:

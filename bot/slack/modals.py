@@ -33,7 +33,8 @@ OUTCOME_DESCRIPTIONS = {
     Outcome.FEEDBACK: "Feedback, sent to product",
     Outcome.THANKED: "Praise; we thanked them",
     Outcome.NO_ACTION: "Nothing to do",
-    Outcome.SPAM: "Spam or not about us",
+    Outcome.SPAM: "Spam",
+    Outcome.NOT_RELEVANT: "Not relevant (not about us)",
 }
 _QUOTE = 1500
 POST_ON_SOURCE = "post_on_source"

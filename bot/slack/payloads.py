@@ -56,6 +56,14 @@ class MentionRef(_Ref):
     mention: int = Field(ge=0)
 
 
+class MenuChoice(_Ref):
+    """An option of a card's overflow menu: the mention, and what to do with it."""
+
+    _bare = "mention"
+    mention: int = Field(ge=0)
+    do: Literal["not-relevant"]
+
+
 class EscalationRef(_Ref):
     """The escalation a team alert's Acknowledge button acknowledges."""
 
@@ -278,6 +286,9 @@ class BlockActionPayload(_Interaction):
 
     def mention(self) -> int:
         return MentionRef.of(self.action.value).mention
+
+    def menu_choice(self) -> MenuChoice:
+        return MenuChoice.of(self.action.choice())
 
     def escalation(self) -> int:
         return EscalationRef.of(self.action.value).escalation

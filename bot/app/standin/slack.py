@@ -152,6 +152,10 @@ def block_kit_problems(blocks: list[Payload], *, max_blocks: int = 50) -> list[s
             options_limit(element, where)
         elif kind == "checkboxes":
             options_limit(element, where, most=10)
+        elif kind == "overflow":
+            options_limit(element, where, most=5)
+            if not element.get("options"):
+                problems.append(f"{where}: overflow without options")
         elif kind == "plain_text_input" and element.get("max_length", 0) > 3000:
             problems.append(f"{where}: max_length over 3000")
 

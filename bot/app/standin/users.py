@@ -168,7 +168,7 @@ class SlackUser:
         """A button click or a menu choice (block_actions); `where` says what it was in: a message or a view."""
         chosen_or_clicked = (
             {"selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}
-            if kind == "static_select"
+            if kind in ("static_select", "overflow")
             else {"value": value}
         )
         payload = {
