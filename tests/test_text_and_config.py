@@ -12,7 +12,15 @@ from bot.act.actions import parse_snooze
 from bot.ground.config import Sentiment, SlaTargets, load_config, parse_duration
 from bot.ground.errors import ConfigError, UserError
 from bot.ground.mentions import parse_reference
-from bot.ground.text import _collapsed, escape_mrkdwn, html_to_text, normalize_space, safe_mrkdwn, truncate
+from bot.ground.text import (
+    _collapsed,
+    escape_mrkdwn,
+    html_to_text,
+    normalize_space,
+    safe_mrkdwn,
+    standing_alone,
+    truncate,
+)
 from bot.hear.matching import KeywordMatcher
 from bot.hear.routing import Router
 from bot.hear.triage import Category, Triage, Urgency
@@ -126,6 +134,19 @@ def test_html_to_text_never_raises_on_any_text(markup):
 @given(st.one_of(st.text(), st.text(alphabet=" \t\n\r\x00\u00a0\u2028\u200bab", max_size=30)))
 def test_text_that_needs_no_collapsing_takes_the_short_way_to_the_same_answer(text):
     assert normalize_space(text) == _collapsed(text)
+
+
+@given(
+    st.lists(st.sampled_from(["down", "not working", "log", "login", "é", "#acme", "a.b", "_x"]), min_size=1),
+    st.text(alphabet="downtlgiwrk #acmeé_.b\n9", max_size=50),
+)
+def test_words_standing_alone_are_what_a_lookbehind_finds_and_every_topic_is_found(terms, text):
+    alternatives = "|".join(f"(?P<t{n}>{re.escape(term)})" for n, term in enumerate(terms))
+    behind = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    ahead = re.compile(rf"(?:{alternatives})(?!\w)", re.IGNORECASE)
+    assert [(m.span(), m.lastgroup) for m in standing_alone(ahead, text)] == [
+        (m.span(), m.lastgroup) for m in behind.finditer(text)
+    ]
 
 
 def test_a_keyword_matches_whole_words_in_any_case():

@@ -11,6 +11,7 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from bot.ground.query import All, AnyOf, FieldTerm, Node, Not, Term, from_keywords, parse
+from bot.ground.text import standing_alone
 from bot.hear.languages import language_of
 
 
@@ -104,30 +105,12 @@ def _searches(terms: list[Term]) -> Callable[[Facts], bool]:
 
 
 def _whole_words(terms: Iterable[Term]) -> Callable[[str], bool]:
-    """Whether a text holds any of the terms with no word character on either side.
-
-    The side before is checked here, not by a lookbehind in the pattern: a pattern that starts with one is
-    tried at every position of the text, four times slower than one that starts with the term's letters."""
+    """Whether a text holds any of the terms with no word character on either side."""
     alternatives = [r"\s+".join(re.escape(normalize(word)) for word in term.words) for term in terms]
     if not alternatives:
         return lambda text: False  # no word to look for
-    search = re.compile(rf"(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE).search
-
-    def contains(text: str) -> bool:
-        found = search(text)
-        while found is not None:
-            start = found.start()
-            if start == 0 or not _is_word(text[start - 1]):
-                return True
-            found = search(text, start + 1)
-        return False
-
-    return contains
-
-
-def _is_word(char: str) -> bool:
-    """What `\\w` matches in a `str` pattern."""
-    return char.isalnum() or char == "_"
+    pattern = re.compile(rf"(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+    return lambda text: next(standing_alone(pattern, text), None) is not None
 
 
 def _wanted_terms(node: Node) -> Iterable[Term]:
