@@ -129,6 +129,7 @@ def test_allears_help_queue_and_stats(bot, feeds, fake_slack):
     stats = str(ask("stats")["blocks"])
     assert "Mentions heard:* 2" in stats and "Claimed:* 1" in stats and "(so far)" in stats
     assert "*1* relevant (claimed, answered, escalated, fixed or feedback), *0* not" in stats
+    assert "the relevance model starts scoring at 30 of each" in stats
 
 
 def test_socket_mode_receives_a_slash_command_without_a_public_url(bot, feeds, fake_slack):

@@ -70,3 +70,18 @@ def test_a_language_that_is_not_a_code_is_refused_at_load_with_what_to_write(tmp
     path.write_text(f'[listen]\nkeywords = ["acme"]\nlanguages = ["{code}"]\n[channels]\ndefault = "C0LISTEN"\n')
     with pytest.raises(ConfigError, match=rf"listen\.languages.*'{code}' is not a language code: use ISO 639-1"):
         load_config(path)
+
+
+def test_languages_are_detected_only_when_the_config_asks_about_them_or_says_so(engine):
+    plain = Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}})
+    assert not plain.detects_languages, "the detector's model costs 75 MB: not loaded for nothing"
+    assert _store(engine, plain, FRENCH)[FRENCH].lang is None
+
+    told = Config.model_validate(
+        {"listen": {"keywords": ["acme"], "detect_languages": True}, "channels": {"default": "C0LISTEN"}}
+    )
+    assert told.detects_languages and _store(engine, told, FRENCH, GERMAN)[GERMAN].lang == "de"
+    product_route = {"name": "Quillo", "query": "quillo", "routes": [{"channel": "C0FR", "query": "-lang:fr"}]}
+    assert Config.model_validate(
+        {"listen": {"keywords": ["acme"], "products": [product_route]}, "channels": {"default": "C0L"}}
+    ).detects_languages

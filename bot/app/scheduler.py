@@ -9,6 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, delete
 from sqlmodel import col
 
+from bot.act import learning
 from bot.act.sla import timers
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
@@ -69,6 +70,15 @@ def build_scheduler(
             id="weekly-summary",
             name="weekly summary",
         )
+    scheduler.add_job(
+        job("learn", _learn),
+        "interval",
+        args=[engine],
+        minutes=1,
+        next_run_time=utcnow(),
+        id="learn",
+        name="relevance model learns the team's labels",
+    )
     for source in config.sources:
         scheduler.add_job(
             job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
@@ -92,6 +102,19 @@ def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> N
     if taken:
         log.info("SLA: %s", ", ".join(f"M-{mention_id} {what}" for mention_id, what in taken))
         deliver()
+
+
+def _learn(engine: Engine) -> None:
+    """Never raises: labels not learned now are learned at the next run."""
+    try:
+        learned = learning.learn(engine)
+    except Exception:
+        log.exception("the relevance model could not learn; trying again in a minute")
+        return
+    if learned.relearned:
+        log.warning("the stored relevance model could not be read (another scikit-learn?): learned again")
+    if learned.labels:
+        log.info("relevance model: learned %d label(s)", learned.labels)
 
 
 def _forget_old_requests(engine: Engine) -> None:

@@ -29,7 +29,7 @@ from bot.ground.config_types import (
     parse_duration,
 )
 from bot.ground.errors import ConfigError, UserError
-from bot.ground.query import parse, parse_listening
+from bot.ground.query import asks_language, parse, parse_listening
 
 __all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
 
@@ -97,6 +97,9 @@ class Listen(Section):
     products: list[Product] = []
     languages: list[LanguageCode] = []
     """Keep only mentions in these languages (ISO 639-1 codes); one whose language is unsure is kept."""
+    detect_languages: bool | None = None
+    """Detect each mention's language (its model takes about 75 MB of memory): by default only when the config
+    asks about languages (`languages`, or `lang:` in a query or route)."""
 
     @field_validator("keywords")
     @classmethod
@@ -286,6 +289,15 @@ class Config(Section):
     @property
     def summary_channel(self) -> str:
         return self.summary.channel or self.channels.default
+
+    @property
+    def detects_languages(self) -> bool:
+        listen = self.listen
+        if listen.detect_languages is not None:
+            return listen.detect_languages
+        queries = [listen.query, *(p.query for p in listen.products), *(r.query for r in self.routes)]
+        queries += [r.query for p in listen.products for r in p.routes]
+        return bool(listen.languages) or any(asks_language(parse(query)) for query in queries if query)
 
     @property
     def feedback_channel(self) -> str | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.ground.clock import utcnow
@@ -106,6 +106,8 @@ class Mention(SQLModel, table=True):
     """The query's words and phrases it contains, comma-separated: why it was kept."""
     lang: str | None = Field(default=None, max_length=10)
     """Its language (ISO 639-1), when the detector was sure."""
+    relevance: float | None = None
+    """How likely the relevance model found it worth a person's time (0 to 1), when the model was on."""
     thread: str | None = Field(default=None, max_length=500, index=True)
     """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
@@ -286,6 +288,23 @@ class SourceState(SQLModel, table=True):
     paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Set by an admin's `/allears pause`: the scheduler skips the source until `/allears resume`."""
     paused_by: str | None = Field(default=None, max_length=40)
+
+
+class RelevanceModel(SQLModel, table=True):
+    """The workspace's relevance model (`bot.hear.relevance`), one row: every process scores with it."""
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+    """Raised at each save, so a process sees at a glance that its copy is old."""
+    model: bytes | None = Field(default=None, sa_type=LargeBinary)
+    library: str = Field(default="", max_length=40)
+    """The scikit-learn version that wrote `model`: another one cannot be trusted to read it."""
+    learned_to: int = 0
+    """The last event it learned from; the events after it are labels still to learn."""
+    relevant: int = 0
+    not_relevant: int = 0
+    """The team's labels at the last save (`bot.act.labels`): the model scores once it has enough of each."""
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SeenRequest(SQLModel, table=True):

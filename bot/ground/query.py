@@ -113,6 +113,19 @@ def looks_for_text(node: Node) -> bool:
             return all(looks_for_text(child) for child in nodes)
 
 
+def asks_language(node: Node) -> bool:
+    """Whether the query has a `lang:` anywhere: only then must a mention's language be known."""
+    match node:
+        case FieldTerm(field):
+            return field == "lang"
+        case Term():
+            return False
+        case Not(inner):
+            return asks_language(inner)
+        case All(nodes) | AnyOf(nodes):
+            return any(asks_language(child) for child in nodes)
+
+
 def _phrase(text: str) -> Term:
     words = tuple(text.split())
     return Term(words, phrase=len(words) > 1)

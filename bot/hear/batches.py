@@ -11,6 +11,7 @@ from sqlmodel import Session
 from bot.ground.clock import utcnow
 from bot.ground.config import StormRule
 from bot.ground.outbox import write_held
+from bot.hear import relevance
 from bot.hear.recording import Heard, LookedAhead, Planned, complete, insert_each, plan
 from bot.hear.sources import Item
 
@@ -51,7 +52,12 @@ class Batch:
         self._ids.clear()
         if not plans:
             return 0
-        stored = insert_each(self._session, [planned.values for planned in plans])
+        rows = [planned.values for planned in plans]
+        scored = relevance.scores(self._session, rows)
+        if scored[0] is not None:  # the model is on: every row has its score
+            for row, score in zip(rows, scored, strict=True):
+                row["relevance"] = score
+        stored = insert_each(self._session, rows)
         self.stored.update(stored)
         new = 0
         for planned in plans:

@@ -72,12 +72,13 @@ class Listener:
         )
         self._products = [(product.name, Matcher.of(product.query)) for product in listen.products]
         self._languages = frozenset(listen.languages)
+        self._detects_languages = config.detects_languages
         self._router = Router(config)
         self.storm = config.storm
 
     def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
         """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
-        facts = facts_of(item, source=source, source_kind=source_kind)
+        facts = facts_of(item, source=source, source_kind=source_kind, detect_lang=self._detects_languages)
         found = next((Found(facts, name, matcher) for name, matcher in self._products if matcher.matches(facts)), None)
         if found is None and self._anything is not None and self._anything.matches(facts):
             found = Found(facts, None, self._anything)
@@ -169,7 +170,7 @@ def _text(item: Item) -> str:
     return f"{item.title}\n{item.text}" if item.title and item.title not in item.text else item.text
 
 
-def facts_of(item: Item, *, source: str, source_kind: str) -> Facts:
+def facts_of(item: Item, *, source: str, source_kind: str, detect_lang: bool = True) -> Facts:
     """What a query can ask of an item heard on `source`."""
     return Facts(
         _text(item),
@@ -177,7 +178,7 @@ def facts_of(item: Item, *, source: str, source_kind: str) -> Facts:
         source_kind=source_kind,
         author=item.author,
         urls=(item.url, item.shared_url),
-        detect_lang=True,
+        detect_lang=detect_lang,
     )
 
 

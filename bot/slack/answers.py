@@ -7,6 +7,7 @@ from bot.ground.config import Sentiment
 from bot.ground.models import Mention
 from bot.ground.text import one_line, safe_mrkdwn
 from bot.hear.health import SourceHealth
+from bot.hear.relevance import ENOUGH
 from bot.remember.figures import Quote, WeeklyFigures
 from bot.remember.summary import QUOTE_TEXT, Row, summary_footer, summary_parts, summary_title
 from bot.slack.cards import SENTIMENT_EMOJI
@@ -124,7 +125,12 @@ def figures_blocks(figures: WeeklyFigures, *, chart: bool = False, labels: Label
     if labels is not None:
         notes.append(
             f":label: Judged by the team so far: *{labels.relevant}* relevant (claimed, answered, escalated, "
-            f"fixed or feedback), *{labels.not_relevant}* not (not-relevant or spam)"
+            f"fixed or feedback), *{labels.not_relevant}* not (not-relevant or spam); "
+            + (
+                "the relevance model scores new mentions"
+                if min(labels.relevant, labels.not_relevant) >= ENOUGH
+                else f"the relevance model starts scoring at {ENOUGH} of each"
+            )
         )
     return [*blocks[: MAX_MESSAGE_BLOCKS - 1], context(*notes)]
 

@@ -65,6 +65,8 @@ def _about(mention: Mention) -> list[str]:
         parts.append(link(mention.url, "open the original"))
     if mention.matched:  # why it was shown: the query's words and phrases it contains
         parts.append(f"matched {safe_mrkdwn(mention.matched, 300)}")
+    if mention.relevance is not None:
+        parts.append(f"relevance {round(100 * mention.relevance)}%")
     return parts
 
 

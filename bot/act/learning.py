@@ -1,0 +1,78 @@
+"""The relevance model learns what the team's actions say (`bot.act.labels`): each claim, reply, escalation
+and `fixed` or `feedback` resolution is a mention labelled relevant, each `not-relevant` or `spam` one
+labelled not. Run every minute by the one process that runs the scheduler, it teaches the stored model the
+labels given since it last learned and saves it, and every process scores with it (`bot.hear.relevance`).
+
+A stored model that cannot be read (another scikit-learn wrote it) is learned again from every label."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.act.labels import SAY_NOT_RELEVANT, SAY_RELEVANT, label_counts
+from bot.ground.clock import utcnow
+from bot.ground.db import session_scope
+from bot.ground.models import Event, EventKind, Mention, RelevanceModel
+from bot.hear import relevance
+
+SAY_ACTED_ON = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.ESCALATED)
+AT_ONCE = 2000
+"""Events read in one go; more wait for the next run."""
+
+
+@dataclass(frozen=True)
+class Learned:
+    labels: int
+    """Mentions whose label the model learned in this run."""
+    relearned: bool = False
+    """The stored model could not be read, so this run began again from the first label."""
+
+
+def learn(engine: Engine) -> Learned:
+    with session_scope(engine) as session:
+        stored = session.get(RelevanceModel, 1, with_for_update=True) or RelevanceModel(id=1)
+        classifier = relevance.loads(stored)
+        relearned = classifier is None and stored.model is not None
+        if classifier is None:
+            classifier, stored.learned_to = relevance.new_classifier(), 0
+        events = list(
+            session.exec(
+                select(Event)
+                .where(col(Event.id) > stored.learned_to, col(Event.kind).in_([*SAY_ACTED_ON, EventKind.RESOLVED]))
+                .order_by(col(Event.id))
+                .limit(AT_ONCE)
+            )
+        )
+        if not events:
+            return Learned(0)
+        labels = {event.mention_id: label for event in events if (label := label_of(event)) is not None}
+        if labels:
+            taught = [(m.model_dump(), labels[m.id]) for m in _mentions(session, list(labels)) if m.id is not None]
+            rows, said = [row for row, _ in taught], [label for _, label in taught]
+            classifier.partial_fit(relevance.features(rows), said, classes=[0, 1])
+            stored.model, stored.library = relevance.dumps(classifier)
+        counts = label_counts(session)
+        stored.relevant, stored.not_relevant = counts.relevant, counts.not_relevant
+        stored.learned_to = events[-1].id or stored.learned_to
+        stored.version += 1
+        stored.updated_at = utcnow()
+        session.add(stored)
+    relevance.forget()
+    return Learned(len(labels), relearned)
+
+
+def label_of(event: Event) -> int | None:
+    """1 for what says relevant, 0 for what says not, None for what says neither (answered, thanked…)."""
+    if event.kind in SAY_ACTED_ON:
+        return 1
+    outcome = event.data.get("outcome")
+    if outcome in {o.value for o in SAY_RELEVANT}:
+        return 1
+    if outcome in {o.value for o in SAY_NOT_RELEVANT}:
+        return 0
+    return None
+
+
+def _mentions(session: Session, ids: list[int]) -> list[Mention]:
+    return list(session.exec(select(Mention).where(col(Mention.id).in_(ids)).order_by(col(Mention.id))))

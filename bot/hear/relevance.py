@@ -1,0 +1,155 @@
+"""How likely a mention is worth a person's time, by a small model of the workspace's own that learns from
+what its team does (`bot.act.learning`): scikit-learn's logistic regression trained by SGD, one label at a
+time, over hashed word and character n-grams of the text and the mention's source, author and site.
+
+The model lives in the database (`RelevanceModel`), so every process scores with the same one; a process
+looks for a newer one at most every `LOOK_EVERY`. It scores only once the team has given `ENOUGH` labels of
+each kind; before that, and whenever its stored copy cannot be read, mentions get no score. The stored copy
+is a pickle the bot wrote itself into its own database, read back only by the same scikit-learn version."""
+
+import pickle
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from sqlmodel import Session, col, select
+
+from bot.ground.models import RelevanceModel
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import SGDClassifier
+
+ENOUGH = 30
+"""Labels of each kind (relevant, not relevant) before the model's scores are used."""
+LOOK_EVERY = 10.0
+"""Seconds between two looks at the stored model's version."""
+WORDS, CHARACTERS, FACTS = 2**16, 2**16, 2**12
+"""Hashed feature sizes: word 1–2-grams, character 3–5-grams, and source, author and site."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """The stored model as a process holds it."""
+
+    version: int
+    classifier: "SGDClassifier | None"
+    relevant: int = 0
+    not_relevant: int = 0
+
+    @property
+    def on(self) -> bool:
+        return self.classifier is not None and min(self.relevant, self.not_relevant) >= ENOUGH
+
+
+def features(rows: Sequence[Mapping[str, Any]]) -> "csr_matrix":
+    """Mentions (a mention's columns by name: title, text, source, source_kind, author, url) as one row each."""
+    from scipy.sparse import hstack
+
+    words, characters, facts = _vectorizers()
+    texts = [f"{row.get('title') or ''}\n{row.get('text') or ''}" for row in rows]
+    return hstack(
+        [words.transform(texts), characters.transform(texts), facts.transform([_facts(row) for row in rows])]
+    ).tocsr()
+
+
+def new_classifier() -> "SGDClassifier":
+    from sklearn.linear_model import SGDClassifier
+
+    # Averaged SGD: its scores swing far less from one batch of labels to the next (bench/relevance.py).
+    return SGDClassifier(loss="log_loss", alpha=1e-4, average=True, random_state=0)
+
+
+def dumps(classifier: "SGDClassifier") -> tuple[bytes, str]:
+    return pickle.dumps(classifier, protocol=pickle.HIGHEST_PROTOCOL), _library()
+
+
+def loads(stored: RelevanceModel) -> "SGDClassifier | None":
+    """The stored classifier, or None when there is none or another scikit-learn wrote it."""
+    if stored.model is None or stored.library != _library():
+        return None
+    try:
+        classifier = pickle.loads(stored.model)  # noqa: S301 - written by this bot into its own database
+    except Exception:
+        return None
+    return classifier if hasattr(classifier, "predict_proba") else None
+
+
+def scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[float | None]:
+    """Each mention's chance of being relevant, or None for all while the model is off."""
+    model = current(session)
+    if not rows or not model.on:
+        return [None] * len(rows)
+    assert model.classifier is not None
+    return [round(float(p), 4) for p in model.classifier.predict_proba(features(rows))[:, 1]]
+
+
+def current(session: Session) -> Model:
+    """This process's copy of the stored model, read again when the stored one has a newer version."""
+    bind = session.get_bind()
+    database = str(bind.engine.url)
+    now = time.monotonic()
+    held, looked_at = _held.get(database, (_NONE, float("-inf")))
+    if now - looked_at < LOOK_EVERY:
+        return held
+    version = session.exec(select(RelevanceModel.version).where(col(RelevanceModel.id) == 1)).first()
+    if version is None:
+        held = Model(version=0, classifier=None)
+    elif version != held.version:
+        stored = session.get(RelevanceModel, 1)
+        assert stored is not None
+        held = Model(stored.version, loads(stored), stored.relevant, stored.not_relevant)
+    with _lock:
+        _held[database] = (held, now)
+    return held
+
+
+def forget() -> None:
+    """Look at the stored model at the next score, whatever the time: after saving one, and in tests."""
+    with _lock:
+        _held.clear()
+
+
+def _facts(row: Mapping[str, Any]) -> list[str]:
+    facts = [f"source={row.get('source') or ''}", f"kind={row.get('source_kind') or ''}"]
+    if row.get("author"):
+        facts.append(f"author={str(row['author']).casefold()}")
+    try:
+        host = urlsplit(str(row.get("url") or "")).hostname
+    except ValueError:
+        host = None
+    if host:
+        facts.append(f"site={host.removeprefix('www.')}")
+    return facts
+
+
+@cache
+def _vectorizers() -> tuple[Any, Any, Any]:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return (
+        HashingVectorizer(n_features=WORDS, ngram_range=(1, 2), alternate_sign=False),
+        HashingVectorizer(n_features=CHARACTERS, analyzer="char_wb", ngram_range=(3, 5), alternate_sign=False),
+        HashingVectorizer(n_features=FACTS, analyzer=_as_given, alternate_sign=False),
+    )
+
+
+def _as_given(facts: list[str]) -> list[str]:
+    return facts
+
+
+@cache
+def _library() -> str:
+    import sklearn
+
+    return f"scikit-learn {sklearn.__version__}"
+
+
+_NONE = Model(version=-1, classifier=None)
+_lock = threading.Lock()
+_held: dict[str, tuple[Model, float]] = {}
+"""By database: a process (or a test) may use several."""
