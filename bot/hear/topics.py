@@ -2,8 +2,6 @@
 
 import re
 
-from bot.ground.text import standing_alone
-
 # Checked in order of how urgent they are; the first that appears is the topic.
 TOPIC_TERMS = (
     "outage",
@@ -35,15 +33,15 @@ TOPIC_TERMS = (
     "lost",
     "support",
 )
-# One pass over the text finds every topic word as a whole word (`standing_alone`), each alternative a group so
-# the match names its term; the most urgent one found wins, wherever it stands.
+# One pass over the text finds every topic word (each alternative a group, so the match names its term);
+# the most urgent one found wins, wherever it stands.
 _ANY_TERM = re.compile(
-    "(?:" + "|".join(f"(?P<t{rank}>{re.escape(term)})" for rank, term in enumerate(TOPIC_TERMS)) + ")(?!\\w)",
+    "(?<!\\w)(?:" + "|".join(f"(?P<t{rank}>{re.escape(term)})" for rank, term in enumerate(TOPIC_TERMS)) + ")(?!\\w)",
     re.IGNORECASE,
 )
 
 
 def topic_of(text: str, *, category: str) -> str:
     """The most urgent topic word in the text, else the mention's category ("question", "praise", …)."""
-    ranks = [int(match.lastgroup[1:]) for match in standing_alone(_ANY_TERM, text) if match.lastgroup]
+    ranks = [int(match.lastgroup[1:]) for match in _ANY_TERM.finditer(text) if match.lastgroup]
     return TOPIC_TERMS[min(ranks)] if ranks else category
