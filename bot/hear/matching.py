@@ -40,7 +40,7 @@ class Facts:
 
     @cached_property
     def hosts(self) -> tuple[str, ...]:
-        return tuple(_host(url) for url in self.urls if url)
+        return tuple(host_of(url) for url in self.urls if url)
 
 
 class Matcher:
@@ -129,7 +129,7 @@ def _field_holds(node: FieldTerm, facts: Facts) -> bool:
             author = (facts.author or "").casefold().lstrip("@")
             return bool(author) and value.lstrip("@") in (author, author.split("@")[0])
         case "site":
-            site = _host(value if "//" in value else f"//{value}")
+            site = host_of(value)
             return any(host == site or host.endswith(f".{site}") for host in facts.hosts)
         case "source":
             return value in (facts.source.casefold(), facts.source_kind.casefold())
@@ -137,7 +137,8 @@ def _field_holds(node: FieldTerm, facts: Facts) -> bool:
             return facts.language is not None and facts.language.casefold() == value
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
+    """A URL's (or a bare host's) host, lowercase, without `www.`; "" when it has none."""
     try:
         host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
     except ValueError:

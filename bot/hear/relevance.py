@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from bot.ground.models import RelevanceModel
+from bot.hear.matching import host_of
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -118,12 +118,8 @@ def _facts(row: Mapping[str, Any]) -> list[str]:
     facts = [f"source={row.get('source') or ''}", f"kind={row.get('source_kind') or ''}"]
     if row.get("author"):
         facts.append(f"author={str(row['author']).casefold()}")
-    try:
-        host = urlsplit(str(row.get("url") or "")).hostname
-    except ValueError:
-        host = None
-    if host:
-        facts.append(f"site={host.removeprefix('www.')}")
+    if host := host_of(str(row.get("url") or "")):
+        facts.append(f"site={host}")
     return facts
 
 
