@@ -8,16 +8,31 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, exists, func, not_, or_
 from sqlmodel import Session, col, select
 
-from bot.ground.models import Escalation, Mention, MentionStatus, Outcome
+from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 
 SAY_NOT_RELEVANT = (Outcome.NOT_RELEVANT, Outcome.SPAM)
 SAY_RELEVANT = (Outcome.FIXED, Outcome.FEEDBACK)
+SAY_ACTED_ON = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.ESCALATED)
+LABELLING = (*SAY_ACTED_ON, EventKind.RESOLVED)
+"""The kinds of event that may label a mention (`label_of` says which do, and how)."""
 
 
 @dataclass(frozen=True)
 class LabelCounts:
     relevant: int = 0
     not_relevant: int = 0
+
+
+def label_of(event: Event) -> int | None:
+    """The label one event gives its mention: 1 relevant, 0 not, None neither (answered, thanked…)."""
+    if event.kind in SAY_ACTED_ON:
+        return 1
+    outcome = event.data.get("outcome")
+    if outcome in {o.value for o in SAY_RELEVANT}:
+        return 1
+    if outcome in {o.value for o in SAY_NOT_RELEVANT}:
+        return 0
+    return None
 
 
 def label_counts(session: Session) -> LabelCounts:

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.act.labels import SAY_NOT_RELEVANT, SAY_RELEVANT, label_counts
+from bot.act.labels import LABELLING, label_counts, label_of
 from bot.ground.clock import utcnow
 from bot.ground.db import session_scope
-from bot.ground.models import Event, EventKind, Mention, RelevanceModel
+from bot.ground.models import Event, Mention, RelevanceModel
 from bot.hear import relevance
 
-SAY_ACTED_ON = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.ESCALATED)
 AT_ONCE = 2000
 """Events read in one go; more wait for the next run."""
 
@@ -39,7 +38,7 @@ def learn(engine: Engine) -> Learned:
         events = list(
             session.exec(
                 select(Event)
-                .where(col(Event.id) > stored.learned_to, col(Event.kind).in_([*SAY_ACTED_ON, EventKind.RESOLVED]))
+                .where(col(Event.id) > stored.learned_to, col(Event.kind).in_(LABELLING))
                 .order_by(col(Event.id))
                 .limit(AT_ONCE)
             )
@@ -60,18 +59,6 @@ def learn(engine: Engine) -> Learned:
         session.add(stored)
     relevance.forget()
     return Learned(len(labels), relearned)
-
-
-def label_of(event: Event) -> int | None:
-    """1 for what says relevant, 0 for what says not, None for what says neither (answered, thanked…)."""
-    if event.kind in SAY_ACTED_ON:
-        return 1
-    outcome = event.data.get("outcome")
-    if outcome in {o.value for o in SAY_RELEVANT}:
-        return 1
-    if outcome in {o.value for o in SAY_NOT_RELEVANT}:
-        return 0
-    return None
 
 
 def _mentions(session: Session, ids: list[int]) -> list[Mention]:
