@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from bot.app.standin.users import SlackUser, chosen, typed
 from tests.feedserver import Entry, rss
+from tests.reading import answer, label
 
 FURIOUS = Entry(
     guid="post-1",
@@ -42,7 +43,7 @@ def test_a_matching_feed_item_becomes_a_card_in_the_routed_channel(bot, feeds, f
     assert "&lt;!channel&gt;" in card and "&lt;@U123&gt;" in card
     assert "<!channel>" not in card and "<@U123>" not in card
     assert all(text["verbatim"] for block in urgent[0].blocks for text in _texts(block))
-    assert [_label(b) for b in urgent[0].blocks[-1]["elements"]] == [
+    assert [label(b) for b in urgent[0].blocks[-1]["elements"]] == [
         "Claim",
         "Reply",
         "Escalate",
@@ -70,13 +71,6 @@ def test_ana_claims_with_the_button_and_ben_is_refused(bot, feeds, fake_slack):
     assert "Claimed by <@U_ANA>" in card.all_text() and "U_BEN" not in card.all_text()
 
 
-def _label(element):
-    """A button's text, a menu's placeholder, or an overflow menu's options."""
-    if element["type"] == "overflow":
-        return "⋯ " + ", ".join(option["text"]["text"] for option in element["options"])
-    return (element.get("text") or element["placeholder"])["text"]
-
-
 def _texts(block):
     if "text" in block and isinstance(block["text"], dict) and block["text"]["type"] == "mrkdwn":
         yield block["text"]
@@ -89,12 +83,6 @@ def _card(fake_slack, channel="C0URGENT"):
     return fake_slack.wait_for(lambda: fake_slack.cards(channel), what=f"a card in {channel}")[0]
 
 
-def _answer(fake_slack, person):
-    return fake_slack.wait_for(
-        lambda: fake_slack.responses(person.last_response_key), what=f"an answer to {person.name}"
-    )[-1]
-
-
 def test_slash_commands_claim_and_unclaim_and_explain_mistakes(bot, feeds, fake_slack):
     feeds.publish("/acme.xml", rss([FURIOUS]))
     bot.start()
@@ -102,30 +90,30 @@ def test_slash_commands_claim_and_unclaim_and_explain_mistakes(bot, feeds, fake_
     ana, ben = SlackUser("U_ANA", bot.url, fake_slack), SlackUser("U_BEN", bot.url, fake_slack)
 
     ana.command("/claim", "M-1")
-    assert "You claimed M-1" in _answer(fake_slack, ana)["text"]
+    assert "You claimed M-1" in answer(fake_slack, ana)["text"]
     fake_slack.wait_for(lambda: "Claimed by <@U_ANA>" in card.all_text(), what="Ana as owner")
 
     ben.command("/claim", "1")
-    assert "already claimed by <@U_ANA>" in _answer(fake_slack, ben)["text"]
+    assert "already claimed by <@U_ANA>" in answer(fake_slack, ben)["text"]
     ben.command("/unclaim", "m-1")
-    assert "only they can unclaim" in _answer(fake_slack, ben)["text"]
+    assert "only they can unclaim" in answer(fake_slack, ben)["text"]
 
     ana.command("/unclaim", "M-1")
-    assert "unclaimed now" in _answer(fake_slack, ana)["text"]
+    assert "unclaimed now" in answer(fake_slack, ana)["text"]
     fake_slack.wait_for(lambda: "Unclaimed" in card.all_text(), what="the card to show it unclaimed")
 
     ben.command("/claim", "M-99")
-    assert "There is no mention M-99" in _answer(fake_slack, ben)["text"]
+    assert "There is no mention M-99" in answer(fake_slack, ben)["text"]
     ben.command("/claim", "")
-    assert "Usage: `/claim M-7`" in _answer(fake_slack, ben)["text"]
+    assert "Usage: `/claim M-7`" in answer(fake_slack, ben)["text"]
     ben.command("/claim", "seven")
-    assert "not a mention reference" in _answer(fake_slack, ben)["text"]
+    assert "not a mention reference" in answer(fake_slack, ben)["text"]
     ben.command("/escalate", "M-1 legal")
-    assert "There is no team `legal`" in _answer(fake_slack, ben)["text"]
+    assert "There is no team `legal`" in answer(fake_slack, ben)["text"]
     ben.command("/resolve", "M-1 done")
-    assert "not an outcome" in _answer(fake_slack, ben)["text"]
+    assert "not an outcome" in answer(fake_slack, ben)["text"]
     ben.command("/reply", "M-1")
-    assert "What did you answer?" in _answer(fake_slack, ben)["text"]
+    assert "What did you answer?" in answer(fake_slack, ben)["text"]
 
 
 def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
@@ -139,7 +127,7 @@ def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
     modal = fake_slack.wait_for(lambda: fake_slack.views, what="the reply modal")[-1]
     assert modal["callback_id"] == "reply_modal" and modal["title"]["text"] == "Reply to M-1"
     ana.submit(modal, {"reply_text": typed("So sorry! We're on it, DM us your account id.")})
-    confirmation = _answer(fake_slack, ana)
+    confirmation = answer(fake_slack, ana)
     assert "Recorded your reply to M-1" in confirmation["text"] and "it is yours now" in confirmation["text"]
     assert "https://forum.example.com/t/1" in confirmation["text"]
     thread = fake_slack.wait_for(lambda: fake_slack.thread("C0URGENT", card.ts), what="the reply in the thread")
@@ -148,7 +136,7 @@ def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
 
     # She escalates to support with a reason; the support channel is pinged with an Acknowledge button.
     ana.command("/escalate", "M-1 support Customer lost data, needs an engineer")
-    assert "Escalated M-1 to *support*" in _answer(fake_slack, ana)["text"]
+    assert "Escalated M-1 to *support*" in answer(fake_slack, ana)["text"]
     alert = fake_slack.wait_for(lambda: fake_slack.cards("C0SUPPORT"), what="the team alert")[0]
     assert "<!subteam^S0SUPPORT>" in alert.all_text() and "needs an engineer" in alert.all_text()
     assert "Acknowledge" in alert.all_text()
@@ -160,22 +148,22 @@ def test_reply_escalate_acknowledge_resolve_and_reopen(bot, feeds, fake_slack):
     fake_slack.wait_for(lambda: "Acknowledged by <@U_CARL>" in alert.all_text(), what="the alert to show Carl")
     fake_slack.wait_for(lambda: "acknowledged by <@U_CARL>" in card.all_text(), what="the card to show the ack")
     carl.click("escalation_acknowledge", "1", channel="C0SUPPORT", message_ts=alert.ts)
-    assert "Already acknowledged by <@U_CARL>" in _answer(fake_slack, carl)["text"]
+    assert "Already acknowledged by <@U_CARL>" in answer(fake_slack, carl)["text"]
 
     # Ana resolves through the modal.
     ana.click("mention_resolve", "1", channel="C0URGENT", message_ts=card.ts)
     modal = fake_slack.wait_for(lambda: len(fake_slack.views) == 2 and fake_slack.views, what="resolve modal")[-1]
     ana.submit(modal, {"resolve_outcome": chosen("fixed"), "resolve_note": typed("Restored from backup")})
-    assert "Resolved M-1 as *fixed*" in _answer(fake_slack, ana)["text"]
+    assert "Resolved M-1 as *fixed*" in answer(fake_slack, ana)["text"]
     fake_slack.wait_for(lambda: "Resolved *fixed*" in card.all_text(), what="the card to show the outcome")
     assert [b["text"]["text"] for b in card.blocks[-1]["elements"]] == ["Reopen"]
 
     # Resolving again is refused; /reopen opens it again.
     carl.command("/resolve", "M-1 answered")
-    assert "already resolved" in _answer(fake_slack, carl)["text"]
+    assert "already resolved" in answer(fake_slack, carl)["text"]
     carl.command("/reopen", "M-1")
-    assert "Reopened M-1" in _answer(fake_slack, carl)["text"]
-    fake_slack.wait_for(lambda: "Resolve" in [_label(b) for b in card.blocks[-1]["elements"]], what="buttons back")
+    assert "Reopened M-1" in answer(fake_slack, carl)["text"]
+    fake_slack.wait_for(lambda: "Resolve" in [label(b) for b in card.blocks[-1]["elements"]], what="buttons back")
     notes = fake_slack.wait_for(
         lambda: len(fake_slack.thread("C0URGENT", card.ts)) == 5 and fake_slack.thread("C0URGENT", card.ts),
         what="five thread notes",
@@ -202,7 +190,7 @@ def test_escalate_through_the_modal_to_a_team_without_a_user_group(bot, feeds, f
     assert [option["value"] for option in team_select["options"]] == ["support", "product"]
     ben.submit(modal, {"escalate_team": chosen("product"), "escalate_reason": typed("Praise for the dashboard team")})
 
-    assert "Escalated M-1 to *product*" in _answer(fake_slack, ben)["text"]
+    assert "Escalated M-1 to *product*" in answer(fake_slack, ben)["text"]
     alert = fake_slack.wait_for(lambda: fake_slack.cards("C0PRODUCT"), what="the product alert")[0]
     assert "<!subteam^" not in alert.all_text() and "Praise for the dashboard team" in alert.all_text()
     fake_slack.wait_for(lambda: "Escalated to *product* by <@U_BEN>" in card.all_text(), what="the card to show it")

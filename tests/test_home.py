@@ -23,6 +23,7 @@ from bot.slack.payloads import MentionRef
 from handlers.errors import after_ack
 from handlers.home import HomeTabs
 from tests.factories import store_mention
+from tests.reading import label
 
 ANA, BEN = "U_ANA", "U_BEN"
 HOSTILE = "<!channel> @here <@U123> *bold* `code` & <https://evil.example|click> " + "x" * 5000
@@ -51,13 +52,6 @@ def _act(engine, action, **kwargs):
         return action(session, **kwargs)
 
 
-def _label(element):
-    """A button's text, a menu's placeholder, or an overflow menu's options."""
-    if element["type"] == "overflow":
-        return "⋯ " + ", ".join(option["text"]["text"] for option in element["options"])
-    return (element.get("text") or element.get("placeholder"))["text"]
-
-
 def _rows(view):
     """(the row's text, its button labels) under each list title, keyed by the title's first words."""
     lists, current = {}, None
@@ -66,7 +60,7 @@ def _rows(view):
         if text.startswith((":raised_hand:", ":eyes:")):
             current = lists.setdefault(text.split("*")[1], [])
         elif block["type"] == "actions" and current is not None:
-            current.append((view["blocks"][index - 1]["text"]["text"], [_label(b) for b in block["elements"]]))
+            current.append((view["blocks"][index - 1]["text"]["text"], [label(b) for b in block["elements"]]))
     return lists
 
 

@@ -14,6 +14,7 @@ from bot.ground.db import make_engine, session_scope
 from bot.ground.models import Event, EventKind, Mention, Outcome
 from tests.factories import store_mention
 from tests.feedserver import Entry, rss
+from tests.reading import answer
 
 JOB_AD = Entry(
     guid="job-1",
@@ -42,10 +43,6 @@ def _ref(card) -> str:
     return re.search(r"\*(M-\d+)\*", card.all_text())[1]
 
 
-def _answer(fake_slack, person):
-    return fake_slack.wait_for(lambda: fake_slack.responses(person.last_response_key), what="an answer")[-1]
-
-
 def test_ana_puts_away_a_job_ad_from_the_menu_and_ben_another_acme_with_a_command(bot, feeds, fake_slack):
     feeds.publish("/acme.xml", rss([JOB_AD, ANOTHER_ACME, SPAM]))
     bot.start()
@@ -64,14 +61,14 @@ def test_ana_puts_away_a_job_ad_from_the_menu_and_ben_another_acme_with_a_comman
     assert labels == ["Reopen"], "a put-away mention can be reopened, and has no menu"
 
     ben.command("/resolve", f"{_ref(another)} not-relevant the anvil maker, not us")
-    assert _answer(fake_slack, ben)["text"] == f"Resolved {_ref(another)} as *not-relevant*."
+    assert answer(fake_slack, ben)["text"] == f"Resolved {_ref(another)} as *not-relevant*."
     ben.command("/resolve", f"{_ref(spam)} spam")
-    assert _answer(fake_slack, ben)["text"] == f"Resolved {_ref(spam)} as *spam*."
+    assert answer(fake_slack, ben)["text"] == f"Resolved {_ref(spam)} as *spam*."
 
     ben.command("/resolve", f"{_ref(job_ad)} not-relevant")
-    assert "already resolved (not-relevant)" in _answer(fake_slack, ben)["text"], "nobody puts it away twice"
+    assert "already resolved (not-relevant)" in answer(fake_slack, ben)["text"], "nobody puts it away twice"
     ben.command("/resolve", f"{_ref(another)} irrelevant")
-    refusal = _answer(fake_slack, ben)["text"]
+    refusal = answer(fake_slack, ben)["text"]
     assert "`irrelevant` is not an outcome" in refusal and "`not-relevant`" in refusal and "`spam`" in refusal
 
     engine = make_engine(bot.env["DATABASE_URL"])
@@ -83,7 +80,7 @@ def test_ana_puts_away_a_job_ad_from_the_menu_and_ben_another_acme_with_a_comman
     assert "the anvil maker, not us" in notes
     ben.command("/allears", "stats")
     assert "*0* relevant (claimed, answered, escalated, fixed or feedback), *3* not" in str(
-        _answer(fake_slack, ben)["blocks"]
+        answer(fake_slack, ben)["blocks"]
     )
 
 
@@ -95,14 +92,14 @@ def test_a_forged_or_stale_menu_choice_is_refused_and_changes_nothing(bot, feeds
 
     for forged in (json.dumps({"v": 1, "mention": 1, "do": "delete-everything"}), "1", "M-1"):
         ana.choose("mention_more", forged, channel=card.channel, message_ts=card.ts)
-        assert _answer(fake_slack, ana)["text"] == "This button is out of date; use the latest card."
+        assert answer(fake_slack, ana)["text"] == "This button is out of date; use the latest card."
     ana.choose(
         "mention_more",
         json.dumps({"v": 1, "mention": 99, "do": "not-relevant"}),
         channel=card.channel,
         message_ts=card.ts,
     )
-    assert "M-99" in _answer(fake_slack, ana)["text"]
+    assert "M-99" in answer(fake_slack, ana)["text"]
     assert "Unclaimed" in card.all_text() and "Resolved" not in card.all_text()
 
 
