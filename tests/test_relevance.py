@@ -138,3 +138,20 @@ def test_a_stored_model_another_version_wrote_is_learned_again_from_every_label(
     assert again.relearned and again.labels == 60
     with Session(engine) as session:
         assert relevance.current(session).on
+
+
+def test_a_workspace_nobody_has_labelled_in_never_loads_scikit_learn(sqlite_engine):
+    """Its import costs a second of CPU and tens of MB, beside the first poll of a bot just started."""
+    program = (
+        "import sys; from sqlmodel import Session; from bot.ground.db import make_engine; "
+        "from bot.act.learning import learn; from bot.hear import relevance; engine = make_engine(sys.argv[1]); "
+        "print(learn(engine).labels, relevance.scores(Session(engine), [{'text': 'Acme'}]), 'sklearn' in sys.modules)"
+    )
+    there = subprocess.run(
+        [sys.executable, "-c", program, str(sqlite_engine.url)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert there.stdout.split() == ["0", "[None]", "False"]

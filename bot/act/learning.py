@@ -31,18 +31,13 @@ class Learned:
 def learn(engine: Engine) -> Learned:
     with session_scope(engine) as session:
         stored = session.get(RelevanceModel, 1, with_for_update=True) or RelevanceModel(id=1)
+        if stored.model is None and not _labelling_since(session, stored.learned_to, limit=1):
+            return Learned(0)  # nothing to teach a model that does not exist: scikit-learn stays unloaded
         classifier = relevance.loads(stored)
         relearned = classifier is None and stored.model is not None
         if classifier is None:
             classifier, stored.learned_to = relevance.new_classifier(), 0
-        events = list(
-            session.exec(
-                select(Event)
-                .where(col(Event.id) > stored.learned_to, col(Event.kind).in_(LABELLING))
-                .order_by(col(Event.id))
-                .limit(AT_ONCE)
-            )
-        )
+        events = _labelling_since(session, stored.learned_to, limit=AT_ONCE)
         if not events:
             return Learned(0)
         labels = {event.mention_id: label for event in events if (label := label_of(event)) is not None}
@@ -59,6 +54,17 @@ def learn(engine: Engine) -> Learned:
         session.add(stored)
     relevance.forget()
     return Learned(len(labels), relearned)
+
+
+def _labelling_since(session: Session, event_id: int, *, limit: int) -> list[Event]:
+    return list(
+        session.exec(
+            select(Event)
+            .where(col(Event.id) > event_id, col(Event.kind).in_(LABELLING))
+            .order_by(col(Event.id))
+            .limit(limit)
+        )
+    )
 
 
 def _mentions(session: Session, ids: list[int]) -> list[Mention]:
