@@ -91,7 +91,7 @@ def test_what_is_about_another_acme_is_muted_once_the_team_has_taught_it(engine,
         forwarded = record(
             session,
             replace(heard(about_another_acme(shared_data, 71)[70], external_id="fwd"), forwarded_by="U_CAL"),
-            miss_at_most=0.02,
+            muting=relevance.Muting(0.02),
         )
     [unmuted] = hear(engine, about_another_acme(shared_data, 72)[71:], 200, "news-feed", listener=NOT_MUTING)
     with Session(engine) as session:

@@ -41,6 +41,8 @@ def _refuse_if_joined(mention: Mention) -> None:
         raise MentionClosed(
             f"{mention.reference} is the same post as M-{mention.duplicate_of} or a follow-up to it; act on that one."
         )
+    if mention.status == MentionStatus.CHECKING:
+        raise MentionClosed(f"{mention.reference} is being checked for relevance; its card comes in a minute.")
     if mention.status == MentionStatus.MUTED:
         raise MentionClosed(
             f"{mention.reference} was muted: the relevance model found it very likely not relevant. "

@@ -17,11 +17,13 @@ from bot.ground.config_sources import SourceConfig
 from bot.ground.db import session_scope
 from bot.ground.logs import job
 from bot.ground.models import SeenRequest
-from bot.hear import digests
+from bot.hear import digests, llm
 from bot.hear.polling import Listener, poll
 
 log = logging.getLogger(__name__)
 REMEMBER_REQUESTS = timedelta(days=30)
+CHECK_UNSURE_EVERY = timedelta(seconds=5)
+"""How soon an unsure mention is asked about: its card waits for the answer."""
 
 
 def build_scheduler(
@@ -90,6 +92,16 @@ def build_scheduler(
             id="digest",
             name="daily digest of muted mentions",
         )
+    if config.llm is not None and config.relevance.mute:
+        scheduler.add_job(
+            job("llm", _check_unsure),
+            "interval",
+            args=[engine, http, config, on_new_mentions],
+            seconds=CHECK_UNSURE_EVERY.total_seconds(),
+            next_run_time=utcnow(),
+            id="llm",
+            name="the LLM's word on mentions the relevance model is unsure of",
+        )
     for source in config.sources:
         scheduler.add_job(
             job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
@@ -137,6 +149,18 @@ def _make_digests(engine: Engine, config: Config, deliver: Callable[[], None]) -
         return
     if made:
         log.info("digest: %s", ", ".join(f"{m.muted} muted in {m.channel}" for m in made))
+        deliver()
+
+
+def _check_unsure(engine: Engine, http: httpx.Client, config: Config, deliver: Callable[[], None]) -> None:
+    """Never raises: what is not asked now is asked at the next run."""
+    try:
+        checked = llm.check_unsure(engine, http, config)
+    except Exception:
+        log.exception("asking the LLM failed unexpectedly; trying again shortly")
+        return
+    if checked.relevant or checked.not_relevant or checked.unanswered:
+        log.info("LLM: %s", checked)
         deliver()
 
 

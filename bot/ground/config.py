@@ -15,10 +15,12 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, Validati
 
 from bot.ground.config_sources import RssSource, SourceConfig
 from bot.ground.config_types import (
+    BaseUrl,
     Category,
     ChannelId,
     ClockTime,
     Duration,
+    EnvName,
     Section,
     Sentiment,
     TimeZone,
@@ -256,6 +258,20 @@ class Relevance(Section):
     """The digest of each channel's muted mentions is posted daily at `digest_time` in this time zone."""
 
 
+class Llm(Section):
+    """An OpenAI-compatible chat completions endpoint (OpenAI, Azure, a local vLLM or Ollama) asked about the
+    mentions the relevance model is unsure of, and only those; off unless configured."""
+
+    base_url: BaseUrl
+    """Up to the API version, like "https://api.openai.com/v1/": `chat/completions` is joined to it."""
+    model: str = Field(min_length=1, max_length=200)
+    api_key_env: EnvName | None = None
+    """The environment variable holding the key, sent as a bearer token; none for a local endpoint."""
+    daily_budget: int = Field(default=500, ge=0)
+    """Questions a day (UTC) at most; past it, an unsure mention gets its card without one."""
+    timeout: Duration = timedelta(seconds=10)
+
+
 def _fetch_host(value: str) -> str:
     """A bare host name or address, as a link names it: the list is compared with each link's host."""
     host = value.strip().lower().removeprefix("[").removesuffix("]")
@@ -283,6 +299,7 @@ class Config(Section):
     teams: dict[str, Team] = {}
     summary: Summary = Summary()
     relevance: Relevance = Relevance()
+    llm: Llm | None = None
     storm: StormRule = StormRule()
     sla: Sla = Sla()
     admins: Admins = Admins()

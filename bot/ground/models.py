@@ -21,6 +21,8 @@ class MentionStatus(StrEnum):
     MUTED = "muted"
     """The relevance model found it very likely not worth a person's time: no card, but a line in its channel's
     daily digest, where one click posts its card after all."""
+    CHECKING = "checking"
+    """The relevance model was unsure: the LLM (`[llm]`) is asked, and its card waits for the answer."""
 
 
 class EventKind(StrEnum):
@@ -49,6 +51,9 @@ class EventKind(StrEnum):
     """The relevance model held its card back (no actor); the data has its score and the bar it was under."""
     UNMUTED = "unmuted"
     """Someone said a muted mention was relevant after all: its card is posted, and the model learns it."""
+    LLM_CHECKED = "llm_checked"
+    """The LLM was asked whether a mention the model was unsure of is relevant (no actor); the data has its
+    `verdict` (`relevant`, `not relevant`, or none when it could not say: then the card is posted)."""
 
 
 class Outcome(StrEnum):

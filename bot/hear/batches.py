@@ -21,14 +21,15 @@ from bot.hear.sources import Item
 class Batch:
     """A poll's mentions inserted in one statement, then completed in the order they were heard: what storing
     one after another stores, at a fraction of the round trips. `posts` counts each author's recent
-    mentions, the batch's own added as they are stored. With `miss_at_most` (muting on), a mention the relevance
-    model scores under its bar is muted (`MentionStatus.MUTED`): stored with no card, for the daily digest."""
+    mentions, the batch's own added as they are stored. With `muting`, a mention the relevance model scores
+    under its bar is muted (`MentionStatus.MUTED`): stored with no card, for the daily digest; one it is unsure
+    of waits for the LLM's word (`MentionStatus.CHECKING`) when one is configured."""
 
     def __init__(
-        self, session: Session, ahead: LookedAhead, posts: Counter[str], *, miss_at_most: float | None = None
+        self, session: Session, ahead: LookedAhead, posts: Counter[str], *, muting: relevance.Muting | None = None
     ) -> None:
         self._session, self._ahead, self.posts = session, ahead, posts
-        self._miss_at_most = miss_at_most
+        self._muting = muting
         self._plans: list[Planned] = []
         self._authors: set[str] = set()
         self._ids: set[str] = set()
@@ -61,11 +62,12 @@ class Batch:
         rows = [planned.values for planned in plans]
         scored = relevance.scores(self._session, rows)
         if scored[0] is not None:  # the model is on: every row has its score
-            below = self._mute_below()
+            bar = self._mute_below()
             for row, score in zip(rows, scored, strict=True):
                 row["relevance"] = score
-                if below is not None and score is not None and score < below and _mutable(row):
-                    row["status"], row["storm_id"] = MentionStatus.MUTED.value, None
+                held = self._muting.holds_back(score, bar) if self._muting and score is not None else None
+                if held is not None and _mutable(row):
+                    row["status"], row["storm_id"] = held.value, None
         stored = insert_each(self._session, rows)
         self.stored.update(stored)
         new = 0
@@ -79,9 +81,9 @@ class Batch:
         return new
 
     def _mute_below(self) -> float | None:
-        if self._miss_at_most is None:
+        if self._muting is None:
             return None
-        return relevance.current(self._session).mute_below(self._miss_at_most)
+        return relevance.current(self._session).mute_below(self._muting.miss_at_most)
 
 
 def _mutable(row: dict[str, Any]) -> bool:
@@ -95,7 +97,7 @@ def record(
     heard: Heard,
     *,
     storm: StormRule | None = None,
-    miss_at_most: float | None = None,
+    muting: relevance.Muting | None = None,
     now: datetime | None = None,
 ) -> int | None:
     """Store a mention that came alone, as a batch of one, and queue its card; None when this source's item is
@@ -106,7 +108,7 @@ def record(
     conversation, which reopens the earlier mention if it was resolved."""
     now = now or utcnow()
     ahead = LookedAhead(source=heard.source, now=now)  # nothing asked ahead: one item asks for itself
-    batch = Batch(session, ahead, ahead.posts, miss_at_most=miss_at_most)
+    batch = Batch(session, ahead, ahead.posts, muting=muting)
     batch.add(plan(session, heard, storm=storm, now=now, ahead=ahead))
     batch.store()
     write_held(session)

@@ -22,6 +22,7 @@ from bot.ground.outbox import write_held
 from bot.hear.batches import Batch
 from bot.hear.matching import Facts, KeywordMatcher, Matcher
 from bot.hear.recording import FOLLOW_UP_WITHIN, Heard, look_ahead, plan
+from bot.hear.relevance import Muting
 from bot.hear.routing import Router
 from bot.hear.sources import Fetched, Item, PollState, RateLimited, SourceError
 from bot.hear.sources.registry import fetch
@@ -75,8 +76,9 @@ class Listener:
         self._detects_languages = config.detects_languages
         self._router = Router(config)
         self.storm = config.storm
-        self.mutes_below_share = config.relevance.miss_at_most if config.relevance.mute else None
-        """`[relevance] miss_at_most` when muting is on (`bot.hear.batches.Batch`)."""
+        self.muting = (
+            Muting(config.relevance.miss_at_most, asks_llm=config.llm is not None) if config.relevance.mute else None
+        )
 
     def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
         """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
@@ -147,7 +149,7 @@ def store(
     matching = [item for item, _ in kept]
     ahead = look_ahead(session, matching, source=source, now=now)
     posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
-    batch = Batch(session, ahead, posts, miss_at_most=listener.mutes_below_share)
+    batch = Batch(session, ahead, posts, muting=listener.muting)
     new = 0
     for item, hit in kept:
         if batch.waits_on(item):

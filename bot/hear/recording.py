@@ -263,6 +263,8 @@ def complete(session: Session, planned: Planned, mention_id: int) -> None:
     item = heard.item
     if item.author:
         ahead.quiet_authors.discard(item.author)
+    if planned.values["status"] == MentionStatus.CHECKING.value:  # the LLM job decides (`bot.hear.llm`)
+        return
     if planned.values["status"] == MentionStatus.MUTED.value:  # no card, no weather: it waits for the digest
         append_event(
             session, mention_id, EventKind.MUTED, None, now, refresh=False, relevance=planned.values["relevance"]

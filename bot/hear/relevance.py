@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
-from bot.ground.models import RelevanceModel
+from bot.ground.models import MentionStatus, RelevanceModel
 from bot.hear.matching import host_of
 
 if TYPE_CHECKING:
@@ -32,6 +32,25 @@ KEEP_SCORES = 500
 """The relevant labels' scores kept to set the muting bar: the latest, as the model moves on."""
 WORDS, CHARACTERS, FACTS = 2**16, 2**16, 2**12
 """Hashed feature sizes: word 1–2-grams, character 3–5-grams, and source, author and site."""
+
+
+@dataclass(frozen=True)
+class Muting:
+    """What storing does with the scores (`bot.hear.batches.Batch`): mutes what scores under the bar, and, with
+    an LLM configured, holds back for it what scores between the bar and `UNSURE_BELOW`."""
+
+    miss_at_most: float
+    asks_llm: bool = False
+
+    def holds_back(self, score: float, bar: float | None) -> MentionStatus | None:
+        """What becomes of a mention with this score instead of a card, if anything."""
+        if bar is None or score >= (UNSURE_BELOW if self.asks_llm else bar):
+            return None
+        return MentionStatus.MUTED if score < bar else MentionStatus.CHECKING
+
+
+UNSURE_BELOW = 0.5
+"""Over the bar but under this, the model is unsure: the LLM, when there is one, decides (`bot.hear.llm`)."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +73,13 @@ class Model:
 
         Split-conformal: the scores the model gave relevant mentions before it learned them stand for the scores
         it will give the next relevant ones, so the k-th lowest of n, k = ⌊miss_at_most · (n + 1)⌋, mutes at
-        most about that share of them, whatever the scores' calibration. Never above 0.5: muting is for what
-        the model finds more likely not relevant than relevant."""
+        most about that share of them, whatever the scores' calibration. Never above `UNSURE_BELOW`: muting is for
+        what the model finds more likely not relevant than relevant."""
         scores = sorted(self.relevant_scores)
         lowest = int(miss_at_most * (len(scores) + 1))
         if not self.on or lowest < 1:
             return None
-        return min(scores[lowest - 1], 0.5)
+        return min(scores[lowest - 1], UNSURE_BELOW)
 
 
 def features(rows: Sequence[Mapping[str, Any]]) -> "csr_matrix":
