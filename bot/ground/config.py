@@ -152,9 +152,9 @@ class SpikeRule(Section):
     every: Duration = timedelta(minutes=5)
     weeks: int = Field(default=8, ge=3, le=52)
     """How many past weeks make the usual; a spike needs at least three since the first mention was heard."""
-    deviations: float = Field(default=4.0, ge=1)
+    deviations: float = Field(default=5.0, ge=1)
     """How far past the usual a count must be, in robust deviations (at least Poisson's, the usual's square root)."""
-    at_least: int = Field(default=10, ge=1)
+    at_least: int = Field(default=6, ge=1)
     """Fewer mentions than this in an hour are never a spike, however quiet the usual is."""
     timezone: TimeZone = "UTC"
     """Where the alert's "on a Tuesday at 14:00" is told."""
