@@ -141,9 +141,8 @@ def main() -> None:
     tuning = held_out - 8 * WEEK
     history = tuning - 8 * WEEK
     times = [t for t in times if history.timestamp() <= t < end.timestamp()]
-    print(
-        f"{len(times)} events (authors' returns to work), {history:%Y-%m-%d} to {end:%Y-%m-%d}: history to {tuning:%Y-%m-%d},"
-    )
+    print(f"{len(times)} events (authors' returns to work), {history:%Y-%m-%d} to {end:%Y-%m-%d}:")
+    print(f"history to {tuning:%Y-%m-%d},", end=" ")
     print(f"tuning to {held_out:%Y-%m-%d}, held out to {end:%Y-%m-%d}; {len(times) / (21 * 7 * 24):.2f} an hour")
     for fixed in (False, True):
         rule = _tune(times, tuning, held_out, fixed=fixed, verbose=args.verbose)

@@ -26,7 +26,7 @@ def _listing(event: SpikeEvent, mentions: Sequence[Mention], heading: str) -> li
     if not mentions:
         return []
     lines = [
-        f"• *{mention.reference}* {safe_mrkdwn(mention.source, _SOURCE)}: "
+        f"• *{mention.reference}* on {safe_mrkdwn(mention.source, _SOURCE)} — "
         + link_with_host(mention.url, safe_mrkdwn(one_line(mention.title or mention.text, _SAID), 2 * _SAID))
         for mention in mentions
     ]
