@@ -10,6 +10,8 @@ from bot.slack.kit import FALLBACK_TEXT, SECTION_TEXT, Block, context, date, lin
 _WORD = 40
 _SAID = 120
 _SOURCE = 100
+_MORE = 30
+"""Room kept for the "…and N more" line."""
 
 
 def _who(spike: Spike) -> str:
@@ -22,18 +24,19 @@ def _usually(event: SpikeEvent) -> str:
 
 
 def _listing(event: SpikeEvent, mentions: Sequence[Mention], heading: str) -> list[Block]:
-    """The mentions the event names, newest first, each with its reference (its card says the same) and words."""
+    """The mentions the event names, newest first, each with its reference (its card says the same) and words;
+    as many whole lines as the section holds (a cut line would break its link), the rest counted."""
     if not mentions:
         return []
-    lines = [
-        f"• *{mention.reference}* on {safe_mrkdwn(mention.source, _SOURCE)} — "
-        + link_with_host(mention.url, safe_mrkdwn(one_line(mention.title or mention.text, _SAID), 2 * _SAID))
-        for mention in mentions
-    ]
-    more = int(event.data.get("more", 0))
-    if more:
-        lines.append(f"…and {more} more")
-    return [section(truncate(f"{heading}\n" + "\n".join(lines), SECTION_TEXT))]
+    text, more = heading, int(event.data.get("more", 0))
+    for shown, mention in enumerate(mentions):
+        said = link_with_host(mention.url, safe_mrkdwn(one_line(mention.title or mention.text, _SAID), 2 * _SAID))
+        line = f"\n• *{mention.reference}* on {safe_mrkdwn(mention.source, _SOURCE)} — {said}"
+        if len(text) + len(line) > SECTION_TEXT - _MORE:
+            more += len(mentions) - shown
+            break
+        text += line
+    return [section(text + (f"\n…and {more} more" if more else ""))]
 
 
 def spike_alert(spike: Spike, event: SpikeEvent, mentions: Sequence[Mention]) -> list[Block]:
