@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.app.scheduler import build_scheduler
 from bot.ground.config import Config, SpikeRule
 from bot.ground.db import session_scope
 from bot.ground.models import Outbox, OutboxKind, Spike, SpikeEvent
@@ -15,6 +16,7 @@ from bot.hear.batches import record
 from bot.hear.spike_watch import check_spikes
 from bot.hear.spikes import Step, new_words, next_step, usual_of
 from tests.factories import heard
+from tests.test_actions import race
 from tests.test_storms import drain
 
 NOW = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)  # a Tuesday
@@ -117,11 +119,33 @@ def test_a_burst_opens_one_spike_per_scope_and_checking_again_queues_nothing(eng
     assert len(started.data["mentions"]) == 10 and started.data["more"] == 20
 
 
+def test_the_scheduler_checks_for_spikes_only_when_they_are_on(engine, http):
+    on = build_scheduler(engine, CONFIG, http=http, on_new_mentions=lambda: None)
+    off = build_scheduler(
+        engine, CONFIG.model_copy(update={"spikes": SpikeRule(enabled=False)}), http=http, on_new_mentions=lambda: None
+    )
+    assert on.get_job("spikes").trigger.interval == timedelta(minutes=5)
+    assert off.get_job("spikes") is None
+
+
 def test_without_three_weeks_of_history_a_burst_alerts_nobody(engine):
     past_weeks(engine, weeks=2)
     burst(engine, 30)
     assert check_spikes(engine, CONFIG, now=NOW) == []
     assert spike_rows(engine) == ([], [])
+
+
+def test_six_checks_at_once_open_one_spike_per_scope_and_tell_each_change_once(engine):
+    past_weeks(engine)
+    burst(engine, 30)
+    opened = race(6, lambda _: check_spikes(engine, CONFIG, now=NOW))
+    assert sorted(step for outcome in opened for step in outcome) == [("", Step.START), ("Quillo", Step.START)]
+
+    later = NOW + timedelta(minutes=10)
+    burst(engine, 25, ending=later, over=timedelta(minutes=9), start=100)
+    grown = race(6, lambda _: check_spikes(engine, CONFIG, now=later))
+    assert sorted(step for outcome in grown for step in outcome) == [("", Step.GROW), ("Quillo", Step.GROW)]
+    assert [row.kind for row in spike_rows(engine)[1]] == [OutboxKind.SPIKE_ALERT] * 2 + [OutboxKind.SPIKE_NOTE] * 2
 
 
 def test_a_second_process_checking_the_same_moment_cannot_open_a_second_spike(engine):

@@ -1,4 +1,4 @@
-"""The demo's past weeks: a few ordinary mentions at this hour of the week in each of the last four weeks, so
+"""The demo's past weeks: a few ordinary mentions at this hour of the week in the last five weeks, so
 the burst of sample mentions heard at start is more than usual and the demo shows a spike alert. They are
 stored as resolved long ago (no card, nothing in anyone's queue), as a month-old workspace would hold them."""
 
