@@ -12,11 +12,13 @@ from bot.ground.errors import UserError
 from bot.ground.mentions import get_mention
 from bot.ground.models import Mention, Outcome
 from bot.hear.sources.reply_limits import ReplyLimit
+from bot.slack.digest_messages import unmuted_confirmation
 from bot.slack.ids import ActionId
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal, snooze_modal
 from bot.slack.payloads import BlockActionPayload, SnoozeChoice
 from bot.slack.reminders import PICK
 from handlers import Deps
+from handlers.answering import confirm
 from handlers.errors import Body, after_ack
 
 
@@ -106,6 +108,15 @@ def register(app: App, deps: Deps) -> None:
         with session_scope(deps.engine) as session:
             actions.resolve(session, mention_id=chosen.mention, user_id=click.actor(), outcome=Outcome.NOT_RELEVANT)
         deps.notify()
+
+    @app.action(ActionId.UNMUTE)
+    @acknowledged
+    def handle_unmute_button(body: Body, client: WebClient) -> None:
+        click = BlockActionPayload.of(body)
+        with session_scope(deps.engine) as session:
+            mention = actions.unmute(session, mention_id=click.mention(), user_id=click.actor())
+        deps.notify()
+        confirm(click, client, unmuted_confirmation(mention))
 
     @app.action(ActionId.REPLY)
     @acknowledged

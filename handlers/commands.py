@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 
 from slack_bolt import App
@@ -17,12 +18,14 @@ from bot.ground.errors import UserError
 from bot.ground.mentions import count_open, open_mentions, parse_reference
 from bot.ground.models import Escalation, Mention, Outcome
 from bot.ground.text import safe_mrkdwn
+from bot.hear.digests import count_muted, latest_muted
 from bot.hear.health import source_health
 from bot.hear.intake import Logged, log_forwarded
 from bot.hear.safe_fetch import fetch_page
 from bot.remember.summary_due import summarize
 from bot.remember.weeks import Week
 from bot.slack.answers import figures_blocks, help_text, queue_blocks, sources_blocks
+from bot.slack.digest_messages import MUTED_LINES, muted_blocks
 from bot.slack.escapes import typed_text
 from bot.slack.kit import date, link
 from bot.slack.payloads import CommandPayload
@@ -205,6 +208,11 @@ def register(app: App, deps: Deps) -> None:
             with read_scope(deps.engine) as session:
                 labels = label_counts(session)
             tell(command, client, "This week so far", figures_blocks(figures, labels=labels))
+        elif what == "muted":
+            since = utcnow() - MUTED_DAYS
+            with read_scope(deps.engine) as session:
+                muted, total = latest_muted(session, since=since, limit=MUTED_LINES), count_muted(session, since=since)
+            tell(command, client, f"Muted: {total}", muted_blocks(muted, total=total, days=MUTED_DAYS.days))
         elif what == "sources":
             with read_scope(deps.engine) as session:
                 health = source_health(session, deps.config.sources)
@@ -231,6 +239,9 @@ def register(app: App, deps: Deps) -> None:
 
 
 _LEADING_LINK = re.compile(r"^<?(https?://[^\s|>]+)(?:\|[^>]*)?>?\s*(.*)$", re.DOTALL)
+
+
+MUTED_DAYS = timedelta(days=7)
 
 
 def split_link(text: str) -> tuple[str | None, str]:

@@ -2,64 +2,20 @@
 what is about some other Acme, and once it has seen enough of both, every new mention gets a score, the
 same in every process, shown on its card."""
 
-import csv
 import json
-import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from bot.act import actions
 from bot.act.learning import learn
-from bot.ground.config import Config
 from bot.ground.db import session_scope
-from bot.ground.models import Mention, Outcome, RelevanceModel
+from bot.ground.models import Mention, RelevanceModel
 from bot.hear import relevance
-from bot.hear.polling import Listener, store
-from bot.hear.sources import Item
 from bot.slack.cards import mention_card
-
-_NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-_AIRLINES = re.compile(r"@?(VirginAmerica|united|SouthwestAir|JetBlue|USAirways|AmericanAir|Delta)\b", re.I)
-LISTENER = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0L"}}))
-
-
-def complaints(shared_data: Path, count: int) -> list[str]:
-    """Real customers' complaints, to an airline renamed Acme."""
-    with (shared_data / "customer-tweets" / "airline-tweets.csv").open(encoding="utf-8", newline="") as file:
-        rows = [row["text"] for row in csv.DictReader(file) if row["airline_sentiment"] == "negative"]
-    return [_AIRLINES.sub("Acme", text) for text in rows if _AIRLINES.search(text)][:count]
-
-
-def about_another_acme(shared_data: Path, count: int) -> list[str]:
-    """Real sentences about films, as if a film studio were called Acme too."""
-    lines = (shared_data / "sentiment-extra" / "uci-imdb_labelled.txt").read_text(encoding="utf-8").splitlines()
-    return [f"{line.split(chr(9))[0]} (Acme Pictures)" for line in lines[:count]]
-
-
-def _heard(engine: Engine, texts: list[str], first: int, source: str) -> list[int]:
-    items = [
-        Item(external_id=f"{source}-{first + n}", text=text, author=f"a{first + n}") for n, text in enumerate(texts)
-    ]
-    with session_scope(engine) as session:
-        store(session, LISTENER, items, source=source, source_kind="rss", now=_NOW)
-    with Session(engine) as session:
-        ids = {m.external_id: m.id for m in session.exec(select(Mention).where(Mention.source == source))}
-    return [ids[item.external_id] for item in items]
-
-
-def _teach(engine: Engine, shared_data: Path, each: int) -> None:
-    relevant = _heard(engine, complaints(shared_data, each), 0, "support-feed")
-    not_relevant = _heard(engine, about_another_acme(shared_data, each), 0, "news-feed")
-    with session_scope(engine) as session:
-        for mention_id in relevant:
-            actions.claim(session, mention_id=mention_id, user_id="U_ANA")
-        for mention_id in not_relevant:
-            actions.resolve(session, mention_id=mention_id, user_id="U_BEN", outcome=Outcome.NOT_RELEVANT)
+from tests.teaching import about_another_acme, complaints, hear, teach
 
 
 def _scores(engine: Engine, ids: list[int]) -> list[float | None]:
@@ -69,14 +25,14 @@ def _scores(engine: Engine, ids: list[int]) -> list[float | None]:
 
 def test_after_thirty_labels_of_each_kind_new_mentions_are_scored_and_the_card_says_so(engine, shared_data):
     relevance.forget()
-    _teach(engine, shared_data, 40)
+    teach(engine, shared_data, 40)
     learned = learn(engine)
     assert learned.labels == 80 and not learned.relearned
 
     held_out_complaints = complaints(shared_data, 60)[40:]
     held_out_films = about_another_acme(shared_data, 60)[40:]
-    complaint_ids = _heard(engine, held_out_complaints, 100, "support-feed")
-    film_ids = _heard(engine, held_out_films, 100, "elsewhere")
+    complaint_ids = hear(engine, held_out_complaints, 100, "support-feed")
+    film_ids = hear(engine, held_out_films, 100, "elsewhere")
     complaint_scores, film_scores = _scores(engine, complaint_ids), _scores(engine, film_ids)
 
     assert all(score is not None for score in complaint_scores + film_scores)
@@ -92,9 +48,9 @@ def test_after_thirty_labels_of_each_kind_new_mentions_are_scored_and_the_card_s
 
 def test_with_fewer_than_thirty_of_a_kind_no_mention_gets_a_score(engine, shared_data):
     relevance.forget()
-    _teach(engine, shared_data, 29)
+    teach(engine, shared_data, 29)
     assert learn(engine).labels == 58
-    [later] = _heard(engine, complaints(shared_data, 30)[29:], 200, "support-feed")
+    [later] = hear(engine, complaints(shared_data, 30)[29:], 200, "support-feed")
     assert _scores(engine, [later]) == [None]
     with Session(engine) as session:
         mention = session.get(Mention, later)
@@ -103,7 +59,7 @@ def test_with_fewer_than_thirty_of_a_kind_no_mention_gets_a_score(engine, shared
 
 def test_another_process_scores_with_the_same_stored_model(sqlite_engine, shared_data):
     relevance.forget()
-    _teach(sqlite_engine, shared_data, 35)
+    teach(sqlite_engine, shared_data, 35)
     learn(sqlite_engine)
     text = complaints(shared_data, 36)[35]
     row = {"title": None, "text": text, "source": "support-feed", "source_kind": "rss", "author": "z", "url": None}
@@ -126,7 +82,7 @@ def test_another_process_scores_with_the_same_stored_model(sqlite_engine, shared
 
 def test_a_stored_model_another_version_wrote_is_learned_again_from_every_label(engine, shared_data):
     relevance.forget()
-    _teach(engine, shared_data, 30)
+    teach(engine, shared_data, 30)
     learn(engine)
     with session_scope(engine) as session:
         stored = session.get(RelevanceModel, 1)

@@ -35,10 +35,16 @@ def _lock(session: Session, mention_id: int) -> None:
 
 
 def _refuse_if_joined(mention: Mention) -> None:
-    """A second sighting of a post lives in the first mention's thread; all actions belong there."""
+    """A second sighting of a post lives in the first mention's thread; all actions belong there. A muted one has
+    no card to act on until someone says it is relevant."""
     if mention.status == MentionStatus.JOINED:
         raise MentionClosed(
             f"{mention.reference} is the same post as M-{mention.duplicate_of} or a follow-up to it; act on that one."
+        )
+    if mention.status == MentionStatus.MUTED:
+        raise MentionClosed(
+            f"{mention.reference} was muted: the relevance model found it very likely not relevant. "
+            "`/allears muted` lists it with a button that posts its card."
         )
 
 
@@ -252,6 +258,23 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
     mention = get_mention(session, mention_id)
     _refuse_if_joined(mention)
     raise UserError(f"{mention.reference} is open already.")
+
+
+def unmute(session: Session, *, mention_id: int, user_id: str, now: datetime | None = None) -> Mention:
+    """Post a muted mention's card after all; the event tells the relevance model it was relevant."""
+    now = now or utcnow()
+    if _change(session, mention_id, col(Mention.status) == MentionStatus.MUTED, status=MentionStatus.OPEN):
+        append_event(session, mention_id, EventKind.UNMUTED, user_id, now, refresh=False)
+        mention = get_mention(session, mention_id)
+        enqueue(session, OutboxKind.CARD, mention_id=mention_id, channel=mention.channel)
+        return mention
+    mention = get_mention(session, mention_id)
+    unmuted = session.exec(
+        select(Event).where(col(Event.mention_id) == mention_id, col(Event.kind) == EventKind.UNMUTED)
+    ).first()
+    if unmuted is not None:
+        raise UserError(f"{mention.reference} is a card already: <@{unmuted.actor}> said it was relevant.")
+    raise UserError(f"{mention.reference} was not muted; it has a card of its own.")
 
 
 def history(session: Session, mention_id: int) -> list[Event]:

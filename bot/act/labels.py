@@ -1,7 +1,7 @@
 """What the team's actions say about which mentions were worth a person's time: the labels a relevance
-filter learns from. A claim, a reply, an escalation and a `fixed` or `feedback` resolution say relevant;
-`not-relevant` and `spam` say not. The latest judgement wins: a mention claimed and then put away as not
-relevant is not relevant."""
+filter learns from. A claim, a reply, an escalation, a muted mention's card posted after all ("this was
+relevant") and a `fixed` or `feedback` resolution say relevant; `not-relevant` and `spam` say not. The
+latest judgement wins: a mention claimed and then put away as not relevant is not relevant."""
 
 from dataclasses import dataclass
 
@@ -12,7 +12,7 @@ from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStat
 
 SAY_NOT_RELEVANT = (Outcome.NOT_RELEVANT, Outcome.SPAM)
 SAY_RELEVANT = (Outcome.FIXED, Outcome.FEEDBACK)
-SAY_ACTED_ON = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.ESCALATED)
+SAY_ACTED_ON = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.ESCALATED, EventKind.UNMUTED)
 LABELLING = (*SAY_ACTED_ON, EventKind.RESOLVED)
 """The kinds of event that may label a mention (`label_of` says which do, and how)."""
 
@@ -43,6 +43,7 @@ def label_counts(session: Session) -> LabelCounts:
         col(Mention.first_claimed_at).is_not(None),
         col(Mention.first_reply_at).is_not(None),
         exists().where(col(Escalation.mention_id) == col(Mention.id)),
+        exists().where(col(Event.mention_id) == col(Mention.id), col(Event.kind) == EventKind.UNMUTED),
         and_(resolved, col(Mention.outcome).in_([outcome.value for outcome in SAY_RELEVANT])),
     )
     relevant, not_relevant = session.exec(

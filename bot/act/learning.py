@@ -36,7 +36,7 @@ def learn(engine: Engine) -> Learned:
         classifier = relevance.loads(stored)
         relearned = classifier is None and stored.model is not None
         if classifier is None:
-            classifier, stored.learned_to = relevance.new_classifier(), 0
+            classifier, stored.learned_to, stored.relevant_scores = relevance.new_classifier(), 0, []
         events = _labelling_since(session, stored.learned_to, limit=AT_ONCE)
         if not events:
             return Learned(0)
@@ -44,7 +44,12 @@ def learn(engine: Engine) -> Learned:
         if labels:
             taught = [(m.model_dump(), labels[m.id]) for m in _mentions(session, list(labels)) if m.id is not None]
             rows, said = [row for row, _ in taught], [label for _, label in taught]
-            classifier.partial_fit(relevance.features(rows), said, classes=[0, 1])
+            features = relevance.features(rows)
+            if relevance.fitted(classifier):  # scored before it learns them, as it will score the next ones
+                before = classifier.predict_proba(features)[:, 1]
+                seen = [round(float(p), 4) for p, label in zip(before, said, strict=True) if label == 1]
+                stored.relevant_scores = (list(stored.relevant_scores or ()) + seen)[-relevance.KEEP_SCORES :]
+            classifier.partial_fit(features, said, classes=[0, 1])
             stored.model, stored.library = relevance.dumps(classifier)
         counts = label_counts(session)
         stored.relevant, stored.not_relevant = counts.relevant, counts.not_relevant

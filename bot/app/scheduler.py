@@ -17,6 +17,7 @@ from bot.ground.config_sources import SourceConfig
 from bot.ground.db import session_scope
 from bot.ground.logs import job
 from bot.ground.models import SeenRequest
+from bot.hear import digests
 from bot.hear.polling import Listener, poll
 from bot.hear.spike_watch import check_spikes
 
@@ -90,6 +91,16 @@ def build_scheduler(
         id="learn",
         name="relevance model learns the team's labels",
     )
+    if config.relevance.mute:
+        scheduler.add_job(
+            job("digest", _make_digests),
+            "interval",
+            args=[engine, config, on_new_mentions],
+            minutes=1,
+            next_run_time=utcnow(),
+            id="digest",
+            name="daily digest of muted mentions",
+        )
     for source in config.sources:
         scheduler.add_job(
             job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
@@ -138,6 +149,18 @@ def _learn(engine: Engine) -> None:
         log.warning("the stored relevance model could not be read (another scikit-learn?): learned again")
     if learned.labels:
         log.info("relevance model: learned %d label(s)", learned.labels)
+
+
+def _make_digests(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:
+    """Never raises: a digest not made now is made at the next run (the database keeps it to one a day)."""
+    try:
+        made = digests.make_digests(engine, config.relevance)
+    except Exception:
+        log.exception("the digest of muted mentions could not be made; trying again in a minute")
+        return
+    if made:
+        log.info("digest: %s", ", ".join(f"{m.muted} muted in {m.channel}" for m in made))
+        deliver()
 
 
 def _forget_old_requests(engine: Engine) -> None:

@@ -258,6 +258,20 @@ class Summary(Section):
     """The weekly summary covers Monday to Sunday in this time zone and is posted at `weekday` `time` here."""
 
 
+class Relevance(Section):
+    """What is done with the relevance model's scores (`bot.hear.relevance`) once it has enough labels."""
+
+    mute: bool = True
+    """Hold back the cards of mentions the model finds very likely not relevant: they wait in their channel's
+    daily digest, where one click posts the card after all."""
+    miss_at_most: float = Field(default=0.01, gt=0, le=0.2)
+    """The share of relevant mentions muting may hold back, judged on the scores the team's own relevant labels
+    got: the lower, the fewer mentions are muted."""
+    digest_time: ClockTime = time(9)
+    timezone: TimeZone = "UTC"
+    """The digest of each channel's muted mentions is posted daily at `digest_time` in this time zone."""
+
+
 def _fetch_host(value: str) -> str:
     """A bare host name or address, as a link names it: the list is compared with each link's host."""
     host = value.strip().lower().removeprefix("[").removesuffix("]")
@@ -284,6 +298,7 @@ class Config(Section):
     sources: list[SourceConfig] = []
     teams: dict[str, Team] = {}
     summary: Summary = Summary()
+    relevance: Relevance = Relevance()
     storm: StormRule = StormRule()
     spikes: SpikeRule = SpikeRule()
     sla: Sla = Sla()

@@ -18,6 +18,9 @@ class MentionStatus(StrEnum):
     RESOLVED = "resolved"
     JOINED = "joined"
     """The same post heard through a second source; it lives on in the first mention's thread."""
+    MUTED = "muted"
+    """The relevance model found it very likely not worth a person's time: no card, but a line in its channel's
+    daily digest, where one click posts its card after all."""
 
 
 class EventKind(StrEnum):
@@ -42,6 +45,10 @@ class EventKind(StrEnum):
     """The owner did nothing for `[sla] claim_expires`, so the mention went back to the pool."""
     NUDGED = "nudged"
     """An SLA step: the bot asked in the thread (or the team alert's thread) for someone to act."""
+    MUTED = "muted"
+    """The relevance model held its card back (no actor); the data has its score and the bar it was under."""
+    UNMUTED = "unmuted"
+    """Someone said a muted mention was relevant after all: its card is posted, and the model learns it."""
 
 
 class Outcome(StrEnum):
@@ -77,6 +84,8 @@ class Mention(SQLModel, table=True):
             Index(f"ix_mention_{first}", first, "heard_at", **_where(f"{first} IS NOT NULL"))
             for first in ("first_claimed_at", "first_reply_at", "first_resolved_at")
         ),
+        # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
+        Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -108,6 +117,8 @@ class Mention(SQLModel, table=True):
     """Its language (ISO 639-1), when the detector was sure."""
     relevance: float | None = None
     """How likely the relevance model found it worth a person's time (0 to 1), when the model was on."""
+    digest_id: int | None = None
+    """The daily digest (`Digest`) that listed it, once muted (`MentionStatus.MUTED`)."""
     thread: str | None = Field(default=None, max_length=500, index=True)
     """The conversation the post belongs to on its source (the story, issue or thread it answers), if any."""
     reply_to: dict[str, Any] | None = Field(default=None, sa_type=JSON)
@@ -201,6 +212,21 @@ class SpikeEvent(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class Digest(SQLModel, table=True):
+    """One channel's muted mentions of a day: one quiet message, the mentions listed in its thread."""
+
+    __table_args__ = (UniqueConstraint("channel", "day", name="uq_digest_channel_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=40)
+    day: str = Field(max_length=10)
+    """The day (`YYYY-MM-DD`, in `[relevance] timezone`) it was made: one a channel a day, whoever makes it."""
+    muted: int
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+
+
 class Event(SQLModel, table=True):
     __table_args__ = (
         # A week's claims, replies and resolves, and who acted, read from the index alone (bot.remember.counting).
@@ -291,6 +317,10 @@ class OutboxKind(StrEnum):
     SPIKE_ALERT = "spike_alert"
     SPIKE_NOTE = "spike_note"
     """An update in the spike alert's thread: it grew, or it ended."""
+    DIGEST = "digest"
+    """A channel's daily digest of muted mentions, queued on its first mention."""
+    DIGEST_PAGE = "digest_page"
+    """A page of a digest's mentions in its thread, queued on the page's first mention."""
 
 
 POSTING_KINDS = {
@@ -302,6 +332,8 @@ POSTING_KINDS = {
     OutboxKind.TEAM_ALERT_NOTE,
     OutboxKind.SPIKE_ALERT,
     OutboxKind.SPIKE_NOTE,
+    OutboxKind.DIGEST,
+    OutboxKind.DIGEST_PAGE,
 }
 """Kinds that post a new message, which Slack allows about once a second per channel; updates are not paced."""
 
@@ -362,6 +394,9 @@ class RelevanceModel(SQLModel, table=True):
     relevant: int = 0
     not_relevant: int = 0
     """The team's labels at the last save (`bot.act.labels`): the model scores once it has enough of each."""
+    relevant_scores: list[float] = Field(default_factory=list, sa_type=JSON)
+    """The scores the model gave the latest relevant labels before it learned them: how low a relevant mention
+    may score, which sets the bar below which mentions are muted (`bot.hear.relevance.Model.mute_below`)."""
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -5,11 +5,13 @@ batch of one (`record`)."""
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.ground.clock import utcnow
 from bot.ground.config import StormRule
+from bot.ground.models import MentionStatus
 from bot.ground.outbox import write_held
 from bot.hear import relevance
 from bot.hear.recording import Heard, LookedAhead, Planned, complete, insert_each, plan
@@ -19,10 +21,14 @@ from bot.hear.sources import Item
 class Batch:
     """A poll's mentions inserted in one statement, then completed in the order they were heard: what storing
     one after another stores, at a fraction of the round trips. `posts` counts each author's recent
-    mentions, the batch's own added as they are stored."""
+    mentions, the batch's own added as they are stored. With `miss_at_most` (muting on), a mention the relevance
+    model scores under its bar is muted (`MentionStatus.MUTED`): stored with no card, for the daily digest."""
 
-    def __init__(self, session: Session, ahead: LookedAhead, posts: Counter[str]) -> None:
+    def __init__(
+        self, session: Session, ahead: LookedAhead, posts: Counter[str], *, miss_at_most: float | None = None
+    ) -> None:
         self._session, self._ahead, self.posts = session, ahead, posts
+        self._miss_at_most = miss_at_most
         self._plans: list[Planned] = []
         self._authors: set[str] = set()
         self._ids: set[str] = set()
@@ -55,8 +61,11 @@ class Batch:
         rows = [planned.values for planned in plans]
         scored = relevance.scores(self._session, rows)
         if scored[0] is not None:  # the model is on: every row has its score
+            below = self._mute_below()
             for row, score in zip(rows, scored, strict=True):
                 row["relevance"] = score
+                if below is not None and score is not None and score < below and _mutable(row):
+                    row["status"], row["storm_id"] = MentionStatus.MUTED.value, None
         stored = insert_each(self._session, rows)
         self.stored.update(stored)
         new = 0
@@ -69,9 +78,25 @@ class Batch:
                     self.posts[planned.heard.item.author] += 1
         return new
 
+    def _mute_below(self) -> float | None:
+        if self._miss_at_most is None:
+            return None
+        return relevance.current(self._session).mute_below(self._miss_at_most)
+
+
+def _mutable(row: dict[str, Any]) -> bool:
+    """A post joined to an earlier mention lives in that one's thread, and one a colleague forwarded was judged
+    worth a look by a person: neither is muted."""
+    return row["status"] == MentionStatus.OPEN.value and not row["forwarded_by"]
+
 
 def record(
-    session: Session, heard: Heard, *, storm: StormRule | None = None, now: datetime | None = None
+    session: Session,
+    heard: Heard,
+    *,
+    storm: StormRule | None = None,
+    miss_at_most: float | None = None,
+    now: datetime | None = None,
 ) -> int | None:
     """Store a mention that came alone, as a batch of one, and queue its card; None when this source's item is
     stored already.
@@ -81,7 +106,7 @@ def record(
     conversation, which reopens the earlier mention if it was resolved."""
     now = now or utcnow()
     ahead = LookedAhead(source=heard.source, now=now)  # nothing asked ahead: one item asks for itself
-    batch = Batch(session, ahead, ahead.posts)
+    batch = Batch(session, ahead, ahead.posts, miss_at_most=miss_at_most)
     batch.add(plan(session, heard, storm=storm, now=now, ahead=ahead))
     batch.store()
     write_held(session)

@@ -77,7 +77,7 @@ def receive_webhook(
         with session_scope(engine) as session:
             session.add(SeenRequest(digest=hashlib.sha256(expected.encode()).hexdigest(), seen_at=now))
             session.flush()
-            mention_id = record(session, heard, storm=listener.storm)
+            mention_id = record(session, heard, storm=listener.storm, miss_at_most=listener.mutes_below_share)
             if mention_id is None:
                 mention_id = _existing(session, source, item.external_id)
                 return WebhookAnswer(200, {"ok": True, "mention": f"M-{mention_id}", "duplicate": True})
@@ -267,7 +267,7 @@ def log_forwarded(
     )
     assert heard is not None
     with session_scope(engine) as session:
-        mention_id = record(session, heard, storm=listener.storm)
+        mention_id = record(session, heard, storm=listener.storm, miss_at_most=listener.mutes_below_share)
         if mention_id is None:
             return Logged(_existing(session, FORWARDED, item.external_id), new=False)
         mention = session.get(Mention, mention_id)

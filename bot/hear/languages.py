@@ -6,8 +6,10 @@ A language is named only when the detector is fairly sure (a probability of at l
 159 (1.1%), so `[listen] languages = ["en"]` does not drop English complaints written in slang."""
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+if TYPE_CHECKING:
+    from py3langid.langid import LanguageIdentifier
 
 SURE = 0.5
 _NO_LANGUAGE = "zxx"
@@ -89,6 +91,9 @@ def name_of(code: str) -> str:
 
 
 @cache
-def _identifier() -> LanguageIdentifier:
-    """Loaded at the first mention (half a second), not at import: `allears check` and the CLI need no model."""
+def _identifier() -> "LanguageIdentifier":
+    """Loaded at the first mention (half a second), not at import: a bot that detects no language never holds
+    the model nor numpy (tens of thousands of objects more for each collection of the garbage collector)."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

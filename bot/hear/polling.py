@@ -75,6 +75,8 @@ class Listener:
         self._detects_languages = config.detects_languages
         self._router = Router(config)
         self.storm = config.storm
+        self.mutes_below_share = config.relevance.miss_at_most if config.relevance.mute else None
+        """`[relevance] miss_at_most` when muting is on (`bot.hear.batches.Batch`)."""
 
     def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
         """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
@@ -145,7 +147,7 @@ def store(
     matching = [item for item, _ in kept]
     ahead = look_ahead(session, matching, source=source, now=now)
     posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
-    batch = Batch(session, ahead, posts)
+    batch = Batch(session, ahead, posts, miss_at_most=listener.mutes_below_share)
     new = 0
     for item, hit in kept:
         if batch.waits_on(item):

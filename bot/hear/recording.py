@@ -263,6 +263,11 @@ def complete(session: Session, planned: Planned, mention_id: int) -> None:
     item = heard.item
     if item.author:
         ahead.quiet_authors.discard(item.author)
+    if planned.values["status"] == MentionStatus.MUTED.value:  # no card, no weather: it waits for the digest
+        append_event(
+            session, mention_id, EventKind.MUTED, None, now, refresh=False, relevance=planned.values["relevance"]
+        )
+        return
     if planned.earlier is not None:
         _follow_up(session, planned.earlier, mention_id, heard, now)
         return

@@ -28,6 +28,8 @@ ENOUGH = 30
 """Labels of each kind (relevant, not relevant) before the model's scores are used."""
 LOOK_EVERY = 10.0
 """Seconds between two looks at the stored model's version."""
+KEEP_SCORES = 500
+"""The relevant labels' scores kept to set the muting bar: the latest, as the model moves on."""
 WORDS, CHARACTERS, FACTS = 2**16, 2**16, 2**12
 """Hashed feature sizes: word 1–2-grams, character 3–5-grams, and source, author and site."""
 
@@ -40,10 +42,25 @@ class Model:
     classifier: "SGDClassifier | None"
     relevant: int = 0
     not_relevant: int = 0
+    relevant_scores: tuple[float, ...] = ()
 
     @property
     def on(self) -> bool:
         return self.classifier is not None and min(self.relevant, self.not_relevant) >= ENOUGH
+
+    def mute_below(self, miss_at_most: float) -> float | None:
+        """The score under which a mention is muted, or None while the model is off or has scored too few
+        relevant labels to say.
+
+        Split-conformal: the scores the model gave relevant mentions before it learned them stand for the scores
+        it will give the next relevant ones, so the k-th lowest of n, k = ⌊miss_at_most · (n + 1)⌋, mutes at
+        most about that share of them, whatever the scores' calibration. Never above 0.5: muting is for what
+        the model finds more likely not relevant than relevant."""
+        scores = sorted(self.relevant_scores)
+        lowest = int(miss_at_most * (len(scores) + 1))
+        if not self.on or lowest < 1:
+            return None
+        return min(scores[lowest - 1], 0.5)
 
 
 def features(rows: Sequence[Mapping[str, Any]]) -> "csr_matrix":
@@ -62,6 +79,11 @@ def new_classifier() -> "SGDClassifier":
 
     # Averaged SGD: its scores swing far less from one batch of labels to the next (bench/relevance.py).
     return SGDClassifier(loss="log_loss", alpha=1e-4, average=True, random_state=0)
+
+
+def fitted(classifier: "SGDClassifier") -> bool:
+    """Whether it has learned anything yet, and so can score."""
+    return hasattr(classifier, "coef_")
 
 
 def dumps(classifier: "SGDClassifier") -> tuple[bytes, str]:
@@ -102,7 +124,9 @@ def current(session: Session) -> Model:
     elif version != held.version:
         stored = session.get(RelevanceModel, 1)
         assert stored is not None
-        held = Model(stored.version, loads(stored), stored.relevant, stored.not_relevant)
+        held = Model(
+            stored.version, loads(stored), stored.relevant, stored.not_relevant, tuple(stored.relevant_scores or ())
+        )
     with _lock:
         _held[database] = (held, now)
     return held

@@ -36,10 +36,10 @@ LISTED = 10
 """Mentions named in one alert or update; the rest are counted."""
 _ALL = ""
 
-# What a spike counts: every mention heard, but not a second copy of one post, nor what the team put away as
-# spam or not relevant (a spam wave the team has dealt with is no news to keep telling).
+# What a spike counts: every mention heard, but not a second copy of one post, nor what the relevance model
+# muted or the team put away as spam or not relevant (another company's outage is no news of ours).
 _COUNTED = (
-    col(Mention.status) != MentionStatus.JOINED,
+    col(Mention.status).not_in([MentionStatus.JOINED, MentionStatus.MUTED]),
     or_(col(Mention.outcome).is_(None), col(Mention.outcome).not_in([Outcome.SPAM, Outcome.NOT_RELEVANT])),
 )
 

@@ -35,6 +35,7 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears queue`: your open mentions and the unclaimed ones
 • `/allears stats`: this week's numbers so far
 • `/allears sources`: how each source is doing
+• `/allears muted`: what the relevance model muted in the last 7 days, each with a button that posts its card
 • `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention; \
 a link alone is logged with its page's title and description
 • `/allears pause <source>` (admin-only): stop polling a source until it is resumed
@@ -58,7 +59,7 @@ def help_text(*, teams: Sequence[str], outcomes: Sequence[str]) -> str:
     )
 
 
-def _queue_line(mention: Mention) -> str:
+def mention_line(mention: Mention) -> str:
     emoji = SENTIMENT_EMOJI[Sentiment(mention.sentiment)]
     snippet = safe_mrkdwn(mention.title or mention.text, _QUEUE_SNIPPET)
     where = f" in <#{mention.card_channel}>" if mention.card_channel else ""
@@ -77,7 +78,7 @@ def queue_blocks(
     ):
         shown = mentions[:_QUEUE_LINES]
         blocks.append(section(f"*{title} ({total})*"))
-        blocks += [section(_queue_line(mention)) for mention in shown] or [section(empty)]
+        blocks += [section(mention_line(mention)) for mention in shown] or [section(empty)]
         if total > len(shown):
             blocks.append(context(f"…and {total - len(shown)} more"))
     return blocks

@@ -20,6 +20,10 @@ class Abandon(Exception):
     """The row can never be sent: the message it belongs under was never posted."""
 
 
+class NotReady(Exception):
+    """The row belongs under a message (a storm card, a digest) that another row has not posted yet."""
+
+
 def event_of(session: Session, row: Outbox) -> Event:
     event = session.get(Event, row.event_id)
     if event is None:

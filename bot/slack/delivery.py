@@ -29,7 +29,7 @@ from bot.ground.mentions import get_mention
 from bot.ground.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
 from bot.hear.sources import SourceError
 from bot.hear.storms import storm_counts
-from bot.slack.calls import NO_UNFURL, Abandon, Call, event_of
+from bot.slack.calls import NO_UNFURL, Abandon, Call, NotReady, event_of
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -39,6 +39,7 @@ from bot.slack.cards import (
     storm_fallback,
     thread_note,
 )
+from bot.slack.digest_delivery import digest_call, record_digest
 from bot.slack.kit import section
 from bot.slack.posted import find_posted, tagged
 from bot.slack.spike_delivery import record_spike_alert, spike_call
@@ -61,10 +62,6 @@ PERMANENT_ERRORS = {
     "invalid_metadata_schema",
 }
 _NOT_READY_DELAY = timedelta(seconds=1)
-
-
-class _NotReady(Exception):
-    """The row belongs under a storm card that another mention's row has not posted yet."""
 
 
 class Deliverer:
@@ -121,7 +118,7 @@ class Deliverer:
         try:
             with scope(self._engine) as session:
                 call = _prepare(session, row)
-        except _NotReady as waiting:
+        except NotReady as waiting:
             self._settle(outbox.mark_retry, row, delay=_NOT_READY_DELAY, error=str(waiting), count_attempt=False)
             return 0
         except Abandon as reason:
@@ -258,7 +255,7 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
             if not storm.card_ts:
                 if _storm_card_failed(session, storm):
                     raise Abandon("the storm card was never posted")
-                raise _NotReady("the storm card is not posted yet")
+                raise NotReady("the storm card is not posted yet")
             session.execute(update(Storm).where(col(Storm.id) == storm.id).values(refresh_queued=False))
             counts = storm_counts(session, storm)
             return Call(
@@ -305,6 +302,8 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
             )
         case OutboxKind.TEAM_ALERT | OutboxKind.TEAM_ALERT_NOTE | OutboxKind.TEAM_ALERT_REFRESH:
             return team_alert_call(session, row, mention)
+        case OutboxKind.DIGEST | OutboxKind.DIGEST_PAGE:
+            return digest_call(session, row, mention)
     raise Abandon(f"unknown outbox kind {row.kind}")
 
 
@@ -317,7 +316,7 @@ def _under_storm(session: Session, storm: Storm | None) -> dict[str, Any]:
         return {"thread_ts": storm.card_ts}
     if _storm_card_failed(session, storm):
         return {}
-    raise _NotReady("the storm card is not posted yet")
+    raise NotReady("the storm card is not posted yet")
 
 
 def _storm_card_failed(session: Session, storm: Storm) -> bool:
@@ -351,6 +350,8 @@ def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
     elif row.kind == OutboxKind.STORM_CARD:
         mention = get_mention(session, row.mention_id)
         session.execute(update(Storm).where(col(Storm.id) == mention.storm_id).values(card_channel=channel, card_ts=ts))
+    elif row.kind == OutboxKind.DIGEST:
+        record_digest(session, row, channel=channel, ts=ts)
 
 
 def _retry_after(headers: dict[str, Any]) -> float:

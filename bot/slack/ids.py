@@ -14,6 +14,8 @@ class ActionId(StrEnum):
     SNOOZE = "mention_snooze"
     MORE = "mention_more"
     """The card's overflow menu: what is done more rarely than the buttons."""
+    UNMUTE = "mention_unmute"
+    """A muted mention's "This was relevant" (in the digest and `/allears muted`): post its card after all."""
 
 
 class ViewId(StrEnum):

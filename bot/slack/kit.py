@@ -43,8 +43,11 @@ def plain(text: str, *, limit: int) -> Block:
     return {"type": "plain_text", "text": truncate(without_reordering_or_hiding(text), limit) or " ", "emoji": True}
 
 
-def section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text)}
+def section(text: str, *, accessory: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(text)}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
 
 
 def context(*texts: str) -> Block:

@@ -77,9 +77,9 @@ def timeline(mention: Mention, events: Sequence[Event]) -> Timeline:
     line = Timeline(unclaimed_since=mention.heard_at, open_since=mention.heard_at)
     snooze: tuple[datetime, datetime] | None = None
     for event in events:
-        if event.kind in (EventKind.UNCLAIMED, EventKind.CLAIM_EXPIRED, EventKind.REOPENED):
+        if event.kind in (EventKind.UNCLAIMED, EventKind.CLAIM_EXPIRED, EventKind.REOPENED, EventKind.UNMUTED):
             line.unclaimed_since = event.at
-        if event.kind == EventKind.REOPENED:
+        if event.kind in (EventKind.REOPENED, EventKind.UNMUTED):  # a muted mention's clock starts with its card
             line.open_since = event.at
         if event.kind == EventKind.REPLIED:
             line.last_reply = event.at

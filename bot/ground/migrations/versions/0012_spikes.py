@@ -1,7 +1,7 @@
 """Spikes: an hour's mentions well past the same hour of the week in past weeks
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 10:00:00.000000
 
 A spike is opened once per product (or for all mentions), at most one open at a time for each (a partial
@@ -16,8 +16,8 @@ from alembic import op
 
 import bot.ground.db
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
