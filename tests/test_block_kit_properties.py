@@ -20,7 +20,17 @@ from hypothesis import strategies as st
 from bot.act.queues import Queues
 from bot.app.standin.slack import message_problems, view_problems
 from bot.ground.config import Sla
-from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Storm
+from bot.ground.models import (
+    Escalation,
+    Event,
+    EventKind,
+    Mention,
+    MentionStatus,
+    Spike,
+    SpikeEvent,
+    SpikeEventKind,
+    Storm,
+)
 from bot.hear.health import SourceHealth
 from bot.remember.figures import Quote, TeamEscalations, TopicGroup, Volume, WeeklyFigures
 from bot.remember.weeks import Week
@@ -39,6 +49,7 @@ from bot.slack.cards import (
 from bot.slack.home import home_view
 from bot.slack.kit import link, section
 from bot.slack.modals import ModalContext, escalate_modal, reply_modal, resolve_modal
+from bot.slack.spike_cards import spike_alert, spike_fallback, spike_note, spike_note_text
 
 pytestmark = pytest.mark.security
 
@@ -414,6 +425,25 @@ def test_a_storm_card(w, sources):
         last_at=NOW,
     )
     blocks, fallback = storm_card(storm, counts), storm_fallback(storm, counts)
+
+    assert message_problems(fallback, blocks) == []
+    assert_safe(blocks, fallback, url=w.url)
+
+
+@PROPERTIES
+@given(w=words, kind=st.sampled_from(SpikeEventKind), more=st.integers(0, 5000))
+@huge(kind=SpikeEventKind.STARTED, more=90)
+def test_a_spike_alert_and_its_updates(w, kind, more):
+    spike = Spike(
+        id=1, scope=w.topic, channel=CHANNELS[0], mention_id=7, started_at=NOW, checked_at=NOW, count=46, peak=80,
+        told=46, low=3, high=6, card_channel=CHANNELS[0], card_ts="1700000000.000100",
+    )  # fmt: skip
+    data = {"count": 80, "low": 3, "high": 6, "was": 46, "peak": 80, "median": 4, "weeks": 8, "more": more}
+    data |= {"weekday": "Tuesday", "time": "14:00", "words": [w.text[:40], (w.title or "")[:40], w.typed[:40]]}
+    event = SpikeEvent(id=1, spike_id=1, kind=kind, at=NOW, data=data)
+    draw = spike_alert if kind == SpikeEventKind.STARTED else spike_note
+    blocks = draw(spike, event, _listed(w, 10))
+    fallback = spike_fallback(spike, event) if kind == SpikeEventKind.STARTED else spike_note_text(spike, event)
 
     assert message_problems(fallback, blocks) == []
     assert_safe(blocks, fallback, url=w.url)

@@ -147,6 +147,17 @@ def test_customer_text_is_shown_as_text_never_as_markup(browser, demo):
     assert card.locator("script, img, b:text-is('rocks'), .mention").count() == 0
 
 
+def test_the_burst_of_sample_mentions_is_one_spike_alert_against_the_past_weeks(browser, demo):
+    chloe = _open(browser, demo, "U0CHLOE", "C0VOICE")
+    alerts = chloe.locator('#messages > .message[data-channel="C0VOICE"]').filter(has_text="in the last hour")
+    expect(alerts.first).to_contain_text("All mentions:", timeout=60_000)  # the spike check runs every 20 s
+    expect(alerts.first).to_contain_text("usually 0–4 on a")
+    expect(alerts.first).to_contain_text("in the past 5 weeks")
+    expect(alerts.first).to_contain_text("Top new words:")
+    expect(alerts.first).to_contain_text("down")
+    expect(alerts).to_have_count(1)
+
+
 def test_the_weekly_summary_is_posted_with_its_chart(browser, demo):
     ben = _open(browser, demo, "U0BEN", "C0VOICE")
     expect(ben.locator("#messages > .message").first).to_be_visible()

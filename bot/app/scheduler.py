@@ -19,6 +19,7 @@ from bot.ground.logs import job
 from bot.ground.models import SeenRequest
 from bot.hear import digests, llm
 from bot.hear.polling import Listener, poll
+from bot.hear.spike_watch import check_spikes
 
 log = logging.getLogger(__name__)
 REMEMBER_REQUESTS = timedelta(days=30)
@@ -73,6 +74,16 @@ def build_scheduler(
             id="weekly-summary",
             name="weekly summary",
         )
+    if config.spikes.enabled:
+        scheduler.add_job(
+            job("spikes", _check_spikes),
+            "interval",
+            args=[engine, config, on_new_mentions],
+            seconds=config.spikes.every.total_seconds(),
+            next_run_time=utcnow(),
+            id="spikes",
+            name="spikes against the usual",
+        )
     scheduler.add_job(
         job("learn", _learn),
         "interval",
@@ -124,6 +135,18 @@ def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> N
         return
     if taken:
         log.info("SLA: %s", ", ".join(f"M-{mention_id} {what}" for mention_id, what in taken))
+        deliver()
+
+
+def _check_spikes(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:
+    """Never raises: a check that failed is made again at the next interval, against the hour as it is then."""
+    try:
+        done = check_spikes(engine, config)
+    except Exception:
+        log.exception("the spike check failed; trying again at the next one")
+        return
+    if done:
+        log.info("spikes: %s", ", ".join(f"{scope or 'all mentions'} {step}" for scope, step in done))
         deliver()
 
 

@@ -146,6 +146,22 @@ class StormRule(Section):
     window: Duration = timedelta(minutes=15)
 
 
+class SpikeRule(Section):
+    """The last hour's mentions against the same hour of the week in past weeks: a jump well past the usual
+    posts one alert (`bot.hear.spikes`). The defaults were chosen on recorded activity (bench/spikes.py)."""
+
+    enabled: bool = True
+    every: Duration = timedelta(minutes=5)
+    weeks: int = Field(default=8, ge=3, le=52)
+    """How many past weeks make the usual; a spike needs at least three since the first mention was heard."""
+    deviations: float = Field(default=5.0, ge=1)
+    """How far past the usual a count must be, in robust deviations (at least Poisson's, the usual's square root)."""
+    at_least: int = Field(default=6, ge=1)
+    """Fewer mentions than this in an hour are never a spike, however quiet the usual is."""
+    timezone: TimeZone = "UTC"
+    """Where the alert's "on a Tuesday at 14:00" is told."""
+
+
 class SlaTargets(Section):
     """How soon a mention of one urgency must be claimed, first answered and resolved; None: no timer."""
 
@@ -301,6 +317,7 @@ class Config(Section):
     relevance: Relevance = Relevance()
     llm: Llm | None = None
     storm: StormRule = StormRule()
+    spikes: SpikeRule = SpikeRule()
     sla: Sla = Sla()
     admins: Admins = Admins()
     people: dict[UserId, str] = {}

@@ -165,6 +165,58 @@ class Storm(SQLModel, table=True):
     """A count update is waiting; set and cleared with conditional updates so none is lost or doubled."""
 
 
+class SpikeEventKind(StrEnum):
+    """What happened to a spike; outbound webhooks name each `spike.<kind>` (`spike.started`)."""
+
+    STARTED = "started"
+    GREW = "grew"
+    ENDED = "ended"
+
+
+class Spike(SQLModel, table=True):
+    """More mentions in an hour than the same hour of the week usually brings, for one product or for all."""
+
+    __table_args__ = (
+        # One open spike per scope, whichever process opens it.
+        Index("uq_spike_open_scope", "scope", unique=True, **_where("ended_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=100)
+    """The `[[listen.products]]` name it counts, or "" for all mentions."""
+    channel: str = Field(max_length=40)
+    mention_id: int = Field(foreign_key="mention.id")
+    """The latest mention when it started: its outbox rows carry the alert and the updates, in order."""
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    count: int
+    """Mentions in the hour before `checked_at`."""
+    peak: int
+    told: int
+    """The count the team was last told of; an update follows only when the count grows well past it."""
+    low: int
+    high: int
+    """The usual range for the hour at the last check."""
+    card_channel: str | None = Field(default=None, max_length=40)
+    card_ts: str | None = Field(default=None, max_length=40)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def product(self) -> str | None:
+        return self.scope or None
+
+
+class SpikeEvent(SQLModel, table=True):
+    """What the team was told about a spike, with the figures it was told: each alert or update is rendered
+    from its event, so an update sent late still says what was true when it was decided."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    spike_id: int = Field(foreign_key="spike.id", index=True)
+    kind: str = Field(max_length=20)
+    at: datetime = Field(sa_type=UTCDateTime)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
 class Digest(SQLModel, table=True):
     """One channel's muted mentions of a day: one quiet message, the mentions listed in its thread."""
 
@@ -267,6 +319,9 @@ class OutboxKind(StrEnum):
     """Not a Slack message: a reply posted on the source itself, once."""
     TEAM_ALERT_NOTE = "team_alert_note"
     """A note in the team alert's thread (an escalation re-pinged)."""
+    SPIKE_ALERT = "spike_alert"
+    SPIKE_NOTE = "spike_note"
+    """An update in the spike alert's thread: it grew, or it ended."""
     DIGEST = "digest"
     """A channel's daily digest of muted mentions, queued on its first mention."""
     DIGEST_PAGE = "digest_page"
@@ -280,6 +335,8 @@ POSTING_KINDS = {
     OutboxKind.FEEDBACK,
     OutboxKind.STORM_CARD,
     OutboxKind.TEAM_ALERT_NOTE,
+    OutboxKind.SPIKE_ALERT,
+    OutboxKind.SPIKE_NOTE,
     OutboxKind.DIGEST,
     OutboxKind.DIGEST_PAGE,
 }
@@ -295,6 +352,7 @@ class Outbox(SQLModel, table=True):
     kind: str = Field(max_length=30)
     mention_id: int = Field(foreign_key="mention.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="event.id")
+    spike_event_id: int | None = Field(default=None, foreign_key="spikeevent.id")
     status: str = Field(default=OutboxStatus.PENDING, max_length=20)
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -30,9 +30,19 @@ _INSERT = insert(Outbox.__table__)  # type: ignore[attr-defined]
 _HELD = "allears_outbox_held"
 
 
-def enqueue(session: Session, kind: OutboxKind, *, mention_id: int, channel: str, event_id: int | None = None) -> None:
+def enqueue(
+    session: Session,
+    kind: OutboxKind,
+    *,
+    mention_id: int,
+    channel: str,
+    event_id: int | None = None,
+    spike_event_id: int | None = None,
+) -> None:
     write_held(session)  # rows held back come first: the order rows are written in is the order they are sent in
     row = {"kind": str(kind), "mention_id": mention_id, "channel": channel, "event_id": event_id}
+    if spike_event_id is not None:
+        row["spike_event_id"] = spike_event_id
     session.execute(_INSERT, row)
 
 

@@ -42,6 +42,7 @@ from bot.slack.cards import (
 from bot.slack.digest_delivery import digest_call, record_digest
 from bot.slack.kit import section
 from bot.slack.posted import find_posted, tagged
+from bot.slack.spike_delivery import record_spike_alert, spike_call
 from bot.slack.team_alert_delivery import escalation_of, team_alert_call
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,8 @@ class Deliverer:
 
 def _prepare(session: Session, row: Outbox) -> Call | None:
     """The Web API call for a row, rendered from the database as it is now; None if already sent."""
+    if row.kind in (OutboxKind.SPIKE_ALERT, OutboxKind.SPIKE_NOTE):
+        return spike_call(session, row)
     mention = get_mention(session, row.mention_id)
     storm = session.get(Storm, mention.storm_id) if mention.storm_id else None
     match row.kind:
@@ -342,6 +345,8 @@ def _record(session: Session, row: Outbox, *, channel: str, ts: str) -> None:
         escalation = escalation_of(session, row)
         escalation.alert_channel, escalation.alert_ts = channel, ts
         session.add(escalation)
+    elif row.kind == OutboxKind.SPIKE_ALERT:
+        record_spike_alert(session, row, channel=channel, ts=ts)
     elif row.kind == OutboxKind.STORM_CARD:
         mention = get_mention(session, row.mention_id)
         session.execute(update(Storm).where(col(Storm.id) == mention.storm_id).values(card_channel=channel, card_ts=ts))

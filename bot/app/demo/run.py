@@ -13,6 +13,7 @@ import httpx
 
 from bot.app import startup
 from bot.app.demo.feeds import SampleFeeds, load_samples
+from bot.app.demo.history import seed_past_weeks
 from bot.app.demo.server import create_demo_app, serve_in_background
 from bot.app.demo.session import DemoWorkspace
 from bot.app.demo.workspace import CHANNELS, PEOPLE, config_toml
@@ -72,6 +73,7 @@ def run_demo(*, port: int, browser: bool) -> int:
         settings = _settings(folder, slack=slack, bot_port=bot_port, signing_secret=signing_secret)
         setup = startup.set_up(slack=True, upgrade=True, stays=True, settings=settings)
         cleanup.callback(setup.engine.dispose)
+        seed_past_weeks(setup.engine, utcnow())
         poster = SummaryPoster(setup.engine, setup.config, slack_client(settings))
         zone = setup.config.summary.timezone
         app = create_demo_app(

@@ -32,7 +32,7 @@ USER_GROUPS = {"S0SUPPORT": "support-team", "S0PRODUCT": "product-team"}
 
 
 def config_toml(feeds_url: str) -> str:
-    """Routes, teams, storms and SLA for the sample mentions; `feeds_url` is where the demo serves them."""
+    """Routes, teams, storms, spikes and SLA for the sample mentions; `feeds_url` is where the demo serves them."""
     people = "\n".join(f'{person.id} = "{person.team}"' for person in PEOPLE)
     return f"""# Written by `allears demo` for its own workspace.
 [listen]
@@ -95,6 +95,9 @@ channel = "C0SALES"
 [storm]
 threshold = 4
 window = "30m"
+
+[spikes]
+every = "20s"  # the sample mentions are heard at start: the alert comes a moment after
 
 [summary]
 channel = "C0WEEKLY"
