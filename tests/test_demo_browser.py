@@ -158,6 +158,21 @@ def test_the_burst_of_sample_mentions_is_one_spike_alert_against_the_past_weeks(
     expect(alerts).to_have_count(1)
 
 
+def test_ben_finds_yesterdays_muted_mentions_in_the_digest_and_posts_one_after_all(browser, demo):
+    ben = _open(browser, demo, "U0BEN", "C0VOICE")
+    digest = ben.locator('#messages > .message[data-channel="C0VOICE"]').filter(has_text="3 mentions muted")
+    expect(digest).to_have_count(1)
+    expect(digest).to_contain_text("Quillo's Pizza has a two-for-one")  # its thread, three replies or fewer, is shown
+    digest.locator('[data-action="mention_unmute"]').first.click()
+    expect(ben.locator(".private").last).to_contain_text("is no longer muted")
+    card = (
+        ben.locator('#messages > .message[data-channel="C0VOICE"]')
+        .filter(has=ben.locator(':scope > .message-body > .blocks [data-action="mention_claim"]'))
+        .filter(has_text="Quillo's Pizza has a two-for-one")
+    )
+    expect(card).to_have_count(1)
+
+
 def test_the_weekly_summary_is_posted_with_its_chart(browser, demo):
     ben = _open(browser, demo, "U0BEN", "C0VOICE")
     expect(ben.locator("#messages > .message").first).to_be_visible()
@@ -180,7 +195,11 @@ def test_dev_claims_from_his_home_tab_and_the_card_follows(browser, demo):
     expect(dev.locator("#messages")).to_contain_text("Nothing here yet.")
     for channel in ("C0VOICE", "C0SUPPORT", "C0PRODUCT", "C0PR"):
         dev.click(f'#channels [data-channel="{channel}"]')
-        card = dev.locator("#messages > .message").filter(has_text=re.compile(reference + r"(?!\d)"))
+        card = (
+            dev.locator("#messages > .message")
+            .filter(has_text=re.compile(reference + r"(?!\d)"))
+            .filter(has=dev.locator('[data-action="mention_unclaim"]'))  # its card, not a digest that lists it
+        )
         if card.count():
             expect(card.first).to_contain_text("Claimed by @Dev")
             return

@@ -13,7 +13,7 @@ import httpx
 
 from bot.app import startup
 from bot.app.demo.feeds import SampleFeeds, load_samples
-from bot.app.demo.history import seed_past_weeks
+from bot.app.demo.history import mute_yesterdays, seed_past_weeks
 from bot.app.demo.server import create_demo_app, serve_in_background
 from bot.app.demo.session import DemoWorkspace
 from bot.app.demo.workspace import CHANNELS, PEOPLE, config_toml
@@ -74,6 +74,7 @@ def run_demo(*, port: int, browser: bool) -> int:
         setup = startup.set_up(slack=True, upgrade=True, stays=True, settings=settings)
         cleanup.callback(setup.engine.dispose)
         seed_past_weeks(setup.engine, utcnow())
+        mute_yesterdays(setup.engine, utcnow())
         poster = SummaryPoster(setup.engine, setup.config, slack_client(settings))
         zone = setup.config.summary.timezone
         app = create_demo_app(

@@ -99,6 +99,9 @@ window = "30m"
 [spikes]
 every = "20s"  # the sample mentions are heard at start: the alert comes a moment after
 
+[relevance]
+digest_time = "00:00"  # yesterday's muted mentions: their digest is posted at start
+
 [summary]
 channel = "C0WEEKLY"
 enabled = false  # the page's "Post this week's summary" posts it
