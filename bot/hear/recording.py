@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, event, func, or_, text
+from sqlalchemy import JSON, String, and_, bindparam, event, func, or_, text
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as OrmSession
@@ -36,6 +36,16 @@ _LIMITS = tuple(
     for column in _TABLE.columns
     if isinstance(column.type, String) and column.type.length
 )
+_NULL_UNLESS_GIVEN = frozenset(
+    column.name
+    for column in _TABLE.columns
+    if column.nullable
+    and column.default is None
+    and column.server_default is None
+    and not column.primary_key
+    and not isinstance(column.type, JSON)  # a None given is stored as JSON null, not as NULL
+)
+"""Columns a row may leave out: the database stores NULL, as for a None given."""
 # One row or many at once, each answered with its external id (rows that were present already are not).
 _INSERTS_EACH = {
     name: dialect.insert(_TABLE)
@@ -312,6 +322,7 @@ def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     A mention's id is its reference (`M-<id>`), so ids are handed out without gaps. SQLite does so by itself:
     a row that is present already takes no id, and a rolled-back one gives its id back. A PostgreSQL sequence
     does neither, so there new rows are numbered here, after the last stored one, one transaction at a time."""
+    rows = _named(rows)
     if _dialect(session) != "postgresql" or not rows:
         return dict(session.execute(_INSERTS_EACH[_dialect(session)], rows).all())
     last = _last_id(session)
@@ -331,6 +342,17 @@ def insert_each(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     behind = bool(stored) or session.info[_LAST_ID][2]
     session.info[_LAST_ID] = (session.get_transaction(), last + len(stored), behind)
     return stored
+
+
+def _named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows without the columns none of them has a value for: each column named costs a bound parameter a
+    row, and most mentions have no title, thread, storm, product or language."""
+    if not rows:
+        return rows
+    unset = {key for key in rows[0] if key in _NULL_UNLESS_GIVEN and all(row[key] is None for row in rows)}
+    if not unset:
+        return rows
+    return [{key: value for key, value in row.items() if key not in unset} for row in rows]
 
 
 def _last_id(session: Session) -> int:
