@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from bot.act.reply_drafts import ReplyDrafts
 from bot.act.source_replies import SourceReplies
 from bot.ground.config import Config
 from bot.hear.polling import Listener
@@ -31,3 +32,5 @@ class Deps:
     """Where a reply can be posted on the source itself."""
     homes: "HomeTabs"
     """Each person's Home tab, redrawn after they act."""
+    drafts: ReplyDrafts | None = None
+    """The LLM's suggested replies, when `[llm]` is configured."""

@@ -10,6 +10,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.act.reply_drafts import ReplyDrafts
 from bot.act.source_replies import SourceReplies
 from bot.ground import seen
 from bot.ground.config import Config, load_config
@@ -40,14 +41,16 @@ def deps_for(
     engine, config, outbox pump, work pool and HTTP client). Without a `notify`, the outbox waits for its pump."""
     engine = engine or make_engine(settings.database_url)
     config = config or load_config(settings.allears_config)
+    http = http or httpx.Client()
     return Deps(
         engine=engine,
         config=config,
         notify=notify,
         work=work or ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work"),
         listener=Listener(config),
-        replies=SourceReplies(config.sources, http or httpx.Client()),
+        replies=SourceReplies(config.sources, http),
         homes=HomeTabs(engine, config),
+        drafts=ReplyDrafts(engine, config, http) if config.llm is not None else None,
     )
 
 

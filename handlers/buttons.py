@@ -1,9 +1,11 @@
 """Card and alert buttons. Each acks at once; refusals reach only the person who clicked."""
 
+import logging
 from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.act import actions
 from bot.ground.clock import utcnow
@@ -20,6 +22,8 @@ from bot.slack.reminders import PICK
 from handlers import Deps
 from handlers.answering import confirm
 from handlers.errors import Body, after_ack
+
+log = logging.getLogger(__name__)
 
 
 def _snooze_choice(click: BlockActionPayload) -> tuple[int, timedelta | None]:
@@ -124,8 +128,17 @@ def register(app: App, deps: Deps) -> None:
         click = BlockActionPayload.of(body)
         mention = _open_mention(click, refuse_resolved=False)
         modal_context = _modal_context(click, mention, reply_limit=deps.replies.limit(mention))
-        view = reply_modal(mention, modal_context, source_target=deps.replies.target(mention))
-        client.views_open(trigger_id=click.opened_with(), view=view)
+        target, drafts = deps.replies.target(mention), deps.drafts
+        view = reply_modal(mention, modal_context, source_target=target, suggesting=drafts is not None)
+        opened = client.views_open(trigger_id=click.opened_with(), view=view)["view"]
+        if drafts is None:
+            return
+        suggestion = drafts.suggest(mention, user_id=click.actor())
+        view = reply_modal(mention, modal_context, source_target=target, suggesting=True, suggestion=suggestion)
+        try:  # what was typed meanwhile stays: the reply's input is the same block
+            client.views_update(view_id=opened["id"], hash=opened.get("hash"), view=view)
+        except SlackApiError as error:  # closed or sent meanwhile: the suggestion came too late to matter
+            log.info("the suggested reply for %s was not shown: %s", mention.reference, error.response.get("error"))
 
     @app.action(ActionId.ESCALATE)
     @acknowledged

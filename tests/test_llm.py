@@ -13,13 +13,15 @@ from sqlmodel import Session, col, select
 
 from bot.act import actions
 from bot.app.standin.llm import FakeLlm
+from bot.app.standin.users import SlackUser, typed
 from bot.ground.config import Config
-from bot.ground.db import session_scope
+from bot.ground.db import make_engine, session_scope
 from bot.ground.errors import MentionClosed
 from bot.ground.models import Event, EventKind, Mention, MentionStatus, Outbox, OutboxKind
 from bot.hear import llm
 from bot.hear.relevance import UNSURE_BELOW, Muting
 from tests.factories import store_mention
+from tests.feedserver import Entry, rss
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 _NUMBERS = itertools.count()
@@ -155,3 +157,59 @@ def test_nobody_acts_on_a_mention_while_the_llm_is_asked(engine):
     [waiting] = _unsure(engine, LOST_BAG)
     with session_scope(engine) as session, pytest.raises(MentionClosed, match="being checked for relevance"):
         actions.claim(session, mention_id=waiting, user_id="U_ANA")
+
+
+POST = Entry(
+    guid="post-1",
+    title="Acme cloud ate my weekend",
+    description="Acme cloud has been down for 3 hours, terrible support, still waiting",
+    link="https://forum.example.com/t/1",
+)
+
+
+def _reply_form(fake_slack, *, ready: bool):
+    """The Reply form as it stands, once the suggestion is shown (`ready`) or while it is coming."""
+
+    def shown():
+        forms = [view for view in fake_slack.views if view["callback_id"] == "reply_modal"]
+        return forms and (not ready or "is suggesting" not in str(forms[-1]["blocks"])) and forms[-1]
+
+    return fake_slack.wait_for(shown, what="the reply form")
+
+
+def test_ana_opens_the_reply_form_and_the_llm_suggests_a_reply_she_can_copy(bot, feeds, fake_slack, endpoint):
+    feeds.publish("/acme.xml", rss([POST]))
+    (bot.workdir / "allears.toml").write_text(
+        (bot.workdir / "allears.toml").read_text() + f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodel = "m"\n'
+    )
+    bot.start()
+    card = fake_slack.wait_for(lambda: fake_slack.cards("C0URGENT"), what="the card")[0]
+    ana = SlackUser("U_ANA", bot.url, fake_slack)
+    ana.click("mention_reply", "1", channel="C0URGENT", message_ts=card.ts)
+    form = _reply_form(fake_slack, ready=True)
+
+    [at] = [n for n, block in enumerate(form["blocks"]) if "Suggested by the LLM" in str(block)]
+    suggested = form["blocks"][at]["text"]["text"]
+    assert "Sorry about that" in suggested and "<!channel>" not in suggested, "shown as text, pinging nobody"
+    kinds = [block.get("block_id") or block["type"] for block in form["blocks"]]
+    assert kinds.index("reply_text") == at - 1, "the suggestion comes under the reply's input, which stays"
+    drafting = endpoint.questions[-1]
+    assert "Acme cloud has been down" in drafting["messages"][-1]["content"]
+    closed = ana.submit(form, {"reply_text": typed("Sorry! We're on it.")})
+    assert closed.status_code == 200
+    fake_slack.wait_for(
+        lambda: any("We're on it" in m.text for m in fake_slack.thread(card.channel, card.ts)), what="the reply"
+    )
+
+    endpoint.stop()
+    ana.click("mention_reply", "1", channel="C0URGENT", message_ts=card.ts)
+    form = fake_slack.wait_for(
+        lambda: "No suggested reply" in str(fake_slack.views[-1]["blocks"]) and fake_slack.views[-1],
+        what="the form without a suggestion",
+    )
+    assert "could not be reached" in str(form["blocks"])
+    engine = make_engine(bot.env["DATABASE_URL"])
+    with Session(engine) as session:
+        drafted = list(session.exec(select(Event).where(Event.kind == EventKind.LLM_DRAFTED)))
+    engine.dispose()
+    assert [event.actor for event in drafted] == ["U_ANA", "U_ANA"], "each question is recorded and counted"

@@ -54,6 +54,8 @@ class EventKind(StrEnum):
     LLM_CHECKED = "llm_checked"
     """The LLM was asked whether a mention the model was unsure of is relevant (no actor); the data has its
     `verdict` (`relevant`, `not relevant`, or none when it could not say: then the card is posted)."""
+    LLM_DRAFTED = "llm_drafted"
+    """The LLM was asked to suggest a reply, for the person who opened the Reply form (the actor)."""
 
 
 class Outcome(StrEnum):

@@ -62,7 +62,7 @@ def check_unsure(engine: Engine, http: httpx.Client, config: Config, *, now: dat
                 .limit(AT_ONCE)
             )
         )
-        asked = _asked_today(session, now)
+        asked = asked_today(session, now)
     about, counts = listened_for(config), {RELEVANT: 0, NOT_RELEVANT: 0, None: 0}
     for mention in waiting:
         verdict: str | None = None
@@ -79,13 +79,34 @@ def check_unsure(engine: Engine, http: httpx.Client, config: Config, *, now: dat
 
 def ask(http: httpx.Client, llm: Llm, about: str, mention: Mention) -> tuple[str | None, str | None]:
     """The LLM's verdict on one mention (`RELEVANT`, `NOT_RELEVANT`), or None and why it has none."""
+    system = (
+        f"A company's team reads public posts that mention {about}, to answer its customers: those who complain,"
+        " ask, praise or suggest. Posts about something else with the same name, job ads, spam and news naming it"
+        " in passing are not for them. Answer with one word: relevant or irrelevant."
+    )
+    content, why = complete(http, llm, system, post_of(mention), max_tokens=5)
+    if content is None:
+        return None, why
+    said = _SAID.search(content.casefold())
+    if said is None:
+        return None, "the answer was neither relevant nor irrelevant"
+    return (RELEVANT if said.group(1) == RELEVANT else NOT_RELEVANT), None
+
+
+def complete(http: httpx.Client, llm: Llm, system: str, user: str, *, max_tokens: int) -> tuple[str | None, str | None]:
+    """One chat completion's text, or None and why there is none."""
     key = secret(llm.api_key_env)
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    question: dict[str, Any] = {
+        "model": llm.model,
+        "temperature": 0,
+        "max_tokens": max_tokens,
+        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+    }
     try:
         response = http.post(
             urljoin(llm.base_url, "chat/completions"),
-            json=_question(llm, about, mention),
-            headers=headers,
+            json=question,
+            headers={"Authorization": f"Bearer {key}"} if key else {},
             timeout=llm.timeout.total_seconds(),
         )
         response.raise_for_status()
@@ -98,48 +119,24 @@ def ask(http: httpx.Client, llm: Llm, about: str, mention: Mention) -> tuple[str
         return None, f"the endpoint could not be reached ({type(error).__name__})"
     except (ValueError, KeyError, IndexError, TypeError):
         return None, "the endpoint's answer was not a chat completion"
-    said = _SAID.search(str(content).casefold())
-    if said is None:
-        return None, "the answer was neither relevant nor irrelevant"
-    return (RELEVANT if said.group(1) == RELEVANT else NOT_RELEVANT), None
+    if not isinstance(content, str) or not content.strip():
+        return None, "the endpoint answered nothing"
+    return content.strip(), None
 
 
-def _question(llm: Llm, about: str, mention: Mention) -> dict[str, Any]:
-    post = "\n".join(
-        part
-        for part in (
-            f"Source: {mention.source}",
-            f"Author: {mention.author or 'unknown'}",
-            mention.title,
-            mention.text[:TEXT],
-        )
-        if part
-    )
-    return {
-        "model": llm.model,
-        "temperature": 0,
-        "max_tokens": 5,
-        "messages": [
-            {
-                "role": "system",
-                "content": (
-                    f"A company's team reads public posts that mention {about}, to answer its customers: those who"
-                    " complain, ask, praise or suggest. Posts about something else with the same name, job ads,"
-                    " spam and news naming it in passing are not for them. Answer with one word: relevant or"
-                    " irrelevant."
-                ),
-            },
-            {"role": "user", "content": post},
-        ],
-    }
+def post_of(mention: Mention) -> str:
+    """What the LLM is shown of a post: where, who, and its first `TEXT` characters."""
+    parts = (f"Source: {mention.source}", f"Author: {mention.author or 'unknown'}", mention.title, mention.text[:TEXT])
+    return "\n".join(part for part in parts if part)
 
 
-def _asked_today(session: Session, now: datetime) -> int:
+def asked_today(session: Session, now: datetime) -> int:
+    """Questions asked since midnight UTC, relevance checks and reply drafts alike: `[llm] daily_budget`."""
     midnight = datetime.combine(now.date(), time(), now.tzinfo)
     return session.exec(
         select(func.count())
         .select_from(Event)
-        .where(col(Event.kind) == EventKind.LLM_CHECKED, col(Event.at) >= midnight)
+        .where(col(Event.kind).in_([EventKind.LLM_CHECKED, EventKind.LLM_DRAFTED]), col(Event.at) >= midnight)
     ).one()
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.act.reply_drafts import Suggestion
 from bot.ground.errors import UserError
 from bot.ground.models import Mention, Outcome
 from bot.ground.text import safe_mrkdwn
@@ -118,13 +119,23 @@ def _text_input(*, multiline: bool, placeholder: str) -> Block:
     }
 
 
-def reply_modal(mention: Mention, modal_context: ModalContext, *, source_target: str | None = None) -> Block:
-    """`source_target` says where the reply can be posted on the source; ticking the box confirms it."""
+def reply_modal(
+    mention: Mention,
+    modal_context: ModalContext,
+    *,
+    source_target: str | None = None,
+    suggesting: bool = False,
+    suggestion: Suggestion | None = None,
+) -> Block:
+    """`source_target` says where the reply can be posted on the source; ticking the box confirms it. With
+    `suggesting` (an `[llm]` is configured), the LLM's suggestion is shown under the reply, or that it is coming."""
     where = link(mention.url, "the original post") if mention.url else "the source"
     blocks = [
         _quote(mention),
         _input(InputId.REPLY_TEXT, "Your reply", _text_input(multiline=True, placeholder="Hi! Sorry about that…")),
     ]
+    if suggesting:
+        blocks.append(_suggested(suggestion))
     if source_target:
         confirm = {
             "type": "checkboxes",
@@ -135,6 +146,16 @@ def reply_modal(mention: Mention, modal_context: ModalContext, *, source_target:
         return _modal(ViewId.REPLY, f"Reply to {mention.reference}", "Reply", blocks, modal_context)
     blocks.insert(1, context(f"Write what you answered on {where}; it is recorded and posted in the card's thread."))
     return _modal(ViewId.REPLY, f"Reply to {mention.reference}", "Record reply", blocks, modal_context)
+
+
+def _suggested(suggestion: Suggestion | None) -> Block:
+    """What the LLM wrote may repeat the customer's words: escaped like them."""
+    if suggestion is None:
+        return context("The LLM is suggesting a reply…")
+    if suggestion.text is None:
+        return context(f"No suggested reply: {safe_mrkdwn(suggestion.why_none or 'none came', 300)}.")
+    quoted = "\n>".join(safe_mrkdwn(suggestion.text, 2000).splitlines())
+    return section(f"*Suggested by the LLM* (check it, then copy what you keep):\n>{quoted}")
 
 
 def escalate_modal(mention: Mention, teams: Sequence[str], modal_context: ModalContext) -> Block:

@@ -1,6 +1,6 @@
 """A stand-in for an OpenAI-compatible chat completions endpoint, on 127.0.0.1: tests and the demo ask it
-instead of a real LLM. It calls a post relevant when it names one of `relevant_words`, and can be made to
-fail, stall or babble as real endpoints do."""
+instead of a real LLM. It calls a post relevant when it names one of `relevant_words`, suggests the same reply
+to any post, and can be made to fail, stall or babble as real endpoints do."""
 
 import json
 import threading
@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PATH = "/v1/chat/completions"
+SUGGESTED = "Hi! Sorry about that <!channel>, we are on it and will write back today."
+"""The reply it suggests, with what a reply must never ping: the bot shows it as text."""
 
 
 class FakeLlm:
@@ -57,7 +59,9 @@ class FakeLlm:
         time.sleep(self._stall)
         post = str(body["messages"][-1]["content"]).casefold()
         said = "I cannot tell." if self._babble else "relevant"
-        if not self._babble and not any(word in post for word in self.relevant_words):
+        if "relevant or irrelevant" not in str(body["messages"][0]["content"]):  # asked to suggest a reply
+            said = f"{SUGGESTED}\n(about: {post.splitlines()[-1][:80]})"
+        elif not self._babble and not any(word in post for word in self.relevant_words):
             said = "irrelevant"
         return 200, {
             "id": f"chatcmpl-{len(self.questions)}",

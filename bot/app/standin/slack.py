@@ -509,9 +509,28 @@ class FakeSlack:
         if problems:
             return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
         with self._lock:
-            stored = {**view, "id": f"V{len(self._state.views) + 1:06d}", "trigger_id": args["trigger_id"]}
+            number = len(self._state.views) + 1
+            stored = {**view, "id": f"V{number:06d}", "hash": f"{number}.0", "trigger_id": args["trigger_id"]}
             self._state.views.append(stored)
         return {"ok": True, "view": stored}
+
+    def _views_update(self, args: Payload) -> Payload:
+        """Replaces an open modal; a `hash` other than the view's latest is refused, as Slack refuses a stale one."""
+        view = _json_field(args.get("view")) or {}
+        problems = view_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        with self._lock:
+            index = next((n for n, old in enumerate(self._state.views) if old["id"] == args.get("view_id")), None)
+            if index is None:
+                return {"ok": False, "error": "not_found"}
+            old = self._state.views[index]
+            if args.get("hash") and args["hash"] != old["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            number, edits = old["hash"].split(".")
+            updated = {**view, "id": old["id"], "hash": f"{number}.{int(edits) + 1}", "trigger_id": old["trigger_id"]}
+            self._state.views[index] = updated
+        return {"ok": True, "view": updated}
 
     def _apps_connections_open(self, args: Payload) -> Payload:
         return {"ok": True, "url": self.socket_mode.url}
