@@ -57,13 +57,13 @@ def test_with_fewer_than_thirty_of_a_kind_no_mention_gets_a_score(engine, shared
         assert "relevance" not in str(mention_card(mention, []))
 
 
-def test_another_process_scores_with_the_same_stored_model(sqlite_engine, shared_data):
+def test_another_process_scores_with_the_same_stored_model(engine, shared_data):
     relevance.forget()
-    teach(sqlite_engine, shared_data, 35)
-    learn(sqlite_engine)
+    teach(engine, shared_data, 35)
+    learn(engine)
     text = complaints(shared_data, 36)[35]
     row = {"title": None, "text": text, "source": "support-feed", "source_kind": "rss", "author": "z", "url": None}
-    with Session(sqlite_engine) as session:
+    with Session(engine) as session:
         here = relevance.scores(session, [row])
     program = (
         "import json, sys; from sqlmodel import Session; from bot.ground.db import make_engine; "
@@ -71,7 +71,7 @@ def test_another_process_scores_with_the_same_stored_model(sqlite_engine, shared
         "print(json.dumps(relevance.scores(Session(engine), [json.loads(sys.argv[2])])))"
     )
     there = subprocess.run(
-        [sys.executable, "-c", program, str(sqlite_engine.url), json.dumps(row)],
+        [sys.executable, "-c", program, engine.url.render_as_string(hide_password=False), json.dumps(row)],
         capture_output=True,
         text=True,
         check=True,
