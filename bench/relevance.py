@@ -89,7 +89,14 @@ def measure(scores: list[float], labels: list[int], bar: float | None) -> str:
 
 
 def learning(
-    relevant, other, rng_seed: int, rows, labels, miss_at_most: float = SHIPPED_MISS, **settings: object
+    relevant,
+    other,
+    rng_seed: int,
+    rows,
+    labels,
+    miss_at_most: float = SHIPPED_MISS,
+    checkpoints: tuple[int, ...] = CHECKPOINTS,
+    **settings: object,
 ) -> list[tuple[list[float], float | None]]:
     """Scores of `rows` after each checkpoint, the labels arriving shuffled, ten at a time, and the muting bar."""
     from sklearn.linear_model import SGDClassifier
@@ -98,7 +105,7 @@ def learning(
     classifier = SGDClassifier(loss="log_loss", random_state=0, **settings)  # type: ignore[arg-type]
     features = relevance.features(rows)
     taught, runs, seen = 0, [], []
-    for checkpoint in CHECKPOINTS:
+    for checkpoint in checkpoints:
         arriving = relevant[taught:checkpoint] + other[taught:checkpoint]
         rng.shuffle(arriving)
         for start in range(0, len(arriving), 10):
@@ -161,6 +168,48 @@ def main() -> None:
     last = CHECKPOINTS[-1]
     batch = _batch(teach_relevant, teach_other, last, held_out)
     print(f"| TF-IDF + logistic regression, all at once | {last:,} | {batch} |")
+    print()
+    _cards(teach_relevant, teach_other, test_rows, test_labels)
+
+
+def _cards(teach_relevant, teach_other, rows, labels) -> None:
+    """Which held-out mentions become cards: every one with the brand's name (keywords), those a query tuned on
+    the tuning texts keeps, and those the learning model does not mute after 50, 200 and 1,000 labels."""
+    from bot.hear.matching import Matcher
+
+    query = _query_from(teach_relevant, teach_other)
+    print(f"query (its exclusions: the words most over-represented in the tuning texts not relevant): `{query}`")
+    print()
+    print("| cards from | labels of each kind | precision | recall | cards |")
+    print("|---|---|---|---|---|")
+    matcher = Matcher.of(query)
+    kept = [matcher.matches(row["text"]) for row in rows]
+    ways = [("keywords alone (`acme`)", "", [True] * len(rows)), ("the query language", "", kept)]
+    runs = learning(teach_relevant, teach_other, 7, rows, labels, checkpoints=(50, 200, 1000), **SHIPPED)
+    for count, (scores, bar) in zip((50, 200, 1000), runs, strict=True):
+        ways.append(("the learned model (muting)", f"{count:,}", [bar is None or s >= bar for s in scores]))
+    for name, count, carded in ways:
+        cards = sum(carded)
+        right = sum(1 for card, label in zip(carded, labels, strict=True) if card and label)
+        print(f"| {name} | {count or '-'} | {right / cards:.1%} | {right / sum(labels):.1%} | {cards:,} |")
+
+
+def _query_from(relevant, other) -> str:
+    """`acme` without the twelve words seen at least 20 times in the texts not relevant that are likeliest there
+    against the relevant ones: what a person tuning a query with `allears try` on the tuning texts would write."""
+    words = re.compile(r"[a-z]{4,}")
+
+    def counts(examples) -> dict[str, int]:
+        seen: dict[str, int] = {}
+        for row, _ in examples:
+            for word in set(words.findall(row["text"].lower())) - {"acme"}:
+                seen[word] = seen.get(word, 0) + 1
+        return seen
+
+    good, bad = counts(relevant), counts(other)
+    ratio = {word: (n + 1) / (good.get(word, 0) + 1) for word, n in bad.items() if n >= 20}
+    excluded = sorted(ratio, key=lambda word: (-ratio[word], word))[:12]
+    return "acme " + " ".join(f"-{word}" for word in excluded)
 
 
 def _share(scores: list[float], bar: float) -> float:
