@@ -154,6 +154,7 @@ def test_a_digest_page_and_the_muted_list_escape_what_customers_wrote(sqlite_eng
     assert "<!channel>" not in str(entry) and "<@U0BOSS>" not in str(entry) and "relevance 3%" in str(entry)
     assert entry["accessory"]["text"]["text"] == RELEVANT and f'"mention":{mention_id}' in entry["accessory"]["value"]
     assert "…and 2 more" in str(listed[-1])
+    assert "Nothing was muted in the last 7 days" in str(muted_blocks([], total=0, days=7))
     with session_scope(sqlite_engine) as session:
         actions.unmute(session, mention_id=mention_id, user_id="U_ANA")
     with Session(sqlite_engine) as session:
