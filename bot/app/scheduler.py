@@ -23,6 +23,8 @@ from bot.hear.spike_watch import check_spikes
 
 log = logging.getLogger(__name__)
 REMEMBER_REQUESTS = timedelta(days=30)
+REMEMBER_REQUESTS_CHECK = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 CHECK_UNSURE_EVERY = timedelta(seconds=5)
 """How soon an unsure mention is asked about: its card waits for the answer."""
 
@@ -52,77 +54,35 @@ def build_scheduler(
         if report.new:
             on_new_mentions()
 
-    scheduler.add_job(
-        _forget_old_requests, "interval", args=[engine], hours=1, next_run_time=utcnow(), id="forget-requests"
-    )
+    def every(
+        interval: timedelta, key: str, run: Callable[..., None], name: str, *args: object, job_id: str = ""
+    ) -> None:
+        """Run `run(*args)` every `interval`, first at start-up; each run's log lines carry `key:<run id>`."""
+        scheduler.add_job(
+            job(key, run),
+            "interval",
+            args=list(args),
+            seconds=interval.total_seconds(),
+            next_run_time=utcnow(),
+            id=job_id or key,
+            name=name,
+        )
+
+    every(REMEMBER_REQUESTS_CHECK, "forget-requests", _forget_old_requests, "forget old webhook signatures", engine)
     if config.sla.enabled:
-        scheduler.add_job(
-            job("sla", _check_sla),
-            "interval",
-            args=[engine, config, on_new_mentions],
-            seconds=config.sla.check_every.total_seconds(),
-            next_run_time=utcnow(),
-            id="sla",
-            name="SLA reminders",
-        )
+        every(config.sla.check_every, "sla", _check_sla, "SLA reminders", engine, config, on_new_mentions)
     if post_summary is not None and config.summary.enabled:
-        scheduler.add_job(
-            job("summary", post_summary),
-            "interval",
-            minutes=1,
-            next_run_time=utcnow(),
-            id="weekly-summary",
-            name="weekly summary",
-        )
+        every(MINUTE, "summary", post_summary, "weekly summary", job_id="weekly-summary")
     if config.spikes.enabled:
-        scheduler.add_job(
-            job("spikes", _check_spikes),
-            "interval",
-            args=[engine, config, on_new_mentions],
-            seconds=config.spikes.every.total_seconds(),
-            next_run_time=utcnow(),
-            id="spikes",
-            name="spikes against the usual",
-        )
-    scheduler.add_job(
-        job("learn", _learn),
-        "interval",
-        args=[engine],
-        minutes=1,
-        next_run_time=utcnow(),
-        id="learn",
-        name="relevance model learns the team's labels",
-    )
+        every(config.spikes.every, "spikes", _check_spikes, "spikes against the usual", engine, config, on_new_mentions)
+    every(MINUTE, "learn", _learn, "relevance model learns the team's labels", engine)
     if config.relevance.mute:
-        scheduler.add_job(
-            job("digest", _make_digests),
-            "interval",
-            args=[engine, config, on_new_mentions],
-            minutes=1,
-            next_run_time=utcnow(),
-            id="digest",
-            name="daily digest of muted mentions",
-        )
+        every(MINUTE, "digest", _make_digests, "daily digest of muted mentions", engine, config, on_new_mentions)
     if config.llm is not None and config.relevance.mute:
-        scheduler.add_job(
-            job("llm", _check_unsure),
-            "interval",
-            args=[engine, http, config, on_new_mentions],
-            seconds=CHECK_UNSURE_EVERY.total_seconds(),
-            next_run_time=utcnow(),
-            id="llm",
-            name="the LLM's word on mentions the relevance model is unsure of",
-        )
+        unsure = "the LLM's word on mentions the relevance model is unsure of"
+        every(CHECK_UNSURE_EVERY, "llm", _check_unsure, unsure, engine, http, config, on_new_mentions)
     for source in config.sources:
-        scheduler.add_job(
-            job(f"poll:{source.key}", poll_job),  # each run's log lines carry `poll:<source>:<id>`
-            "interval",
-            args=[source],
-            seconds=source.every.total_seconds(),
-            next_run_time=utcnow(),
-            id=f"poll:{source.key}",
-            name=f"poll {source.key}",
-        )
+        every(source.every, f"poll:{source.key}", poll_job, f"poll {source.key}", source)
     return scheduler
 
 
