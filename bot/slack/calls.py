@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
-from bot.ground.models import Event, Outbox
+from bot.ground.models import Event, Mention, Outbox, OutboxKind, OutboxStatus
 
 NO_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 
@@ -22,6 +23,17 @@ class Abandon(Exception):
 
 class NotReady(Exception):
     """The row belongs under a message (a storm card, a digest) that another row has not posted yet."""
+
+
+def failed_for_good(session: Session, kind: OutboxKind, on: ColumnElement[bool]) -> bool:
+    """Whether the row that posts the message others thread under (`kind`, queued on a mention matching `on`)
+    was refused for good: then they are posted without it, or abandoned, instead of waiting for ever."""
+    status = session.exec(
+        select(col(Outbox.status))
+        .join(Mention, col(Mention.id) == col(Outbox.mention_id))
+        .where(on, col(Outbox.kind) == kind)
+    ).first()
+    return status == OutboxStatus.FAILED
 
 
 def event_of(session: Session, row: Outbox) -> Event:

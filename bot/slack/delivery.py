@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from bot.act import actions
 from bot.act.actions import history
@@ -26,10 +26,10 @@ from bot.ground.clock import utcnow
 from bot.ground.db import read_scope, session_scope, write_retrying
 from bot.ground.logs import correlated, new_id
 from bot.ground.mentions import get_mention
-from bot.ground.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus, Storm
+from bot.ground.models import POSTING_KINDS, Event, EventKind, Mention, Outbox, OutboxKind, Storm
 from bot.hear.sources import SourceError
 from bot.hear.storms import storm_counts
-from bot.slack.calls import NO_UNFURL, Abandon, Call, NotReady, event_of
+from bot.slack.calls import NO_UNFURL, Abandon, Call, NotReady, event_of, failed_for_good
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -320,12 +320,7 @@ def _under_storm(session: Session, storm: Storm | None) -> dict[str, Any]:
 
 
 def _storm_card_failed(session: Session, storm: Storm) -> bool:
-    card_row = session.exec(
-        select(col(Outbox.status))
-        .join(Mention, col(Mention.id) == col(Outbox.mention_id))
-        .where(col(Mention.storm_id) == storm.id, col(Outbox.kind) == OutboxKind.STORM_CARD)
-    ).first()
-    return card_row == OutboxStatus.FAILED
+    return failed_for_good(session, OutboxKind.STORM_CARD, col(Mention.storm_id) == storm.id)
 
 
 def _require_card(mention: Mention) -> None:

@@ -3,9 +3,9 @@
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bot.ground.models import Digest, Event, EventKind, Mention, Outbox, OutboxKind, OutboxStatus
+from bot.ground.models import Digest, Event, EventKind, Mention, Outbox, OutboxKind
 from bot.hear.digests import digest_mentions, page_of
-from bot.slack.calls import NO_UNFURL, Abandon, Call, NotReady
+from bot.slack.calls import NO_UNFURL, Abandon, Call, NotReady, failed_for_good
 from bot.slack.digest_messages import digest_fallback, digest_message, digest_page, digest_page_fallback
 
 
@@ -22,7 +22,7 @@ def digest_call(session: Session, row: Outbox, mention: Mention) -> Call | None:
             {"channel": digest.channel, "text": digest_fallback(digest), "blocks": digest_message(digest)} | NO_UNFURL,
         )
     if not digest.card_ts:
-        if _digest_failed(session, digest):
+        if failed_for_good(session, OutboxKind.DIGEST, col(Mention.digest_id) == digest.id):
             raise Abandon("the digest was never posted")
         raise NotReady("the digest is not posted yet")
     assert mention.id is not None
@@ -45,15 +45,6 @@ def record_digest(session: Session, row: Outbox, *, channel: str, ts: str) -> No
         session.execute(
             update(Digest).where(col(Digest.id) == mention.digest_id).values(card_channel=channel, card_ts=ts)
         )
-
-
-def _digest_failed(session: Session, digest: Digest) -> bool:
-    status = session.exec(
-        select(col(Outbox.status))
-        .join(Mention, col(Mention.id) == col(Outbox.mention_id))
-        .where(col(Mention.digest_id) == digest.id, col(Outbox.kind) == OutboxKind.DIGEST)
-    ).first()
-    return status == OutboxStatus.FAILED
 
 
 def _unmuted_by(session: Session, ids: list[int]) -> dict[int, str]:
