@@ -60,9 +60,10 @@ class Batch:
         if not plans:
             return 0
         rows = [planned.values for planned in plans]
-        scored = relevance.scores(self._session, rows)
+        model = relevance.current(self._session)
+        scored = model.scores(rows)
         if scored[0] is not None:  # the model is on: every row has its score
-            bar = self._mute_below()
+            bar = model.mute_below(self._muting.miss_at_most) if self._muting else None
             for row, score in zip(rows, scored, strict=True):
                 row["relevance"] = score
                 held = self._muting.holds_back(score, bar) if self._muting and score is not None else None
@@ -79,11 +80,6 @@ class Batch:
                 if planned.heard.item.author:
                     self.posts[planned.heard.item.author] += 1
         return new
-
-    def _mute_below(self) -> float | None:
-        if self._muting is None:
-            return None
-        return relevance.current(self._session).mute_below(self._muting.miss_at_most)
 
 
 def _mutable(row: dict[str, Any]) -> bool:

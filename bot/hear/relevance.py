@@ -67,6 +67,12 @@ class Model:
     def on(self) -> bool:
         return self.classifier is not None and min(self.relevant, self.not_relevant) >= ENOUGH
 
+    def scores(self, rows: Sequence[Mapping[str, Any]]) -> list[float | None]:
+        if not rows or not self.on:
+            return [None] * len(rows)
+        assert self.classifier is not None
+        return [round(float(p), 4) for p in self.classifier.predict_proba(features(rows))[:, 1]]
+
     def mute_below(self, miss_at_most: float) -> float | None:
         """The score under which a mention is muted, or None while the model is off or has scored too few
         relevant labels to say.
@@ -122,11 +128,7 @@ def loads(stored: RelevanceModel) -> "SGDClassifier | None":
 
 def scores(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[float | None]:
     """Each mention's chance of being relevant, or None for all while the model is off."""
-    model = current(session)
-    if not rows or not model.on:
-        return [None] * len(rows)
-    assert model.classifier is not None
-    return [round(float(p), 4) for p in model.classifier.predict_proba(features(rows))[:, 1]]
+    return current(session).scores(rows)
 
 
 def current(session: Session) -> Model:
