@@ -29,18 +29,13 @@ def seed_past_weeks(engine: Engine, now: datetime) -> None:
     with session_scope(engine) as session:
         for week, n, heard_at in first + past:
             session.add(
-                Mention(
-                    source="blogs & forums",
-                    source_kind="rss",
-                    external_id=f"demo-history-{week}-{n}",
-                    url=f"https://forum.example.com/t/{week}{n}",
-                    author="A past customer",
-                    text=_SAID[(week + n) % len(_SAID)],
-                    heard_at=heard_at,
-                    published_at=heard_at,
+                _forum_post(
+                    f"demo-history-{week}-{n}",
+                    f"https://forum.example.com/t/{week}{n}",
+                    "A past customer",
+                    _SAID[(week + n) % len(_SAID)],
+                    heard_at,
                     polarity=0.3,
-                    sentiment="neutral",
-                    channel="C0VOICE",
                     status=MentionStatus.RESOLVED,
                     outcome=Outcome.NO_ACTION,
                     resolved_at=heard_at,
@@ -61,21 +56,33 @@ def mute_yesterdays(engine: Engine, now: datetime) -> None:
     with session_scope(engine) as session:
         for n, text in enumerate(MUTED_YESTERDAY):
             heard_at = now - timedelta(hours=19, minutes=7 * n)
-            mention = Mention(
-                source="blogs & forums",
-                source_kind="rss",
-                external_id=f"demo-muted-{n}",
-                url=f"https://local.example.com/posts/{n}",
-                author="A passer-by",
-                text=text,
-                heard_at=heard_at,
-                published_at=heard_at,
+            mention = _forum_post(
+                f"demo-muted-{n}",
+                f"https://local.example.com/posts/{n}",
+                "A passer-by",
+                text,
+                heard_at,
                 polarity=0.0,
-                sentiment="neutral",
-                channel="C0VOICE",
                 status=MentionStatus.MUTED,
             )
             session.add(mention)
             session.flush()
             assert mention.id is not None
             session.add(Event(mention_id=mention.id, kind=EventKind.MUTED, at=heard_at, data={}))
+
+
+def _forum_post(external_id: str, url: str, author: str, text: str, heard_at: datetime, **state: object) -> Mention:
+    """A neutral post the demo's forum feed brought in on the day it was written."""
+    return Mention(
+        source="blogs & forums",
+        source_kind="rss",
+        external_id=external_id,
+        url=url,
+        author=author,
+        text=text,
+        heard_at=heard_at,
+        published_at=heard_at,
+        sentiment="neutral",
+        channel="C0VOICE",
+        **state,  # type: ignore[arg-type]
+    )
