@@ -23,6 +23,7 @@ from bot.ground.text import (
 )
 from bot.hear.matching import KeywordMatcher
 from bot.hear.routing import Router
+from bot.hear.topics import TOPIC_TERMS, topic_of
 from bot.hear.triage import Category, Triage, Urgency
 from bot.slack.kit import plain
 
@@ -147,6 +148,21 @@ def test_words_standing_alone_are_what_a_lookbehind_finds_and_every_topic_is_fou
     assert [(m.span(), m.lastgroup) for m in standing_alone(ahead, text)] == [
         (m.span(), m.lastgroup) for m in behind.finditer(text)
     ]
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(TOPIC_TERMS),
+            st.sampled_from(["ſlow", "hacKed", "İnvoice", "bılling", "É", " ", "-", "x", "NOT WORKING"]),
+        ),
+        max_size=12,
+    ).map("".join)
+)
+def test_the_topic_is_the_most_urgent_term_standing_alone_in_any_case(text):
+    named = "|".join(f"(?P<t{rank}>{re.escape(term)})" for rank, term in enumerate(TOPIC_TERMS))
+    found = [int(m.lastgroup[1:]) for m in re.finditer(rf"(?<!\w)(?:{named})(?!\w)", text, re.I) if m.lastgroup]
+    assert topic_of(text, category="other") == (TOPIC_TERMS[min(found)] if found else "other")
 
 
 def test_a_keyword_matches_whole_words_in_any_case():
