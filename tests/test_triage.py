@@ -1,5 +1,7 @@
 """Triage: which mentions need a human now, how urgently, and what kind they are."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -163,6 +165,21 @@ def test_the_sentiment_label_is_negative_neutral_or_positive():
 )
 def test_textblob_polarity_is_textblobs_own(text):
     assert textblob_polarity(text) == pytest.approx(TextBlob(text).sentiment.polarity)
+
+
+def test_the_lexicon_read_without_importing_textblob_is_textblobs_own():
+    from textblob.en import sentiment
+
+    if dict.__len__(sentiment) == 0:
+        sentiment.load()
+    words, _, _ = triage_module._textblob_lexicon()
+    assert words == {w: (float(e[None][0]), float(e[None][2]), "RB" in e) for w, e in dict.items(sentiment)}
+
+
+def test_a_process_that_triages_imports_neither_nltk_nor_textblob():
+    code = "import sys; from bot.hear.triage import triage; triage('the app is down :('); print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'nltk'" not in loaded and "'textblob'" not in loaded
 
 
 def test_the_frozen_lexicon_names_no_airline():

@@ -129,8 +129,9 @@ def settle_heap() -> None:
     """Load now what the first mention would load, then freeze all the process holds: run once, as serving starts.
 
     Each full pass of the cyclic garbage collector stops every thread while it walks every tracked object: with
-    triage's TextBlob stack loaded (nltk, scipy, sklearn: some 1,300 modules) that is ~230,000 objects, 100–270 ms
-    on the shared 2-core box, and every ack caught behind it waited as long (the p99 at 100 requests/s). The
+    the app's modules and triage's lexicons loaded that is over 100,000 objects (230,000 and 100–270 ms on the
+    shared 2-core box while triage still imported nltk, scipy and sklearn), and every ack caught behind it waited
+    as long (the p99 at 100 requests/s). The
     collector skips frozen objects. They are still freed when their last reference goes; only a cycle among them
     is never collected, which for what lives as long as the process (modules, the app, the lexicons) is moot."""
     triage("")

@@ -6,10 +6,13 @@ TextBlob's polarity, and a hand-written list of complaint phrases. A second smal
 from the rest. Pure, deterministic, no model download: TextBlob's lexicon ships inside its wheel.
 """
 
+import importlib.util
 import math
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 from bot.ground.config_types import Category, Sentiment, Urgency
 from bot.hear.triage_lexicon import LEXICON
@@ -98,15 +101,49 @@ def _read(cleaned: str) -> tuple[list[str], set[str]]:
 _TB_NEGATIONS = frozenset(("no", "not", "never"))
 
 
+_TEXTBLOB = os.path.dirname(importlib.util.find_spec("textblob").origin or "")  # type: ignore[union-attr]
+"""The installed textblob package's folder, found without importing it."""
+
+
+@cache
+def _textblob_text() -> ModuleType:
+    """TextBlob's lexicon loader (`textblob/_text.py`, standard library only), loaded from its file: importing it
+    as `textblob._text` runs the package's `__init__`, which imports nltk, numpy, scipy and scikit-learn, some
+    1,300 modules and 3-5 s of CPU in every process that triages, for the one XML file read here."""
+    spec = importlib.util.spec_from_file_location("allears_textblob_text", os.path.join(_TEXTBLOB, "_text.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _textblob_sentiment() -> dict[str, dict[str | None, list[float]]]:
+    """`textblob.en.sentiment` once loaded: its `Sentiment`, then, as its `load` does, each adjective's adverb
+    ("terribly" for "terrible") added."""
+    text = _textblob_text()
+    sentiment = text.Sentiment(
+        path=os.path.join(_TEXTBLOB, "en", "en-sentiment.xml"),
+        synset="wordnet_id",
+        negations=("no", "not", "n't", "never"),
+        modifiers=("RB",),
+        modifier=lambda word: word.endswith("ly"),
+        language="en",
+    )
+    sentiment.load()
+    for word, senses in list(dict.items(sentiment)):
+        if "JJ" in senses:
+            stem = word[:-1] + "i" if word.endswith("y") else word
+            stem = stem[:-2] if stem.endswith("le") else stem
+            polarity, subjectivity, intensity = senses["JJ"]
+            sentiment.annotate(stem + "ly", "RB", polarity, subjectivity, intensity)
+    return sentiment
+
+
 @cache
 def _textblob_lexicon() -> tuple[dict[str, tuple[float, float, bool]], dict[str, float], re.Pattern[str]]:
-    from textblob import _text
-    from textblob.en import sentiment
-
-    if dict.__len__(sentiment) == 0:
-        sentiment.load()
+    sentiment = _textblob_sentiment()
     words = {w: (float(e[None][0]), float(e[None][2]), "RB" in e) for w, e in dict.items(sentiment)}
-    emoticons = {e.lower(): float(p) for (_, p), forms in _text.EMOTICONS.items() for e in forms}
+    emoticons = {e.lower(): float(p) for (_, p), forms in _textblob_text().EMOTICONS.items() for e in forms}
     alternatives = "|".join(sorted(map(re.escape, emoticons), key=len, reverse=True))
     tokenizer = re.compile(rf"[^\W_]+(?:[-*][^\W_]+)*|(?:{alternatives})(?=\s|$)|\(!\)|!|\S")
     return words, emoticons, tokenizer
