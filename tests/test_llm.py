@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from bot.act import actions
 from bot.app.standin.llm import FakeLlm
 from bot.app.standin.users import SlackUser, typed
+from bot.ground import migrate
 from bot.ground.config import Config
 from bot.ground.db import make_engine, session_scope
 from bot.ground.errors import MentionClosed
@@ -22,6 +23,7 @@ from bot.hear import llm
 from bot.hear.relevance import UNSURE_BELOW, Muting
 from tests.factories import store_mention
 from tests.feedserver import Entry, rss
+from tests.waiting import eventually
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 _NUMBERS = itertools.count()
@@ -213,3 +215,26 @@ def test_ana_opens_the_reply_form_and_the_llm_suggests_a_reply_she_can_copy(bot,
         drafted = list(session.exec(select(Event).where(Event.kind == EventKind.LLM_DRAFTED)))
     engine.dispose()
     assert [event.actor for event in drafted] == ["U_ANA", "U_ANA"], "each question is recorded and counted"
+
+
+def test_a_running_bot_asks_the_llm_about_what_its_model_was_unsure_of(bot, fake_slack, endpoint):
+    """`allears run` with `[llm]`: the bag post the model was unsure of gets its card once the endpoint calls it
+    relevant, the film is muted into the digest, and nothing is asked twice."""
+    engine = make_engine(bot.env["DATABASE_URL"])
+    migrate.upgrade(engine)
+    bag, film = _unsure(engine, LOST_BAG, FILM)
+    (bot.workdir / "allears.toml").write_text(
+        (bot.workdir / "allears.toml").read_text() + f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodel = "m"\n'
+    )
+    bot.start()
+
+    fake_slack.wait_for(lambda: any("lost my bag" in card.all_text() for card in fake_slack.cards()), what="the card")
+
+    def statuses() -> list[str]:
+        with Session(engine) as session:
+            return [session.get(Mention, mention_id).status for mention_id in (bag, film)]
+
+    eventually(lambda: statuses() == [MentionStatus.OPEN, MentionStatus.MUTED], what="the bag open, the film muted")
+    engine.dispose()
+    assert [card for card in fake_slack.cards() if "film" in card.all_text()] == [], "the film is not carded"
+    assert len(endpoint.questions) == 2, "each was asked once"
