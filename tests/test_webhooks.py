@@ -19,10 +19,14 @@ from bot.ground.config import Team, Webhook
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Outbox, OutboxStatus, Outcome, WebhookEvent, WebhookReceiver
 from bot.ground.webhooks import sync_receivers
+from bot.hear.spike_watch import check_spikes
 from bot.remember.webhooks import WebhookDeliverer, signed_headers, webhook_health
 from bot.slack.answers import webhooks_blocks
 from tests.factories import store_mention
 from tests.test_delivery import deliverer as slack_deliverer
+from tests.test_spikes import CONFIG as SPIKE_CONFIG
+from tests.test_spikes import NOW as SPIKE_NOW
+from tests.test_spikes import burst, past_weeks
 from tests.webhookreceiver import Delivery, Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,3 +258,20 @@ def test_a_receiver_no_longer_configured_is_sent_nothing_new_and_keeps_what_wait
     assert [d.request.json()["mention"]["text"] for d in receiver.taken()] == [
         "Acme's status page says all green but my deploys fail"
     ]
+
+
+def test_a_spike_that_starts_is_told_to_a_receiver_that_asked_for_spikes_only(engine, monkeypatch, receiver, http):
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    spikes_only = Webhook(url=receiver.url, events=["spike.started"], secret_env=SECRET_ENV)
+    with session_scope(engine) as session:
+        sync_receivers(session, [spikes_only])
+    past_weeks(engine)
+    burst(engine, 30)
+    check_spikes(engine, SPIKE_CONFIG, now=SPIKE_NOW)
+
+    assert WebhookDeliverer(engine, http, [spikes_only]).deliver_due() == 2, "one a scope; no mention.created"
+    events = [assert_signed_and_valid(delivery) for delivery in receiver.taken()]
+    assert sorted((event["spike"]["product"] or "") for event in events) == ["", "Quillo"]
+    spike = events[0]["spike"]
+    assert (spike["count"], spike["usual"]["low"], spike["usual"]["high"], spike["more"]) == (30, 2, 6, 20)
+    assert set(spike["words"]) == {"down", "outage", "login"} and len(spike["mentions"]) == 10
