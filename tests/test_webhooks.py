@@ -14,16 +14,25 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.act import actions
+from bot.app.standin.slack import BOT_TOKEN
+from bot.app.standin.users import SIGNING_SECRET
+from bot.ground import migrate
 from bot.ground.clock import utcnow
-from bot.ground.config import Team, Webhook
-from bot.ground.db import read_scope, session_scope
+from bot.ground.config import Config, Team, Webhook, load_config
+from bot.ground.db import make_engine, read_scope, session_scope
 from bot.ground.models import Outbox, OutboxStatus, Outcome, WebhookEvent, WebhookReceiver
+from bot.ground.settings import Settings
 from bot.ground.webhooks import sync_receivers
 from bot.hear.spike_watch import check_spikes
 from bot.remember.webhooks import WebhookDeliverer, signed_headers, webhook_health
 from bot.slack.answers import webhooks_blocks
+from bot.slack.client import slack_client
+from bot.slack.delivery import Deliverer
+from handlers.app import create_app
+from tests.botprocess import config_toml
 from tests.factories import store_mention
 from tests.test_delivery import deliverer as slack_deliverer
+from tests.test_scenarios import Workspace
 from tests.test_spikes import CONFIG as SPIKE_CONFIG
 from tests.test_spikes import NOW as SPIKE_NOW
 from tests.test_spikes import burst, past_weeks
@@ -275,3 +284,62 @@ def test_a_spike_that_starts_is_told_to_a_receiver_that_asked_for_spikes_only(en
     spike = events[0]["spike"]
     assert (spike["count"], spike["usual"]["low"], spike["usual"]["high"], spike["more"]) == (30, 2, 6, 20)
     assert set(spike["words"]) == {"down", "outage", "login"} and len(spike["mentions"]) == 10
+
+
+@pytest.fixture
+def crm_workspace(tmp_path, fake_slack, hook, receiver) -> Iterator[tuple[Workspace, Config]]:
+    """The listeners in process (as tests/test_scenarios.py has them), with a CRM's receiver configured."""
+    database_url = f"sqlite:///{tmp_path / 'allears.db'}"
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    crm = f'\n[[webhooks]]\nurl = "{receiver.url}"\nevents = ["mention.claimed", "mention.resolved"]\n'
+    (tmp_path / "allears.toml").write_text(
+        config_toml("http://127.0.0.1:9/acme.xml") + crm + f'secret_env = "{SECRET_ENV}"\n'
+    )
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.api_url,
+        database_url=database_url,
+        allears_config=tmp_path / "allears.toml",
+        slack_post_interval=0,
+    )
+    config = load_config(settings.allears_config)
+    with session_scope(engine) as session:  # as `allears run` does when it starts
+        sync_receivers(session, config.webhooks)
+    deliverer = Deliverer(engine, slack_client(settings), post_interval=0)
+    yield Workspace(create_app(settings), engine, fake_slack, deliverer), config
+    engine.dispose()
+
+
+def test_ana_claims_and_the_crm_hears_it_then_finds_its_receiver_paused_in_allears_webhooks(
+    crm_workspace, receiver, http
+):
+    workspace, config = crm_workspace
+    mention_id = store_mention(workspace.engine, text="Acme cloud has been down for 3 hours")
+    workspace.card(mention_id)
+    ana = workspace.person("U_ANA")
+    hooks = WebhookDeliverer(workspace.engine, http, config.webhooks)
+
+    ana.command("/claim", f"M-{mention_id}")
+    workspace.answers(ana, "Ana's confirmation")
+    assert hooks.deliver_due() == 1
+    [claimed] = [assert_signed_and_valid(delivery) for delivery in receiver.taken()]
+    assert (claimed["type"], claimed["actor"], claimed["mention"]["reference"]) == (
+        "mention.claimed",
+        "U_ANA",
+        f"M-{mention_id}",
+    )
+
+    receiver.answer = lambda request: 502
+    ana.command("/resolve", f"M-{mention_id} answered")
+    workspace.answers(ana, "Ana's resolve confirmed")
+    clock = Clock()  # from here the outage's minutes pass on the deliverer's clock
+    hooks = WebhookDeliverer(workspace.engine, http, config.webhooks, clock=clock)
+    deliver(workspace.engine, hooks, clock, until=clock.now + timedelta(minutes=15))
+    ana.command("/allears", "webhooks")
+    shown = json.dumps(workspace.answers(ana, "/allears webhooks")[0])
+    assert ":double_vertical_bar: paused" in shown and "1 event(s) waiting" in shown and "HTTP 502" in shown
+    assert "127.0.0.1" in shown and "`mention.claimed`, `mention.resolved`" in shown
+    assert "kept-out-of-slack" not in shown
