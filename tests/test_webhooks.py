@@ -31,6 +31,7 @@ from bot.slack.delivery import Deliverer
 from handlers.app import create_app
 from tests.botprocess import config_toml
 from tests.factories import store_mention
+from tests.test_actions import race
 from tests.test_delivery import deliverer as slack_deliverer
 from tests.test_scenarios import Workspace
 from tests.test_spikes import CONFIG as SPIKE_CONFIG
@@ -343,3 +344,24 @@ def test_ana_claims_and_the_crm_hears_it_then_finds_its_receiver_paused_in_allea
     assert ":double_vertical_bar: paused" in shown and "1 event(s) waiting" in shown and "HTTP 502" in shown
     assert "127.0.0.1" in shown and "`mention.claimed`, `mention.resolved`" in shown
     assert "kept-out-of-slack" not in shown
+
+
+def test_two_processes_delivering_at_once_send_each_event_once_and_in_order(engine, hook, receiver, http):
+    with session_scope(engine) as session:
+        sync_receivers(session, [hook])
+    first, second = a_busy_morning(engine)
+    pumps = [WebhookDeliverer(engine, http, [hook]) for _ in range(2)]
+
+    sent = race(2, lambda n: pumps[n].deliver_due())
+
+    assert sum(sent) == 9, sent
+
+    ids = [delivery.event_id for delivery in receiver.taken()]
+    assert sorted(ids) == sorted(queued_ids(engine)) and len(set(ids)) == len(ids) == 9
+    assert types_by_mention(receiver.taken())[f"M-{first}"] == [
+        "mention.created",
+        "mention.claimed",
+        "mention.replied",
+        "mention.resolved",
+        "mention.reopened",
+    ]
