@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.act import actions
+from bot.app.standin.ports import free_port
 from bot.app.standin.slack import BOT_TOKEN
 from bot.app.standin.users import SIGNING_SECRET
 from bot.ground import migrate
@@ -365,3 +366,21 @@ def test_two_processes_delivering_at_once_send_each_event_once_and_in_order(engi
         "mention.resolved",
         "mention.reopened",
     ]
+
+
+def test_a_receiver_that_refuses_connections_is_failing_and_its_token_stays_out_of_what_is_shown(
+    engine, monkeypatch, http
+):
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    gone = Webhook(
+        url=f"http://127.0.0.1:{free_port()}/hook?token=never-shown", events=EVERY_EVENT, secret_env=SECRET_ENV
+    )
+    with session_scope(engine) as session:
+        sync_receivers(session, [gone])
+    store_mention(engine)
+
+    assert WebhookDeliverer(engine, http, [gone]).deliver_due() == 0
+    with read_scope(engine) as session:
+        [health] = webhook_health(session, [gone])
+    assert health.failing_since is not None and health.queued == 1 and health.last_error.startswith("ConnectError")
+    assert "never-shown" not in json.dumps(webhooks_blocks([health]))
