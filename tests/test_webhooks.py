@@ -17,7 +17,7 @@ from bot.act import actions
 from bot.app.standin.ports import free_port
 from bot.app.standin.slack import BOT_TOKEN
 from bot.app.standin.users import SIGNING_SECRET
-from bot.ground import migrate
+from bot.ground import migrate, webhooks
 from bot.ground.clock import utcnow
 from bot.ground.config import Config, Team, Webhook, load_config
 from bot.ground.db import make_engine, read_scope, session_scope
@@ -68,6 +68,13 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _forget_receivers() -> Iterator[None]:
+    """The next test empties the database this one configured receivers in: this process's copy goes too."""
+    yield
+    webhooks.forget()
 
 
 @pytest.fixture
