@@ -1,12 +1,12 @@
 """The outbox: what the team must be told, committed in the same transaction as the change it reports.
 
 Rows of one mention are delivered strictly in the order they were written: a row is due only when
-every earlier row of its mention is sent (or has failed for good). Slack's rows keep their order among
-themselves, and each webhook receiver's among its own (a lane each), so a receiver that is down holds
-back neither Slack nor another receiver. So a thread note never lands
+every earlier row of its mention is sent (or has failed for good). So a thread note never lands
 before its card, and card updates land in the order the changes happened, however many processes
-drain the outbox. Each row is leased with a conditional update, and every later change to it is
-fenced by that lease, so a process whose lease ran out cannot overwrite what another did since.
+drain the outbox. Slack's rows keep that order among themselves and each webhook receiver's among its
+own (a lane each), so a receiver that is down holds back neither Slack nor another receiver. Each row
+is leased with a conditional update, and every later change to it is fenced by that lease, so a
+process whose lease ran out cannot overwrite what another did since.
 """
 
 from collections.abc import Collection, Sequence
