@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -58,6 +59,10 @@ def documented_check() -> Callable[..., bool]:
 
 
 verify = documented_check()
+
+
+def delivered(outcome: str) -> float:
+    return REGISTRY.get_sample_value("allears_webhook_deliveries_total", {"outcome": outcome}) or 0.0
 
 
 class Clock:
@@ -164,6 +169,7 @@ def test_a_receiver_answering_500_for_two_minutes_gets_every_event_once_in_order
     clock = Clock()
     back_at = clock.now + timedelta(minutes=2)
     receiver.answer = lambda request: 500 if clock() < back_at else 200
+    counted = {outcome: delivered(outcome) for outcome in ("ok", "http_500")}
     deliver(engine, WebhookDeliverer(engine, http, [hook], clock=clock), clock)
 
     taken = receiver.taken()
@@ -181,6 +187,8 @@ def test_a_receiver_answering_500_for_two_minutes_gets_every_event_once_in_order
     }
     assert all(float(d.request.headers["x-allears-timestamp"]) >= back_at.timestamp() - 1 for d in taken)
     assert 3 <= len(receiver.refused()) <= 8, "while it was down it was asked once per backoff, not once per event"
+    assert delivered("ok") - counted["ok"] == 9
+    assert delivered("http_500") - counted["http_500"] == len(receiver.refused())
     events = [assert_signed_and_valid(delivery) for delivery in receiver.deliveries]
     claimed = next(event for event in events if event["type"] == "mention.claimed" and event["actor"] == "U0BEN")
     assert claimed["data"] == {"by_reply": True}, "Ben's reply claimed the unclaimed mention"

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
-from bot.ground import outbox
+from bot.ground import outbox, prometheus
 from bot.ground.clock import utcnow
 from bot.ground.config import Webhook
 from bot.ground.config_types import secret
@@ -99,8 +99,10 @@ class WebhookDeliverer:
             with self._http.stream("POST", receiver.url, content=body, headers=headers, timeout=TIMEOUT) as answer:
                 status = answer.status_code
         except httpx.HTTPError as error:  # refused, reset, timed out: it may have arrived, the key says so
+            prometheus.webhook_deliveries.labels(type(error).__name__).inc()
             said = str(error).replace(receiver.url, _host(receiver.url))  # its query can hold a token
             return self._failed(row, receiver, f"{type(error).__name__}: {said}", now)
+        prometheus.webhook_deliveries.labels("ok" if 200 <= status < 300 else f"http_{status}").inc()
         if not 200 <= status < 300:
             return self._failed(row, receiver, f"HTTP {status}", now)
         with session_scope(self._engine) as session:
