@@ -23,7 +23,7 @@ from bot.ground import outbox, prometheus
 from bot.ground.clock import utcnow
 from bot.ground.config import Webhook
 from bot.ground.config_types import secret
-from bot.ground.db import read_scope, session_scope
+from bot.ground.db import read_scope, session_scope, write_retrying
 from bot.ground.models import Outbox, OutboxStatus, WebhookReceiver
 from bot.remember.webhook_bodies import webhook_body
 
@@ -105,7 +105,8 @@ class WebhookDeliverer:
         prometheus.webhook_deliveries.labels("ok" if 200 <= status < 300 else f"http_{status}").inc()
         if not 200 <= status < 300:
             return self._failed(row, receiver, f"HTTP {status}", now)
-        with session_scope(self._engine) as session:
+
+        def mark_sent(session: Session) -> None:
             if not outbox.mark_sent(session, row, now=now):
                 log.warning("outbox %s: sent, but its lease had passed to another process", row.id)
             session.execute(
@@ -115,6 +116,10 @@ class WebhookDeliverer:
                     last_success_at=now, last_error=None, failing_since=None, failures=0, retry_at=None, paused_at=None
                 )
             )
+
+        # The receiver has it: a database away for a moment is waited out while the lease lasts, or the row would
+        # be sent again once the lease ran out (the receiver would take it once all the same, by its key).
+        write_retrying(self._engine, mark_sent, until=row.lease_until)
         return 1
 
     def _failed(self, row: Outbox, receiver: WebhookReceiver, error: str, now: datetime) -> int:
@@ -126,7 +131,8 @@ class WebhookDeliverer:
             wait = min(max(now - paused_at, PAUSED_RETRY_LEAST), PAUSED_RETRY_MOST)
         if paused_at == now:
             log.warning("webhook %s failing since %s: paused", _host(receiver.url), failing_since.isoformat())
-        log.info("webhook %s: %s for %s; retrying in %ss", _host(receiver.url), error, row.webhook_event_id, wait)
+        seconds = wait.total_seconds()
+        log.info("webhook %s: %s for %s; retrying in %ss", _host(receiver.url), error, row.webhook_event_id, seconds)
         with session_scope(self._engine) as session:
             outbox.mark_retry(session, row, delay=wait, error=error, now=now)
             session.execute(
