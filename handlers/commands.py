@@ -23,8 +23,9 @@ from bot.hear.health import source_health
 from bot.hear.intake import Logged, log_forwarded
 from bot.hear.safe_fetch import fetch_page
 from bot.remember.summary_due import summarize
+from bot.remember.webhooks import webhook_health
 from bot.remember.weeks import Week
-from bot.slack.answers import figures_blocks, help_text, queue_blocks, sources_blocks
+from bot.slack.answers import figures_blocks, help_text, queue_blocks, sources_blocks, webhooks_blocks
 from bot.slack.digest_messages import MUTED_LINES, muted_blocks
 from bot.slack.escapes import typed_text
 from bot.slack.kit import date, link
@@ -217,6 +218,10 @@ def register(app: App, deps: Deps) -> None:
             with read_scope(deps.engine) as session:
                 health = source_health(session, deps.config.sources)
             tell(command, client, "Sources", sources_blocks(health))
+        elif what == "webhooks":
+            with read_scope(deps.engine) as session:
+                receivers = webhook_health(session, deps.config.webhooks)
+            tell(command, client, "Webhooks", webhooks_blocks(receivers))
         elif what in ADMIN_COMMANDS:
             handle_admin_command(deps, command, client, what, words[1] if len(words) > 1 else "")
         elif what == "log":

@@ -33,8 +33,9 @@ from bot.ground.models import (
 )
 from bot.hear.health import SourceHealth
 from bot.remember.figures import Quote, TeamEscalations, TopicGroup, Volume, WeeklyFigures
+from bot.remember.webhooks import WebhookHealth
 from bot.remember.weeks import Week
-from bot.slack.answers import figures_blocks, queue_blocks, sources_blocks
+from bot.slack.answers import figures_blocks, queue_blocks, sources_blocks, webhooks_blocks
 from bot.slack.cards import (
     card_fallback,
     feedback_fallback,
@@ -551,6 +552,30 @@ def test_the_sources_list(w, failing):
     blocks = sources_blocks(health)
 
     assert message_problems("Sources", blocks) == []
+    assert_safe(blocks, url=w.url)
+
+
+@PROPERTIES
+@given(w=words, paused=st.booleans())
+@huge(paused=True)
+def test_the_webhooks_list(w, paused):
+    """A receiver's error can quote what it answered, and its host is whatever the config says."""
+    health = [
+        WebhookHealth(
+            host=w.source,
+            events=["mention.created", "mention.claimed", "mention.replied", "mention.escalated", "spike.started"],
+            last_success_at=NOW - timedelta(hours=1),
+            failing_since=NOW - timedelta(minutes=30),
+            last_error=w.error[:2000] or None,
+            queued=12_345,
+            paused_at=NOW - timedelta(minutes=20) if paused else None,
+            retry_at=NOW + timedelta(minutes=20),
+        )
+    ] * 60
+
+    blocks = webhooks_blocks(health)
+
+    assert message_problems("Webhooks", blocks) == []
     assert_safe(blocks, url=w.url)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.app.checks.local import check_webhook, read_settings
+from bot.app.checks.local import check_webhook, read_config, read_settings
 from bot.app.checks.sources import shown_url
 from bot.app.standin.ports import free_port
 from bot.app.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
@@ -148,6 +148,16 @@ def test_a_typo_in_the_config_is_reported_with_the_loaders_message_and_the_rest_
     assert "chanels: unknown setting — did you mean channels?" in output and "allears.example.toml" in problem
     assert "✓ SLACK_BOT_TOKEN: valid" in output and "✓ scopes" in output  # Slack is checked all the same
     assert "database sqlite:///" in output
+
+
+def test_an_unknown_webhook_event_is_named_by_check_with_the_events_there_are(tmp_path):
+    path = tmp_path / "allears.toml"
+    hook = '\n[[webhooks]]\nurl = "https://crm.example.com/hook"\nevents = ["mention.closed"]\nsecret_env = "PATH"\n'
+    path.write_text(config_toml("https://example.com/feed.xml") + hook)
+    config, [result] = read_config(path)
+    assert config is None and not result.ok
+    assert result.detail.startswith('webhooks[0].events[0]: "mention.closed" is not a webhook event;')
+    assert "the events are mention.created, mention.claimed," in result.detail and "spike.started" in result.detail
 
 
 def test_a_wrong_environment_setting_and_a_typo_in_the_config_are_both_named_and_nothing_is_created(

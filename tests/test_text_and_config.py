@@ -359,6 +359,9 @@ def test_routes_send_complaints_to_support_feature_requests_to_product_and_prais
     assert channel(Category.QUESTION) == "C0LISTEN"
 
 
+WEBHOOK = '[[webhooks]]\nurl = "https://crm.example.com/hooks/allears"\nevents = {events}\nsecret_env = "PATH"\n'
+
+
 def replace(old: str, new: str) -> str:
     assert old in FULL_CONFIG
     return FULL_CONFIG.replace(old, new, 1)
@@ -452,6 +455,23 @@ def replace(old: str, new: str) -> str:
         (
             replace('channel = "C0FORUM"', 'channel = "C0FORUM"\nusergroup = "support"'),
             ["routes[2].usergroup:", "not a Slack user group ID"],
+        ),
+        (
+            replace("", WEBHOOK.format(events='["mention.created", "mention.claim"]')),
+            [
+                'webhooks[0].events[1]: "mention.claim" is not a webhook event; did you mean mention.claimed? '
+                "the events are mention.created, mention.claimed, mention.replied, mention.escalated, "
+                "mention.resolved, mention.reopened, spike.started"
+            ],
+        ),
+        (replace("", WEBHOOK.format(events="[]")), ["webhooks[0].events: List should have at least 1 item"]),
+        (
+            replace("", WEBHOOK.format(events='["spike.started"]').replace("PATH", "ALLEARS_NO_SUCH_SECRET")),
+            ["webhooks[0].secret_env: the environment variable ALLEARS_NO_SUCH_SECRET is not set"],
+        ),
+        (
+            replace("", WEBHOOK.format(events='["spike.started"]') * 2),
+            ["webhooks: two entries have the same `url`"],
         ),
     ],
 )

@@ -24,7 +24,9 @@ from bot.ground.db import make_engine, session_scope
 from bot.ground.errors import ConfigError
 from bot.ground.leader import LeaderScheduler, hold_single_process_lock
 from bot.ground.settings import CREATE_DATABASE, Settings, load_settings, missing_sqlite_file
+from bot.ground.webhooks import sync_receivers
 from bot.hear.triage import triage
+from bot.remember.webhooks import WebhookDeliverer
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer, OutboxPump
 from bot.slack.summary_post import SummaryPoster
@@ -98,11 +100,27 @@ def deliverer(setup: Setup) -> Deliverer:
     )
 
 
+@dataclass(frozen=True)
+class Pumps:
+    """The outbox's two pumps: Slack's, and the outbound webhooks' (a receiver that hangs never holds up Slack)."""
+
+    slack: OutboxPump
+    webhooks: OutboxPump
+
+    def kick(self) -> None:
+        self.slack.kick()
+        self.webhooks.kick()
+
+
 @contextmanager
-def background(setup: Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
-    """The outbox pump, and the polling scheduler when asked, for as long as the block runs."""
-    pump = OutboxPump(deliverer(setup))
-    pump.start()
+def background(setup: Setup, *, scheduler: bool) -> Iterator[Pumps]:
+    """The outbox pumps, and the polling scheduler when asked, for as long as the block runs."""
+    with session_scope(setup.engine) as session:  # before anything is queued: who hears of what
+        sync_receivers(session, setup.config.webhooks)
+    hooks = WebhookDeliverer(setup.engine, setup.http, setup.config.webhooks)
+    pump = Pumps(OutboxPump(deliverer(setup)), OutboxPump(hooks, name="webhooks"))
+    pump.slack.start()
+    pump.webhooks.start()
     poster = SummaryPoster(setup.engine, setup.config, slack_client(setup.settings))
     jobs = (  # on PostgreSQL, only while this process leads the others
         LeaderScheduler(
@@ -121,7 +139,8 @@ def background(setup: Setup, *, scheduler: bool) -> Iterator[OutboxPump]:
     finally:
         if jobs:
             jobs.shutdown(wait=True)
-        pump.stop()
+        pump.slack.stop()
+        pump.webhooks.stop()
         setup.http.close()
 
 
@@ -139,7 +158,7 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None:
+def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
     """Serve until stopped; work already acknowledged to Slack is finished before returning."""
     with ThreadPoolExecutor(max_workers=WORK_THREADS, thread_name_prefix="work") as work:
         deps = deps_for(

@@ -11,7 +11,16 @@ from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.ground.config_sources import RssSource, SourceConfig
 from bot.ground.config_types import (
@@ -21,6 +30,7 @@ from bot.ground.config_types import (
     ClockTime,
     Duration,
     EnvName,
+    HttpUrl,
     Section,
     Sentiment,
     TimeZone,
@@ -31,6 +41,7 @@ from bot.ground.config_types import (
     parse_duration,
 )
 from bot.ground.errors import ConfigError, UserError
+from bot.ground.models import WebhookEvent
 from bot.ground.query import asks_language, parse, parse_listening
 
 __all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
@@ -307,6 +318,24 @@ class Admins(Section):
     """Hosts `/allears log <url>` reads even when they resolve to a private address (an intranet)."""
 
 
+def _webhook_event(name: object) -> WebhookEvent:
+    events = [event.value for event in WebhookEvent]
+    if name in events:
+        return WebhookEvent(name)
+    nearest = get_close_matches(str(name), events, n=1)
+    hint = f"did you mean {nearest[0]}? " if nearest else ""
+    raise ValueError(f'"{name}" is not a webhook event; {hint}the events are {", ".join(events)}')
+
+
+class Webhook(Section):
+    """A receiver of signed JSON events (docs/webhooks.md), POSTed to `url` through the outbox."""
+
+    url: HttpUrl = Field(max_length=2000)
+    events: list[Annotated[WebhookEvent, BeforeValidator(_webhook_event)]] = Field(min_length=1)
+    secret_env: EnvName
+    """The environment variable holding the secret each body is signed with (`X-Allears-Signature`)."""
+
+
 class Config(Section):
     listen: Listen
     channels: Channels
@@ -322,6 +351,15 @@ class Config(Section):
     admins: Admins = Admins()
     people: dict[UserId, str] = {}
     """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
+    webhooks: list[Webhook] = []
+
+    @field_validator("webhooks")
+    @classmethod
+    def _one_entry_a_receiver(cls, webhooks: list[Webhook]) -> list[Webhook]:
+        urls = [webhook.url for webhook in webhooks]
+        if len(set(urls)) < len(urls):
+            raise ValueError("two entries have the same `url`: list every event one receiver wants in one `events`")
+        return webhooks
 
     @field_validator("sources")
     @classmethod

@@ -11,6 +11,7 @@ from bot.ground.db import rows_changed
 from bot.ground.errors import UnknownMention, UserError
 from bot.ground.models import Event, EventKind, Mention, MentionStatus, OutboxKind
 from bot.ground.outbox import enqueue
+from bot.ground.webhooks import OF_EVENT_KIND, tell_webhooks
 
 _REFERENCE = re.compile(r"^(?:m-?|#)?(\d{1,12})$", re.IGNORECASE)
 
@@ -68,8 +69,8 @@ def append_event(
     refresh: bool = True,
     **data: Any,
 ) -> Event:
-    """Append the event and queue what Slack must show of it; `refresh=False` when a later event of
-    the same transaction refreshes the card anyway."""
+    """Append the event and queue what Slack must show of it, and the webhooks that want to hear of it;
+    `refresh=False` when a later event of the same transaction refreshes the card anyway."""
     event = Event(mention_id=mention_id, kind=kind, actor=actor, at=at, data=data)
     session.add(event)
     session.flush()
@@ -78,6 +79,8 @@ def append_event(
         enqueue(session, OutboxKind.THREAD_NOTE, mention_id=mention_id, channel=channel, event_id=event.id)
     if refresh:
         enqueue(session, OutboxKind.CARD_REFRESH, mention_id=mention_id, channel=channel)
+    if told := OF_EVENT_KIND.get(kind):
+        tell_webhooks(session, told, mention_id=mention_id, event_id=event.id)
     return event
 
 

@@ -328,6 +328,20 @@ class OutboxKind(StrEnum):
     """A channel's daily digest of muted mentions, queued on its first mention."""
     DIGEST_PAGE = "digest_page"
     """A page of a digest's mentions in its thread, queued on the page's first mention."""
+    WEBHOOK = "webhook"
+    """Not a Slack message: an event POSTed to one `[[webhooks]]` receiver (`bot.remember.webhooks`)."""
+
+
+class WebhookEvent(StrEnum):
+    """What an outbound webhook can be told of; the names are the `events` of `[[webhooks]]` and each body's `type`."""
+
+    MENTION_CREATED = "mention.created"
+    MENTION_CLAIMED = "mention.claimed"
+    MENTION_REPLIED = "mention.replied"
+    MENTION_ESCALATED = "mention.escalated"
+    MENTION_RESOLVED = "mention.resolved"
+    MENTION_REOPENED = "mention.reopened"
+    SPIKE_STARTED = "spike.started"
 
 
 POSTING_KINDS = {
@@ -365,6 +379,32 @@ class Outbox(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=40)
     """Where the message goes (known when queued, so delivery can pace each channel), then where it went."""
     ts: str | None = Field(default=None, max_length=40)
+    webhook_id: int | None = Field(default=None, foreign_key="webhookreceiver.id")
+    """The receiver of a `webhook` row; a mention's rows are in order per receiver, and Slack's among themselves."""
+    webhook_event: str | None = Field(default=None, max_length=30)
+    """The `WebhookEvent` a `webhook` row tells of."""
+    webhook_event_id: str | None = Field(default=None, max_length=40)
+    """The event's id, the same for every receiver: the body's `id` and the `Idempotency-Key`."""
+
+
+class WebhookReceiver(SQLModel, table=True):
+    """A `[[webhooks]]` receiver, as the config last said (written at each start) and how it is doing: the
+    outbox queues its rows from here in the transaction of the change, and its delivery rests on it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000, unique=True)
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    """The `WebhookEvent`s it is sent; none once it is no longer in the config (its queued rows then wait)."""
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The first failure since its last success."""
+    failures: int = 0
+    """Failures in a row; every row of it waits out the backoff they earned, so a receiver that is down is
+    asked about once per wait, not once per queued event."""
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was paused for staying down; its next attempt is at `retry_at`, and a success resumes it."""
 
 
 class SourceState(SQLModel, table=True):

@@ -36,6 +36,11 @@ posts_recovered = Counter(
     "Outbox posts found already in Slack after an interrupted attempt, so not posted again, by outbox kind.",
     ["kind"],
 )
+webhook_deliveries = Counter(
+    "allears_webhook_deliveries",
+    "Attempts to deliver an outbound webhook event, by outcome: ok, http_<status>, or a network error's type.",
+    ["outcome"],
+)
 slack_calls = Counter(
     "allears_slack_calls", "Web API calls the bot made, by method and outcome (ok or the error).", ["method", "outcome"]
 )

@@ -16,8 +16,9 @@ from sqlmodel import Session
 from bot.ground.config import Sentiment, StormRule
 from bot.ground.db import serialize
 from bot.ground.mentions import append_event, reopen_resolved
-from bot.ground.models import EventKind, Mention, MentionStatus, OutboxKind
+from bot.ground.models import EventKind, Mention, MentionStatus, OutboxKind, WebhookEvent
 from bot.ground.outbox import hold
+from bot.ground.webhooks import tell_webhooks
 from bot.hear.sources import Item
 from bot.hear.storms import Weather, join_storm
 from bot.hear.urls import canonical_url
@@ -268,9 +269,11 @@ def plan(session: Session, heard: Heard, *, storm: StormRule | None, now: dateti
 
 
 def complete(session: Session, planned: Planned, mention_id: int) -> None:
-    """Once the mention's row is stored: tell the thread it joins, or weather storms and hold its card."""
+    """Once the mention's row is stored: tell the webhooks, then the thread it joins, or weather storms and hold
+    its card."""
     heard, now, ahead, first = planned.heard, planned.now, planned.ahead, planned.first
     item = heard.item
+    tell_webhooks(session, WebhookEvent.MENTION_CREATED, mention_id=mention_id, held=True)
     if item.author:
         ahead.quiet_authors.discard(item.author)
     if planned.values["status"] == MentionStatus.CHECKING.value:  # the LLM job decides (`bot.hear.llm`)

@@ -27,8 +27,10 @@ from bot.ground.models import (
     Spike,
     SpikeEvent,
     SpikeEventKind,
+    WebhookEvent,
 )
 from bot.ground.outbox import enqueue
+from bot.ground.webhooks import tell_webhooks
 from bot.hear.spikes import HOUR, Step, Usual, new_words, next_step, past_hours, usual_of
 
 log = logging.getLogger(__name__)
@@ -187,6 +189,8 @@ def _tell(session: Session, spike: Spike, kind: SpikeEventKind, data: dict[str, 
     session.flush()
     outbox_kind = OutboxKind.SPIKE_ALERT if kind == SpikeEventKind.STARTED else OutboxKind.SPIKE_NOTE
     enqueue(session, outbox_kind, mention_id=spike.mention_id, channel=spike.channel, spike_event_id=event.id)
+    if kind == SpikeEventKind.STARTED:
+        tell_webhooks(session, WebhookEvent.SPIKE_STARTED, mention_id=spike.mention_id, spike_event_id=event.id)
 
 
 def _last_told(session: Session, spike: Spike) -> datetime:

@@ -10,6 +10,7 @@ from bot.hear.health import SourceHealth
 from bot.hear.relevance import ENOUGH
 from bot.remember.figures import Quote, WeeklyFigures
 from bot.remember.summary import QUOTE_TEXT, Row, summary_footer, summary_parts, summary_title
+from bot.remember.webhooks import WebhookHealth
 from bot.slack.cards import SENTIMENT_EMOJI
 from bot.slack.kit import (
     CONTEXT_TEXT,
@@ -35,6 +36,7 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears queue`: your open mentions and the unclaimed ones
 • `/allears stats`: this week's numbers so far
 • `/allears sources`: how each source is doing
+• `/allears webhooks`: how each outbound webhook's receiver is doing (failing, paused, events waiting)
 • `/allears muted`: what the relevance model muted in the last 7 days, each with a button that posts its card
 • `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention; \
 a link alone is logged with its page's title and description
@@ -163,5 +165,33 @@ def sources_blocks(health: Sequence[SourceHealth]) -> list[Block]:
             lines.append(f"paused{by} since {date(source.paused_at)}: not polled until `/allears resume`")
         else:
             lines.append(f"next poll {date(source.next_poll_at)}" if source.next_poll_at else "polled at start-up")
+        blocks.append(context("\n".join(lines)))
+    return blocks
+
+
+def webhooks_blocks(health: Sequence[WebhookHealth]) -> list[Block]:
+    """One line per receiver, as `/allears sources` shows sources: how it is, when it last took an event, what waits."""
+    if not health:
+        return [section("No webhooks are configured: add `[[webhooks]]` entries to allears.toml (docs/webhooks.md).")]
+    blocks: list[Block] = [section(f"*Webhooks ({len(health)})*")]
+    for receiver in health[:MAX_SOURCES]:
+        status = ":large_green_circle: ok"
+        if receiver.last_success_at is None and receiver.failing_since is None:
+            status = ":white_circle: nothing sent yet"
+        if receiver.failing_since:
+            status = ":red_circle: failing"
+        if receiver.paused_at:
+            status = ":double_vertical_bar: paused"
+        events = ", ".join(f"`{event}`" for event in receiver.events)
+        lines = [f"{status}  *{safe_mrkdwn(receiver.host, 200)}*: {events}; {receiver.queued} event(s) waiting"]
+        if receiver.last_success_at:
+            lines.append(f"last success {date(receiver.last_success_at)}")
+        if receiver.failing_since:
+            error = safe_mrkdwn(receiver.last_error or "", 300)
+            lines.append(f"failing since {date(receiver.failing_since)}: {error}")
+        if receiver.paused_at:
+            lines.append(f"paused since {date(receiver.paused_at)}: tried again by itself, nothing is lost")
+        if receiver.retry_at:
+            lines.append(f"next attempt {date(receiver.retry_at)}")
         blocks.append(context("\n".join(lines)))
     return blocks

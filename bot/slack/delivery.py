@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -359,15 +359,21 @@ def _retry_after(headers: dict[str, Any]) -> float:
     return 30.0
 
 
-class OutboxPump:
-    """A thread that drains the outbox every second, or at once when an action kicks it."""
+class Drains(Protocol):
+    def deliver_due(self, *, limit: int = 500, stopping: Callable[[], bool] = lambda: False) -> int: ...
 
-    def __init__(self, deliverer: Deliverer, *, every: float = 1.0) -> None:
+
+class OutboxPump:
+    """A thread that drains the outbox every second, or at once when an action kicks it: Slack's rows
+    (`Deliverer`), or the webhooks' (`bot.remember.webhooks.WebhookDeliverer`) on a thread of their own."""
+
+    def __init__(self, deliverer: Drains, *, every: float = 1.0, name: str = "outbox") -> None:
         self._deliverer = deliverer
         self._every = every
+        self._name = name
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-pump", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{name}-pump", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -385,7 +391,7 @@ class OutboxPump:
             self._wake.wait(self._every)
             self._wake.clear()
             try:
-                with correlated(f"outbox:{new_id()}"):  # each round's log lines read together
+                with correlated(f"{self._name}:{new_id()}"):  # each round's log lines read together
                     self._deliverer.deliver_due(stopping=self._stop.is_set)
             except Exception:
-                log.exception("outbox delivery failed; trying again in %ss", self._every)
+                log.exception("%s delivery failed; trying again in %ss", self._name, self._every)
