@@ -2,7 +2,7 @@
 service, so tests and self-hosted instances can point elsewhere."""
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,9 @@ KEYLESS_EVERY = timedelta(minutes=10)
 class _Source(Section):
     every: Duration = timedelta(minutes=5)
     name: str | None = None
+    hears_all: ClassVar[bool] = False
+    """Whether everything it brings is about the team's own product (its app's reviews), so each item is kept
+    without matching `[listen]`."""
 
     @property
     def key(self) -> str:
@@ -123,7 +126,45 @@ class GitHubSource(_Searched):
         return self
 
 
+class AppStoreSource(_Source):
+    """One app's customer reviews in the App Store, from Apple's public feed, in each country listed. With an
+    App Store Connect API key (`key_id`, `issuer_id`, `private_key_env`: all three or none) replies are posted
+    as the developer's response."""
+
+    kind: Literal["appstore"]
+    hears_all: ClassVar[bool] = True
+    app_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    countries: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default=["us"], min_length=1)
+    every: Duration = timedelta(minutes=15)
+    base_url: BaseUrl = "https://itunes.apple.com/"
+    connect_url: BaseUrl = "https://api.appstoreconnect.apple.com/"
+    key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{6,20}$")
+    issuer_id: str | None = Field(default=None, min_length=1)
+    private_key_env: EnvName | None = None
+
+    @model_validator(mode="after")
+    def _replies_need_the_whole_key(self) -> Self:
+        given = [self.key_id is not None, self.issuer_id is not None, self.private_key_env is not None]
+        if any(given) and not all(given):
+            raise ValueError(
+                "to reply through App Store Connect set all of `key_id`, `issuer_id` and `private_key_env`"
+            )
+        if len(set(self.countries)) != len(self.countries):
+            raise ValueError("`countries` lists a country twice")
+        return self
+
+    def default_name(self) -> str:
+        return f"appstore: {self.app_id}"
+
+
 SourceConfig = Annotated[
-    RssSource | HackerNewsSource | RedditSource | MastodonSource | BlueskySource | StackExchangeSource | GitHubSource,
+    RssSource
+    | HackerNewsSource
+    | RedditSource
+    | MastodonSource
+    | BlueskySource
+    | StackExchangeSource
+    | GitHubSource
+    | AppStoreSource,
     Field(discriminator="kind"),
 ]

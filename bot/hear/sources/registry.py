@@ -6,7 +6,18 @@ from typing import Any
 import httpx
 
 from bot.ground.config_sources import SourceConfig
-from bot.hear.sources import Fetched, PollState, bluesky, github, hackernews, mastodon, reddit, rss, stackexchange
+from bot.hear.sources import (
+    Fetched,
+    PollState,
+    appstore,
+    bluesky,
+    github,
+    hackernews,
+    mastodon,
+    reddit,
+    rss,
+    stackexchange,
+)
 
 Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
 
@@ -18,6 +29,7 @@ FETCHERS: dict[str, Fetcher] = {
     "bluesky": bluesky.fetch,
     "stackexchange": stackexchange.fetch,
     "github": github.fetch,
+    "appstore": appstore.fetch,
 }
 
 

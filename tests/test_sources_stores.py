@@ -1,0 +1,323 @@
+"""App Store reviews against the local server: countries and pages, ratings, hostile answers, a review through
+to its card in the stand-in Slack, and Ana's reply posted as the developer response in App Store Connect."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import ValidationError
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.act import actions
+from bot.act.source_replies import SourceReplies
+from bot.app.standin.slack import BOT_TOKEN, FakeSlack
+from bot.ground.clock import utcnow
+from bot.ground.config import Config
+from bot.ground.config_sources import AppStoreSource
+from bot.ground.db import read_scope, session_scope
+from bot.ground.models import Mention, SourceState
+from bot.hear.polling import Listener, poll
+from bot.hear.sources import PollState, RateLimited, SourceError, appstore
+from bot.hear.sources.fields import iso
+from bot.hear.sources.registry import fetch
+from bot.hear.triage import triage
+from bot.slack.delivery import Deliverer
+from tests.apiserver import ApiServer
+from tests.test_sources import APP_ID as APP
+from tests.test_sources import RECORDED, appstore_reviews
+
+
+def recorded(name: str) -> dict[str, Any]:
+    return json.loads((RECORDED / name).read_text())
+
+
+def feed_path(country: str = "us", page: int = 1) -> str:
+    return f"/{country}/rss/customerreviews/page={page}/id={APP}/sortby=mostrecent/json"
+
+
+def app_source(api: ApiServer, **settings: Any) -> AppStoreSource:
+    return AppStoreSource(kind="appstore", app_id=APP, base_url=api.url(), connect_url=api.url(), **settings)
+
+
+def reviews_feed() -> dict[str, Any]:
+    return json.loads(appstore_reviews())
+
+
+def with_entries(entries: Any) -> dict[str, Any]:
+    feed = reviews_feed()
+    feed["feed"]["entry"] = entries
+    return feed
+
+
+def review(n: int, at: datetime, **labels: str) -> dict[str, Any]:
+    """A copy of a recorded review with its own id and time, and any label changed."""
+    entry = json.loads(json.dumps(reviews_feed()["feed"]["entry"][0]))
+    entry["id"]["label"], entry["updated"]["label"] = str(11_000_000_000 + n), iso(at)
+    for name, value in labels.items():
+        entry[name.replace("_", ":")]["label"] = value
+    return entry
+
+
+def minutes_back(count: int, start: datetime, first: int = 0) -> list[dict[str, Any]]:
+    return [review(first + n, start - timedelta(minutes=n)) for n in range(count)]
+
+
+# Reading the feed.
+
+
+def test_appstore_reviews_and_request(api, http):
+    api.answer(feed_path(), reviews_feed())
+    fetched = fetch(app_source(api), http, PollState())
+    lost, logged_out, widgets, slow = fetched.items
+    assert lost.external_id == "11234567893"
+    assert lost.title == "Lost all my photos after the update"
+    assert lost.text.startswith("Updated this morning and every album is empty.")
+    assert (lost.author, lost.rating, lost.app_version) == ("Dana K.", 1, "8.42.1")
+    assert lost.published_at == datetime(2026, 11, 30, 16, 14, 33, tzinfo=UTC)
+    assert lost.url == f"https://apps.apple.com/us/app/id{APP}?see-all=reviews"
+    assert logged_out.text == "Since 8.42 I have to sign in every time I open it.\nPlease fix."
+    assert [item.rating for item in fetched.items] == [1, 2, 5, 3]
+    assert fetched.cursor == {"us": "2026-11-30T16:14:33Z"} and fetched.problem is None
+    (request,) = api.requests
+    assert request.query == {} and request.headers["user-agent"].startswith("allears/")
+
+
+def test_appstore_reads_each_country_from_its_own_cursor(api, http):
+    api.answer(feed_path("us"), reviews_feed())
+    api.answer(feed_path("gb"), recorded("appstore/customerreviews-empty.json"))
+    source = app_source(api, countries=["us", "gb"])
+    first = fetch(source, http, PollState())
+    assert len(first.items) == 4 and first.cursor == {"us": "2026-11-30T16:14:33Z"}  # no review in gb yet
+    api.answer(feed_path("gb"), with_entries(review(9, datetime(2026, 12, 1, 8, 0, tzinfo=UTC))))  # one, bare
+    second = fetch(source, http, PollState(cursor=first.cursor))
+    assert [item.external_id for item in second.items] == ["11234567893", "11000000009"]  # the overlap, and gb's
+    assert second.items[1].url == f"https://apps.apple.com/gb/app/id{APP}?see-all=reviews"
+    assert second.cursor == {"us": "2026-11-30T16:14:33Z", "gb": "2026-12-01T08:00:00Z"}
+
+
+def test_appstore_follows_pages_while_they_are_all_new(api, http):
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    api.answer(feed_path(page=1), with_entries(minutes_back(50, start)))
+    api.answer(feed_path(page=2), with_entries(minutes_back(50, start - timedelta(minutes=50), first=50)))
+    cursor = {"us": iso(start - timedelta(minutes=80))}
+    fetched = fetch(app_source(api), http, PollState(cursor=cursor))
+    assert len(fetched.items) == 90  # back to the overlap before the cursor, ten minutes
+    assert [request.path for request in api.requests] == [feed_path(page=1), feed_path(page=2)]
+    assert fetched.cursor == {"us": iso(start)} and fetched.problem is None
+
+
+def test_appstore_says_when_ten_pages_of_new_reviews_outran_it(api, http):
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for page in range(1, 11):
+        newest = start - timedelta(minutes=50 * (page - 1))
+        api.answer(feed_path(page=page), with_entries(minutes_back(50, newest, first=50 * (page - 1))))
+    fetched = fetch(app_source(api), http, PollState(cursor={"us": "2026-01-01T00:00:00Z"}))
+    assert len(fetched.items) == 500 and len(api.requests) == 10
+    assert fetched.problem == "us: more than 500 new items since the last poll; the oldest were not read"
+
+
+def test_appstore_first_poll_reads_one_page(api, http):
+    api.answer(feed_path(), with_entries(minutes_back(50, datetime(2026, 12, 1, 12, 0, tzinfo=UTC))))
+    assert len(fetch(app_source(api), http, PollState()).items) == 50 and len(api.requests) == 1
+
+
+def test_appstore_country_that_fails_leaves_the_others_heard(api, http):
+    api.answer(feed_path("us"), reviews_feed())
+    api.answer(feed_path("gb"), "<html>Bad gateway</html>", status=502, content_type="text/html")
+    fetched = fetch(app_source(api, countries=["gb", "us"]), http, PollState())
+    assert len(fetched.items) == 4 and fetched.problem == "gb: answered HTTP 502"
+    assert fetched.cursor == {"us": "2026-11-30T16:14:33Z"}
+
+
+def test_appstore_rate_limit_stops_the_poll_and_every_country_failing_fails_it(api, http):
+    api.answer(feed_path("us"), reviews_feed())
+    api.answer(feed_path("gb"), "", status=429, headers={"Retry-After": "90"})
+    fetched = fetch(app_source(api, countries=["us", "gb", "fr"]), http, PollState())
+    assert len(fetched.items) == 4 and fetched.wait == 90  # France was not asked: Apple refuses the address
+    assert feed_path("fr") not in [request.path for request in api.requests]
+    with pytest.raises(RateLimited) as raised:
+        fetch(app_source(api, countries=["gb", "us"]), http, PollState())
+    assert raised.value.retry_after == 90
+
+
+def test_appstore_settings_are_checked_at_start(monkeypatch):
+    monkeypatch.setenv("ASC_KEY", "-----BEGIN PRIVATE KEY-----")
+    with pytest.raises(ValidationError, match="set all of `key_id`, `issuer_id` and `private_key_env`"):
+        AppStoreSource(kind="appstore", app_id=APP, key_id="2X9R4HXF34", private_key_env="ASC_KEY")
+    with pytest.raises(ValidationError, match="lists a country twice"):
+        AppStoreSource(kind="appstore", app_id=APP, countries=["us", "us"])
+    with pytest.raises(ValidationError):
+        AppStoreSource(kind="appstore", app_id="id284882215")
+    source = AppStoreSource(kind="appstore", app_id=APP)
+    assert (source.key, source.countries, source.every) == (f"appstore: {APP}", ["us"], timedelta(minutes=15))
+
+
+# Hostile answers.
+
+
+@pytest.mark.parametrize("stars", ["0", "6", "-1", "4.5", "", "five", "1e1", "٣"])
+def test_a_rating_outside_one_to_five_is_no_rating(api, http, stars):
+    api.answer(feed_path(), with_entries([review(1, datetime(2026, 12, 1, tzinfo=UTC), im_rating=stars)]))
+    (item,) = fetch(app_source(api), http, PollState()).items
+    assert item.rating is None and item.text
+
+
+def test_html_in_a_title_is_kept_as_the_customer_typed_it(api, http):
+    title = '<b>Crash</b> <script>alert("x")</script> & <@U0ADMIN> <!channel>'
+    api.answer(feed_path(), with_entries([review(1, datetime(2026, 12, 1, tzinfo=UTC), title=title)]))
+    (item,) = fetch(app_source(api), http, PollState()).items
+    assert item.title == title  # plain text in the feed; the card escapes it (the story below)
+
+
+def test_an_empty_page_is_no_reviews_and_no_error(api, http):
+    api.answer(feed_path(), recorded("appstore/customerreviews-empty.json"))
+    fetched = fetch(app_source(api), http, PollState(cursor={"us": "2026-11-30T16:14:33Z"}))
+    assert fetched.items == [] and fetched.problem is None
+    assert fetched.cursor == {"us": "2026-11-30T16:14:33Z"}
+
+
+def test_invalid_utf8_and_a_ten_megabyte_page_are_reported_in_source_health(api, http, sqlite_engine):
+    source, now = app_source(api), utcnow()
+    body = json.dumps(reviews_feed()).encode().replace(b"Dana K.", b"Dana \xff\xfe K.")
+    api.answer(feed_path(), body)
+    assert poll(sqlite_engine, http, LISTENER, source, now=now).error == "answered with something, not JSON"
+    api.answer(feed_path(), b'{"feed": {"entry": [], "padding": "' + b"x" * (10 * 1024 * 1024) + b'"}}')
+    assert poll(sqlite_engine, http, LISTENER, source, now=now, force=True).error == "sent more than 5 MB; not read"
+    with read_scope(sqlite_engine) as session:
+        state = session.get(SourceState, source.key)
+    assert state and state.consecutive_failures == 2 and state.backoff_until and state.backoff_until > now
+
+
+# Triage and the card.
+
+
+def test_one_or_two_stars_weigh_towards_needs_a_human():
+    quiet = "Opening an album takes a while on my phone."
+    assert not triage(quiet).needs_human and not triage(quiet, rating=3).needs_human
+    for stars in (1, 2):
+        found = triage(quiet, rating=stars)
+        assert found.needs_human and f"rated {stars}/5" in found.reasons
+    assert not triage("Love the new widgets, thank you!", rating=5).needs_human
+
+
+LISTENER = Listener(Config.model_validate({"listen": {"keywords": ["acme"]}, "channels": {"default": "C0LISTEN"}}))
+
+
+def deliver(engine: Engine, fake_slack: FakeSlack, replies: SourceReplies | None = None) -> None:
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.api_url, timeout=5)
+    deliverer = Deliverer(engine, client, post_interval=0, replies=replies)
+    while deliverer.deliver_due():
+        pass
+
+
+def test_a_one_star_review_becomes_a_card_with_its_stars_and_version(api, http, sqlite_engine, fake_slack):
+    """The reviews never say "Acme": every review of the team's own app is kept, whatever `[listen]` asks."""
+    feed = reviews_feed()
+    feed["feed"]["entry"][0]["title"]["label"] = "Lost <b>all</b> my photos <!channel>"
+    api.answer(feed_path(), feed)
+    report = poll(sqlite_engine, http, LISTENER, app_source(api))
+    assert (report.error, report.fetched, report.new) == (None, 4, 4)
+    with read_scope(sqlite_engine) as session:
+        lost = session.exec(select(Mention).where(Mention.external_id == "11234567893")).one()
+    assert (lost.rating, lost.app_version, lost.needs_human, lost.source_kind) == (1, "8.42.1", True, "appstore")
+
+    deliver(sqlite_engine, fake_slack)
+    card = next(card for card in fake_slack.cards() if f"M-{lost.id}" in card.all_text())
+    shown = card.all_text()
+    assert "★☆☆☆☆ 1/5" in shown and "on version 8.42.1" in shown
+    assert "Lost &lt;b&gt;all&lt;/b&gt; my photos &lt;!channel&gt;" in shown and "<!channel>" not in shown
+    widgets = next(card for card in fake_slack.cards() if "Love the new widgets" in card.all_text())
+    assert "★★★★★ 5/5" in widgets.all_text()
+
+
+# Replies through App Store Connect.
+
+
+@pytest.fixture
+def team_key(monkeypatch) -> ec.EllipticCurvePublicKey:
+    """A .p8 key of the team's own, made for the test; the source reads it from the environment."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    monkeypatch.setenv("ASC_PRIVATE_KEY", pem.decode().replace("\n", "\\n"))  # as one line of a .env
+    return key.public_key()
+
+
+def replying(api: ApiServer) -> AppStoreSource:
+    return app_source(api, name="app store", key_id="2X9R4HXF34", issuer_id="57246542-96fe-1a63-e053-0824d011072a",
+                    private_key_env="ASC_PRIVATE_KEY")  # fmt: skip
+
+
+REVIEWS_PATH, RESPONSES_PATH = f"/v1/apps/{APP}/customerReviews", "/v1/customerReviewResponses"
+
+
+def test_anas_reply_is_posted_as_the_developer_response_signed_with_the_teams_key(
+    api, http, sqlite_engine, fake_slack, team_key
+):
+    source = replying(api)
+    api.answer(feed_path(), reviews_feed())
+    api.answer(REVIEWS_PATH, recorded("appstore/connect-customer-reviews.json"))
+    api.answer(RESPONSES_PATH, recorded("appstore/connect-review-response-created.json"), method="POST", status=201)
+    poll(sqlite_engine, http, LISTENER, source)
+    with read_scope(sqlite_engine) as session:
+        lost = session.exec(select(Mention).where(Mention.external_id == "11234567893")).one()
+    replies = SourceReplies([source], http)
+    assert replies.target(lost) == "as the developer response in App Store Connect, with the API key 2X9R4HXF34"
+    assert replies.limit(lost).most == 5970
+    deliver(sqlite_engine, fake_slack, replies)
+    with session_scope(sqlite_engine) as session:
+        actions.reply(session, mention_id=lost.id, user_id="U_ANA", text="Sorry, Dana! Restoring now.", to_source=True)
+    deliver(sqlite_engine, fake_slack, replies)
+
+    [listed] = api.requests_to(REVIEWS_PATH)
+    assert listed.query == {"sort": "-createdDate", "limit": "200"}
+    [sent] = api.requests_to(RESPONSES_PATH)
+    review_ref = {"data": {"type": "customerReviews", "id": "00000046-ea46-3002-cf40-2d5b00000000"}}
+    assert sent.json() == {"data": {
+        "type": "customerReviewResponses", "attributes": {"responseBody": "Sorry, Dana! Restoring now."},
+        "relationships": {"review": review_ref},
+    }}  # fmt: skip
+    bearer = sent.headers["authorization"].removeprefix("Bearer ")
+    assert bearer == listed.headers["authorization"].removeprefix("Bearer ")
+    assert jwt.get_unverified_header(bearer) == {"alg": "ES256", "kid": "2X9R4HXF34", "typ": "JWT"}
+    claims = jwt.decode(bearer, team_key, algorithms=["ES256"], audience="appstoreconnect-v1")
+    assert claims["iss"] == "57246542-96fe-1a63-e053-0824d011072a" and claims["exp"] - claims["iat"] == 20 * 60
+    card = next(card for card in fake_slack.cards() if f"M-{lost.id}" in card.all_text())
+    note = fake_slack.thread("C0LISTEN", card.ts)[-1].text
+    assert "reply is posted on *app store*" in note and f"apps.apple.com/us/app/id{APP}" in note
+
+
+def test_a_review_app_store_connect_does_not_list_is_reported_not_guessed(
+    api, http, sqlite_engine, fake_slack, team_key
+):
+    source = replying(api)
+    api.answer(feed_path(), with_entries([review(1, datetime(2026, 12, 1, tzinfo=UTC), title="Another title")]))
+    api.answer(REVIEWS_PATH, recorded("appstore/connect-customer-reviews.json"))  # Dana K.'s, with another title
+    poll(sqlite_engine, http, LISTENER, source)
+    with read_scope(sqlite_engine) as session:
+        (mention,) = session.exec(select(Mention)).all()
+    replies = SourceReplies([source], http)
+    with session_scope(sqlite_engine) as session:
+        actions.reply(session, mention_id=mention.id, user_id="U_ANA", text="Sorry!", to_source=True)
+    deliver(sqlite_engine, fake_slack, replies)
+    assert api.requests_to(RESPONSES_PATH) == []
+    note = fake_slack.thread("C0LISTEN", fake_slack.cards()[0].ts)[-1].text
+    assert "could not be posted on *app store*" in note and "lists no review by Dana K." in note
+
+
+def test_a_key_that_is_no_p8_key_is_said_so_without_showing_it(api, monkeypatch):
+    monkeypatch.setenv("ASC_PRIVATE_KEY", "not-a-key-but-secret")
+    with pytest.raises(SourceError, match="^the key in ASC_PRIVATE_KEY is not an App Store Connect .p8 key$"):
+        appstore.token(replying(api))
+
+
+def test_without_a_key_reply_only_records(api, http):
+    source = app_source(api)
+    mention = Mention(source=source.key, source_kind="appstore", external_id="1", text="t", polarity=0.0,
+                      sentiment="neutral", channel="C0LISTEN", reply_to={"country": "us"})  # fmt: skip
+    assert SourceReplies([source], http).target(mention) is None
