@@ -26,6 +26,7 @@ from bot.ground.config import Config
 from bot.ground.config_sources import (
     AppStoreSource,
     BlueskySource,
+    DiscourseSource,
     GitHubSource,
     HackerNewsSource,
     MastodonSource,
@@ -92,6 +93,10 @@ APP_ID = "284882215"
 
 def appstore_reviews(_recordings: Path | None = None) -> bytes:
     return (RECORDED / "appstore" / "customerreviews-us.json").read_bytes()
+
+
+def discourse_posts(_recordings: Path | None = None) -> bytes:
+    return (RECORDED / "discourse" / "posts.json").read_bytes()
 
 
 def se_question(question_id: int, created: int, title: str, body: str, **owner: Any) -> dict[str, Any]:
@@ -235,6 +240,8 @@ CASES = [
     Case("appstore", f"/us/rss/customerreviews/page=1/id={APP_ID}/sortby=mostrecent/json",
          lambda url: AppStoreSource(kind="appstore", app_id=APP_ID, base_url=url),
          appstore_reviews, lambda doc: doc["feed"]["entry"], "photos", 4),
+    Case("discourse", "/posts.json", lambda url: DiscourseSource(kind="discourse", base_url=url),
+         discourse_posts, lambda doc: doc["latest_posts"], "sync", 3),
 ]  # fmt: skip
 SEARCHED = [case for case in CASES if case.page]
 

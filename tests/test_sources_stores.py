@@ -1,5 +1,5 @@
-"""App Store reviews against the local server: countries and pages, ratings, hostile answers, a review through
-to its card in the stand-in Slack, and Ana's reply posted as the developer response in App Store Connect."""
+"""App Store reviews and Discourse posts against the local server: countries and pages, ratings, API keys,
+hostile answers, each through to its card in the stand-in Slack, and Ana's reply posted on each."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -19,11 +19,12 @@ from bot.act.source_replies import SourceReplies
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
-from bot.ground.config_sources import AppStoreSource
+from bot.ground.config_sources import AppStoreSource, DiscourseSource
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Mention, SourceState
+from bot.hear.health import source_health
 from bot.hear.polling import Listener, poll
-from bot.hear.sources import PollState, RateLimited, SourceError, appstore
+from bot.hear.sources import PollState, RateLimited, SourceError, appstore, discourse
 from bot.hear.sources.fields import iso
 from bot.hear.sources.registry import fetch
 from bot.hear.triage import triage
@@ -321,3 +322,147 @@ def test_without_a_key_reply_only_records(api, http):
     mention = Mention(source=source.key, source_kind="appstore", external_id="1", text="t", polarity=0.0,
                       sentiment="neutral", channel="C0LISTEN", reply_to={"country": "us"})  # fmt: skip
     assert SourceReplies([source], http).target(mention) is None
+
+
+# Discourse.
+
+DISCOURSE_KEY = "d1sc0urse-key-0123456789abcdef"
+
+
+def forum(api: ApiServer, **settings: Any) -> DiscourseSource:
+    return DiscourseSource(kind="discourse", base_url=api.url("/"), **settings)
+
+
+def latest_posts() -> dict[str, Any]:
+    return recorded("discourse/posts.json")
+
+
+def forum_page(start: datetime, count: int, first_id: int) -> dict[str, Any]:
+    """Made-up posts in the recorded shape, newest first, a minute apart."""
+    post = latest_posts()["latest_posts"][0]
+    return {"latest_posts": [{**post, "id": first_id - n, "created_at": iso(start - timedelta(minutes=n))}
+                             for n in range(count)]}  # fmt: skip
+
+
+def test_discourse_latest_posts_become_items(api, http):
+    api.answer("/posts.json", latest_posts())
+    fetched = fetch(forum(api), http, PollState())
+    same_here, first, staff = fetched.items  # the pinning notice (a small action) is no one's post
+    assert first.external_id == "9121" and first.title == "Sync stuck at 99% after 4.2 update"
+    assert first.text == (
+        "After updating to 4.2 my sync never finishes. It gets to 99% and hangs. I have a deadline today & need my"
+        " files on the laptop.\n\nAnyone else?"
+    )
+    assert first.url == api.url("/t/sync-stuck-at-99-after-4-2-update/1412/1")
+    assert (first.author, first.thread, first.reply_to) == (
+        "marco.r",
+        "topic/1412",
+        {"topic_id": 1412, "post_number": 1},
+    )
+    assert first.published_at == datetime(2026, 12, 1, 9, 58, 12, 4000, tzinfo=UTC)
+    assert same_here.thread == first.thread and "E_TIMEOUT" in same_here.text
+    assert fetched.cursor == {"created_at": "2026-12-01T10:42:07.318000Z"} and fetched.problem is None
+    (request,) = api.requests
+    assert request.query == {} and "api-key" not in request.headers
+
+
+def test_discourse_search_names_posts_by_their_topic(api, http):
+    api.answer("/search.json", recorded("discourse/search.json"))
+    source = forum(api, query="sync")
+    assert source.key == "discourse: sync"
+    fetched = fetch(source, http, PollState())
+    assert [item.external_id for item in fetched.items] == ["9123", "9121"]
+    assert {item.title for item in fetched.items} == {"Sync stuck at 99% after 4.2 update"}
+    assert fetched.items[1].url == api.url("/t/sync-stuck-at-99-after-4-2-update/1412/1")
+    assert api.requests[0].query == {"q": "sync order:latest", "page": "1"}
+    nothing = {"posts": [], "topics": [], "grouped_search_result": {"term": "sync order:latest", "post_ids": []}}
+    api.answer("/search.json", {key: value for key, value in nothing.items() if key != "posts"})
+    assert fetch(source, http, PollState(cursor=fetched.cursor)).items == []  # found nothing: no `posts` at all
+
+
+def test_discourse_pages_back_with_before_until_it_meets_the_cursor(api, http):
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    api.answer("/posts.json", forum_page(start, 50, 10_050))
+    api.answer("/posts.json", forum_page(start - timedelta(minutes=50), 50, 10_000), when={"before": "10001"})
+    cursor = {"created_at": iso(start - timedelta(minutes=70))}
+    fetched = fetch(forum(api), http, PollState(cursor=cursor))
+    assert len(fetched.items) == 80 and fetched.problem is None  # back to ten minutes before the cursor
+    assert [request.query for request in api.requests] == [{}, {"before": "10001"}]
+    assert fetched.cursor == {"created_at": iso(start)}
+
+
+def test_discourse_api_key_reads_private_categories_and_skips_its_own_replies(api, http, monkeypatch):
+    monkeypatch.setenv("DISCOURSE_KEY", DISCOURSE_KEY)
+    api.answer("/posts.json", latest_posts(), when_headers={"api-key": DISCOURSE_KEY, "api-username": "acme_support"})
+    fetched = fetch(forum(api, api_key_env="DISCOURSE_KEY", api_username="acme_support"), http, PollState())
+    assert [item.author for item in fetched.items] == ["lena_k", "marco.r"]  # not acme_support's answer
+    with pytest.raises(ValidationError, match="set both `api_key_env` and `api_username`"):
+        forum(api, api_username="acme_support")
+
+
+def test_discourse_refusal_says_why_and_names_no_key(api, http, monkeypatch):
+    monkeypatch.setenv("DISCOURSE_KEY", DISCOURSE_KEY)
+    refusal = {"errors": ["You are not permitted to view the requested resource."], "error_type": "invalid_access"}
+    api.answer("/posts.json", refusal, status=403)
+    source = forum(api, api_key_env="DISCOURSE_KEY", api_username="acme_support")
+    with pytest.raises(SourceError) as raised:
+        fetch(source, http, PollState())
+    assert str(raised.value) == "answered HTTP 403 (You are not permitted to view the requested resource.)"
+    rate_limited = {"errors": ["You've performed this action too many times."], "error_type": "rate_limit",
+                    "extras": {"wait_seconds": 37}}  # fmt: skip
+    api.answer("/posts.json", rate_limited, status=429, headers={"Retry-After": "37"})
+    with pytest.raises(RateLimited) as limited:
+        fetch(source, http, PollState())
+    assert limited.value.retry_after == 37
+
+
+def test_discourse_html_in_a_title_and_a_post_reaches_the_card_as_text(api, http, sqlite_engine, fake_slack):
+    page = latest_posts()
+    page["latest_posts"][1].update(
+        topic_title="<script>alert(1)</script> sync & <!here>",
+        cooked='<p>Still <b>broken</b> <a href="https://evil.example">click</a> &lt;@U0ADMIN&gt;</p>',
+    )
+    api.answer("/posts.json", page)
+    report = poll(sqlite_engine, http, LISTENER, forum(api, name="community"))
+    assert (report.error, report.new) == (None, 3)  # every post of the team's own forum is heard
+    deliver(sqlite_engine, fake_slack)
+    card = next(card for card in fake_slack.cards() if "Still" in card.all_text())
+    shown = card.all_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; sync &amp; &lt;!here&gt;" in shown and "<!here>" not in shown
+    assert "Still broken click &lt;@U0ADMIN&gt;" in shown and "<@U0ADMIN>" not in shown
+    with read_scope(sqlite_engine) as session:
+        [health] = [h for h in source_health(session, [forum(api, name="community")])]
+    assert (health.kind, health.mentions, health.failing) == ("discourse", 3, False)
+
+
+def test_anas_reply_is_posted_in_the_topic_answering_the_post(api, http, sqlite_engine, fake_slack, monkeypatch):
+    monkeypatch.setenv("DISCOURSE_KEY", DISCOURSE_KEY)
+    source = forum(api, name="community", api_key_env="DISCOURSE_KEY", api_username="acme_support")
+    api.answer("/posts.json", latest_posts())
+    api.answer("/posts.json", recorded("discourse/post-created.json"), method="POST")
+    poll(sqlite_engine, http, LISTENER, source)
+    with read_scope(sqlite_engine) as session:
+        marco = session.exec(select(Mention).where(Mention.external_id == "9121")).one()
+    replies = SourceReplies([source], http)
+    assert replies.target(marco) == "in the topic on 127.0.0.1, as acme_support"
+    deliver(sqlite_engine, fake_slack, replies)
+    with session_scope(sqlite_engine) as session:
+        actions.reply(session, mention_id=marco.id, user_id="U_ANA", text="Sorry, Marco! A fix ships today.",
+                      to_source=True)  # fmt: skip
+    deliver(sqlite_engine, fake_slack, replies)
+    [sent] = [request for request in api.requests_to("/posts.json") if request.method == "POST"]
+    assert sent.json() == {"topic_id": 1412, "raw": "Sorry, Marco! A fix ships today.", "reply_to_post_number": 1}
+    assert (sent.headers["api-key"], sent.headers["api-username"]) == (DISCOURSE_KEY, "acme_support")
+    card = next(card for card in fake_slack.cards() if f"M-{marco.id}" in card.all_text())
+    note = fake_slack.thread("C0LISTEN", card.ts)[-1].text
+    assert "reply is posted on *community*" in note
+    assert api.url("/t/sync-stuck-at-99-after-4-2-update/1412/5") in note
+
+
+def test_a_reply_the_forum_refuses_says_why(api, http, monkeypatch):
+    monkeypatch.setenv("DISCOURSE_KEY", DISCOURSE_KEY)
+    source = forum(api, api_key_env="DISCOURSE_KEY", api_username="acme_support")
+    refusal = {"action": "create_post", "errors": ["Body is too short (minimum is 20 characters)"]}
+    api.answer("/posts.json", refusal, method="POST", status=422)
+    with pytest.raises(SourceError, match=r"^answered HTTP 422 \(Body is too short \(minimum is 20 characters\)\)$"):
+        discourse.reply(source, http, {"topic_id": 1412, "post_number": 1}, "Sorry!", "key")

@@ -157,6 +157,28 @@ class AppStoreSource(_Source):
         return f"appstore: {self.app_id}"
 
 
+class DiscourseSource(_Source):
+    """A Discourse forum, your product's community: every new post (`/posts.json`), or those its search finds
+    (`query`, `/search.json`). With `api_key_env` and `api_username` it reads private categories too and
+    replies in the topic."""
+
+    kind: Literal["discourse"]
+    hears_all: ClassVar[bool] = True
+    base_url: BaseUrl
+    query: str | None = Field(default=None, min_length=1)
+    api_key_env: EnvName | None = None
+    api_username: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _key_names_its_user(self) -> Self:
+        if (self.api_key_env is None) != (self.api_username is None):
+            raise ValueError("set both `api_key_env` and `api_username` to use an API key, or neither")
+        return self
+
+    def default_name(self) -> str:
+        return f"discourse: {self.query}" if self.query else host_of(self.base_url)
+
+
 SourceConfig = Annotated[
     RssSource
     | HackerNewsSource
@@ -165,6 +187,7 @@ SourceConfig = Annotated[
     | BlueskySource
     | StackExchangeSource
     | GitHubSource
-    | AppStoreSource,
+    | AppStoreSource
+    | DiscourseSource,
     Field(discriminator="kind"),
 ]

@@ -11,6 +11,7 @@ from bot.hear.sources import (
     PollState,
     appstore,
     bluesky,
+    discourse,
     github,
     hackernews,
     mastodon,
@@ -30,6 +31,7 @@ FETCHERS: dict[str, Fetcher] = {
     "stackexchange": stackexchange.fetch,
     "github": github.fetch,
     "appstore": appstore.fetch,
+    "discourse": discourse.fetch,
 }
 
 
