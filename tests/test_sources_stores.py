@@ -1,5 +1,6 @@
-"""App Store reviews and Discourse posts against the local server: countries and pages, ratings, API keys,
-hostile answers, each through to its card in the stand-in Slack, and Ana's reply posted on each."""
+"""The new sources against the local server, with real-shaped recorded answers: App Store reviews (countries,
+pages, ratings), Discourse posts (search, API keys), YouTube comments (channel, search, quota); hostile answers;
+each through to its card in the stand-in Slack, and Ana's reply posted where the service takes one."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -19,12 +20,13 @@ from bot.act.source_replies import SourceReplies
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
-from bot.ground.config_sources import AppStoreSource, DiscourseSource
+from bot.ground.config_sources import AppStoreSource, DiscourseSource, YouTubeSource
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Mention, SourceState
 from bot.hear.health import source_health
 from bot.hear.polling import Listener, poll
 from bot.hear.sources import PollState, RateLimited, SourceError, appstore, discourse
+from bot.hear.sources import youtube as youtube_source
 from bot.hear.sources.fields import iso
 from bot.hear.sources.registry import fetch
 from bot.hear.triage import triage
@@ -466,3 +468,124 @@ def test_a_reply_the_forum_refuses_says_why(api, http, monkeypatch):
     api.answer("/posts.json", refusal, method="POST", status=422)
     with pytest.raises(SourceError, match=r"^answered HTTP 422 \(Body is too short \(minimum is 20 characters\)\)$"):
         discourse.reply(source, http, {"topic_id": 1412, "post_number": 1}, "Sorry!", "key")
+
+
+# YouTube.
+
+YT_KEY = "AIzaSyD-test-key-0123456789abcdefghij"
+CHANNEL = "UCk7yQ0m1y5mQ2pXbG9tZXJz"
+THREADS, SEARCH = "/youtube/v3/commentThreads", "/youtube/v3/search"
+
+
+@pytest.fixture
+def youtube(api, monkeypatch):
+    """A YouTube source's maker, with its API key in the environment."""
+    monkeypatch.setenv("YT_KEY", YT_KEY)
+
+    def make(**settings: Any) -> YouTubeSource:
+        return YouTubeSource(kind="youtube", key_env="YT_KEY", base_url=api.url("/youtube/v3/"), **settings)
+
+    return make
+
+
+def comments_page(start: datetime, count: int, *, next_page: str | None = None) -> dict[str, Any]:
+    thread = recorded("youtube/commentThreads-channel.json")["items"][0]
+    threads = []
+    for n in range(count):
+        copy = json.loads(json.dumps(thread))
+        copy["id"] = copy["snippet"]["topLevelComment"]["id"] = f"Ugz{n:05d}AaABAg"
+        copy["snippet"]["topLevelComment"]["snippet"]["publishedAt"] = iso(start - timedelta(minutes=n))
+        threads.append(copy)
+    return {"kind": "youtube#commentThreadListResponse", "items": threads,
+            **({"nextPageToken": next_page} if next_page else {})}  # fmt: skip
+
+
+def test_youtube_channel_comments_become_items(api, http, youtube):
+    api.answer(THREADS, recorded("youtube/commentThreads-channel.json"))
+    fetched = fetch(youtube(channel_id=CHANNEL), http, PollState())
+    hangs, thanks, linux = fetched.items
+    assert hangs.text == "Followed this exactly and the sync still hangs at 99% on 4.2 & support hasn't replied 😞"
+    assert (hangs.external_id, hangs.author, hangs.title) == ("UgzQ3n9aJk2xFv8TQ0F4AaABAg", "@marcorossi", None)
+    assert hangs.url == "https://www.youtube.com/watch?v=dQ4acme0421&lc=UgzQ3n9aJk2xFv8TQ0F4AaABAg"
+    assert hangs.published_at == datetime(2026, 12, 1, 10, 12, 40, tzinfo=UTC)
+    assert hangs.thread == thanks.thread == "video/dQ4acme0421" and hangs.reply_to is None  # replies: not offered
+    assert thanks.text == "1:23 this is the part I needed, thanks!"  # the plain text, not the linked HTML
+    assert fetched.cursor == {"published_at": "2026-12-01T10:12:40Z"}
+    (request,) = api.requests
+    assert request.query == {"part": "snippet", "allThreadsRelatedToChannelId": CHANNEL, "order": "time",
+                             "maxResults": "100", "textFormat": "plainText", "key": YT_KEY}  # fmt: skip
+
+
+def test_youtube_follows_next_page_tokens_while_the_comments_are_new(api, http, youtube):
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    api.answer(THREADS, comments_page(start, 100, next_page="CDIQAA"))
+    api.answer(THREADS, comments_page(start - timedelta(minutes=100), 100, next_page="CGQQAA"),
+               when={"pageToken": "CDIQAA"})  # fmt: skip
+    fetched = fetch(
+        youtube(channel_id=CHANNEL), http, PollState(cursor={"published_at": iso(start - timedelta(hours=2))})
+    )
+    assert [request.query.get("pageToken") for request in api.requests] == [None, "CDIQAA"]
+    assert fetched.problem is None and fetched.cursor == {"published_at": iso(start)}
+
+
+def test_youtube_search_hears_the_comments_on_the_videos_it_finds(api, http, youtube, sqlite_engine):
+    api.answer(SEARCH, recorded("youtube/search.json"))
+    api.answer(THREADS, recorded("youtube/commentThreads-video.json"), when={"videoId": "Rv1acmeRev01"})
+    api.answer(THREADS, recorded("youtube/error-comments-disabled.json"), status=403, when={"videoId": "Qc2acmeTut02"})
+    source = youtube(query="acme cloud")
+    assert (source.every, source.hears_all) == (timedelta(minutes=30), False)
+    fetched = fetch(source, http, PollState())
+    lost, great = fetched.items  # the tutorial has its comments turned off: skipped, not a failure
+    assert lost.title == "Acme Cloud 4.2 review: don't update yet" and lost.text.startswith("Mine lost two days")
+    assert api.requests_to(SEARCH)[0].query == {"part": "snippet", "q": "acme cloud", "type": "video",
+                                                "order": "date", "maxResults": "10", "key": YT_KEY}  # fmt: skip
+    # Found by a search, a comment is kept when it or its video's title matches [listen].
+    quiet = Listener(Config.model_validate({"listen": {"keywords": ["lost"]}, "channels": {"default": "C0LISTEN"}}))
+    report = poll(sqlite_engine, http, quiet, source)
+    assert (report.error, report.fetched, report.new) == (None, 2, 1)
+
+
+def test_youtube_spent_quota_rests_until_midnight_in_california_and_never_shows_the_key(
+    api, http, youtube, monkeypatch
+):
+    monkeypatch.setattr(youtube_source, "utcnow", lambda: datetime(2026, 12, 1, 20, 0, tzinfo=UTC))  # noon there
+    quota = recorded("youtube/error-quota.json")
+    quota["error"]["message"] += f" key={YT_KEY}"
+    api.answer(THREADS, quota, status=403)
+    with pytest.raises(RateLimited, match="HTTP 403 \\(quotaExceeded: ") as raised:
+        fetch(youtube(channel_id=CHANNEL), http, PollState())
+    assert raised.value.retry_after == 12 * 3600 and YT_KEY not in str(raised.value)
+    api.answer(THREADS, "", status=500)
+    with pytest.raises(SourceError, match="^answered HTTP 500$") as failed:
+        fetch(youtube(channel_id=CHANNEL), http, PollState())
+    assert "127.0.0.1" not in str(failed.value) and YT_KEY not in str(failed.value)
+
+
+@pytest.mark.parametrize("body", ["{}", "[]", '{"items": {}}', "<html>Sorry</html>"])
+def test_youtube_answer_of_the_wrong_shape_is_a_source_error(api, http, youtube, body):
+    api.answer(THREADS, body)
+    with pytest.raises(SourceError, match="answered"):
+        fetch(youtube(channel_id=CHANNEL), http, PollState())
+
+
+def test_youtube_settings_say_which_and_budget_the_quota(youtube):
+    with pytest.raises(ValidationError, match="needs a `channel_id` or a `query`"):
+        youtube()
+    with pytest.raises(ValidationError, match="needs a `channel_id` or a `query`"):
+        youtube(channel_id=CHANNEL, query="acme")
+    channel = youtube(channel_id=CHANNEL)
+    assert (channel.every, channel.hears_all, channel.key) == (timedelta(minutes=5), True, f"youtube: {CHANNEL}")
+    assert youtube(query="acme", every="1h").every == timedelta(hours=1)
+
+
+def test_a_comment_on_the_channel_becomes_a_card_with_its_words_escaped(api, http, youtube, sqlite_engine, fake_slack):
+    page = recorded("youtube/commentThreads-channel.json")
+    page["items"][2]["snippet"]["topLevelComment"]["snippet"]["textOriginal"] = "<b>Linux</b> when? <!channel> *now*"
+    api.answer(THREADS, page)
+    report = poll(sqlite_engine, http, LISTENER, youtube(channel_id=CHANNEL, name="our channel"))
+    assert (report.error, report.new) == (None, 3)  # the team's own channel: every comment is heard
+    deliver(sqlite_engine, fake_slack)
+    card = next(card for card in fake_slack.cards() if "Linux" in card.all_text())
+    shown = card.all_text()
+    assert "&lt;b&gt;Linux&lt;/b&gt; when? &lt;!channel&gt;" in shown and "<!channel>" not in shown
+    assert "youtube.com/watch?v=xY7acme0399" in shown and "from our channel" in shown

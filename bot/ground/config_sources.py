@@ -2,7 +2,7 @@
 service, so tests and self-hosted instances can point elsewhere."""
 
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -10,14 +10,18 @@ from bot.ground.config_types import BaseUrl, Duration, EnvName, HttpUrl, Section
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app/xrpc/"
 KEYLESS_EVERY = timedelta(minutes=10)
+SEARCH_EVERY = timedelta(minutes=30)
 
 
 class _Source(Section):
     every: Duration = timedelta(minutes=5)
     name: str | None = None
-    hears_all: ClassVar[bool] = False
-    """Whether everything it brings is about the team's own product (its app's reviews), so each item is kept
-    without matching `[listen]`."""
+
+    @property
+    def hears_all(self) -> bool:
+        """Whether everything it brings is about the team's own product (its app's reviews, its forum, its
+        channel), so each item is kept without matching `[listen]`."""
+        return False
 
     @property
     def key(self) -> str:
@@ -132,7 +136,6 @@ class AppStoreSource(_Source):
     as the developer's response."""
 
     kind: Literal["appstore"]
-    hears_all: ClassVar[bool] = True
     app_id: str = Field(pattern=r"^[0-9]{1,20}$")
     countries: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(default=["us"], min_length=1)
     every: Duration = timedelta(minutes=15)
@@ -153,6 +156,10 @@ class AppStoreSource(_Source):
             raise ValueError("`countries` lists a country twice")
         return self
 
+    @property
+    def hears_all(self) -> bool:
+        return True
+
     def default_name(self) -> str:
         return f"appstore: {self.app_id}"
 
@@ -163,7 +170,6 @@ class DiscourseSource(_Source):
     replies in the topic."""
 
     kind: Literal["discourse"]
-    hears_all: ClassVar[bool] = True
     base_url: BaseUrl
     query: str | None = Field(default=None, min_length=1)
     api_key_env: EnvName | None = None
@@ -175,8 +181,45 @@ class DiscourseSource(_Source):
             raise ValueError("set both `api_key_env` and `api_username` to use an API key, or neither")
         return self
 
+    @property
+    def hears_all(self) -> bool:
+        return True
+
     def default_name(self) -> str:
         return f"discourse: {self.query}" if self.query else host_of(self.base_url)
+
+
+class YouTubeSource(_Source):
+    """Comments on a channel's videos (`channel_id`: your own channel, so each is kept), or on the newest videos
+    a search finds (`query`: a comment is kept when it or its video's title matches `[listen]`)."""
+
+    kind: Literal["youtube"]
+    base_url: BaseUrl = "https://www.googleapis.com/youtube/v3/"
+    channel_id: str | None = Field(default=None, pattern=r"^UC[A-Za-z0-9_-]{22}$")
+    query: str | None = Field(default=None, min_length=1)
+    key_env: EnvName
+
+    @model_validator(mode="before")
+    @classmethod
+    def _every_within_the_quota(cls, data: Any) -> Any:
+        """10,000 units a day: a search costs 100 and each video's comments 1, so every 30 minutes a search spends
+        48 × 110 = 5,280; a channel's comments cost 1 a page, 288 a day every 5 minutes."""
+        if isinstance(data, dict) and "every" not in data and data.get("query"):
+            return {**data, "every": SEARCH_EVERY}
+        return data
+
+    @model_validator(mode="after")
+    def _listens_to_one_thing(self) -> Self:
+        if (self.channel_id is None) == (self.query is None):
+            raise ValueError("a youtube source needs a `channel_id` or a `query` (one source for each)")
+        return self
+
+    @property
+    def hears_all(self) -> bool:
+        return self.channel_id is not None
+
+    def default_name(self) -> str:
+        return f"youtube: {self.channel_id or self.query}"
 
 
 SourceConfig = Annotated[
@@ -188,6 +231,7 @@ SourceConfig = Annotated[
     | StackExchangeSource
     | GitHubSource
     | AppStoreSource
-    | DiscourseSource,
+    | DiscourseSource
+    | YouTubeSource,
     Field(discriminator="kind"),
 ]

@@ -18,6 +18,7 @@ from bot.hear.sources import (
     reddit,
     rss,
     stackexchange,
+    youtube,
 )
 
 Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
@@ -32,6 +33,7 @@ FETCHERS: dict[str, Fetcher] = {
     "github": github.fetch,
     "appstore": appstore.fetch,
     "discourse": discourse.fetch,
+    "youtube": youtube.fetch,
 }
 
 
