@@ -1,15 +1,17 @@
 """The new sources against the local server, with real-shaped recorded answers: App Store reviews (countries,
-pages, ratings), Discourse posts (search, API keys), YouTube comments (channel, search, quota); hostile answers;
+pages, ratings), Discourse posts (search, API keys), YouTube comments (channel, search, quota), Google Play reviews (a
+service account's token); hostile answers;
 each through to its card in the stand-in Slack, and Ana's reply posted where the service takes one."""
 
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import ValidationError
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -20,12 +22,12 @@ from bot.act.source_replies import SourceReplies
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
-from bot.ground.config_sources import AppStoreSource, DiscourseSource, YouTubeSource
+from bot.ground.config_sources import AppStoreSource, DiscourseSource, GooglePlaySource, YouTubeSource
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Mention, SourceState
 from bot.hear.health import source_health
 from bot.hear.polling import Listener, poll
-from bot.hear.sources import PollState, RateLimited, SourceError, appstore, discourse
+from bot.hear.sources import PollState, RateLimited, SourceError, appstore, discourse, googleplay
 from bot.hear.sources import youtube as youtube_source
 from bot.hear.sources.fields import iso
 from bot.hear.sources.registry import fetch
@@ -589,3 +591,156 @@ def test_a_comment_on_the_channel_becomes_a_card_with_its_words_escaped(api, htt
     shown = card.all_text()
     assert "&lt;b&gt;Linux&lt;/b&gt; when? &lt;!channel&gt;" in shown and "<!channel>" not in shown
     assert "youtube.com/watch?v=xY7acme0399" in shown and "from our channel" in shown
+
+
+# Google Play.
+
+PACKAGE = "com.acme.cloud"
+REVIEWS = f"/androidpublisher/v3/applications/{PACKAGE}/reviews"
+ACCOUNT = "allears-reviews@acme-play.iam.gserviceaccount.com"
+
+
+@pytest.fixture
+def play(api, monkeypatch) -> Any:
+    """A Google Play source signed in as a service account of the test's own, whose token endpoint is the local
+    server; it answers with the account's public key, to check what the bot signed."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    account = {"type": "service_account", "project_id": "acme-play", "private_key_id": "8d3c1f0e2b",
+               "private_key": pem.decode(), "client_email": ACCOUNT, "client_id": "104200000000000000001",
+               "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": api.url("/token"),
+               "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+               "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/allears-reviews",
+               "universe_domain": "googleapis.com"}  # fmt: skip
+    monkeypatch.setenv("PLAY_ACCOUNT", json.dumps(account))
+    googleplay.ACCOUNTS.clear()
+    api.answer("/token", recorded("googleplay/token.json"), method="POST")
+    source = GooglePlaySource(kind="googleplay", package=PACKAGE, credentials_env="PLAY_ACCOUNT",
+                              base_url=api.url("/androidpublisher/v3/"), name="google play")  # fmt: skip
+    return source, key.public_key()
+
+
+def test_googleplay_signs_in_once_and_reads_the_reviews(api, http, play):
+    source, public_key = play
+    api.answer(REVIEWS, recorded("googleplay/reviews.json"))
+    fetched = fetch(source, http, PollState())
+    stuck, widgets, export = fetched.items
+    assert stuck.text == "Sync has been stuck at 99% since the 4.2 update. Lost a day of work, please fix!"
+    assert (stuck.rating, stuck.app_version, stuck.author) == (2, "4.2.0", "Dana Kim")
+    assert stuck.published_at == datetime(2025, 12, 1, 10, 30, tzinfo=UTC)
+    assert (
+        stuck.url
+        == f"https://play.google.com/store/apps/details?id={PACKAGE}&reviewId=gp:AOqpTOFm3kqZ8Vt1sYpWQ2-acme0003"
+    )
+    assert export.text == "Where did the export button go?"  # the customer's words, not the developer's answer
+    assert fetched.cursor == {"last_modified": "2025-12-01T10:30:00Z"}
+    [read] = api.requests_to(REVIEWS)
+    assert read.query == {"maxResults": "100"}
+    assert read.headers["authorization"] == "Bearer ya29.c.b0Aaekm1KbAcmeTestToken0123456789"
+    [exchange] = api.requests_to("/token")
+    form = {name: value for name, [value] in parse_qs(exchange.body.decode()).items()}
+    assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    # Signed for Google's token endpoint, whichever `token_uri` it is sent to.
+    claims = jwt.decode(
+        form["assertion"], public_key, algorithms=["RS256"], audience="https://oauth2.googleapis.com/token"
+    )
+    assert claims["iss"] == ACCOUNT and claims["scope"] == "https://www.googleapis.com/auth/androidpublisher"
+
+    fetch(source, http, PollState(cursor=fetched.cursor))
+    assert len(api.requests_to("/token")) == 1, "the hour's token serves the next poll"
+
+
+def test_googleplay_pages_with_its_token_and_an_empty_week_is_no_error(api, http, play):
+    source, _ = play
+    api.answer(REVIEWS, recorded("googleplay/reviews.json"))
+    older = {"reviews": [], "tokenPagination": {}}
+    api.answer(REVIEWS, older, when={"token": "CmoKDQgBEglnbTUxMjA5NTISWQoQ"})
+    fetched = fetch(source, http, PollState(cursor={"last_modified": "2025-11-01T00:00:00Z"}))
+    assert len(fetched.items) == 3 and len(api.requests_to(REVIEWS)) == 1  # three reviews: no full page, no more
+    api.answer(REVIEWS, {})  # no review created or changed this week
+    assert fetch(source, http, PollState(cursor=fetched.cursor)).items == []
+
+
+@pytest.mark.parametrize("stars", [0, 6, -1, "five", 4.5, None, True, 10**30])
+def test_googleplay_rating_outside_one_to_five_is_no_rating(api, http, play, stars):
+    source, _ = play
+    page = recorded("googleplay/reviews.json")
+    page["reviews"][0]["comments"][0]["userComment"]["starRating"] = stars
+    api.answer(REVIEWS, page)
+    assert fetch(source, http, PollState()).items[0].rating is None
+
+
+def test_googleplay_refused_sign_in_and_a_spoiled_key_say_so_without_the_key(api, http, play, monkeypatch):
+    source, _ = play
+    refused = {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+    api.answer("/token", refused, method="POST", status=400)
+    with pytest.raises(
+        SourceError, match=f"^could not sign in as {ACCOUNT}: invalid_grant: Invalid JWT Signature"
+    ) as raised:
+        fetch(source, http, PollState())
+    assert "PRIVATE KEY" not in str(raised.value) and api.requests_to(REVIEWS) == []
+    monkeypatch.setenv("PLAY_ACCOUNT", '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----"}')
+    googleplay.ACCOUNTS.clear()
+    with pytest.raises(SourceError, match="^PLAY_ACCOUNT holds no service account's JSON key$"):
+        fetch(source, http, PollState())
+
+
+def test_googleplay_refusal_is_explained(api, http, play):
+    source, _ = play
+    denied = {"error": {"code": 403, "message": "The caller does not have permission", "status": "PERMISSION_DENIED"}}
+    api.answer(REVIEWS, denied, status=403)
+    with pytest.raises(SourceError, match=r"^answered HTTP 403 \(The caller does not have permission\)$"):
+        fetch(source, http, PollState())
+    api.answer(REVIEWS, "", status=429, headers={"Retry-After": "60"})
+    with pytest.raises(RateLimited):
+        fetch(source, http, PollState())
+
+
+def test_a_two_star_play_review_becomes_a_card_and_anas_reply_goes_under_it(api, http, play, sqlite_engine, fake_slack):
+    source, _ = play
+    api.answer(REVIEWS, recorded("googleplay/reviews.json"))
+    review_id = "gp:AOqpTOFm3kqZ8Vt1sYpWQ2-acme0003"
+    api.answer(f"{REVIEWS}/{review_id}:reply", recorded("googleplay/reply.json"), method="POST")
+    report = poll(sqlite_engine, http, LISTENER, source)
+    assert (report.error, report.new) == (None, 3)
+    with read_scope(sqlite_engine) as session:
+        stuck = session.exec(select(Mention).where(Mention.external_id == review_id)).one()
+    assert (stuck.rating, stuck.app_version, stuck.needs_human) == (2, "4.2.0", True)
+    replies = SourceReplies([source], http)
+    assert replies.limit(stuck).most == 350
+    deliver(sqlite_engine, fake_slack, replies)
+    card = next(card for card in fake_slack.cards() if f"M-{stuck.id}" in card.all_text())
+    assert "★★☆☆☆ 2/5" in card.all_text() and "on version 4.2.0" in card.all_text()
+    with session_scope(sqlite_engine) as session:
+        actions.reply(session, mention_id=stuck.id, user_id="U_ANA", text="Sorry, Dana! A fix ships today.",
+                      to_source=True)  # fmt: skip
+    deliver(sqlite_engine, fake_slack, replies)
+    [sent] = api.requests_to(f"{REVIEWS}/{review_id}:reply")
+    assert sent.json() == {"replyText": "Sorry, Dana! A fix ships today."}
+    assert sent.headers["authorization"].startswith("Bearer ya29.")
+    note = fake_slack.thread("C0LISTEN", card.ts)[-1].text
+    assert "reply is posted on *google play*" in note
+    with pytest.raises(SourceError, match="too long for Google Play"):
+        googleplay.reply(source, http, {"review_id": review_id}, "x" * 351, "key")
+
+
+# Every new source alike.
+
+
+@pytest.mark.parametrize("kind", ["appstore", "discourse", "youtube", "googleplay"])
+def test_invalid_utf8_a_ten_megabyte_page_and_html_are_source_errors(kind, api, http, request):
+    """What the bounded fetcher refuses, each source refuses the same way: nothing half-read reaches a card."""
+    source, path = {
+        "appstore": lambda: (app_source(api), feed_path()),
+        "discourse": lambda: (forum(api), "/posts.json"),
+        "youtube": lambda: (request.getfixturevalue("youtube")(channel_id=CHANNEL), THREADS),
+        "googleplay": lambda: (request.getfixturevalue("play")[0], REVIEWS),
+    }[kind]()
+    for body, error in [
+        (b'{"feed": {"entry": [{"title": "caf\xe9"}]}, "items": [], "latest_posts": [], "reviews": []}', "not JSON"),
+        (b'{"padding": "' + b"x" * (10 * 1024 * 1024) + b'"}', "^sent more than 5 MB; not read$"),
+        (b"<!DOCTYPE html><html><title>Just a moment...</title></html>", "an HTML page, not JSON"),
+    ]:
+        api.answer(path, body)
+        with pytest.raises(SourceError, match=error):
+            fetch(source, http, PollState())

@@ -1,5 +1,5 @@
-"""Answering on the source itself (Mastodon, Bluesky, GitHub, the App Store, Discourse) where its API allows it
-and credentials are configured. A reply is attempted once: a failure is reported, never retried, so nothing is
+"""Answering on the source itself (Mastodon, Bluesky, GitHub, the App Store, Discourse, Google Play) where its API
+allows it and credentials are configured. A reply is attempted once: a failure is reported, never retried, so nothing is
 sent twice."""
 
 from collections.abc import Callable, Sequence
@@ -9,7 +9,7 @@ import httpx
 
 from bot.ground.config_sources import SourceConfig
 from bot.ground.models import Mention
-from bot.hear.sources import SourceError, appstore, bluesky, discourse, github, mastodon
+from bot.hear.sources import SourceError, appstore, bluesky, discourse, github, googleplay, mastodon
 from bot.hear.sources.reply_limits import ReplyLimit
 
 Replier = Callable[[Any, httpx.Client, dict[str, Any], str, str], str | None]
@@ -25,6 +25,7 @@ REPLIERS: dict[str, tuple[Describer, Replier, Limiter]] = {
     "github": (github.describe_reply, github.reply, github.reply_limit),
     "appstore": (appstore.describe_reply, appstore.reply, appstore.reply_limit),
     "discourse": (discourse.describe_reply, discourse.reply, discourse.reply_limit),
+    "googleplay": (googleplay.describe_reply, googleplay.reply, googleplay.reply_limit),
 }
 
 

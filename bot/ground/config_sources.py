@@ -222,6 +222,24 @@ class YouTubeSource(_Source):
         return f"youtube: {self.channel_id or self.query}"
 
 
+class GooglePlaySource(_Source):
+    """Your own app's Google Play reviews through the Google Play Developer API, signed in as a service account
+    (its JSON key in `credentials_env`) that the Play Console lets reply to reviews."""
+
+    kind: Literal["googleplay"]
+    package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$")
+    credentials_env: EnvName
+    every: Duration = timedelta(minutes=10)
+    base_url: BaseUrl = "https://androidpublisher.googleapis.com/androidpublisher/v3/"
+
+    @property
+    def hears_all(self) -> bool:
+        return True
+
+    def default_name(self) -> str:
+        return f"googleplay: {self.package}"
+
+
 SourceConfig = Annotated[
     RssSource
     | HackerNewsSource
@@ -232,6 +250,7 @@ SourceConfig = Annotated[
     | GitHubSource
     | AppStoreSource
     | DiscourseSource
-    | YouTubeSource,
+    | YouTubeSource
+    | GooglePlaySource,
     Field(discriminator="kind"),
 ]

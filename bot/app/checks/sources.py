@@ -27,6 +27,7 @@ def _secret_env(source: SourceConfig) -> str | None:
         or getattr(source, "key_env", None)
         or getattr(source, "app_password_env", None)
         or getattr(source, "api_key_env", None)
+        or getattr(source, "credentials_env", None)
     )
 
 

@@ -21,7 +21,7 @@ from bot.ground.config_sources import AppStoreSource
 from bot.ground.config_types import secret
 from bot.ground.text import normalize_space
 from bot.hear.sources import Fetched, Item, PollState, RateLimited, SourceError
-from bot.hear.sources.fields import fresh, iso, iso_datetime, reread_from, string, unread
+from bot.hear.sources.fields import fresh, iso, iso_datetime, rating, reread_from, string, unread
 from bot.hear.sources.http import get_json, post_json
 from bot.hear.sources.reply_limits import ReplyLimit
 
@@ -103,12 +103,6 @@ def _label(node: object) -> str:
 def _attribute(node: dict[str, Any], name: str) -> str:
     attributes = node.get("attributes")
     return string(attributes.get(name)) if isinstance(attributes, dict) else ""
-
-
-def rating(value: object) -> int | None:
-    """Stars from 1 to 5; anything else (0, 6, "4.5", "") is no rating."""
-    text = value if isinstance(value, str) else str(value) if isinstance(value, int) else ""
-    return int(text) if text in ("1", "2", "3", "4", "5") else None
 
 
 def _content(entry: dict[str, Any]) -> str:

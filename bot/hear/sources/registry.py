@@ -13,6 +13,7 @@ from bot.hear.sources import (
     bluesky,
     discourse,
     github,
+    googleplay,
     hackernews,
     mastodon,
     reddit,
@@ -34,6 +35,7 @@ FETCHERS: dict[str, Fetcher] = {
     "appstore": appstore.fetch,
     "discourse": discourse.fetch,
     "youtube": youtube.fetch,
+    "googleplay": googleplay.fetch,
 }
 
 
