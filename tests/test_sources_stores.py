@@ -27,7 +27,7 @@ from bot.ground.db import read_scope, session_scope
 from bot.ground.models import Mention, SourceState
 from bot.hear.health import source_health
 from bot.hear.polling import Listener, poll
-from bot.hear.sources import PollState, RateLimited, SourceError, appstore, discourse, googleplay
+from bot.hear.sources import Fetched, PollState, RateLimited, SourceError, appstore, discourse, googleplay
 from bot.hear.sources import youtube as youtube_source
 from bot.hear.sources.fields import iso
 from bot.hear.sources.registry import fetch
@@ -568,6 +568,10 @@ def test_youtube_answer_of_the_wrong_shape_is_a_source_error(api, http, youtube,
     api.answer(THREADS, body)
     with pytest.raises(SourceError, match="answered"):
         fetch(youtube(channel_id=CHANNEL), http, PollState())
+    api.answer(THREADS, {"kind": "youtube#commentThreadListResponse", "pageInfo": {"totalResults": 0}, "items": []})
+    assert fetch(
+        youtube(channel_id=CHANNEL), http, PollState(cursor={"published_at": "2026-12-01T00:00:00Z"})
+    ) == Fetched(cursor={"published_at": "2026-12-01T00:00:00Z"})  # an empty page is no comments, and the cursor stays
 
 
 def test_youtube_settings_say_which_and_budget_the_quota(youtube):
