@@ -604,11 +604,17 @@ REVIEWS = f"/androidpublisher/v3/applications/{PACKAGE}/reviews"
 ACCOUNT = "allears-reviews@acme-play.iam.gserviceaccount.com"
 
 
+@pytest.fixture(scope="module")
+def service_account_key() -> rsa.RSAPrivateKey:
+    """Made once for the module: a 2048-bit RSA key takes a good part of a second."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @pytest.fixture
-def play(api, monkeypatch) -> Any:
+def play(api, monkeypatch, service_account_key) -> Any:
     """A Google Play source signed in as a service account of the test's own, whose token endpoint is the local
     server; it answers with the account's public key, to check what the bot signed."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = service_account_key
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     account = {"type": "service_account", "project_id": "acme-play", "private_key_id": "8d3c1f0e2b",
                "private_key": pem.decode(), "client_email": ACCOUNT, "client_id": "104200000000000000001",
