@@ -24,7 +24,9 @@ from bot.ground import migrate
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
 from bot.ground.config_sources import (
+    AppStoreSource,
     BlueskySource,
+    DiscourseSource,
     GitHubSource,
     HackerNewsSource,
     MastodonSource,
@@ -82,6 +84,19 @@ def bluesky_search(recordings: Path) -> bytes:
 def github_search(recordings: Path) -> bytes:
     (session,) = json.loads((recordings / "github" / "search-issues.json").read_text())
     return json.dumps(session["response"]).encode()
+
+
+RECORDED = Path(__file__).parent / "recorded"
+"""Real-shaped answers of the services the shared data has no recording of (recorded/README.md)."""
+APP_ID = "284882215"
+
+
+def appstore_reviews(_recordings: Path | None = None) -> bytes:
+    return (RECORDED / "appstore" / "customerreviews-us.json").read_bytes()
+
+
+def discourse_posts(_recordings: Path | None = None) -> bytes:
+    return (RECORDED / "discourse" / "posts.json").read_bytes()
 
 
 def se_question(question_id: int, created: int, title: str, body: str, **owner: Any) -> dict[str, Any]:
@@ -222,6 +237,11 @@ CASES = [
          lambda _recordings, posts: stackexchange_page(posts)),
     Case("github", "/search/issues", lambda url: GitHubSource(kind="github", query="sesame", base_url=url),
          github_search, lambda doc: doc["items"], "sesame", 2, github_page),
+    Case("appstore", f"/us/rss/customerreviews/page=1/id={APP_ID}/sortby=mostrecent/json",
+         lambda url: AppStoreSource(kind="appstore", app_id=APP_ID, base_url=url),
+         appstore_reviews, lambda doc: doc["feed"]["entry"], "photos", 4),
+    Case("discourse", "/posts.json", lambda url: DiscourseSource(kind="discourse", base_url=url),
+         discourse_posts, lambda doc: doc["latest_posts"], "sync", 3),
 ]  # fmt: skip
 SEARCHED = [case for case in CASES if case.page]
 

@@ -1,5 +1,6 @@
-"""Answering on the source itself (Mastodon, Bluesky, GitHub) where its API allows it and credentials
-are configured. A reply is attempted once: a failure is reported, never retried, so nothing is sent twice."""
+"""Answering on the source itself (Mastodon, Bluesky, GitHub, the App Store, Discourse, Google Play) where its API
+allows it and credentials are configured. A reply is attempted once: a failure is reported, never retried, so nothing is
+sent twice."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -8,7 +9,7 @@ import httpx
 
 from bot.ground.config_sources import SourceConfig
 from bot.ground.models import Mention
-from bot.hear.sources import SourceError, bluesky, github, mastodon
+from bot.hear.sources import SourceError, appstore, bluesky, discourse, github, googleplay, mastodon
 from bot.hear.sources.reply_limits import ReplyLimit
 
 Replier = Callable[[Any, httpx.Client, dict[str, Any], str, str], str | None]
@@ -22,6 +23,9 @@ REPLIERS: dict[str, tuple[Describer, Replier, Limiter]] = {
     "mastodon": (mastodon.describe_reply, mastodon.reply, mastodon.reply_limit),
     "bluesky": (bluesky.describe_reply, bluesky.reply, bluesky.reply_limit),
     "github": (github.describe_reply, github.reply, github.reply_limit),
+    "appstore": (appstore.describe_reply, appstore.reply, appstore.reply_limit),
+    "discourse": (discourse.describe_reply, discourse.reply, discourse.reply_limit),
+    "googleplay": (googleplay.describe_reply, googleplay.reply, googleplay.reply_limit),
 }
 
 

@@ -122,6 +122,10 @@ class Mention(SQLModel, table=True):
     """The query's words and phrases it contains, comma-separated: why it was kept."""
     lang: str | None = Field(default=None, max_length=10)
     """Its language (ISO 639-1), when the detector was sure."""
+    rating: int | None = None
+    """A review's stars, 1 to 5 (App Store, Google Play); None where the source has no rating."""
+    app_version: str | None = Field(default=None, max_length=50)
+    """The version of the app a review was written about, where the store tells it."""
     relevance: float | None = None
     """How likely the relevance model found it worth a person's time (0 to 1), when the model was on."""
     digest_id: int | None = None

@@ -57,6 +57,12 @@ class Found:
     facts: Facts
     product: str | None = None
     matcher: Matcher | None = None
+    about_us: bool = False
+    """Kept though no query matched: a review of the team's own app is about it whatever it says."""
+
+    @property
+    def kept(self) -> bool:
+        return self.matcher is not None or self.about_us
 
 
 class Listener:
@@ -80,12 +86,15 @@ class Listener:
             Muting(config.relevance.miss_at_most, asks_llm=config.llm is not None) if config.relevance.mute else None
         )
 
-    def find(self, item: Item, *, source: str = "", source_kind: str = "") -> Found:
-        """Which query the item matches, asked once: a poll keeps the items found and hears them with it."""
+    def find(self, item: Item, *, source: str = "", source_kind: str = "", about_us: bool = False) -> Found:
+        """Which query the item matches, asked once: a poll keeps the items found and hears them with it.
+        `about_us`: the source hears only the team's own product (`hears_all`), so an item is kept unmatched."""
         facts = facts_of(item, source=source, source_kind=source_kind, detect_lang=self._detects_languages)
         found = next((Found(facts, name, matcher) for name, matcher in self._products if matcher.matches(facts)), None)
         if found is None and self._anything is not None and self._anything.matches(facts):
             found = Found(facts, None, self._anything)
+        if found is None and about_us:
+            found = Found(facts, about_us=True)
         if found is None or not self._speaks(facts.language):
             return Found(facts)
         return found
@@ -114,7 +123,7 @@ class Listener:
         if require_keywords and matcher is None:
             return None
         text = facts.text
-        triaged = triage(text, author_reach=item.author_reach, repeat_posts=repeat_posts)
+        triaged = triage(text, author_reach=item.author_reach, repeat_posts=repeat_posts, rating=item.rating)
         channel = self._router.channel_for(
             source=source, source_kind=source_kind, triaged=triaged, text=text, facts=facts, product=product
         )
@@ -137,15 +146,22 @@ class Listener:
 
 
 def store(
-    session: Session, listener: Listener, items: list[Item], *, source: str, source_kind: str, now: datetime
+    session: Session,
+    listener: Listener,
+    items: list[Item],
+    *,
+    source: str,
+    source_kind: str,
+    now: datetime,
+    hears_all: bool = False,
 ) -> tuple[int, int]:
     """Score, route and record the items that mention the brand, in order; returns (matched, new).
 
     What `record` asks item by item is asked once for the whole poll (`look_ahead`), and the mentions are
     inserted in batches (`Batch`): a poll stores exactly what recording its items one by one stores.
     """
-    found = [listener.find(item, source=source, source_kind=source_kind) for item in items]
-    kept = [(item, hit) for item, hit in zip(items, found, strict=True) if hit.matcher is not None]
+    found = [listener.find(item, source=source, source_kind=source_kind, about_us=hears_all) for item in items]
+    kept = [(item, hit) for item, hit in zip(items, found, strict=True) if hit.kept]
     matching = [item for item, _ in kept]
     ahead = look_ahead(session, matching, source=source, now=now)
     posts = ahead.posts  # each author's posts within REPEAT_WINDOW, counted with the lookups
@@ -222,7 +238,15 @@ def poll(
     matched = new = 0
     try:
         with session_scope(engine) as session:
-            matched, new = store(session, listener, items, source=source.key, source_kind=source.kind, now=now)
+            matched, new = store(
+                session,
+                listener,
+                items,
+                source=source.key,
+                source_kind=source.kind,
+                now=now,
+                hears_all=source.hears_all,
+            )
             _succeeded(session, source, fetched, now)
     except Exception as error:  # nothing of this poll is kept; the cursor stays, so the next one retries
         log.exception("source %s: storing what it fetched failed", source.key)

@@ -250,6 +250,8 @@ def plan(session: Session, heard: Heard, *, storm: StormRule | None, now: dateti
         "urgency": str(heard.urgency),
         "needs_human": heard.needs_human,
         "author_reach": item.author_reach,
+        "rating": item.rating,
+        "app_version": item.app_version[:50] if item.app_version else None,
         "canonical_url": canonical,
         "forwarded_by": heard.forwarded_by,
         "topic": heard.topic,

@@ -34,6 +34,8 @@ class Triage:
 HIGH_REACH = 10_000
 # The same author posting this many times (this one included) turns it up one level too.
 REPEAT_POSTS = 2
+# A review's stars, added to the complaint score: one or two stars say "unhappy" whatever the words.
+LOW_RATING_WEIGHT = {1: 2.0, 2: 1.0}
 
 # --- What the scores read --------------------------------------------------------------------------
 
@@ -250,16 +252,18 @@ def is_question(cleaned: str) -> bool:
 # --- The decision ----------------------------------------------------------------------------------
 
 
-def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0) -> Triage:
+def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0, rating: int | None = None) -> Triage:
     """Score one mention. `author_reach` is the author's followers or karma when the source gives it;
-    `repeat_posts` is how many times the author has posted recently, this mention included."""
+    `repeat_posts` is how many times the author has posted recently, this mention included; `rating` is a
+    review's stars (1 to 5), where the source rates."""
     cleaned = clean(text)
     words, found = _read(cleaned)
     textblob = textblob_polarity(cleaned)
     complaints = complaint_phrases(words, found)
     # fsum is exact: the decision never depends on the order a set is walked in
     lexicon = math.fsum(map(_LEXICON.__getitem__, _LEXICON.keys() & found))
-    complaint = _COMPLAINT_MODEL(textblob, min(len(complaints), 3)) + lexicon
+    low_rating = LOW_RATING_WEIGHT.get(rating or 0, 0.0)
+    complaint = _COMPLAINT_MODEL(textblob, min(len(complaints), 3)) + lexicon + low_rating
     needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
     praise = praise_words(words, found)
     question = is_question(cleaned)
@@ -280,7 +284,7 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0)
         category = Category.COMPLAINT
         if complaints:
             reasons.append("complaint words: " + ", ".join(complaints[:4]))
-        else:
+        elif not low_rating:
             reasons.append("sounds like a complaint: " + ", ".join(_loudest(found)))
         if not _THANKS.isdisjoint(words):
             reasons.append("thanks, but with complaint words (sarcasm?)")
@@ -294,6 +298,8 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0)
         category = Category.QUESTION
     else:
         category = Category.OTHER
+    if low_rating:
+        reasons.append(f"rated {rating}/5")
     if question and category is not Category.QUESTION:
         reasons.append("asks a question")
     elif question:

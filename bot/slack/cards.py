@@ -58,6 +58,10 @@ def _about(mention: Mention) -> list[str]:
         parts.append(f"in {safe_mrkdwn(name_of(mention.lang), 40)}")
     if mention.author:
         parts.append(f"by {safe_mrkdwn(mention.author, _AUTHOR)}")
+    if mention.rating is not None:
+        parts.append(stars(mention.rating))
+    if mention.app_version:
+        parts.append(f"on version {safe_mrkdwn(mention.app_version, 50)}")
     if mention.forwarded_by:
         parts.append(f"forwarded by {user(mention.forwarded_by)}")
     parts.append(date(mention.published_at or mention.heard_at))
@@ -68,6 +72,12 @@ def _about(mention: Mention) -> list[str]:
     if mention.relevance is not None:
         parts.append(f"relevance {round(100 * mention.relevance)}%")
     return parts
+
+
+def stars(rating: int) -> str:
+    """A review's rating as a store shows it, and in figures for those who skim: "★★☆☆☆ 2/5"."""
+    filled = max(0, min(5, rating))
+    return "★" * filled + "☆" * (5 - filled) + f" {rating}/5"
 
 
 def _status(mention: Mention, events: Sequence[Event]) -> list[str]:

@@ -26,6 +26,8 @@ def _secret_env(source: SourceConfig) -> str | None:
         getattr(source, "token_env", None)
         or getattr(source, "key_env", None)
         or getattr(source, "app_password_env", None)
+        or getattr(source, "api_key_env", None)
+        or getattr(source, "credentials_env", None)
     )
 
 

@@ -24,6 +24,10 @@ class Item:
     """What the source's API needs to answer this post, where it can."""
     thread: str | None = None
     """The conversation this post belongs to (the story, issue or thread it answers), where the source tells it."""
+    rating: int | None = None
+    """A review's stars, 1 to 5, where the source rates (an app store); anything else reads as None."""
+    app_version: str | None = None
+    """The app version a review is about, where the store tells it."""
 
 
 @dataclass(frozen=True)

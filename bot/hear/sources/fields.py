@@ -35,6 +35,13 @@ def whole(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def rating(value: object) -> int | None:
+    """A review's stars from 1 to 5, given as a number (Google Play) or as text (the App Store's feed); anything
+    else (0, 6, "4.5", "", a boolean) is no rating."""
+    text = value if isinstance(value, str) else str(value) if whole(value) is not None else ""
+    return int(text) if text in ("1", "2", "3", "4", "5") else None
+
+
 def iso_datetime(value: object) -> datetime | None:
     """An ISO 8601 time, in UTC (one without a zone is taken as UTC); None if `value` is none."""
     if not isinstance(value, str):

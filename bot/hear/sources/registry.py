@@ -6,7 +6,21 @@ from typing import Any
 import httpx
 
 from bot.ground.config_sources import SourceConfig
-from bot.hear.sources import Fetched, PollState, bluesky, github, hackernews, mastodon, reddit, rss, stackexchange
+from bot.hear.sources import (
+    Fetched,
+    PollState,
+    appstore,
+    bluesky,
+    discourse,
+    github,
+    googleplay,
+    hackernews,
+    mastodon,
+    reddit,
+    rss,
+    stackexchange,
+    youtube,
+)
 
 Fetcher = Callable[[Any, httpx.Client, PollState], Fetched]
 
@@ -18,6 +32,10 @@ FETCHERS: dict[str, Fetcher] = {
     "bluesky": bluesky.fetch,
     "stackexchange": stackexchange.fetch,
     "github": github.fetch,
+    "appstore": appstore.fetch,
+    "discourse": discourse.fetch,
+    "youtube": youtube.fetch,
+    "googleplay": googleplay.fetch,
 }
 
 
