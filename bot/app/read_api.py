@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import Engine
 
@@ -21,7 +21,7 @@ from bot.ground.db import read_scope
 from bot.ground.errors import UnknownMention, UserError
 from bot.ground.logs import correlated
 from bot.ground.mentions import parse_reference
-from bot.ground.models import Event, Mention, MentionStatus, Outcome
+from bot.ground.models import MentionStatus, Outcome
 from bot.remember.export import parse_moment
 from bot.remember.mention_pages import MentionFilter, Position, mention_history, mention_page
 
@@ -59,8 +59,17 @@ class MentionQuery(BaseModel):
     cursor: str | None = Field(None, description="The `next_cursor` of the page before: the page after it.")
 
 
+def _reference(mention_id: object) -> object:
+    return f"M-{mention_id}" if isinstance(mention_id, int) else mention_id
+
+
+Reference = Annotated[str, BeforeValidator(_reference)]
+
+
 class MentionOut(BaseModel):
-    reference: str = Field(description="M-<id>, as Slack shows it.")
+    """Read from a row of `mention_pages.SHOWN` (its column names are the validation aliases)."""
+
+    reference: Reference = Field(validation_alias=AliasPath("id"), description="M-<id>, as Slack shows it.")
     id: int
     heard_at: datetime
     published_at: datetime | None
@@ -80,8 +89,10 @@ class MentionOut(BaseModel):
     lang: str | None
     channel: str
     status: MentionStatus
-    joined_to: str | None = Field(description="For a `joined` mention, the reference of the one heard first.")
-    owner: str | None
+    joined_to: Reference | None = Field(
+        validation_alias="duplicate_of", description="For a `joined` mention, the reference of the one heard first."
+    )
+    owner: str | None = Field(validation_alias="owner_id", description="The Slack user id of whoever claimed it.")
     claimed_at: datetime | None
     first_reply_at: datetime | None
     resolved_at: datetime | None
@@ -89,6 +100,8 @@ class MentionOut(BaseModel):
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     kind: str = Field(description="What happened: posted, claimed, replied, escalated, resolved, reopened, …")
     actor: str | None = Field(description="The Slack user id of who did it; none for what the bot did itself.")
@@ -112,43 +125,6 @@ class MentionPage(BaseModel):
 class ApiError(BaseModel):
     error: str
     parameter: str | None = Field(None, description="The query parameter or path part that is wrong.")
-
-
-def mention_out(mention: Mention) -> MentionOut:
-    assert mention.id is not None
-    return MentionOut(
-        reference=mention.reference,
-        id=mention.id,
-        heard_at=mention.heard_at,
-        published_at=mention.published_at,
-        source=mention.source,
-        source_kind=mention.source_kind,
-        url=mention.url,
-        author=mention.author,
-        title=mention.title,
-        text=mention.text,
-        sentiment=Sentiment(mention.sentiment),
-        polarity=mention.polarity,
-        category=Category(mention.category),
-        urgency=Urgency(mention.urgency),
-        needs_human=mention.needs_human,
-        product=mention.product,
-        topic=mention.topic,
-        lang=mention.lang,
-        channel=mention.channel,
-        status=MentionStatus(mention.status),
-        joined_to=f"M-{mention.duplicate_of}" if mention.duplicate_of else None,
-        owner=mention.owner_id,
-        claimed_at=mention.claimed_at,
-        first_reply_at=mention.first_reply_at,
-        resolved_at=mention.resolved_at,
-        outcome=Outcome(mention.outcome) if mention.outcome else None,
-    )
-
-
-def _event_out(event: Event) -> EventOut:
-    assert event.id is not None
-    return EventOut(id=event.id, kind=event.kind, actor=event.actor, at=event.at, data=event.data)
 
 
 class BadCursor(ValueError):
@@ -252,11 +228,15 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
             )
             with read_scope(engine) as session:
                 page = mention_page(session, kept, after=after, limit=query.limit)
-                found = [mention_out(mention) for mention in page.mentions]
             end = page.end(after)
-            return _answer(
-                MentionPage(mentions=found, next_cursor=encode_cursor(end) if end else None, has_more=page.more)
+            shown = MentionPage.model_validate(
+                {
+                    "mentions": [dict(mention) for mention in page.mentions],
+                    "next_cursor": encode_cursor(end) if end else None,
+                    "has_more": page.more,
+                }
             )
+            return _answer(shown)
 
     @api.get("/mentions/<ref>")
     def one_mention(ref: str) -> Response:
@@ -270,8 +250,8 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
                     mention, events = mention_history(session, mention_id)
                 except UnknownMention:
                     return _refused(f"there is no mention M-{mention_id}", 404, "ref")
-                shown = MentionWithEvents(
-                    **mention_out(mention).model_dump(), events=[_event_out(event) for event in events]
+                shown = MentionWithEvents.model_validate(
+                    {**mention, "events": [EventOut.model_validate(event) for event in events]}
                 )
             return _answer(shown)
 

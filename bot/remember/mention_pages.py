@@ -4,14 +4,16 @@ Pages are keyset pages over (heard_at, id), so a walk reads each stored mention 
 it walks (new ones are heard later, so they come at its end), and each page is one range scan of an index
 (`ix_mention_heard_at_id`, or a filter's own) whatever the page's depth."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import tuple_
+from sqlalchemy import RowMapping, Select, tuple_
 from sqlmodel import Session, col, select
 
 from bot.ground.config_types import Sentiment
-from bot.ground.mentions import get_mention
+from bot.ground.errors import UnknownMention
 from bot.ground.models import Event, Mention, MentionStatus
 
 
@@ -36,9 +38,41 @@ class Position:
     mention_id: int
 
 
+SHOWN = (
+    Mention.id,
+    Mention.heard_at,
+    Mention.published_at,
+    Mention.source,
+    Mention.source_kind,
+    Mention.url,
+    Mention.author,
+    Mention.title,
+    Mention.text,
+    Mention.sentiment,
+    Mention.polarity,
+    Mention.category,
+    Mention.urgency,
+    Mention.needs_human,
+    Mention.product,
+    Mention.topic,
+    Mention.lang,
+    Mention.channel,
+    Mention.status,
+    Mention.duplicate_of,
+    Mention.owner_id,
+    Mention.claimed_at,
+    Mention.first_reply_at,
+    Mention.resolved_at,
+    Mention.outcome,
+)
+"""What other tools are shown of a mention: read as plain rows, not ORM objects, which cost a page of 100 several
+times as long to load (bench/api.py)."""
+
+
 @dataclass(frozen=True)
 class Page:
-    mentions: list[Mention]
+    mentions: Sequence[RowMapping]
+    """`SHOWN` of each."""
     more: bool
     """Whether mentions stored now come after this page."""
 
@@ -47,13 +81,16 @@ class Page:
         if not self.mentions:
             return start
         last = self.mentions[-1]
-        assert last.id is not None
-        return Position(last.heard_at, last.id)
+        return Position(last["heard_at"], last["id"])
+
+
+def _shown() -> Select[Any]:
+    return select(*(col(column) for column in SHOWN))
 
 
 def mention_page(session: Session, kept: MentionFilter, *, after: Position | None, limit: int) -> Page:
     """Up to `limit` mentions `kept` keeps, the first heard first, after `after`."""
-    statement = select(Mention)
+    statement = _shown()
     for column, wanted in (
         (Mention.status, kept.status),
         (Mention.source, kept.source),
@@ -70,13 +107,15 @@ def mention_page(session: Session, kept: MentionFilter, *, after: Position | Non
             tuple_(col(Mention.heard_at), col(Mention.id)) > tuple_(after.heard_at, after.mention_id)
         )
     statement = statement.order_by(col(Mention.heard_at), col(Mention.id)).limit(limit + 1)
-    mentions = list(session.exec(statement))
+    mentions = session.execute(statement).mappings().all()
     return Page(mentions[:limit], more=len(mentions) > limit)
 
 
-def mention_history(session: Session, mention_id: int) -> tuple[Mention, list[Event]]:
-    """The mention (UnknownMention if there is none) and its events, oldest first."""
-    mention = get_mention(session, mention_id)
+def mention_history(session: Session, mention_id: int) -> tuple[RowMapping, list[Event]]:
+    """`SHOWN` of the mention (UnknownMention if there is none) and its events, oldest first."""
+    mention = session.execute(_shown().where(col(Mention.id) == mention_id)).mappings().one_or_none()
+    if mention is None:
+        raise UnknownMention(f"M-{mention_id}")
     events = session.exec(
         select(Event).where(col(Event.mention_id) == mention_id).order_by(col(Event.at), col(Event.id))
     )
