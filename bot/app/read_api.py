@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy import Engine
 
 from bot.ground.config_types import Category, Sentiment, Urgency, UserId
-from bot.ground.db import read_scope
+from bot.ground.db import session_scope, single_reads
 from bot.ground.errors import UnknownMention, UserError
 from bot.ground.logs import correlated
 from bot.ground.mentions import parse_reference
@@ -182,6 +182,7 @@ def _bearer(header: str | None) -> bytes | None:
 def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
     """The API's routes; `tokens` are the bearer tokens that may read."""
     accepted = [token.encode() for token in tokens]
+    reads = single_reads(engine)
     api = Blueprint("read_api", __name__, url_prefix="/api/v1")
 
     def authorized() -> bool:
@@ -226,7 +227,7 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
                 sentiment=query.sentiment,
                 owner=query.owner,
             )
-            with read_scope(engine) as session:
+            with session_scope(reads) as session:
                 page = mention_page(session, kept, after=after, limit=query.limit)
             end = page.end(after)
             shown = MentionPage.model_validate(
@@ -245,7 +246,7 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
                 mention_id = parse_reference(ref)
             except UserError:
                 return _refused(f"{ref} is not a mention reference; they look like M-7 (or just 7)", 400, "ref")
-            with read_scope(engine) as session:
+            with session_scope(reads) as session:
                 try:
                     mention, events = mention_history(session, mention_id)
                 except UnknownMention:

@@ -84,13 +84,13 @@ class Page:
         return Position(last["heard_at"], last["id"])
 
 
-def _shown() -> Select[Any]:
-    return select(*(col(column) for column in SHOWN))
+_SHOWN: Select[Any] = select(*(col(column) for column in SHOWN))
+"""Built once: each page only adds its conditions (a Select is immutable; `where` makes a new one)."""
 
 
 def mention_page(session: Session, kept: MentionFilter, *, after: Position | None, limit: int) -> Page:
     """Up to `limit` mentions `kept` keeps, the first heard first, after `after`."""
-    statement = _shown()
+    statement = _SHOWN
     for column, wanted in (
         (Mention.status, kept.status),
         (Mention.source, kept.source),
@@ -113,7 +113,7 @@ def mention_page(session: Session, kept: MentionFilter, *, after: Position | Non
 
 def mention_history(session: Session, mention_id: int) -> tuple[RowMapping, list[Event]]:
     """`SHOWN` of the mention (UnknownMention if there is none) and its events, oldest first."""
-    mention = session.execute(_shown().where(col(Mention.id) == mention_id)).mappings().one_or_none()
+    mention = session.execute(_SHOWN.where(col(Mention.id) == mention_id)).mappings().one_or_none()
     if mention is None:
         raise UnknownMention(f"M-{mention_id}")
     events = session.exec(
