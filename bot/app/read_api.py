@@ -232,7 +232,7 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
             end = page.end(after)
             shown = MentionPage.model_validate(
                 {
-                    "mentions": [dict(mention) for mention in page.mentions],
+                    "mentions": page.mentions,
                     "next_cursor": encode_cursor(end) if end else None,
                     "has_more": page.more,
                 }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, tuple_
+from sqlalchemy import Result, Select, tuple_
 from sqlmodel import Session, col, select
 
 from bot.ground.config_types import Sentiment
@@ -71,7 +71,7 @@ times as long to load (bench/api.py)."""
 
 @dataclass(frozen=True)
 class Page:
-    mentions: Sequence[RowMapping]
+    mentions: Sequence[dict[str, Any]]
     """`SHOWN` of each."""
     more: bool
     """Whether mentions stored now come after this page."""
@@ -107,16 +107,22 @@ def mention_page(session: Session, kept: MentionFilter, *, after: Position | Non
             tuple_(col(Mention.heard_at), col(Mention.id)) > tuple_(after.heard_at, after.mention_id)
         )
     statement = statement.order_by(col(Mention.heard_at), col(Mention.id)).limit(limit + 1)
-    mentions = session.execute(statement).mappings().all()
+    mentions = _dicts(session.execute(statement))
     return Page(mentions[:limit], more=len(mentions) > limit)
 
 
-def mention_history(session: Session, mention_id: int) -> tuple[RowMapping, list[Event]]:
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """Each row as a dict: three times as fast as SQLAlchemy's RowMapping made into one (bench/api.py)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+
+
+def mention_history(session: Session, mention_id: int) -> tuple[dict[str, Any], list[Event]]:
     """`SHOWN` of the mention (UnknownMention if there is none) and its events, oldest first."""
-    mention = session.execute(_SHOWN.where(col(Mention.id) == mention_id)).mappings().one_or_none()
-    if mention is None:
+    found = _dicts(session.execute(_SHOWN.where(col(Mention.id) == mention_id)))
+    if not found:
         raise UnknownMention(f"M-{mention_id}")
     events = session.exec(
         select(Event).where(col(Event.mention_id) == mention_id).order_by(col(Event.at), col(Event.id))
     )
-    return mention, list(events)
+    return found[0], list(events)
