@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Result, Select, tuple_
+from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
 from bot.ground.config_types import Sentiment
@@ -39,34 +40,37 @@ class Position:
 
 
 SHOWN = (
-    Mention.id,
-    Mention.heard_at,
-    Mention.published_at,
-    Mention.source,
-    Mention.source_kind,
-    Mention.url,
-    Mention.author,
-    Mention.title,
-    Mention.text,
-    Mention.sentiment,
-    Mention.polarity,
-    Mention.category,
-    Mention.urgency,
-    Mention.needs_human,
-    Mention.product,
-    Mention.topic,
-    Mention.lang,
-    Mention.channel,
-    Mention.status,
-    Mention.duplicate_of,
-    Mention.owner_id,
-    Mention.claimed_at,
-    Mention.first_reply_at,
-    Mention.resolved_at,
-    Mention.outcome,
+    "id",
+    "heard_at",
+    "published_at",
+    "source",
+    "source_kind",
+    "url",
+    "author",
+    "title",
+    "text",
+    "sentiment",
+    "polarity",
+    "category",
+    "urgency",
+    "needs_human",
+    "product",
+    "topic",
+    "lang",
+    "channel",
+    "status",
+    "duplicate_of",
+    "owner_id",
+    "claimed_at",
+    "first_reply_at",
+    "resolved_at",
+    "outcome",
 )
-"""What other tools are shown of a mention: read as plain rows, not ORM objects, which cost a page of 100 several
-times as long to load (bench/api.py)."""
+"""What other tools are shown of a mention. Read as plain rows of the table's own columns: ORM objects cost a page
+of 100 several times as long to load, and the ORM's attributes cost SQLAlchemy a comparison of each column with
+the cached statement's at every page (bench/api.py)."""
+
+_C = Mention.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__, though it makes one
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class Page:
         return Position(last["heard_at"], last["id"])
 
 
-_SHOWN: Select[Any] = select(*(col(column) for column in SHOWN))
+_SHOWN: Select[Any] = sql_select(*(_C[name] for name in SHOWN))
 """Built once: each page only adds its conditions (a Select is immutable; `where` makes a new one)."""
 
 
@@ -92,22 +96,20 @@ def mention_page(session: Session, kept: MentionFilter, *, after: Position | Non
     """Up to `limit` mentions `kept` keeps, the first heard first, after `after`."""
     statement = _SHOWN
     for column, wanted in (
-        (Mention.status, kept.status),
-        (Mention.source, kept.source),
-        (Mention.product, kept.product),
-        (Mention.sentiment, kept.sentiment),
-        (Mention.owner_id, kept.owner),
+        (_C.status, kept.status),
+        (_C.source, kept.source),
+        (_C.product, kept.product),
+        (_C.sentiment, kept.sentiment),
+        (_C.owner_id, kept.owner),
     ):
         if wanted is not None:
-            statement = statement.where(col(column) == wanted)
+            statement = statement.where(column == wanted)
     if kept.since is not None:
-        statement = statement.where(col(Mention.heard_at) >= kept.since)
+        statement = statement.where(_C.heard_at >= kept.since)
     if after is not None:
-        statement = statement.where(
-            tuple_(col(Mention.heard_at), col(Mention.id)) > tuple_(after.heard_at, after.mention_id)
-        )
-    statement = statement.order_by(col(Mention.heard_at), col(Mention.id)).limit(limit + 1)
-    mentions = _dicts(session.execute(statement))
+        statement = statement.where(tuple_(_C.heard_at, _C.id) > tuple_(after.heard_at, after.mention_id))
+    statement = statement.order_by(_C.heard_at, _C.id).limit(limit + 1)
+    mentions = _dicts(session.connection().execute(statement))  # a Core read: no ORM machinery around it
     return Page(mentions[:limit], more=len(mentions) > limit)
 
 
@@ -119,7 +121,7 @@ def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
 
 def mention_history(session: Session, mention_id: int) -> tuple[dict[str, Any], list[Event]]:
     """`SHOWN` of the mention (UnknownMention if there is none) and its events, oldest first."""
-    found = _dicts(session.execute(_SHOWN.where(col(Mention.id) == mention_id)))
+    found = _dicts(session.connection().execute(_SHOWN.where(_C.id == mention_id)))
     if not found:
         raise UnknownMention(f"M-{mention_id}")
     events = session.exec(
