@@ -1,6 +1,7 @@
 """The read API: the data team's warehouse and the CRM read what All Ears heard and what the team did, with their
 own bearer tokens, a page at a time; every answer they get is the one the OpenAPI document promises."""
 
+import base64
 import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,8 @@ from tests.waiting import eventually
 WAREHOUSE = "warehouse-5b2f0c1e9d"
 CRM = "crm-77a1e4"
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+BEYOND_BIGINT = base64.urlsafe_b64encode(b'{"h":"2026-11-30T09:00:00+00:00","i":99999999999999999999}').decode()
+"""A cursor made by hand past any mention id the database can hold."""
 
 
 class Reader:
@@ -249,6 +252,8 @@ def test_an_unknown_mention_is_404_and_what_is_not_a_reference_400(engine, wareh
         ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor", "cursor: not a cursor this API gave"),
         ({"sentiments": "negative"}, "sentiments", "sentiments is not a parameter of this endpoint"),
         ({"source": ""}, "source", "source: String should have at least 1 character"),
+        ({"source": "status\x00feed"}, "source", "source: String should match pattern"),
+        ({"cursor": BEYOND_BIGINT}, "cursor", "cursor: not a cursor this API gave"),
         ({"status": ["open", "resolved"]}, "status", "give status once"),
     ],
 )

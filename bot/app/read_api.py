@@ -43,6 +43,10 @@ def _moment(value: object) -> object:
         raise ValueError(f'"{value}" is not a date; write it like 2026-12-01 or 2026-12-01T09:30:00Z') from None
 
 
+Name = Annotated[str, Field(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""No control character: PostgreSQL refuses a NUL in text, and no name holds one."""
+
+
 class MentionQuery(BaseModel):
     """The query string of `GET /api/v1/mentions`: every filter is optional, and they all must hold."""
 
@@ -52,8 +56,8 @@ class MentionQuery(BaseModel):
         None, description="Heard at or after this moment: 2026-12-01 (midnight UTC) or an ISO 8601 date-time."
     )
     status: MentionStatus | None = Field(None, description="open, resolved, joined (heard twice), muted, checking.")
-    source: str | None = Field(None, min_length=1, max_length=500, description="A source's name, as configured.")
-    product: str | None = Field(None, min_length=1, max_length=100, description="A `[[listen.products]]` name.")
+    source: Name | None = Field(None, max_length=500, description="A source's name, as configured.")
+    product: Name | None = Field(None, max_length=100, description="A `[[listen.products]]` name.")
     sentiment: Sentiment | None = Field(None, description="negative, neutral or positive.")
     owner: UserId | None = Field(None, description="The Slack user id of whoever claimed it.")
     limit: int = Field(PAGE, ge=1, le=MOST, description="Mentions per page.")
@@ -158,7 +162,7 @@ def decode_cursor(cursor: str) -> Position:
         mention_id = raw["i"]
     except (binascii.Error, ValueError, TypeError, KeyError):
         raise BadCursor(cursor) from None
-    if heard_at.tzinfo is None or not isinstance(mention_id, int):
+    if heard_at.tzinfo is None or type(mention_id) is not int or not 0 <= mention_id < 2**63:  # a BIGINT
         raise BadCursor(cursor)
     return Position(heard_at, mention_id)
 
