@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from bot.act.actions import claim, reply, resolve
 from bot.app.read_api import DOCUMENT
+from bot.app.standin.users import SlackUser
 from bot.app.web import create_web_app
 from bot.ground import migrate
 from bot.ground.config import Config, Sentiment, load_config
@@ -300,7 +301,7 @@ def test_the_openapi_document_is_served_without_a_token_and_is_valid_openapi_3_1
 
 def test_the_data_teams_warehouse_pulls_the_last_weeks_negative_mentions(tmp_path: Path, fake_slack, feeds):
     """A real `allears run` serving Slack and the API on one port: last month's complaint and this week's praise
-    stay out of the warehouse's nightly pull; this week's complaints come in, with what the team did about them."""
+    stay out of the warehouse's nightly pull; this week's complaints come in, and Ana's claim of one shows."""
     database_url = f"sqlite:///{tmp_path / 'allears.db'}"
     engine = make_engine(database_url)
     migrate.upgrade(engine)
@@ -339,9 +340,9 @@ def test_the_data_teams_warehouse_pulls_the_last_weeks_negative_mentions(tmp_pat
             ]
         ),
     )
+    warehouse = Reader(httpx.Client(base_url=bot.url, timeout=10), WAREHOUSE)
     try:
         bot.start()
-        warehouse = Reader(httpx.Client(base_url=bot.url, timeout=10), WAREHOUSE)
         since = (now - timedelta(days=7)).isoformat()
         pulled = eventually(
             lambda: (
@@ -349,6 +350,8 @@ def test_the_data_teams_warehouse_pulls_the_last_weeks_negative_mentions(tmp_pat
                 and len(page["mentions"]) == 2
                 and page
             ),
+            timeout=30,
+            interval=0.1,
             what="this week's two complaints in the API",
         )
         assert {m["text"] for m in pulled["mentions"]} == {
@@ -360,14 +363,19 @@ def test_the_data_teams_warehouse_pulls_the_last_weeks_negative_mentions(tmp_pat
         assert not pulled["has_more"]
 
         first = pulled["mentions"][0]["reference"]
+        SlackUser("U0ANA", bot.url, fake_slack).command("/claim", first)
         detail = eventually(
-            lambda: (shown := warehouse.get(f"/api/v1/mentions/{first}")[1])["events"] and shown,
-            what="its card posted, in its history",
+            lambda: (shown := warehouse.get(f"/api/v1/mentions/{first}")[1])["owner"] == "U0ANA" and shown,
+            timeout=30,
+            interval=0.1,
+            what="Ana's claim in the API",
         )
-        assert detail["events"][0]["kind"] == "posted"
-        assert warehouse.checked >= 2
+        assert ("claimed", "U0ANA") in [(event["kind"], event["actor"]) for event in detail["events"]]
+        assert warehouse.mentions(owner="U0ANA")["mentions"][0]["reference"] == first
+        assert warehouse.checked >= 3
         assert httpx.get(bot.url + "/api/v1/mentions", timeout=10).status_code == 401
     finally:
+        warehouse.client.close()
         bot.stop()
 
 

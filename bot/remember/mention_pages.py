@@ -1,8 +1,9 @@
 """Mentions a page at a time for other tools (the read API): filtered, in the order they were heard.
 
 Pages are keyset pages over (heard_at, id), so a walk reads each stored mention once however many arrive while
-it walks (new ones are heard later, so they come at its end), and each page is one range scan of an index
-(`ix_mention_heard_at_id`, or a filter's own) whatever the page's depth."""
+it walks (new ones are heard later, so they come at its end; README "Read API" says what one still being written
+as a page is read can do), and each page is one range scan of an index (`ix_mention_heard_at_id`, or a filter's
+own) whatever the page's depth."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
