@@ -238,7 +238,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as workdir:
             bot = serve(url, Path(workdir), slack)
             try:
-                load_before = os.getloadavg()
+                assert bot.pid is not None
+                load_before, cpu_before = os.getloadavg(), cpu_seconds(bot.pid)
                 driven = subprocess.run(
                     [sys.executable, __file__, "--drive", bot.url, "--rate", str(args.rate)]
                     + ["--clients", str(args.clients), "--seconds", str(args.seconds), "--warmup", str(args.warmup)]
@@ -247,17 +248,27 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                 )
-                load_after = os.getloadavg()
+                load_after, served = os.getloadavg(), cpu_seconds(bot.pid) - cpu_before
             finally:
                 bot.stop()
         slack.stop()
-        report(json.loads(driven.stdout), args, load_before, load_after)
+        report(json.loads(driven.stdout), args, load_before, load_after, served)
         if args.keep:
             print(f"\nkept: --url {url}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def report(
-    timed: dict[str, Any], args: argparse.Namespace, before: tuple[float, ...], after: tuple[float, ...]
+    timed: dict[str, Any],
+    args: argparse.Namespace,
+    before: tuple[float, ...],
+    after: tuple[float, ...],
+    served: float,
 ) -> None:
     ms, late, errors = timed["latencies"], timed["late"], timed["errors"]
     print(f"\n{args.clients} clients at {args.rate:g} requests/s for {args.seconds:g} s", end=" ")
@@ -270,6 +281,9 @@ def report(
     print(f"  latency: p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms, max {max(ms):.1f} ms", end=" ")
     print(f"(p99 < {GOAL_MS:g} ms: {met})")
     print(f"  sends behind schedule: p99 {percentile(late, 0.99):.1f} ms, max {max(late):.1f} ms")
+    total = int(args.rate * (args.seconds + args.warmup))
+    print(f"  the web process's CPU: {served:.1f} s for {total:,} requests (warm-up and its settling at start", end=" ")
+    print(f"included), {served / total * 1000:.2f} ms each")
     print(f"  load average (1, 5, 15 min) before {before[0]:.2f} {before[1]:.2f} {before[2]:.2f}, after", end=" ")
     print(f"{after[0]:.2f} {after[1]:.2f} {after[2]:.2f}; {os.cpu_count()} cores")
 
