@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.app.checks.local import check_webhook, read_config, read_settings
+from bot.app.checks.local import check_read_api, check_webhook, read_config, read_settings
 from bot.app.checks.sources import shown_url
 from bot.app.standin.ports import free_port
 from bot.app.standin.slack import APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack
 from bot.app.standin.users import SIGNING_SECRET
-from bot.ground.config import Config
+from bot.ground.config import Api, Config
 from bot.ground.config_sources import HackerNewsSource, RssSource
 from bot.ground.settings import Settings
 from bot.slack.checks import check_scopes, check_slack
@@ -307,6 +307,22 @@ def test_the_webhook_is_reported_and_a_guessable_secret_fails(secret, ok, said):
     [result] = check_webhook(secret)
     assert result.ok is ok and said in result.detail
     assert secret is None or secret not in result.detail + result.fix
+
+
+@pytest.mark.parametrize(
+    ("tokens", "ok", "said"),
+    [
+        (None, True, "off (add [api] tokens_env"),
+        ("wh-5b2f0c1e9d4a7c31, crm-77a1e4f09b2d6e58", True, "on (GET /api/v1/mentions, 2 token(s) in API_TOKENS)"),
+        ("wh-5b2f0c1e9d4a7c31,changeme", False, "token 2 of API_TOKENS is a placeholder"),
+        ("k3y-9f2a", False, "token 1 of API_TOKENS is 8 characters long"),
+    ],
+)
+def test_the_read_api_is_reported_and_a_guessable_token_fails(monkeypatch, tokens, ok, said):
+    monkeypatch.setenv("API_TOKENS", tokens or "unused")
+    [result] = check_read_api(Api(tokens_env="API_TOKENS") if tokens else None)
+    assert result.ok is ok and said in result.detail
+    assert not tokens or not any(token.strip() in result.detail + result.fix for token in tokens.split(","))
 
 
 def test_a_sources_address_is_shown_without_what_can_hold_a_secret():

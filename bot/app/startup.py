@@ -173,6 +173,7 @@ def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
             listener=deps.listener,
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
+            api_tokens=setup.config.api.tokens if setup.config.api else None,
         )
         socket = None
         if setup.settings.slack_app_token:
@@ -185,9 +186,10 @@ def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
         threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
-            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
+            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics%s)",
             host,
             setup.settings.port,
+            ", GET /api/v1/mentions" if setup.config.api else "",
         )
         try:
             waitress.serve(

@@ -1,5 +1,5 @@
 """The HTTP face: Slack's requests (signature-checked here, before Bolt sees them), the inbound mention
-webhook, a health check for load balancers and Prometheus metrics.
+webhook, the read API (`bot.app.read_api`), a health check for load balancers and Prometheus metrics.
 
 Each Slack or webhook request is one unit of work with its own correlation id (`bot.ground.logs`)."""
 
@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import Headers
 
+from bot.app.read_api import read_api
 from bot.ground import prometheus, seen
 from bot.ground.answer_first import answer_first
 from bot.ground.db import database_answers
@@ -128,7 +129,9 @@ def create_web_app(
     listener: Listener,
     webhook_secret: str | None,
     notify: Callable[[], None],
+    api_tokens: list[str] | None = None,
 ) -> Flask:
+    """`api_tokens`: the read API's bearer tokens (`[api]`); without them it is not served (a 404)."""
     web = Flask("allears")
     # Flask's documented way to wrap its WSGI app; mypy sees a method replaced.
     web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign, assignment]
@@ -180,6 +183,9 @@ def create_web_app(
             prometheus.mentions_ingested.labels("webhook").inc()  # senders name sources freely: one label
             notify()
         return jsonify(answer.body), answer.status
+
+    if api_tokens:
+        web.register_blueprint(read_api(engine, tokens=api_tokens))
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -39,12 +39,13 @@ from bot.ground.config_types import (
     UserId,
     Weekday,
     parse_duration,
+    secret,
 )
 from bot.ground.errors import ConfigError, UserError
 from bot.ground.models import WebhookEvent
 from bot.ground.query import asks_language, parse, parse_listening
 
-__all__ = ["Admins", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
+__all__ = ["Admins", "Api", "Config", "RssSource", "Sentiment", "StormRule", "Team", "load_config", "parse_duration"]
 
 _LABEL = r"[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?"
 _HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
@@ -336,6 +337,25 @@ class Webhook(Section):
     """The environment variable holding the secret each body is signed with (`X-Allears-Signature`)."""
 
 
+class Api(Section):
+    """The read API (`GET /api/v1/mentions`), on only with this section."""
+
+    tokens_env: EnvName
+    """The environment variable holding the bearer tokens other tools send, comma-separated (one per tool, so one
+    can be replaced without the others)."""
+
+    @model_validator(mode="after")
+    def _holds_a_token(self) -> "Api":
+        if not self.tokens:
+            raise ValueError(f"the environment variable {self.tokens_env} holds no token (only commas or spaces)")
+        return self
+
+    @property
+    def tokens(self) -> list[str]:
+        """Read from the environment when asked, as every secret is (`config_types.secret`)."""
+        return [token.strip() for token in (secret(self.tokens_env) or "").split(",") if token.strip()]
+
+
 class Config(Section):
     listen: Listen
     channels: Channels
@@ -349,6 +369,7 @@ class Config(Section):
     spikes: SpikeRule = SpikeRule()
     sla: Sla = Sla()
     admins: Admins = Admins()
+    api: Api | None = None
     people: dict[UserId, str] = {}
     """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
     webhooks: list[Webhook] = []

@@ -127,6 +127,15 @@ def read_scope(engine: Engine) -> AbstractContextManager[Session]:
     return session_scope(engine.execution_options(**{_READ_ONLY: True}))
 
 
+def single_reads(engine: Engine) -> Engine:
+    """For units of work that read in one statement, or in statements that need not agree to the moment (a page of
+    the read API): on PostgreSQL in autocommit, so a read is one round trip to the server, not three (BEGIN, the
+    read, COMMIT); on SQLite as `read_scope`. Made once and kept: its sessions share `engine`'s pool."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{_READ_ONLY: True})
+
+
 @contextmanager
 def alongside(session: Session, work: Callable[[Session], T]) -> Iterator[Callable[[], T]]:
     """`work` on a connection and thread of its own while the block runs, on PostgreSQL, whose server then

@@ -85,6 +85,13 @@ class Mention(SQLModel, table=True):
         # The open backlog by age and the queues' counts, read from the index alone (bot.remember.counting,
         # bot.act.queues).
         Index("ix_mention_status_owner_channel", "status", "owner_id", "channel", "heard_at", "id"),
+        # The read API's pages, in the order mentions were heard (bot.remember.mention_pages): all of them (and
+        # every range of heard_at), and those of one owner, product or source, each page one range scan however
+        # few of the mentions are theirs.
+        Index("ix_mention_heard_at_id", "heard_at", "id"),
+        Index("ix_mention_owner_heard_at", "owner_id", "heard_at", "id"),
+        Index("ix_mention_product_heard_at", "product", "heard_at", "id", **_where("product IS NOT NULL")),
+        Index("ix_mention_source_heard_at", "source", "heard_at", "id"),
         # A week's waits for a first claim, reply and resolve, read from these alone (bot.remember.counting);
         # partial, so a mention nobody has acted on yet (every new one) costs no entry in them.
         *(
@@ -104,7 +111,7 @@ class Mention(SQLModel, table=True):
     title: str | None = None
     text: str
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     polarity: float
     sentiment: str = Field(max_length=20)
     category: str = Field(default="other", max_length=30)
@@ -138,7 +145,7 @@ class Mention(SQLModel, table=True):
     card_channel: str | None = Field(default=None, max_length=40)
     card_ts: str | None = Field(default=None, max_length=40)
     status: str = Field(default=MentionStatus.OPEN, max_length=20)
-    owner_id: str | None = Field(default=None, max_length=40, index=True)
+    owner_id: str | None = Field(default=None, max_length=40)
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When it was first claimed, whatever happened since: `claimed_at` is the current owner's claim."""

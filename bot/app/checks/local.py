@@ -1,4 +1,5 @@
-"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook."""
+"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook and
+the read API."""
 
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.ground import migrate
 from bot.ground.checklist import Result
-from bot.ground.config import Config, load_config
+from bot.ground.config import Api, Config, load_config
 from bot.ground.db import make_engine
 from bot.ground.errors import ConfigError
 from bot.ground.settings import (
@@ -108,6 +109,15 @@ def check_database(url: str) -> list[Result]:
     return [Result(name, ok=True, detail="reachable, tables up to date")]
 
 
+def _guessable(secret: str) -> str | None:
+    """Why a secret could be guessed (a placeholder, too short), or None."""
+    if "".join(filter(str.isalnum, secret.lower())) in PLACEHOLDERS or len(set(secret)) < 4:
+        return "a placeholder"
+    if len(secret) < MIN_WEBHOOK_SECRET:
+        return f"{len(secret)} characters long: too short to resist guessing (at least {MIN_WEBHOOK_SECRET})"
+    return None
+
+
 def check_webhook(secret: str | None) -> list[Result]:
     """The webhook is on exactly when its secret is set; a guessable secret lets anyone post mentions."""
     name = "inbound webhook"
@@ -117,9 +127,20 @@ def check_webhook(secret: str | None) -> list[Result]:
         f"set ALLEARS_WEBHOOK_SECRET to a long random value, like the output of `{NEW_SECRET}`, "
         "and give the sender the same"
     )
-    if "".join(filter(str.isalnum, secret.lower())) in PLACEHOLDERS or len(set(secret)) < 4:
-        return [Result(name, ok=False, detail="on, but ALLEARS_WEBHOOK_SECRET is a placeholder", fix=fix)]
-    if len(secret) < MIN_WEBHOOK_SECRET:
-        detail = f"on, but ALLEARS_WEBHOOK_SECRET is {len(secret)} characters long: too short to resist guessing"
-        return [Result(name, ok=False, detail=detail, fix=fix + f" (at least {MIN_WEBHOOK_SECRET} characters)")]
+    if why := _guessable(secret):
+        return [Result(name, ok=False, detail=f"on, but ALLEARS_WEBHOOK_SECRET is {why}", fix=fix)]
     return [Result(name, ok=True, detail="on (POST /hooks/mentions, requests signed with ALLEARS_WEBHOOK_SECRET)")]
+
+
+def check_read_api(api: Api | None) -> list[Result]:
+    """The read API is on with `[api]`; a guessable token lets anyone read every mention."""
+    name = "read API"
+    if api is None:
+        return [
+            Result(name, ok=True, detail="off (add [api] tokens_env to allears.toml to turn on GET /api/v1/mentions)")
+        ]
+    for number, token in enumerate(api.tokens, start=1):
+        if why := _guessable(token):
+            fix = f"replace it in {api.tokens_env} with a long random value, like the output of `{NEW_SECRET}`"
+            return [Result(name, ok=False, detail=f"on, but token {number} of {api.tokens_env} is {why}", fix=fix)]
+    return [Result(name, ok=True, detail=f"on (GET /api/v1/mentions, {len(api.tokens)} token(s) in {api.tokens_env})")]

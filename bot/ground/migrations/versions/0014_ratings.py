@@ -1,7 +1,7 @@
 """A review's star rating and the app version it was written about
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 12:15:00.000000
 
 App store reviews (`appstore`, `googleplay`) carry both: the card shows them and triage weighs a low rating
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0015"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
