@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar, Union, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bot.ground.config_sources import RssSource, SourceConfig
+from bot.ground.config_trackers import Trackers
 from bot.ground.config_types import (
     BaseUrl,
     Category,
@@ -320,6 +321,7 @@ class Config(Section):
     spikes: SpikeRule = SpikeRule()
     sla: Sla = Sla()
     admins: Admins = Admins()
+    trackers: Trackers = Trackers()
     people: dict[UserId, str] = {}
     """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
 
