@@ -161,8 +161,9 @@ class Mention(SQLModel, table=True):
     """When it was first resolved, though reopened since."""
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """SLA timers stand still until then."""
-    tracker_issue_id: int | None = Field(default=None, foreign_key="trackerissue.id", index=True)
-    """The tracker issue this mention is evidence on, created from it or linked to it."""
+    tracker_issue_id: int | None = Field(default=None, index=True)
+    """The `TrackerIssue` this mention is evidence on, created from it or linked to it. (No foreign key: SQLite
+    would have to rebuild the mention table to add one, and the issue names its first mention already.)"""
 
     @property
     def reference(self) -> str:
@@ -196,9 +197,8 @@ class TrackerIssue(SQLModel, table=True):
     title: str = Field(max_length=500)
     state: str = Field(default=TrackerIssueState.OPEN, max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    created_from: int | None = None
-    """The mention it was created from in Slack; None when it existed before it was linked. (No foreign key: the
-    mention names its issue, and a cycle of keys would leave the tables without an order to be emptied in.)"""
+    created_from: int | None = Field(default=None, foreign_key="mention.id")
+    """The mention it was created from in Slack; None when it existed before it was linked."""
     shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     problem: str | None = None

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("shipped_at", bot.ground.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("checked_at", bot.ground.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("problem", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.ForeignKeyConstraint(["created_from"], ["mention.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("tracker", "key", name="uq_trackerissue_tracker_key"),
     )
@@ -46,12 +47,10 @@ def upgrade() -> None:
     with op.batch_alter_table("mention", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tracker_issue_id", sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f("ix_mention_tracker_issue_id"), ["tracker_issue_id"], unique=False)
-        batch_op.create_foreign_key("fk_mention_tracker_issue_id", "trackerissue", ["tracker_issue_id"], ["id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("mention", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_mention_tracker_issue_id", type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_mention_tracker_issue_id"))
         batch_op.drop_column("tracker_issue_id")
     with op.batch_alter_table("trackerissue", schema=None) as batch_op:
