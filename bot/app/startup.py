@@ -16,6 +16,8 @@ import waitress
 from sqlalchemy import Engine
 
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers.outbox_calls import TrackerCalls
+from bot.act.trackers.registry import TrackerSet
 from bot.app.scheduler import build_scheduler
 from bot.app.web import create_web_app
 from bot.ground import migrate, outbox
@@ -51,6 +53,10 @@ class Setup:
     @property
     def replies(self) -> SourceReplies:
         return SourceReplies(self.config.sources, self.http)
+
+    @property
+    def trackers(self) -> TrackerSet:
+        return TrackerSet(self.config.trackers, self.http)
 
 
 def set_up(
@@ -95,6 +101,7 @@ def deliverer(setup: Setup) -> Deliverer:
         slack_client(setup.settings),
         post_interval=setup.settings.slack_post_interval,
         replies=setup.replies,
+        trackers=TrackerCalls(setup.engine, setup.trackers),
     )
 
 
@@ -153,6 +160,7 @@ def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None
             listener=deps.listener,
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
+            github=setup.config.trackers.github,
         )
         socket = None
         if setup.settings.slack_app_token:
@@ -165,7 +173,8 @@ def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None
         threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
-            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics)",
+            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, POST /hooks/github, GET /healthz, "
+            "GET /metrics)",
             host,
             setup.settings.port,
         )

@@ -59,7 +59,9 @@ class Trackers(Section):
         if self.default is not None and self.default not in self.configured:
             raise ValueError(f"`default` names {self.default}, but there is no `[trackers.{self.default}]`")
         if self.default is None and len(self.configured) > 1:
-            raise ValueError(f"several trackers are configured: say which one is `default` ({', '.join(self.configured)})")
+            raise ValueError(
+                f"several trackers are configured: say which one is `default` ({', '.join(self.configured)})"
+            )
         return self
 
     @property

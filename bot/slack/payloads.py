@@ -61,7 +61,7 @@ class MenuChoice(_Ref):
 
     _bare = "mention"
     mention: int = Field(ge=0)
-    do: Literal["not-relevant"]
+    do: Literal["not-relevant", "create-issue", "link-issue"]
 
 
 class EscalationRef(_Ref):
