@@ -13,6 +13,8 @@ TrackerName = Literal["github", "jira", "linear"]
 class _Tracker(Section):
     every: Duration = timedelta(minutes=5)
     """How often the issues mentions are linked to are read again, to learn when one ships."""
+    timeout: Duration = timedelta(seconds=15)
+    """How long one call may take; a slower one is tried again later, through the outbox."""
 
 
 class GitHubTracker(_Tracker):

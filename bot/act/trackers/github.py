@@ -54,7 +54,16 @@ class GitHubIssues:
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }
-        return call(self._http, method, self._api + path, what=what, headers=headers, fixes=self._fixes, **options)
+        return call(
+            self._http,
+            method,
+            self._api + path,
+            what=what,
+            timeout=self._config.timeout.total_seconds(),
+            headers=headers,
+            fixes=self._fixes,
+            **options,
+        )
 
     def ref_of(self, key: str) -> str | None:
         text = key.strip().strip("<>")
@@ -97,6 +106,7 @@ class GitHubIssues:
             "GET",
             f"{self._config.base_url}repos/{self._config.repo}",
             what=f"reading {self._config.repo}",
+            timeout=self._config.timeout.total_seconds(),
             headers={
                 "Authorization": f"Bearer {secret(self._config.token_env)}",
                 "Accept": "application/vnd.github+json",

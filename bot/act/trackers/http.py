@@ -7,7 +7,6 @@ import httpx
 from bot.act.trackers import TrackerBusy, TrackerRefused
 from bot.hear.sources.http import USER_AGENT, rate_limit_wait, retry_after
 
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 _EXPLAINED = 300
 
 
@@ -17,6 +16,7 @@ def call(
     url: str,
     *,
     what: str,
+    timeout: float,
     headers: dict[str, str],
     json: Any = None,
     params: dict[str, Any] | None = None,
@@ -30,7 +30,7 @@ def call(
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **headers},
             json=json,
             params=params,
-            timeout=TIMEOUT,
+            timeout=timeout,
             follow_redirects=False,
         )
     except httpx.TimeoutException:

@@ -59,7 +59,8 @@ def with_adf_section(document: dict[str, Any] | None, section: str) -> dict[str,
     content = list((document or {}).get("content") or [])
     texts = [plain(node) for node in content]
     new = to_adf(section)
-    start = texts.index(START) if START in texts else -1
+    heading = START.removeprefix("### ")
+    start = texts.index(heading) if heading in texts else -1
     end_text = END.strip("_")
     end = next((i for i in range(start, len(texts)) if texts[i] == end_text), -1) if start >= 0 else -1
     content = content[:start] + new + content[end + 1 :] if start >= 0 and end >= 0 else content + new
@@ -89,7 +90,14 @@ class JiraIssues:
 
     def _call(self, method: str, path: str, *, what: str, **options: Any) -> Any:
         return call(
-            self._http, method, self._api + path, what=what, headers=self._headers(), fixes=self._fixes, **options
+            self._http,
+            method,
+            self._api + path,
+            what=what,
+            timeout=self._config.timeout.total_seconds(),
+            headers=self._headers(),
+            fixes=self._fixes,
+            **options,
         )
 
     def _issue(self, found: dict[str, Any]) -> Issue:

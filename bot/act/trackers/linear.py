@@ -58,6 +58,7 @@ class LinearIssues:
                 "POST",
                 self._config.base_url,
                 what=what,
+                timeout=self._config.timeout.total_seconds(),
                 headers={"Authorization": secret(self._config.api_key_env) or ""},
                 json={"query": query, "variables": variables},
                 fixes=fixes,

@@ -1,0 +1,320 @@
+"""Local stand-ins for the issue trackers' APIs (GitHub REST, Jira Cloud REST v3, Linear GraphQL) that keep their
+issues between calls and answer in the real shapes (tests/trackers/ holds recorded ones): a created issue can be
+read back, edited, closed, reopened and deleted. Any call can be made to fail the way the real services fail
+(`fail`: a status, its body and headers, a delay past the client's timeout)."""
+
+import base64
+import copy
+import json
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.apiserver import Request
+
+RECORDED = Path(__file__).parent / "trackers"
+Answer = tuple[int, Any, dict[str, str]]
+
+
+def recorded(name: str) -> Any:
+    return json.loads((RECORDED / name).read_text())
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    path: str | None
+    answer: Answer
+    times: int
+    delay: float
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@dataclass
+class FakeTracker:
+    requests: list[Request] = field(default_factory=list)
+    _faults: list[_Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "FakeTracker":
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def fail(
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """The next `times` calls (of `method` to `path`, if given) answer `status` with `body`, after `delay`."""
+        with self._lock:
+            self._faults.append(_Fault(method, path, (status, body, dict(headers or {})), times, delay))
+
+    def calls(self, method: str, path: str | None = None) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.method == method and (path is None or r.path == path)]
+
+    def route(self, request: Request) -> Answer:
+        raise NotImplementedError
+
+    def _fault(self, request: Request) -> _Fault | None:
+        for fault in self._faults:
+            if fault.times > 0 and fault.method in (None, request.method) and fault.path in (None, request.path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = Request(
+                    self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body
+                )
+                with server._lock:
+                    server.requests.append(request)
+                    fault = server._fault(request)
+                    status, answer, headers = fault.answer if fault else server.route(request)
+                if fault and fault.delay:
+                    time.sleep(fault.delay)
+                data = b"" if answer is None else (answer if isinstance(answer, bytes) else json.dumps(answer).encode())
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except ConnectionError:
+                    pass  # the client gave up waiting (a timeout test)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
+
+        return Handler
+
+
+GITHUB_DOCS = "https://docs.github.com/rest/issues/issues"
+
+
+def github_error(status: int, message: str, **more: Any) -> Answer:
+    return status, {"message": message, "documentation_url": GITHUB_DOCS, "status": str(status), **more}, {}
+
+
+@dataclass
+class FakeGitHub(FakeTracker):
+    repo: str = "acme/app"
+    token: str = "gh-secret"
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
+    _next: int = 27
+
+    def new_issue(self, title: str, body: str = "", labels: list[str] | None = None) -> dict[str, Any]:
+        self._next += 1
+        number = self._next
+        issue = copy.deepcopy(recorded("github_issue.json"))
+        api = f"https://api.github.com/repos/{self.repo}/issues/{number}"
+        issue.update(
+            number=number,
+            id=4653700 + number,
+            url=api,
+            comments_url=api + "/comments",
+            html_url=f"https://github.com/{self.repo}/issues/{number}",
+            title=title,
+            body=body,
+            labels=[{"name": name, "color": "ededed", "default": False} for name in labels or []],
+        )
+        self.issues[number] = issue
+        return issue
+
+    def close(self, number: int, reason: str = "completed") -> dict[str, Any]:
+        with self._lock:
+            self.issues[number].update(state="closed", state_reason=reason, closed_at="2026-12-08T09:00:00Z")
+            return copy.deepcopy(self.issues[number])
+
+    def reopen(self, number: int) -> dict[str, Any]:
+        with self._lock:
+            self.issues[number].update(state="open", state_reason="reopened", closed_at=None)
+            return copy.deepcopy(self.issues[number])
+
+    def delete(self, number: int) -> None:
+        with self._lock:
+            self.deleted.add(number)
+
+    def revoke(self) -> None:
+        self.token = "revoked"
+
+    def route(self, request: Request) -> Answer:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return github_error(401, "Bad credentials", documentation_url="https://docs.github.com/rest")
+        base = f"/repos/{self.repo}"
+        if request.method == "GET" and request.path == base:
+            return 200, {"full_name": self.repo, "has_issues": True, "permissions": {"push": True}}, {}
+        if request.path == base + "/issues":
+            if request.method == "POST":
+                sent = request.json()
+                if not sent.get("title"):
+                    missing = [{"resource": "Issue", "code": "missing_field", "field": "title"}]
+                    return github_error(422, "Validation Failed", errors=missing)
+                return 201, self.new_issue(sent["title"], sent.get("body") or "", sent.get("labels")), {}
+            newest = sorted(self.issues.values(), key=lambda issue: -issue["number"])
+            return 200, newest[: int(request.query.get("per_page", "30"))], {}
+        match = re.fullmatch(rf"{re.escape(base)}/issues/(\d+)", request.path)
+        if match is None:
+            return github_error(404, "Not Found")
+        number = int(match.group(1))
+        if number in self.deleted:
+            return github_error(410, "This issue was deleted")
+        if number not in self.issues:
+            return github_error(404, "Not Found")
+        if request.method == "PATCH":
+            self.issues[number].update(request.json())
+        return 200, copy.deepcopy(self.issues[number]), {}
+
+
+def jira_error(status: int, *messages: str, **fields: str) -> Answer:
+    return status, {"errorMessages": list(messages), "errors": fields}, {}
+
+
+@dataclass
+class FakeJira(FakeTracker):
+    project: str = "ACME"
+    email: str = "ben@acme.example"
+    token: str = "jira-token"
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def status(self, key: str, category: str, name: str, resolution: str | None = None) -> None:
+        with self._lock:
+            fields = self.issues[key]["fields"]
+            fields["status"] = {**fields["status"], "name": name, "statusCategory": {"key": category, "name": name}}
+            fields["resolution"] = {"name": resolution} if resolution else None
+
+    def route(self, request: Request) -> Answer:
+        login = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
+        if request.headers.get("authorization") != f"Basic {login}":
+            return 401, b"Client must be authenticated to access this resource.", {"Content-Type": "text/html"}
+        api = "/rest/api/3/"
+        if request.method == "GET" and request.path == f"{api}project/{self.project}":
+            types = [{"name": "Task"}, {"name": "Bug"}, {"name": "Story"}]
+            return 200, {"key": self.project, "name": "Acme", "issueTypes": types}, {}
+        if request.method == "POST" and request.path == api + "issue":
+            fields = request.json()["fields"]
+            if not fields.get("summary"):
+                return jira_error(400, summary="You must specify a summary of the issue.")
+            if fields.get("issuetype", {}).get("name") not in ("Task", "Bug", "Story"):
+                return jira_error(400, issuetype="Specify a valid issue type")
+            key = f"{self.project}-{42 + len(self.issues)}"
+            issue = copy.deepcopy(recorded("jira_issue.json"))
+            issue.update(id=str(10002 + len(self.issues)), key=key, self=f"https://acme.atlassian.net{api}issue/{key}")
+            issue["fields"].update(summary=fields["summary"], description=fields.get("description"))
+            self.issues[key] = issue
+            return 201, {"id": issue["id"], "key": key, "self": issue["self"]}, {}
+        if request.method == "GET" and request.path == api + "search/jql":
+            words = re.findall(r'\\"([^"\\]+)\\"', request.query.get("jql", ""))
+            found = [i for i in self.issues.values() if words and words[0] in json.dumps(i["fields"]["description"])]
+            return 200, {"issues": found[:1], "isLast": True}, {}
+        match = re.fullmatch(rf"{api}issue/([A-Z]+-\d+)", request.path)
+        if match is None or match.group(1) not in self.issues:
+            return jira_error(404, "Issue does not exist or you do not have permission to see it.")
+        issue = self.issues[match.group(1)]
+        if request.method == "PUT":
+            issue["fields"].update(request.json()["fields"])
+            return 204, None, {}
+        return 200, copy.deepcopy(issue), {}
+
+
+def graphql_error(message: str, code: str, status: int = 200) -> Answer:
+    return (
+        status,
+        {"errors": [{"message": message, "extensions": {"code": code, "userPresentableMessage": message}}]},
+        {},
+    )
+
+
+@dataclass
+class FakeLinear(FakeTracker):
+    team: str = "ENG"
+    key: str = "lin_api_secret"
+    issues: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def state(self, identifier: str, kind: str, name: str) -> None:
+        with self._lock:
+            self.issues[identifier]["state"] = {"type": kind, "name": name}
+
+    def route(self, request: Request) -> Answer:
+        if request.headers.get("authorization") != self.key:
+            return graphql_error("Authentication required, not authenticated", "AUTHENTICATION_ERROR", 400)
+        sent = request.json()
+        query, variables = sent["query"], sent.get("variables") or {}
+        if "teams(" in query:
+            found = (
+                [{"id": "team-eng-id", "key": self.team, "name": "Engineering"}]
+                if variables["key"] == self.team
+                else []
+            )
+            return 200, {"data": {"teams": {"nodes": found}}}, {}
+        if "issueLabels(" in query:
+            return (
+                200,
+                {"data": {"issueLabels": {"nodes": [{"id": f"label-{n}", "name": n} for n in variables["names"]]}}},
+                {},
+            )
+        if "issueCreate(" in query:
+            fields = variables["input"]
+            if not fields.get("title"):
+                return graphql_error("Argument Validation Error", "INVALID_INPUT", 400)
+            identifier = f"{self.team}-{7 + len(self.issues)}"
+            issue = copy.deepcopy(recorded("linear_issue.json"))["data"]["issue"]
+            issue.update(
+                id=f"uuid-{identifier}",
+                identifier=identifier,
+                url=f"https://linear.app/acme/issue/{identifier}",
+                title=fields["title"],
+                description=fields.get("description", ""),
+            )
+            self.issues[identifier] = issue
+            return 200, {"data": {"issueCreate": {"success": True, "issue": issue}}}, {}
+        if "issues(" in query:
+            found = [i for i in self.issues.values() if variables["text"] in (i.get("description") or "")]
+            return 200, {"data": {"issues": {"nodes": found[:1]}}}, {}
+        wanted = variables.get("id", "")
+        issue = next((i for i in self.issues.values() if wanted in (i["id"], i["identifier"])), None)
+        if issue is None:
+            return graphql_error("Entity not found: Issue", "INVALID_INPUT")
+        if "issueUpdate(" in query:
+            issue.update(variables["input"])
+            return 200, {"data": {"issueUpdate": {"success": True}}}, {}
+        return 200, {"data": {"issue": copy.deepcopy(issue)}}, {}
