@@ -31,7 +31,8 @@ def tracker_note(mention: Mention, event: Event) -> str | None:
         case EventKind.ISSUE_SHIPPED:
             return f":rocket: {issue_link(data)} shipped. Tell the customer it is done?"
         case EventKind.ISSUE_REOPENED:
-            return f":arrows_counterclockwise: {issue_link(data)} was reopened; it has not shipped after all."
+            after_all = "; it has not shipped after all" if data.get("was") == "done" else ""
+            return f":arrows_counterclockwise: {issue_link(data)} was reopened{after_all}."
         case EventKind.ISSUE_CLOSED:
             why = f" ({safe_mrkdwn(str(data['why']), 100)})" if data.get("why") else ""
             return f":no_entry_sign: {issue_link(data)} was closed without shipping{why}; nobody is told it shipped."
