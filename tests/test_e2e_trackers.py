@@ -206,7 +206,7 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     assert any("opened" in note.text and "GH-28" in note.text for note in workspace.thread(card))
     [created] = workspace.github.calls("POST", "/repos/acme/app/issues")
     assert created.json()["labels"] == ["customer-feedback", "auth"]
-    assert f"allears-request-" in workspace.github.issues[28]["body"]
+    assert "allears-request-" in workspace.github.issues[28]["body"]
 
     # Two more customers say the same; Ana links one by command, Ben the other through the card's menu.
     second = workspace.heard("Acme logs me out constantly", number=8, author="@sam@mastodon.example")
