@@ -24,12 +24,16 @@ from bot.app.standin.slack import BOT_TOKEN, FakeSlack, Message
 from bot.app.standin.users import SIGNING_SECRET, chosen, typed
 from bot.app.web import create_web_app
 from bot.ground import migrate
+from bot.ground.clock import utcnow
 from bot.ground.config import load_config
 from bot.ground.db import make_engine, read_scope, session_scope
 from bot.ground.models import Event, EventKind, Outbox, OutboxKind, OutboxStatus
 from bot.ground.settings import Settings
 from bot.hear.batches import record
 from bot.hear.polling import Listener
+from bot.remember.counting import weekly_figures
+from bot.remember.summary import summary_text
+from bot.remember.weeks import Week
 from bot.slack.client import slack_client
 from bot.slack.delivery import Deliverer
 from bot.slack.payloads import MenuChoice
@@ -263,6 +267,14 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     [sent] = api.requests_to("/api/v1/statuses")
     assert sent.json()["status"].startswith("@pat@social.example You asked for this")
     assert len(events(workspace, EventKind.CUSTOMER_TOLD)) == 1
+
+    # The week's summary: one issue opened from a mention, three customers behind it, shipped, one told.
+    with read_scope(workspace.engine) as session:
+        summary = summary_text(weekly_figures(session, Week.containing(utcnow(), "UTC")))
+    product = summary.split("From customers to product", 1)[1]
+    assert "Opened from mentions: 1" in " ".join(product.split())
+    assert "Top linked issues:" in product and "GH-28 “Stay signed in for longer” (3 customers, shipped)" in product
+    assert "Customers told:" in product and "1 of 3 shipped to this week" in product
 
 
 def test_a_reopened_then_deleted_issue_and_a_revoked_token_are_told_in_the_thread(workspace):

@@ -115,7 +115,7 @@ def _packed(heading: str, lines: list[str]) -> list[Block]:
 
 
 def figures_blocks(figures: WeeklyFigures, *, chart: bool = False, labels: LabelCounts | None = None) -> list[Block]:
-    """The summary's four parts under its title; `chart` says the chart follows in the thread, `labels` how
+    """The summary's parts under its title; `chart` says the chart follows in the thread, `labels` how
     many mentions the team's actions have judged (`/allears stats`)."""
     blocks: list[Block] = [{"type": "header", "text": plain(summary_title(figures), limit=HEADER_TEXT)}]
     for part in summary_parts(figures):
