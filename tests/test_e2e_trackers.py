@@ -3,6 +3,7 @@ requests handed to the app from the factory), the outbox delivering to the fake 
 its issues, a Mastodon stand-in for the reply on the source, and GitHub's signed webhook at `/hooks/github`."""
 
 import hashlib
+import io
 import hmac
 import json
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from bot.ground.settings import Settings
 from bot.hear.batches import record
 from bot.hear.polling import Listener
 from bot.remember.counting import weekly_figures
+from bot.remember.export import ExportFormat, export
 from bot.remember.summary import summary_text
 from bot.remember.weeks import Week
 from bot.slack.client import slack_client
@@ -275,6 +277,14 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     assert "Opened from mentions: 1" in " ".join(product.split())
     assert "Top linked issues:" in product and "GH-28 “Stay signed in for longer” (3 customers, shipped)" in product
     assert "Customers told:" in product and "1 of 3 shipped to this week" in product
+    out = io.StringIO()
+    export(workspace.engine, out, kind=ExportFormat.JSONL)
+    exported = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(row["reference"], row["tracker_issue"]) for row in exported] == [
+        (f"M-{first}", "GH-28"),
+        (f"M-{second}", "GH-28"),
+        (f"M-{third}", "GH-28"),
+    ]
 
 
 def test_a_reopened_then_deleted_issue_and_a_revoked_token_are_told_in_the_thread(workspace):
