@@ -3,8 +3,8 @@ requests handed to the app from the factory), the outbox delivering to the fake 
 its issues, a Mastodon stand-in for the reply on the source, and GitHub's signed webhook at `/hooks/github`."""
 
 import hashlib
-import io
 import hmac
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
