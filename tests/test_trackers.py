@@ -15,6 +15,7 @@ from bot.act.trackers.github import GitHubIssues
 from bot.act.trackers.jira import JiraIssues, to_adf, with_adf_section
 from bot.act.trackers.linear import LinearIssues
 from bot.act.trackers.registry import TrackerSet
+from bot.app.checks.trackers import check_trackers
 from bot.ground.config_trackers import GitHubTracker, JiraTracker, LinearTracker, Trackers
 from bot.ground.errors import UserError
 from bot.ground.models import TrackerIssueState
@@ -295,3 +296,18 @@ def test_a_body_without_a_section_gets_one_at_its_end():
     assert with_section("", SECTION) == SECTION
     assert with_section("Intro", SECTION) == f"Intro\n\n{SECTION}"
     assert with_section(f"Intro\n\n{SECTION}\n\nfooter", SECTION_AGAIN) == f"Intro\n\n{SECTION_AGAIN}\n\nfooter"
+
+
+def test_allears_check_asks_each_tracker_once_and_names_the_fix(github, jira, linear, http):
+    jira.token = "rotated"
+    trackers = Trackers(
+        default="github",
+        github=GitHubTracker(repo="acme/app", token_env="GITHUB_TRACKER_TOKEN", base_url=github.url("/")),
+        jira=JiraTracker(base_url=jira.url("/"), project="ACME", email_env="JIRA_EMAIL", token_env="JIRA_TOKEN"),
+        linear=LinearTracker(team="OPS", api_key_env="LINEAR_KEY", base_url=linear.url("/graphql")),
+    )
+    results = {result.name: result for result in check_trackers(trackers, http)}
+    assert results["tracker github"].ok and results["tracker github"].detail == "acme/app answered"
+    assert not results["tracker jira"].ok and "JIRA_EMAIL and JIRA_TOKEN" in results["tracker jira"].fix
+    assert not results["tracker linear"].ok and "set `team` to the team's key" in results["tracker linear"].fix
+    assert [request.method for request in github.requests] == ["GET"], "one read-only call"
