@@ -109,6 +109,7 @@ class ReplyRecorded:
     """The mention's first reply: it set the first-response time."""
     claimed: bool
     """The mention was unclaimed, so replying claimed it for the replier."""
+    event: Event
 
 
 def reply(
@@ -147,7 +148,7 @@ def reply(
     if to_source:
         enqueue(session, OutboxKind.SOURCE_REPLY, mention_id=mention_id, channel=mention.channel, event_id=event.id)
     session.refresh(mention)
-    return ReplyRecorded(mention=mention, first=first, claimed=claimed)
+    return ReplyRecorded(mention=mention, first=first, claimed=claimed, event=event)
 
 
 def escalate(

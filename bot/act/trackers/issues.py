@@ -302,12 +302,6 @@ def tell_customer(
     if (earlier := already_told(session, mention_id, row.id)) is not None:
         raise UserError(f"<@{earlier.actor}> told this customer already that {row.key} shipped.")
     recorded = actions.reply(session, mention_id=mention_id, user_id=user_id, text=text, to_source=on_source, now=now)
-    reply_event = session.exec(
-        select(Event)
-        .where(col(Event.mention_id) == mention_id, col(Event.kind) == EventKind.REPLIED)
-        .order_by(col(Event.id).desc())
-    ).first()
-    assert recorded.mention.id is not None and reply_event is not None
     return append_event(
         session,
         mention_id,
@@ -316,7 +310,7 @@ def tell_customer(
         now,
         via="source" if on_source else "recorded",
         told_at=told_at,
-        reply_event_id=reply_event.id,
+        reply_event_id=recorded.event.id,
         after_seconds=round((now - row.shipped_at).total_seconds()),
         **_about(row),
     )
