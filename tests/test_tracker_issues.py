@@ -75,9 +75,9 @@ def test_each_customer_is_told_once(engine):
         )
     assert told.data["via"] == "recorded" and told.data["told_at"] == "https://x.example/1"
     assert 7100 <= told.data["after_seconds"] <= 7300
-    with session_scope(engine) as session:
-        with pytest.raises(UserError, match="<@U_ANA> told this customer already that GH-28 shipped"):
-            tell_customer(session, mention_id=first, user_id="U_BEN", text="Shipped!", on_source=False)
+    refusal = pytest.raises(UserError, match="<@U_ANA> told this customer already that GH-28 shipped")
+    with session_scope(engine) as session, refusal:
+        tell_customer(session, mention_id=first, user_id="U_BEN", text="Shipped!", on_source=False)
     assert len(kinds(engine, EventKind.CUSTOMER_TOLD)) == 1
     assert [e.data["text"] for e in kinds(engine, EventKind.REPLIED)] == ["Shipped!"], "recorded as a reply too"
 
