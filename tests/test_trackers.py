@@ -3,22 +3,30 @@ in the real shapes: issues are created, read back and closed; the evidence secti
 added twice; and each refusal (401, 404, 410, 422) and each busy answer (429 with Retry-After, 5xx, a timeout) is
 sorted into what a retry can fix and what it cannot."""
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
 from bot.act.trackers import TrackerBusy, TrackerRefused
 from bot.act.trackers.evidence import END, START, with_section
 from bot.act.trackers.github import GitHubIssues
+from bot.act.trackers.issues import request_issue
 from bot.act.trackers.jira import JiraIssues, to_adf, with_adf_section
 from bot.act.trackers.linear import LinearIssues
+from bot.act.trackers.outbox_calls import TRACKER_KINDS, TrackerCalls
 from bot.act.trackers.registry import TrackerSet
+from bot.act.trackers.watch import check_issues
 from bot.app.checks.trackers import check_trackers
+from bot.ground import outbox
 from bot.ground.config_trackers import GitHubTracker, JiraTracker, LinearTracker, Trackers
+from bot.ground.db import read_scope, session_scope
 from bot.ground.errors import UserError
-from bot.ground.models import TrackerIssueState
+from bot.ground.models import Event, EventKind, TrackerIssueState
+from tests.factories import store_mention
 from tests.trackerservers import FakeGitHub, FakeJira, FakeLinear
 
 SECTION = f"{START}\n**1 customer**, 1 mention(s): mastodon 1.\n\n> It keeps logging me out\n\n{END}"
@@ -311,3 +319,65 @@ def test_allears_check_asks_each_tracker_once_and_names_the_fix(github, jira, li
     assert not results["tracker jira"].ok and "JIRA_EMAIL and JIRA_TOKEN" in results["tracker jira"].fix
     assert not results["tracker linear"].ok and "set `team` to the team's key" in results["tracker linear"].fix
     assert [request.method for request in github.requests] == ["GET"], "one read-only call"
+
+
+def _created_through_the_outbox(engine, trackers: TrackerSet, tracker: str) -> int:
+    mention_id = store_mention(engine, text="Acme needs CSV export", author="Pat")
+    with session_scope(engine) as session:
+        request_issue(
+            session,
+            mention_id=mention_id,
+            user_id="U_BEN",
+            tracker=tracker,
+            title="CSV export",
+            labels=[],
+            body="> CSV",
+        )
+    calls = TrackerCalls(engine, trackers)
+    while True:
+        with session_scope(engine) as session:
+            row = outbox.lease_next(session)
+        if row is None:
+            return mention_id
+        if row.kind in TRACKER_KINDS:
+            calls.send(row)
+        else:
+            with session_scope(engine) as session:
+                outbox.mark_sent(session, row)
+
+
+def _events(engine, kind: EventKind) -> list[Event]:
+    with read_scope(engine) as session:
+        return list(session.exec(select(Event).where(col(Event.kind) == kind)))
+
+
+def test_a_jira_cloud_issue_is_made_through_the_outbox_and_its_shipping_heard(sqlite_engine, jira, http):
+    config = Trackers(
+        jira=JiraTracker(base_url=jira.url("/"), project="ACME", email_env="JIRA_EMAIL", token_env="JIRA_TOKEN")
+    )
+    trackers = TrackerSet(config, http)
+    _created_through_the_outbox(sqlite_engine, trackers, "jira")
+    [created] = _events(sqlite_engine, EventKind.ISSUE_CREATED)
+    assert created.data["key"] == "ACME-42" and created.data["url"] == jira.url("/browse/ACME-42")
+    description = json.dumps(jira.issues["ACME-42"]["fields"]["description"])
+    assert "What customers said" in description and "allears-request-" in description
+    jira.status("ACME-42", "done", "Done", "Won't Do")
+    assert check_issues(sqlite_engine, trackers.named("jira")) == 1
+    assert [e.data["why"] for e in _events(sqlite_engine, EventKind.ISSUE_CLOSED)] == ["Won't Do"]
+    jira.status("ACME-42", "done", "Done", "Done")
+    assert check_issues(sqlite_engine, trackers.named("jira")) == 1
+    assert len(_events(sqlite_engine, EventKind.ISSUE_SHIPPED)) == 1
+
+
+def test_a_linear_issue_is_made_through_the_outbox_and_a_cancel_is_not_a_shipping(sqlite_engine, linear, http):
+    config = Trackers(linear=LinearTracker(team="ENG", api_key_env="LINEAR_KEY", base_url=linear.url("/graphql")))
+    trackers = TrackerSet(config, http)
+    _created_through_the_outbox(sqlite_engine, trackers, "linear")
+    [created] = _events(sqlite_engine, EventKind.ISSUE_CREATED)
+    assert created.data["key"] == "ENG-7"
+    assert "allears-request-" in linear.issues["ENG-7"]["description"]
+    linear.state("ENG-7", "canceled", "Canceled")
+    assert check_issues(sqlite_engine, trackers.named("linear")) == 1
+    assert _events(sqlite_engine, EventKind.ISSUE_SHIPPED) == []
+    linear.fail(400, {"errors": [{"message": "ratelimited", "extensions": {"code": "RATELIMITED"}}]})
+    assert check_issues(sqlite_engine, trackers.named("linear")) == 0, "busy: read again at the next check"
