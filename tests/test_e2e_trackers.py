@@ -357,3 +357,29 @@ def test_a_webhook_that_is_not_signed_by_github_changes_nothing(workspace):
         github_hook(workspace, "issues", closed_event(issue), delivery="d-11").json["ignored"].startswith("no mention")
     )
     assert events(workspace, EventKind.ISSUE_SHIPPED) == []
+
+
+def test_ben_creates_an_issue_from_the_escalation_and_a_refusal_is_told_in_the_thread(workspace):
+    ben = workspace.person("U_BEN")
+    mention_id = workspace.heard("Acme SSO is broken for our team", number=7, author="@pat@social.example")
+    card = workspace.card(mention_id)
+    ben.command("/escalate", f"M-{mention_id} support SSO")
+    alert = workspace.shows(lambda: workspace.fake.cards("C0SUPPORT"), what="the team alert")[0]
+    button = next(
+        e for b in alert.blocks if b["type"] == "actions" for e in b["elements"] if e["text"]["text"] == "Create issue"
+    )
+    ben.click(button["action_id"], button["value"], channel="C0SUPPORT", message_ts=alert.ts, block_id="alert_actions")
+    form = workspace.modal("create_issue_modal")
+    validation = {"message": "Validation Failed", "errors": [{"resource": "Label", "code": "invalid", "field": "name"}]}
+    workspace.github.fail(422, validation, method="POST")
+    ben.submit(form, {"issue_tracker": chosen("github"), "issue_title": typed("SSO"), "issue_body": typed("> SSO")})
+    note = workspace.shows(
+        lambda: [n.text for n in workspace.thread(card) if "could not be created" in n.text], what="the refusal"
+    )[0]
+    assert "<@U_BEN>" in note and "Validation Failed" in note and "check the title and the labels" in note
+    assert workspace.github.issues == {}
+
+    ben.command("/allears", f"issue M-{mention_id}")
+    again = workspace.modal("create_issue_modal", count=2)
+    ben.submit(again, {"issue_tracker": chosen("github"), "issue_title": typed("SSO"), "issue_body": typed("> SSO")})
+    workspace.shows(lambda: "GH-28" in card.all_text(), what="the issue on the card, the second time")
