@@ -140,6 +140,8 @@ class FakeGitHub(FakeTracker):
     token: str = "gh-secret"
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
+    lose_answers: int = 0
+    """The next creations are made, but answered 502, as a gateway answers when the answer was lost behind it."""
     _next: int = 27
 
     def new_issue(self, title: str, body: str = "", labels: list[str] | None = None) -> dict[str, Any]:
@@ -189,7 +191,11 @@ class FakeGitHub(FakeTracker):
                 if not sent.get("title"):
                     missing = [{"resource": "Issue", "code": "missing_field", "field": "title"}]
                     return github_error(422, "Validation Failed", errors=missing)
-                return 201, self.new_issue(sent["title"], sent.get("body") or "", sent.get("labels")), {}
+                issue = self.new_issue(sent["title"], sent.get("body") or "", sent.get("labels"))
+                if self.lose_answers:
+                    self.lose_answers -= 1
+                    return github_error(502, "Server Error")
+                return 201, issue, {}
             newest = sorted(self.issues.values(), key=lambda issue: -issue["number"])
             return 200, newest[: int(request.query.get("per_page", "30"))], {}
         match = re.fullmatch(rf"{re.escape(base)}/issues/(\d+)", request.path)

@@ -40,8 +40,8 @@ class TrackerRefused(TrackerError):
 
     @property
     def gone(self) -> bool:
-        """The issue was deleted, or moved where the token cannot see it."""
-        return self.status in (404, 410)
+        """The issue was deleted, moved (a 301: transferred to another repository), or out of the token's sight."""
+        return self.status in (301, 404, 410)
 
 
 class Tracker(Protocol):

@@ -54,10 +54,15 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def inert(text: str) -> str:
+    """Customer words that notify nobody in the tracker: `@name` would mention (and email) one of its users."""
+    return text.replace("@", "@\u200b")
+
+
 def quoted(mention: Mention, limit: int = _QUOTE) -> list[str]:
     """The customer's words as a Markdown quote, then who, where, when and the link."""
-    words = truncate(" ".join((mention.text or mention.title or "").split()), limit)
-    by = f"{mention.author} on {mention.source}" if mention.author else mention.source
+    words = inert(truncate(" ".join((mention.text or mention.title or "").split()), limit))
+    by = f"{inert(mention.author)} on {mention.source}" if mention.author else mention.source
     link = f": {mention.url}" if mention.url else ""
     return [f"> {words}", f"— {by}, {_when(mention.published_at or mention.heard_at)}{link}"]
 

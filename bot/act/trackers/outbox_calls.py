@@ -37,21 +37,29 @@ class TrackerCalls:
                 return 1
             self._evidence(row)
         except TrackerBusy as busy:
-            delay = timedelta(seconds=busy.retry_after) if busy.retry_after else outbox.RETRY.after(row.attempts)
+            # A 429 made nothing: the attempt does not count, so the next one need not look for an issue it made.
+            limited = busy.retry_after is not None
+            delay = timedelta(seconds=busy.retry_after or 0) if limited else outbox.RETRY.after(row.attempts)
             log.warning("outbox %s: %s; retrying in %ss", row.id, busy, delay.total_seconds())
             error = str(busy)
-            self._settle(lambda s: outbox.mark_retry(s, row, delay=delay, error=error))
+            counted = not limited
+            self._settle(row, lambda s: outbox.mark_retry(s, row, delay=delay, error=error, count_attempt=counted))
             return 0
         except (TrackerRefused, UserError) as failure:
             self._refused(row, failure)
             return 0
-        self._settle(lambda s: outbox.mark_sent(s, row))
+        except Exception as failure:  # an answer in a shape the client did not expect: logged, and tried again
+            log.exception("outbox %s: the %s call failed unexpectedly; retrying", row.id, row.kind)
+            error = f"unexpected {type(failure).__name__}"
+            self._settle(row, lambda s: outbox.mark_retry(s, row, delay=outbox.RETRY.after(row.attempts), error=error))
+            return 0
+        self._settle(row, lambda s: outbox.mark_sent(s, row))
         return 1
 
-    def _settle(self, mark: Mark) -> None:
+    def _settle(self, row: Outbox, mark: Mark) -> None:
         with session_scope(self._engine) as session:
             if not mark(session):
-                log.warning("outbox row: its lease had passed to another process")
+                log.warning("outbox %s: its lease had passed to another process", row.id)
 
     def _create(self, row: Outbox) -> None:
         with read_scope(self._engine) as session:
