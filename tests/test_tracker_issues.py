@@ -15,6 +15,7 @@ from bot.ground.clock import utcnow
 from bot.ground.db import read_scope, session_scope
 from bot.ground.errors import UserError
 from bot.ground.models import Event, EventKind, Outbox, OutboxKind, TrackerIssue, TrackerIssueState
+from bot.remember.product_loop import product_loop
 from tests.factories import store_mention
 
 ISSUE = Issue(
@@ -110,3 +111,20 @@ def test_linking_twice_is_refused_and_the_evidence_counts_each_customer_once(eng
     with read_scope(engine) as session:
         rows = session.exec(select(Outbox).where(col(Outbox.kind) == OutboxKind.TRACKER_EVIDENCE)).all()
     assert len(rows) == 3, "each link brings the evidence up to date"
+
+
+def test_a_telling_the_source_refused_can_be_made_again(engine):
+    issue_id, (first,) = linked(engine, "pat")
+    with session_scope(engine) as session:
+        seen(session, issue_id=issue_id, state=TrackerIssueState.DONE)
+    with session_scope(engine) as session:
+        told = tell_customer(session, mention_id=first, user_id="U_ANA", text="Shipped!", on_source=True)
+    with session_scope(engine) as session:
+        reply = session.get(Event, told.data["reply_event_id"])
+        actions.sent_to_source(session, reply_event=reply, error="answered HTTP 502")
+    with session_scope(engine) as session:
+        again = tell_customer(session, mention_id=first, user_id="U_ANA", text="Shipped!", on_source=False)
+    assert again.data["via"] == "recorded"
+    with read_scope(engine) as session:
+        loop = product_loop(session, utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
+    assert (loop.told, loop.to_tell, [issue.customers for issue in loop.shipped]) == (1, 1, [1])

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from bot.act.trackers.issues import reached
 from bot.ground.models import Event, EventKind, Mention, TrackerIssue, TrackerIssueState
 from bot.remember.figures import LinkedIssue, ProductLoop, Waits, median
 
@@ -32,9 +33,16 @@ def product_loop(session: Session, start: datetime, until: datetime) -> ProductL
 
     ranked = sorted(issues.values(), key=lambda row: (-len(customers[row.id or 0]), row.id or 0))
     shipped = [row for row in ranked if row.shipped_at is not None and start <= row.shipped_at < until]
-    told = session.exec(
-        select(Event).where(col(Event.kind) == EventKind.CUSTOMER_TOLD, col(Event.at) >= start, col(Event.at) < until)
-    ).all()
+    told = reached(
+        session,
+        list(
+            session.exec(
+                select(Event).where(
+                    col(Event.kind) == EventKind.CUSTOMER_TOLD, col(Event.at) >= start, col(Event.at) < until
+                )
+            )
+        ),
+    )
     waits = sorted(timedelta(seconds=max(0, int(event.data.get("after_seconds") or 0))) for event in told)
     return ProductLoop(
         opened=sum(1 for row in issues.values() if row.created_from is not None and start <= row.created_at < until),

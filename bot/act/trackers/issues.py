@@ -273,11 +273,20 @@ def shipped_note(row: TrackerIssue) -> str:
     return f"You asked for this: {row.title}. It shipped today: {row.url}"
 
 
+def reached(session: Session, told: list[Event]) -> list[Event]:
+    """The tellings that reached their customer: all but those whose reply the source refused (the thread said so,
+    and the customer can be told again)."""
+    refused = {
+        event.data.get("reply_event_id")
+        for event in _events(session, sorted({e.mention_id for e in told}), (EventKind.SENT_TO_SOURCE,))
+        if event.data.get("error")
+    }
+    return [event for event in told if event.data.get("reply_event_id") not in refused]
+
+
 def already_told(session: Session, mention_id: int, issue_id: int) -> Event | None:
-    return next(
-        (e for e in _events(session, [mention_id], (EventKind.CUSTOMER_TOLD,)) if e.data.get("issue_id") == issue_id),
-        None,
-    )
+    told = [e for e in _events(session, [mention_id], (EventKind.CUSTOMER_TOLD,)) if e.data.get("issue_id") == issue_id]
+    return next(iter(reached(session, told)), None)
 
 
 def tell_customer(
