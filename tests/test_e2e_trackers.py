@@ -212,7 +212,7 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     assert any("opened" in note.text and "GH-28" in note.text for note in workspace.thread(card))
     [created] = workspace.github.calls("POST", "/repos/acme/app/issues")
     assert created.json()["labels"] == ["customer-feedback", "auth"]
-    assert "allears-request-" in workspace.github.issues[28]["body"]
+    assert "allears-request-" in workspace.github.state.issues[28]["body"]
 
     # Two more customers say the same; Ana links one by command, Ben the other through the card's menu.
     second = workspace.heard("Acme logs me out constantly", number=8, author="@sam@mastodon.example")
@@ -225,13 +225,15 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     link = MenuChoice(mention=third, do="link-issue").value()
     ben.choose("mention_more", link, channel=third_card.channel, message_ts=third_card.ts)
     ben.submit(workspace.modal("link_issue_modal"), {"issue_key": typed("https://github.com/acme/app/issues/28")})
-    workspace.shows(lambda: "3 customers" in workspace.github.issues[28]["body"], what="the evidence, three customers")
-    description = workspace.github.issues[28]["body"]
+    workspace.shows(
+        lambda: "3 customers" in workspace.github.state.issues[28]["body"], what="the evidence, three customers"
+    )
+    description = workspace.github.state.issues[28]["body"]
     assert description.count(START) == 1 and description.startswith("> Acme keeps logging me out")
     assert "mastodon 3" in description and "Why does Acme sign me out" in description
 
     # The issue is closed as completed: the webhook tells it at once, and the next poll tells nothing again.
-    issue = workspace.github.close(28, "completed")
+    issue = workspace.github.state.close(28, "completed")
     assert github_hook(workspace, "issues", closed_event(issue), delivery="d-1").status_code == 200
     assert github_hook(workspace, "issues", closed_event(issue), delivery="d-1").json["ignored"] == "delivered before"
     assert (
@@ -291,20 +293,20 @@ def test_a_reopened_then_deleted_issue_and_a_revoked_token_are_told_in_the_threa
     ben = workspace.person("U_BEN")
     mention_id = workspace.heard("Acme export is broken", number=7, author="@pat@social.example")
     card = workspace.card(mention_id)
-    workspace.github.new_issue("Export to CSV")
+    workspace.github.state.new_issue("Export to CSV")
     ben.command("/allears", f"link M-{mention_id} #28")
     workspace.shows(lambda: "GH-28" in card.all_text(), what="the link on the card")
     github = TrackerSet(load_config(workspace.config_path).trackers, httpx.Client()).named("github")
 
-    workspace.github.close(28, "not_planned")
+    workspace.github.state.close(28, "not_planned")
     assert check_issues(workspace.engine, github) == 1
-    workspace.github.reopen(28)
+    workspace.github.state.reopen(28)
     assert check_issues(workspace.engine, github) == 1
-    workspace.github.revoke()
+    workspace.github.state.revoke()
     check_issues(workspace.engine, github)
     check_issues(workspace.engine, github)
-    workspace.github.token = "gh-secret"
-    workspace.github.delete(28)
+    workspace.github.state.token = "gh-secret"
+    workspace.github.state.delete(28)
     check_issues(workspace.engine, github)
     workspace.deliver()
     notes = [note.text for note in workspace.thread(card)]
@@ -334,15 +336,15 @@ def test_a_rate_limited_creation_waits_as_asked_and_one_whose_answer_was_lost_is
     assert 110 <= (row.not_before - row.created_at).total_seconds() <= 130
 
     # The next attempt reaches GitHub but its answer is lost: the one after finds the issue instead of a second.
-    workspace.github.lose_answers = 1
+    workspace.github.state.lose_answers = 1
     for _ in range(2):
         with session_scope(workspace.engine) as session:
             session.get(Outbox, row.id).not_before = row.created_at
         workspace.deliver()
-    assert len(workspace.github.issues) == 1 and len(workspace.github.calls("POST")) == 2
+    assert len(workspace.github.state.issues) == 1 and len(workspace.github.calls("POST")) == 2
     [created] = events(workspace, EventKind.ISSUE_CREATED)
     assert created.data["key"] == "GH-28"
-    assert f"allears-request-{_request_id(workspace)}" in workspace.github.issues[28]["body"]
+    assert f"allears-request-{_request_id(workspace)}" in workspace.github.state.issues[28]["body"]
 
 
 def _request_id(workspace: Workspace) -> int:
@@ -351,8 +353,8 @@ def _request_id(workspace: Workspace) -> int:
 
 
 def test_a_webhook_that_is_not_signed_by_github_changes_nothing(workspace):
-    workspace.github.new_issue("Export")
-    issue = workspace.github.close(28)
+    workspace.github.state.new_issue("Export")
+    issue = workspace.github.state.close(28)
     response = github_hook(workspace, "issues", closed_event(issue), delivery="d-9", secret="guessed")
     assert response.status_code == 401
     assert github_hook(workspace, "ping", {"zen": "hi"}, delivery="d-10").status_code == 200
@@ -380,7 +382,7 @@ def test_ben_creates_an_issue_from_the_escalation_and_a_refusal_is_told_in_the_t
         lambda: [n.text for n in workspace.thread(card) if "could not be created" in n.text], what="the refusal"
     )[0]
     assert "<@U_BEN>" in note and "Validation Failed" in note and "check the title and the labels" in note
-    assert workspace.github.issues == {}
+    assert workspace.github.state.issues == {}
 
     ben.command("/allears", f"issue M-{mention_id}")
     again = workspace.modal("create_issue_modal", count=2)

@@ -89,7 +89,7 @@ def test_github_creates_reads_and_keeps_one_evidence_section(github, http):
     assert issues.set_evidence("28", SECTION) is True
     assert issues.set_evidence("28", SECTION) is False, "said already: no second edit"
     assert issues.set_evidence("28", SECTION_AGAIN) is True
-    body = github.issues[28]["body"]
+    body = github.state.issues[28]["body"]
     assert body.count(START) == 1 and "2 customers" in body and "1 customer**" not in body
     assert body.startswith("> It keeps logging me out")
     assert len(github.calls("PATCH")) == 2
@@ -106,14 +106,14 @@ def test_github_creates_reads_and_keeps_one_evidence_section(github, http):
 )
 def test_github_says_done_only_when_closed_as_completed(github, http, reason, state):
     issues = github_issues(github, http)
-    github.new_issue("Dark mode")
-    github.close(28, reason)
+    github.state.new_issue("Dark mode")
+    github.state.close(28, reason)
     assert issues.get("28").state == state
 
 
 def test_github_refusals_name_their_fix_and_busy_answers_say_when_to_come_back(github, http):
     issues = github_issues(github, http, timeout=timedelta(seconds=0.2))
-    github.new_issue("Dark mode")
+    github.state.new_issue("Dark mode")
 
     with pytest.raises(TrackerRefused) as validation:
         issues.create(title="", body="", labels=[])
@@ -123,7 +123,7 @@ def test_github_refusals_name_their_fix_and_busy_answers_say_when_to_come_back(g
         issues.get("404")
     assert missing.value.gone and "check `repo`" in missing.value.fix
 
-    github.delete(28)
+    github.state.delete(28)
     with pytest.raises(TrackerRefused) as deleted:
         issues.get("28")
     assert deleted.value.status == 410 and "This issue was deleted" in str(deleted.value)
@@ -148,7 +148,7 @@ def test_github_refusals_name_their_fix_and_busy_answers_say_when_to_come_back(g
     with pytest.raises(TrackerBusy, match="took too long"):
         issues.find("allears-request-1")
 
-    github.revoke()
+    github.state.revoke()
     with pytest.raises(TrackerRefused) as revoked:
         issues.check()
     assert revoked.value.status == 401 and "GITHUB_TRACKER_TOKEN" in revoked.value.fix
@@ -157,8 +157,8 @@ def test_github_refusals_name_their_fix_and_busy_answers_say_when_to_come_back(g
 
 def test_a_creation_whose_answer_was_lost_is_found_by_its_marker(github, http):
     issues = github_issues(github, http)
-    github.new_issue("Older")
-    github.new_issue("Stay signed in", body="> words\n\nOpened from All Ears (M-7) · allears-request-12")
+    github.state.new_issue("Older")
+    github.state.new_issue("Stay signed in", body="> words\n\nOpened from All Ears (M-7) · allears-request-12")
     found = issues.find("allears-request-12")
     assert found is not None and found.key == "GH-29"
     assert issues.find("allears-request-13") is None

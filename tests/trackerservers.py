@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bot.app.standin.github import StandinGitHub
 from tests.apiserver import Request
 
 RECORDED = Path(__file__).parent / "trackers"
@@ -127,88 +128,15 @@ class FakeTracker:
         return Handler
 
 
-GITHUB_DOCS = "https://docs.github.com/rest/issues/issues"
-
-
-def github_error(status: int, message: str, **more: Any) -> Answer:
-    return status, {"message": message, "documentation_url": GITHUB_DOCS, "status": str(status), **more}, {}
-
-
 @dataclass
 class FakeGitHub(FakeTracker):
-    repo: str = "acme/app"
-    token: str = "gh-secret"
-    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
-    deleted: set[int] = field(default_factory=set)
-    lose_answers: int = 0
-    """The next creations are made, but answered 502, as a gateway answers when the answer was lost behind it."""
-    _next: int = 27
+    """The stand-in GitHub (`bot.app.standin.github`) on loopback."""
 
-    def new_issue(self, title: str, body: str = "", labels: list[str] | None = None) -> dict[str, Any]:
-        self._next += 1
-        number = self._next
-        issue = copy.deepcopy(recorded("github_issue.json"))
-        api = f"https://api.github.com/repos/{self.repo}/issues/{number}"
-        issue.update(
-            number=number,
-            id=4653700 + number,
-            url=api,
-            comments_url=api + "/comments",
-            html_url=f"https://github.com/{self.repo}/issues/{number}",
-            title=title,
-            body=body,
-            labels=[{"name": name, "color": "ededed", "default": False} for name in labels or []],
-        )
-        self.issues[number] = issue
-        return issue
-
-    def close(self, number: int, reason: str = "completed") -> dict[str, Any]:
-        with self._lock:
-            self.issues[number].update(state="closed", state_reason=reason, closed_at="2026-12-08T09:00:00Z")
-            return copy.deepcopy(self.issues[number])
-
-    def reopen(self, number: int) -> dict[str, Any]:
-        with self._lock:
-            self.issues[number].update(state="open", state_reason="reopened", closed_at=None)
-            return copy.deepcopy(self.issues[number])
-
-    def delete(self, number: int) -> None:
-        with self._lock:
-            self.deleted.add(number)
-
-    def revoke(self) -> None:
-        self.token = "revoked"
+    state: StandinGitHub = field(default_factory=StandinGitHub)
+    """Its issues, and what closes, reopens or deletes one as a person would on GitHub."""
 
     def route(self, request: Request) -> Answer:
-        if request.headers.get("authorization") != f"Bearer {self.token}":
-            return github_error(401, "Bad credentials", documentation_url="https://docs.github.com/rest")
-        base = f"/repos/{self.repo}"
-        if request.method == "GET" and request.path == base:
-            return 200, {"full_name": self.repo, "has_issues": True, "permissions": {"push": True}}, {}
-        if request.path == base + "/issues":
-            if request.method == "POST":
-                sent = request.json()
-                if not sent.get("title"):
-                    missing = [{"resource": "Issue", "code": "missing_field", "field": "title"}]
-                    return github_error(422, "Validation Failed", errors=missing)
-                issue = self.new_issue(sent["title"], sent.get("body") or "", sent.get("labels"))
-                if self.lose_answers:
-                    self.lose_answers -= 1
-                    return github_error(502, "Server Error")
-                return 201, issue, {}
-            newest = sorted(self.issues.values(), key=lambda issue: -issue["number"])
-            return 200, newest[: int(request.query.get("per_page", "30"))], {}
-        match = re.fullmatch(rf"{re.escape(base)}/issues/(\d+)", request.path)
-        if match is None:
-            return github_error(404, "Not Found")
-        number = int(match.group(1))
-        if number in self.deleted:
-            return github_error(410, "This issue was deleted")
-        if number not in self.issues:
-            return github_error(404, "Not Found")
-        if request.method == "PATCH":
-            self.issues[number].update(request.json())
-        return 200, copy.deepcopy(self.issues[number]), {}
+        return self.state.answer(request.method, request.path, request.query, request.headers, request.body)
 
 
 def jira_error(status: int, *messages: str, **fields: str) -> Answer:
