@@ -27,6 +27,8 @@ def recorded_issue() -> dict[str, Any]:
 class StandinGitHub:
     repo: str = "acme/app"
     token: str = "gh-secret"
+    web: str = "https://github.com"
+    """Where the issues' pages are (`html_url`)."""
     ships_after: float | None = None
     """Seconds after which an open issue is closed as completed, as if the team shipped it (the demo's)."""
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -48,7 +50,7 @@ class StandinGitHub:
                 id=4653700 + number,
                 url=api,
                 comments_url=api + "/comments",
-                html_url=f"https://github.com/{self.repo}/issues/{number}",
+                html_url=f"{self.web}/{self.repo}/issues/{number}",
                 title=title,
                 body=body,
                 labels=[{"name": name, "color": "ededed", "default": False} for name in labels or []],
