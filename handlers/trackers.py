@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.act.trackers import TrackerError, TrackerRefused
+from bot.act.trackers import SEARCH_RESULTS, Issue, TrackerError, TrackerRefused
 from bot.act.trackers.evidence import first_body
 from bot.act.trackers.issues import already_told, issue_of, link_issue, request_issue, shipped_note, tell_customer
 from bot.act.trackers.registry import TrackerSet
@@ -181,6 +181,26 @@ def register(app: App, deps: Deps) -> None:
         )
         client.views_open(trigger_id=click.opened_with(), view=view)
 
+    @app.action(InputId.ISSUE_SEARCH)
+    @acknowledged
+    def handle_issue_search(body: Body, client: WebClient) -> None:
+        """Enter in the Link form's search box: the form again, with the open issues that match."""
+        typed = BlockActionPayload.of(body)
+        text, view = (typed.action.value or "").strip(), typed.view
+        if view is None or not view.id:
+            raise UserError("This form is out of date; open it again from the card.")
+        modal_context = ModalContext.of_metadata(view.private_metadata)
+        found: list[Issue] = []
+        for tracker in _trackers(deps).by_name.values():
+            try:
+                found += tracker.search(text) if text else []
+            except TrackerError as error:
+                raise UserError(f"The {tracker.name} search did not work: {error}") from None
+        with read_scope(deps.engine) as session:
+            mention = get_mention(session, modal_context.mention_id)
+        form = link_issue_modal(mention, modal_context, query=text, found=found[:SEARCH_RESULTS])
+        client.views_update(view_id=view.id, hash=view.hash, view=form)
+
     def read_issue(submission: ViewSubmissionPayload) -> IssueForm:
         modal_context = ModalContext.of_submission(submission)
         tracker = required(submission, InputId.ISSUE_TRACKER, "Choose a tracker.")
@@ -194,7 +214,9 @@ def register(app: App, deps: Deps) -> None:
         return IssueForm(modal_context, tracker, title, labels, body)
 
     def read_link(submission: ViewSubmissionPayload) -> str:
-        key = required(submission, InputId.ISSUE_KEY, "Which issue?").strip()
+        key = (submission.input(InputId.ISSUE_PICK) or submission.input(InputId.ISSUE_KEY) or "").strip()
+        if not key:
+            raise FieldError(InputId.ISSUE_KEY, "Pick an issue the search found, or type its key or link.")
         try:
             _trackers(deps).find_key(key)
         except UserError as error:

@@ -388,3 +388,37 @@ def test_ben_creates_an_issue_from_the_escalation_and_a_refusal_is_told_in_the_t
     again = workspace.modal("create_issue_modal", count=2)
     ben.submit(again, {"issue_tracker": chosen("github"), "issue_title": typed("SSO"), "issue_body": typed("> SSO")})
     workspace.shows(lambda: "GH-28" in card.all_text(), what="the issue on the card, the second time")
+
+
+def test_ben_finds_the_issue_by_searching_in_the_link_form(workspace):
+    ben = workspace.person("U_BEN")
+    workspace.github.state.new_issue("Stay signed in longer")
+    workspace.github.state.new_issue("Dark mode")
+    mention_id = workspace.heard("Acme signs me out all the time", number=7, author="@pat@social.example")
+    card = workspace.card(mention_id)
+    link = MenuChoice(mention=mention_id, do="link-issue").value()
+    ben.choose("mention_more", link, channel=card.channel, message_ts=card.ts)
+    form = workspace.modal("link_issue_modal")
+    ben.type_in(form, "issue_search", "signed in")
+    found = workspace.fake.wait_for(
+        lambda: [b for b in workspace.modal("link_issue_modal")["blocks"] if b.get("block_id") == "issue_pick"],
+        what="the issues the search found",
+    )[0]
+    assert [option["text"]["text"] for option in found["element"]["options"]] == ["GH-28 Stay signed in longer"]
+    [search] = workspace.github.calls("GET", "/search/issues")
+    assert search.query["q"] == "repo:acme/app is:issue is:open signed in"
+
+    form = workspace.modal("link_issue_modal")
+    assert "issue_key" in _errors_of(ben.submit(form, {}))
+    picked = {
+        "type": "radio_buttons",
+        "selected_option": {"value": "GH-28", "text": {"type": "plain_text", "text": "x"}},
+    }
+    assert answer(ben.submit(form, {"issue_pick": picked})) == ""
+    workspace.shows(lambda: "GH-28" in card.all_text(), what="the link on the card")
+
+
+def _errors_of(response) -> dict:
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors", body
+    return body["errors"]

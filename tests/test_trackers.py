@@ -381,3 +381,19 @@ def test_a_linear_issue_is_made_through_the_outbox_and_a_cancel_is_not_a_shippin
     assert _events(sqlite_engine, EventKind.ISSUE_SHIPPED) == []
     linear.fail(400, {"errors": [{"message": "ratelimited", "extensions": {"code": "RATELIMITED"}}]})
     assert check_issues(sqlite_engine, trackers.named("linear")) == 0, "busy: read again at the next check"
+
+
+def test_jira_and_linear_search_their_open_issues(jira, linear, http):
+    cloud = jira_issues(jira, http)
+    cloud.create(title="Export to CSV", body="x", labels=[])
+    cloud.create(title="Export to PDF", body="x", labels=[])
+    jira.status("ACME-43", "done", "Done", "Done")
+    assert [issue.key for issue in cloud.search('export "to"')] == ["ACME-42"], "done ones are left out"
+    jql = jira.calls("GET", "/rest/api/3/search/jql")[-1].query["jql"]
+    assert jql == 'project = "ACME" AND statusCategory != Done AND text ~ "export to" ORDER BY updated DESC'
+
+    issues = linear_issues(linear, http)
+    issues.create(title="Offline mode", body="x", labels=[])
+    issues.create(title="Offline sync", body="x", labels=[])
+    linear.state("ENG-8", "canceled", "Canceled")
+    assert [issue.key for issue in issues.search("offline")] == ["ENG-7"]

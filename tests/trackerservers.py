@@ -177,9 +177,20 @@ class FakeJira(FakeTracker):
             self.issues[key] = issue
             return 201, {"id": issue["id"], "key": key, "self": issue["self"]}, {}
         if request.method == "GET" and request.path == api + "search/jql":
-            words = re.findall(r'\\"([^"\\]+)\\"', request.query.get("jql", ""))
-            found = [i for i in self.issues.values() if words and words[0] in json.dumps(i["fields"]["description"])]
-            return 200, {"issues": found[:1], "isLast": True}, {}
+            jql = request.query.get("jql", "")
+            marker = re.findall(r'\\"([^"\\]+)\\"', jql)
+            if marker:
+                found = [i for i in self.issues.values() if marker[0] in json.dumps(i["fields"]["description"])]
+            else:
+                words = re.search(r'text ~ "([^"]*)"', jql)
+                wanted = (words.group(1) if words else "").casefold()
+                found = [
+                    i
+                    for i in self.issues.values()
+                    if i["fields"]["status"]["statusCategory"]["key"] != "done"
+                    and wanted in i["fields"]["summary"].casefold()
+                ]
+            return 200, {"issues": found[: int(request.query.get("maxResults", "50"))], "isLast": True}, {}
         match = re.fullmatch(rf"{api}issue/([A-Z]+-\d+)", request.path)
         if match is None or match.group(1) not in self.issues:
             return jira_error(404, "Issue does not exist or you do not have permission to see it.")
@@ -241,6 +252,14 @@ class FakeLinear(FakeTracker):
             )
             self.issues[identifier] = issue
             return 200, {"data": {"issueCreate": {"success": True, "issue": issue}}}, {}
+        if "issues(" in query and "containsIgnoreCase" in query:
+            wanted = variables["text"].casefold()
+            found = [
+                i
+                for i in self.issues.values()
+                if i["state"]["type"] not in ("completed", "canceled") and wanted in i["title"].casefold()
+            ]
+            return 200, {"data": {"issues": {"nodes": found[: variables["n"]]}}}, {}
         if "issues(" in query:
             found = [i for i in self.issues.values() if variables["text"] in (i.get("description") or "")]
             return 200, {"data": {"issues": {"nodes": found[:1]}}}, {}

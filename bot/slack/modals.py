@@ -1,5 +1,5 @@
-"""Modals for Reply, Escalate and Resolve. Each carries the mention and where to answer the clicker
-in `private_metadata`, so the submission handler needs nothing else."""
+"""Modals for Reply, Escalate, Resolve, Snooze and the tracker issues. Each carries the mention and where to answer
+the clicker in `private_metadata`, so the submission handler needs nothing else."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.act.reply_drafts import Suggestion
+from bot.act.trackers import Issue
 from bot.ground.errors import UserError
 from bot.ground.models import Mention, Outcome
 from bot.ground.text import safe_mrkdwn
@@ -241,11 +242,27 @@ def create_issue_modal(
     return _modal(ViewId.CREATE_ISSUE, "Create issue", "Create", blocks, modal_context)
 
 
-def link_issue_modal(mention: Mention, modal_context: ModalContext) -> Block:
-    key = _text_input(multiline=False, placeholder="GH-123, ACME-42, ENG-7 or the issue's link")
+def link_issue_modal(
+    mention: Mention, modal_context: ModalContext, *, query: str = "", found: Sequence[Issue] | None = None
+) -> Block:
+    """Search the trackers' open issues (Enter in the search box redraws the form with what matches), pick one,
+    or type its key or link."""
+    search = _prefilled(_text_input(multiline=False, placeholder="Words of its title, then Enter"), query)
+    search["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
     blocks = [
         _quote(mention),
-        _input(InputId.ISSUE_KEY, "Issue", key),
+        {**_input(InputId.ISSUE_SEARCH, "Search open issues", search, optional=True), "dispatch_action": True},
+    ]
+    if found:
+        options = [_option(issue.key, f"{issue.key} {issue.title}") for issue in found]
+        blocks.append(
+            _input(InputId.ISSUE_PICK, "Matching issues", {"type": "radio_buttons", "options": options}, optional=True)
+        )
+    elif found is not None:
+        blocks.append(context(f"No open issue matches “{safe_mrkdwn(query, 200)}”."))
+    key = _text_input(multiline=False, placeholder="GH-123, ACME-42, ENG-7 or the issue's link")
+    blocks += [
+        _input(InputId.ISSUE_KEY, "Or its key or link", key, optional=True),
         context("The mention becomes evidence on the issue: its description counts it among what customers said."),
     ]
     return _modal(ViewId.LINK_ISSUE, f"Link {mention.reference}", "Link", blocks, modal_context)

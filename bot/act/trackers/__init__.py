@@ -23,6 +23,9 @@ class Issue:
     """How the tracker says it was closed (`not_planned`, `Won't Do`, `canceled`), when it was."""
 
 
+SEARCH_RESULTS = 10
+
+
 class TrackerError(Exception):
     """A call to a tracker failed; the message says why, without the token or the URL's secrets."""
 
@@ -61,6 +64,10 @@ class Tracker(Protocol):
         ...
 
     def get(self, ref: str) -> Issue: ...
+
+    def search(self, text: str) -> list[Issue]:
+        """Open issues whose words match `text`, best first, at most `SEARCH_RESULTS`."""
+        ...
 
     def set_evidence(self, ref: str, section: str) -> bool:
         """Replace the issue's evidence section with `section` (or add it); False when it said that already."""

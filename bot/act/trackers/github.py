@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from bot.act.trackers import Issue, TrackerRefused
+from bot.act.trackers import SEARCH_RESULTS, Issue, TrackerRefused
 from bot.act.trackers.evidence import with_section
 from bot.act.trackers.http import call
 from bot.ground.config_trackers import GitHubTracker
@@ -39,7 +39,7 @@ class GitHubIssues:
 
     def __init__(self, config: GitHubTracker, http: httpx.Client) -> None:
         self._config, self._http = config, http
-        self._api = f"{config.base_url}repos/{config.repo}/"
+        self._repo = f"repos/{config.repo}"
         self._fixes = {
             401: f"the token in {config.token_env} is wrong or was revoked: make a new one (Issues: read and write)",
             403: f"the token in {config.token_env} may not write issues in {config.repo}: grant it Issues (write)",
@@ -48,16 +48,19 @@ class GitHubIssues:
             422: "GitHub refused the form: check the title and the labels",
         }
 
-    def _call(self, method: str, path: str, *, what: str, **options: Any) -> Any:
-        headers = {
+    def _headers(self) -> dict[str, str]:
+        return {
             "Authorization": f"Bearer {secret(self._config.token_env)}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
         }
+
+    def _call(self, method: str, path: str, *, what: str, **options: Any) -> Any:
+        headers = self._headers()
         return call(
             self._http,
             method,
-            self._api + path,
+            self._config.base_url + path,
             what=what,
             timeout=self._config.timeout.total_seconds(),
             headers=headers,
@@ -77,42 +80,40 @@ class GitHubIssues:
 
     def create(self, *, title: str, body: str, labels: list[str]) -> Issue:
         created = self._call(
-            "POST", "issues", what="creating the issue", json={"title": title, "body": body, "labels": labels}
+            "POST",
+            f"{self._repo}/issues",
+            what="creating the issue",
+            json={"title": title, "body": body, "labels": labels},
         )
         return issue_of(created)
 
     def find(self, marker: str) -> Issue | None:
         params = {"state": "all", "sort": "created", "direction": "desc", "per_page": _RECENT}
-        for issue in self._call("GET", "issues", what="looking for the issue", params=params) or []:
+        for issue in self._call("GET", f"{self._repo}/issues", what="looking for the issue", params=params) or []:
             if marker in (issue.get("body") or "") and "pull_request" not in issue:
                 return issue_of(issue)
         return None
 
     def get(self, ref: str) -> Issue:
-        return issue_of(self._call("GET", f"issues/{ref}", what=f"reading GH-{ref}"))
+        return issue_of(self._call("GET", f"{self._repo}/issues/{ref}", what=f"reading GH-{ref}"))
+
+    def search(self, text: str) -> list[Issue]:
+        query = f"repo:{self._config.repo} is:issue is:open {text}"
+        params = {"q": query, "per_page": SEARCH_RESULTS}
+        found = self._call("GET", "search/issues", what="searching issues", params=params)
+        return [issue_of(issue) for issue in found.get("items") or []]
 
     def set_evidence(self, ref: str, section: str) -> bool:
-        issue = self._call("GET", f"issues/{ref}", what=f"reading GH-{ref}")
+        issue = self._call("GET", f"{self._repo}/issues/{ref}", what=f"reading GH-{ref}")
         body = issue.get("body") or ""
         updated = with_section(body, section)
         if updated == body:
             return False
-        self._call("PATCH", f"issues/{ref}", what=f"updating GH-{ref}", json={"body": updated})
+        self._call("PATCH", f"{self._repo}/issues/{ref}", what=f"updating GH-{ref}", json={"body": updated})
         return True
 
     def check(self) -> str:
-        repo = call(
-            self._http,
-            "GET",
-            f"{self._config.base_url}repos/{self._config.repo}",
-            what=f"reading {self._config.repo}",
-            timeout=self._config.timeout.total_seconds(),
-            headers={
-                "Authorization": f"Bearer {secret(self._config.token_env)}",
-                "Accept": "application/vnd.github+json",
-            },
-            fixes=self._fixes,
-        )
+        repo = self._call("GET", self._repo, what=f"reading {self._config.repo}")
         if not repo.get("has_issues", True):
             raise TrackerRefused(
                 f"{self._config.repo} has issues turned off", status=410, fix="turn Issues on in its settings"

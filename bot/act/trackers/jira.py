@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bot.act.trackers import Issue, TrackerRefused
+from bot.act.trackers import SEARCH_RESULTS, Issue, TrackerRefused
 from bot.act.trackers.evidence import END, START, with_section
 from bot.act.trackers.http import call
 from bot.ground.config_trackers import JiraTracker
@@ -134,14 +134,21 @@ class JiraIssues:
         created = self._call("POST", "issue", what="creating the issue", json={"fields": fields})
         return self.get(created["key"])
 
+    def _search(self, jql: str, *, most: int, what: str) -> list[Issue]:
+        path = "search/jql" if self._config.cloud else "search"
+        params = {"jql": jql, "fields": _FIELDS, "maxResults": most}
+        return [self._issue(found) for found in self._call("GET", path, what=what, params=params).get("issues") or []]
+
     def find(self, marker: str) -> Issue | None:
         jql = f'project = "{self._config.project}" AND text ~ "\\"{marker}\\"" ORDER BY created DESC'
-        path = "search/jql" if self._config.cloud else "search"
-        found = self._call(
-            "GET", path, what="looking for the issue", params={"jql": jql, "fields": _FIELDS, "maxResults": 1}
+        return next(iter(self._search(jql, most=1, what="looking for the issue")), None)
+
+    def search(self, text: str) -> list[Issue]:
+        words = " ".join(text.replace("\\", " ").replace('"', " ").split())  # JQL's quotes stay balanced
+        jql = (
+            f'project = "{self._config.project}" AND statusCategory != Done AND text ~ "{words}" ORDER BY updated DESC'
         )
-        issues = found.get("issues") or []
-        return self._issue(issues[0]) if issues else None
+        return self._search(jql, most=SEARCH_RESULTS, what="searching issues")
 
     def get(self, ref: str) -> Issue:
         return self._issue(self._call("GET", f"issue/{ref}", what=f"reading {ref}", params={"fields": _FIELDS}))

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from bot.act.trackers import Issue, TrackerBusy, TrackerRefused
+from bot.act.trackers import SEARCH_RESULTS, Issue, TrackerBusy, TrackerRefused
 from bot.act.trackers.evidence import with_section
 from bot.act.trackers.http import call
 from bot.ground.config_trackers import LinearTracker
@@ -20,6 +20,11 @@ _CREATE = f"mutation($input: IssueCreateInput!) {{ issueCreate(input: $input) {{
 _GET = f"query($id: String!) {{ issue(id: $id) {{ {_ISSUE} }} }}"
 _FIND = (
     "query($text: String!) { issues(filter: {description: {contains: $text}}, first: 1) "
+    f"{{ nodes {{ {_ISSUE} }} }} }}"
+)
+_SEARCH = (
+    "query($text: String!, $n: Int!) { issues(filter: {title: {containsIgnoreCase: $text}, "
+    'state: {type: {nin: ["completed", "canceled"]}}}, first: $n, orderBy: updatedAt) '
     f"{{ nodes {{ {_ISSUE} }} }} }}"
 )
 _UPDATE = "mutation($id: String!, $input: IssueUpdateInput!) { issueUpdate(id: $id, input: $input) { success } }"
@@ -121,6 +126,10 @@ class LinearIssues:
     def find(self, marker: str) -> Issue | None:
         nodes = self._query(_FIND, "looking for the issue", text=marker)["issues"]["nodes"]
         return issue_of(nodes[0]) if nodes else None
+
+    def search(self, text: str) -> list[Issue]:
+        nodes = self._query(_SEARCH, "searching issues", text=text.strip(), n=SEARCH_RESULTS)["issues"]["nodes"]
+        return [issue_of(node) for node in nodes]
 
     def _read(self, ref: str) -> dict[str, Any]:
         found = self._query(_GET, f"reading {ref}", id=ref).get("issue")

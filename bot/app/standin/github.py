@@ -92,6 +92,14 @@ class StandinGitHub:
 
     def _answer(self, method: str, path: str, query: dict[str, str], body: bytes) -> Answer:
         base = f"/repos/{self.repo}"
+        if method == "GET" and path == "/search/issues":
+            words = [w for w in query.get("q", "").split() if ":" not in w]
+            hits = [
+                issue
+                for issue in self.issues.values()
+                if issue["state"] == "open" and all(w.casefold() in issue["title"].casefold() for w in words)
+            ]
+            return 200, {"total_count": len(hits), "incomplete_results": False, "items": hits}, {}
         if method == "GET" and path == base:
             return 200, {"full_name": self.repo, "has_issues": True, "permissions": {"push": True}}, {}
         if path == base + "/issues":
