@@ -109,6 +109,16 @@ class Mention(SQLModel, table=True):
         ),
         # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
         Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
+        # The mentions linked to tracker issues, for their evidence and the summary's figures; partial, so the
+        # mentions never linked (nearly all) cost no entry, and the summary reads only the linked ones.
+        Index(
+            "ix_mention_tracker_issue_id",
+            "tracker_issue_id",
+            "source",
+            "author",
+            "external_id",
+            **_where("tracker_issue_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -161,7 +171,7 @@ class Mention(SQLModel, table=True):
     """When it was first resolved, though reopened since."""
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """SLA timers stand still until then."""
-    tracker_issue_id: int | None = Field(default=None, index=True)
+    tracker_issue_id: int | None = None
     """The `TrackerIssue` this mention is evidence on, created from it or linked to it. (No foreign key: SQLite
     would have to rebuild the mention table to add one, and the issue names its first mention already.)"""
 

@@ -21,6 +21,8 @@ down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_LINKED = sa.text("tracker_issue_id IS NOT NULL")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -46,12 +48,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_trackerissue_shipped_at"), ["shipped_at"], unique=False)
     with op.batch_alter_table("mention", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tracker_issue_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_mention_tracker_issue_id"), ["tracker_issue_id"], unique=False)
+        batch_op.create_index(
+            "ix_mention_tracker_issue_id",
+            ["tracker_issue_id", "source", "author", "external_id"],
+            unique=False,
+            postgresql_where=_LINKED,
+            sqlite_where=_LINKED,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("mention", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_mention_tracker_issue_id"))
+        batch_op.drop_index("ix_mention_tracker_issue_id")
         batch_op.drop_column("tracker_issue_id")
     with op.batch_alter_table("trackerissue", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trackerissue_shipped_at"))
