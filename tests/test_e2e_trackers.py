@@ -256,9 +256,7 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     ana.click("mention_tell_customer", tell, channel=card.channel, message_ts=shipped.ts, block_id="shipped_actions")
     tell_form = workspace.modal("tell_customer_modal")
     text = next(b for b in tell_form["blocks"] if b.get("block_id") == "told_text")["element"]["initial_value"]
-    assert (
-        text == "You asked for this: Stay signed in for longer. It shipped today: https://github.com/acme/app/issues/28"
-    )
+    assert text == "You asked for “Stay signed in for longer”; it shipped today: https://github.com/acme/app/issues/28"
     ticked = {
         "type": "checkboxes",
         "selected_options": [{"value": "post_on_source", "text": {"type": "plain_text", "text": "x"}}],
@@ -269,7 +267,7 @@ def test_a_mastodon_complaint_becomes_a_github_issue_ships_and_its_customer_is_t
     assert "told this customer already" in workspace.answers(ana, "Ana's second click")[0]["text"]
     workspace.deliver()
     [sent] = api.requests_to("/api/v1/statuses")
-    assert sent.json()["status"].startswith("@pat@social.example You asked for this")
+    assert sent.json()["status"].startswith("@pat@social.example You asked for “Stay signed in")
     assert len(events(workspace, EventKind.CUSTOMER_TOLD)) == 1
 
     # The week's summary: one issue opened from a mention, three customers behind it, shipped, one told.

@@ -270,7 +270,7 @@ def watched(session: Session, tracker: str) -> list[TrackerIssue]:
 
 def shipped_note(row: TrackerIssue) -> str:
     """What Tell the customer proposes: plain words, with the link, for any source."""
-    return f"You asked for this: {row.title}. It shipped today: {row.url}"
+    return f"You asked for “{row.title}”; it shipped today: {row.url}"
 
 
 def reached(session: Session, told: list[Event]) -> list[Event]:
