@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from bot.act.trackers import SEARCH_RESULTS, Issue, TrackerError, TrackerRefused
 from bot.act.trackers.evidence import first_body
 from bot.act.trackers.issues import already_told, issue_of, link_issue, request_issue, shipped_note, tell_customer
-from bot.act.trackers.registry import TrackerSet
+from bot.act.trackers.registry import NONE_CONFIGURED, TrackerSet
 from bot.ground.db import read_scope, session_scope
 from bot.ground.errors import UserError
 from bot.ground.mentions import get_mention, parse_reference
@@ -35,10 +35,7 @@ LINK_USAGE = "`/allears link M-9 GH-123`"
 
 def _trackers(deps: Deps) -> TrackerSet:
     if deps.trackers is None or not deps.trackers.by_name:
-        raise UserError(
-            "No issue tracker is configured; add a `[trackers.github]`, `[trackers.jira]` or `[trackers.linear]` "
-            "section to allears.toml."
-        )
+        raise UserError(NONE_CONFIGURED)
     return deps.trackers
 
 

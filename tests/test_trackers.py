@@ -298,6 +298,8 @@ def test_a_key_finds_its_tracker_and_the_default_is_the_only_one_configured(gith
     with pytest.raises(ValueError, match="say which one is `default`"):
         Trackers(github=trackers.github, jira=trackers.jira)
     assert Trackers(jira=trackers.jira).default_name == "jira"
+    with pytest.raises(UserError, match=r"No issue tracker is configured; add a `\[trackers.github\]`"):
+        TrackerSet(Trackers(), http).named(None)
 
 
 def test_a_body_without_a_section_gets_one_at_its_end():

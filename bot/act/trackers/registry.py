@@ -9,7 +9,10 @@ from bot.act.trackers.linear import LinearIssues
 from bot.ground.config_trackers import GitHubTracker, JiraTracker, Trackers
 from bot.ground.errors import UserError
 
-_ADD = "add a `[trackers.github]`, `[trackers.jira]` or `[trackers.linear]` section to allears.toml"
+NONE_CONFIGURED = (
+    "No issue tracker is configured; add a `[trackers.github]`, `[trackers.jira]` or `[trackers.linear]` section "
+    "to allears.toml."
+)
 
 
 class TrackerSet:
@@ -27,7 +30,7 @@ class TrackerSet:
     def named(self, name: str | None) -> Tracker:
         """The tracker called `name`, or the default one when no name is given."""
         if not self.by_name:
-            raise UserError(f"No issue tracker is configured; {_ADD}.")
+            raise UserError(NONE_CONFIGURED)
         wanted = (name or self._default or "").strip().lower()
         if wanted not in self.by_name:
             raise UserError(f"There is no tracker `{wanted}`. Trackers: {', '.join(f'`{n}`' for n in self.by_name)}.")
@@ -39,7 +42,7 @@ class TrackerSet:
     def find_key(self, key: str) -> tuple[Tracker, str]:
         """The tracker an issue key belongs to (`GH-12`, `ACME-42`, `ENG-7`, an issue's link), and its API name."""
         if not self.by_name:
-            raise UserError(f"No issue tracker is configured; {_ADD}.")
+            raise UserError(NONE_CONFIGURED)
         for tracker in self.by_name.values():
             if (ref := tracker.ref_of(key)) is not None:
                 return tracker, ref
