@@ -17,7 +17,9 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers import Issue
 from bot.act.trackers.evidence import START
+from bot.act.trackers.issues import link_issue
 from bot.act.trackers.outbox_calls import TrackerCalls
 from bot.act.trackers.registry import TrackerSet
 from bot.act.trackers.watch import check_issues
@@ -27,8 +29,9 @@ from bot.app.web import create_web_app
 from bot.ground import migrate
 from bot.ground.clock import utcnow
 from bot.ground.config import load_config
+from bot.ground.config_trackers import LinearTracker, Trackers
 from bot.ground.db import make_engine, read_scope, session_scope
-from bot.ground.models import Event, EventKind, Outbox, OutboxKind, OutboxStatus
+from bot.ground.models import Event, EventKind, Outbox, OutboxKind, OutboxStatus, TrackerIssueState
 from bot.ground.settings import Settings
 from bot.hear.batches import record
 from bot.hear.polling import Listener
@@ -166,7 +169,7 @@ def github_hook(workspace: Workspace, event: str, payload: dict, *, delivery: st
         listener=Listener(config),
         webhook_secret=None,
         notify=lambda: None,
-        github=config.trackers.github,
+        trackers=config.trackers,
     )
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -420,3 +423,51 @@ def _errors_of(response) -> dict:
     body = json.loads(response.body)
     assert body["response_action"] == "errors", body
     return body["errors"]
+
+
+def test_linears_signed_webhook_tells_a_finished_issue_once_and_refuses_a_stale_or_forged_one(workspace, monkeypatch):
+    monkeypatch.setenv("LINEAR_KEY", "lin_api_secret")
+    monkeypatch.setenv("LINEAR_HOOK_SECRET", "linear-hook-secret")
+    mention_id = workspace.heard("Acme needs offline mode", number=7, author="@pat@social.example")
+    workspace.card(mention_id)
+    issue = Issue(
+        ref="uuid-ENG-7",
+        key="ENG-7",
+        url="https://linear.app/acme/issue/ENG-7",
+        title="Offline",
+        state=TrackerIssueState.OPEN,
+    )
+    with session_scope(workspace.engine) as session:
+        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="linear", issue=issue)
+    linear = LinearTracker(team="ENG", api_key_env="LINEAR_KEY", webhook_secret_env="LINEAR_HOOK_SECRET")
+    web = create_web_app(
+        workspace.app,
+        workspace.engine,
+        signing_secret=SIGNING_SECRET,
+        listener=Listener(load_config(workspace.config_path)),
+        webhook_secret=None,
+        notify=lambda: None,
+        trackers=Trackers(linear=linear),
+    ).test_client()
+
+    def deliver(data: dict, *, delivery: str, sent_ms: int | None = None, secret: str = "linear-hook-secret"):
+        sent_ms = sent_ms if sent_ms is not None else int(utcnow().timestamp() * 1000)
+        body = json.dumps({"action": "update", "type": "Issue", "data": data, "webhookTimestamp": sent_ms}).encode()
+        signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return web.post(
+            "/hooks/linear", data=body, headers={"Linear-Signature": signature, "Linear-Delivery": delivery}
+        )
+
+    done = {
+        "id": "uuid-ENG-7",
+        "identifier": "ENG-7",
+        "title": "Offline",
+        "state": {"type": "completed", "name": "Done"},
+    }
+    assert deliver(done, delivery="l-1", secret="guessed").status_code == 401
+    assert deliver(done, delivery="l-2", sent_ms=1_000).status_code == 400, "stale"
+    assert events(workspace, EventKind.ISSUE_SHIPPED) == []
+    assert deliver(done, delivery="l-3").status_code == 200
+    assert deliver(done, delivery="l-3").json["ignored"] == "delivered before"
+    assert deliver(done, delivery="l-4").status_code == 200, "a new delivery of the same state tells nothing new"
+    assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1

@@ -160,7 +160,7 @@ def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None
             listener=deps.listener,
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
-            github=setup.config.trackers.github,
+            trackers=setup.config.trackers,
         )
         socket = None
         if setup.settings.slack_app_token:
@@ -173,8 +173,8 @@ def serve_http(setup: Setup, pump: OutboxPump, *, host: str = "0.0.0.0") -> None
         threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
-            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, POST /hooks/github, GET /healthz, "
-            "GET /metrics)",
+            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, POST /hooks/github, "
+            "POST /hooks/linear, GET /healthz, GET /metrics)",
             host,
             setup.settings.port,
         )

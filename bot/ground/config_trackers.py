@@ -47,6 +47,8 @@ class LinearTracker(_Tracker):
     """The team's key (`ENG`), the prefix of its issues' identifiers."""
     api_key_env: EnvName
     base_url: BaseUrl = "https://api.linear.app/graphql/"
+    webhook_secret_env: EnvName | None = None
+    """The signing secret of a Linear webhook to `/hooks/linear` (Issues): a finished issue is heard at once."""
 
 
 class Trackers(Section):
