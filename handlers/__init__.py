@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.act.reply_drafts import ReplyDrafts
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers.registry import TrackerSet
 from bot.ground.config import Config
 from bot.hear.polling import Listener
 
@@ -34,3 +35,5 @@ class Deps:
     """Each person's Home tab, redrawn after they act."""
     drafts: ReplyDrafts | None = None
     """The LLM's suggested replies, when `[llm]` is configured."""
+    trackers: TrackerSet | None = None
+    """The issue trackers of `[trackers]` (none configured: Create issue says how to add one)."""

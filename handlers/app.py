@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.act.reply_drafts import ReplyDrafts
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers.registry import TrackerSet
 from bot.ground import seen
 from bot.ground.config import Config, load_config
 from bot.ground.db import make_engine
@@ -19,7 +20,7 @@ from bot.ground.settings import Settings
 from bot.hear.polling import Listener
 from bot.slack.client import slack_client
 from bot.slack.payloads import EventDelivery
-from handlers import Deps, buttons, commands, errors, home, modals, shortcuts
+from handlers import Deps, buttons, commands, errors, home, modals, shortcuts, trackers
 from handlers.home import HomeTabs
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def deps_for(
         replies=SourceReplies(config.sources, http),
         homes=HomeTabs(engine, config),
         drafts=ReplyDrafts(engine, config, http) if config.llm is not None else None,
+        trackers=TrackerSet(config.trackers, http),
     )
 
 
@@ -83,6 +85,7 @@ def create_app(settings: Settings, deps: Deps | None = None, *, client: WebClien
     commands.register(app, deps)
     buttons.register(app, deps)
     modals.register(app, deps)
+    trackers.register(app, deps)
     shortcuts.register(app, deps)
     home.register(app, deps)
     errors.register(app)

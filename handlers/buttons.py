@@ -22,6 +22,7 @@ from bot.slack.reminders import PICK
 from handlers import Deps
 from handlers.answering import confirm
 from handlers.errors import Body, after_ack
+from handlers.trackers import open_create_issue, open_link_issue
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,12 @@ def register(app: App, deps: Deps) -> None:
     def handle_card_menu(body: Body, client: WebClient) -> None:
         click = BlockActionPayload.of(body)
         chosen = click.menu_choice()
+        if chosen.do in ("create-issue", "link-issue"):
+            open_form = open_create_issue if chosen.do == "create-issue" else open_link_issue
+            open_form(
+                deps, client, trigger_id=click.opened_with(), mention_id=chosen.mention, response_url=click.response_url
+            )
+            return
         with session_scope(deps.engine) as session:
             actions.resolve(session, mention_id=chosen.mention, user_id=click.actor(), outcome=Outcome.NOT_RELEVANT)
         deps.notify()

@@ -35,6 +35,7 @@ from handlers import Deps
 from handlers.admin import ADMIN_COMMANDS, handle_admin_command
 from handlers.answering import confirm, tell
 from handlers.errors import Body, after_ack
+from handlers.trackers import issue_command, link_command
 
 USAGE = {
     "/claim": "`/claim M-7`",
@@ -222,6 +223,10 @@ def register(app: App, deps: Deps) -> None:
             with read_scope(deps.engine) as session:
                 receivers = webhook_health(session, deps.config.webhooks)
             tell(command, client, "Webhooks", webhooks_blocks(receivers))
+        elif what == "issue":
+            issue_command(deps, command, client, words[1] if len(words) > 1 else "")
+        elif what == "link":
+            link_command(deps, command, client, words[1] if len(words) > 1 else "")
         elif what in ADMIN_COMMANDS:
             handle_admin_command(deps, command, client, what, words[1] if len(words) > 1 else "")
         elif what == "log":

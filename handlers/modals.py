@@ -1,7 +1,6 @@
 """Modal submissions. Each form is read before the modal closes: a mistake comes back on its field, with what was
 typed kept; a good form closes at once (ack) and its outcome reaches the person privately."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -28,22 +27,8 @@ from handlers.commands import (
     resolve_confirmation,
     snooze_confirmation,
 )
-from handlers.errors import Body, Check, Handler, Listener, after_ack
-
-
-class FieldError(UserError):
-    """A mistake in one input of a form, shown under that input."""
-
-    def __init__(self, field: InputId, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _required(form: ViewSubmissionPayload, input_id: InputId, missing: str) -> str:
-    value = form.input(input_id)
-    if not value or not value.strip():
-        raise FieldError(input_id, missing)
-    return value
+from handlers.errors import Body
+from handlers.forms import FieldError, checked_by, required
 
 
 @dataclass(frozen=True)
@@ -75,8 +60,7 @@ class SnoozeForm:
 
 
 def register(app: App, deps: Deps) -> None:
-    def checked(read: Callable[[ViewSubmissionPayload], object]) -> Callable[[Handler], Listener]:
-        return after_ack(deps.work, afterwards=deps.homes.after_action, check=_check(read))
+    checked = checked_by(deps)
 
     def context(submission: ViewSubmissionPayload, field: InputId) -> ModalContext:
         """The mention the modal is about, which must still exist; any problem is shown on `field`."""
@@ -90,7 +74,7 @@ def register(app: App, deps: Deps) -> None:
 
     def read_reply(submission: ViewSubmissionPayload) -> ReplyForm:
         modal_context = context(submission, InputId.REPLY_TEXT)
-        text = _required(submission, InputId.REPLY_TEXT, "Write what you answered the customer.").strip()
+        text = required(submission, InputId.REPLY_TEXT, "Write what you answered the customer.").strip()
         to_source = submission.input(InputId.POST_ON_SOURCE) == POST_ON_SOURCE
         limit = modal_context.reply_limit
         if to_source and limit is not None and (problem := limit.problem(text)):
@@ -101,7 +85,7 @@ def register(app: App, deps: Deps) -> None:
 
     def read_escalation(submission: ViewSubmissionPayload) -> EscalateForm:
         modal_context = context(submission, InputId.TEAM)
-        chosen = _required(submission, InputId.TEAM, "Choose a team.")
+        chosen = required(submission, InputId.TEAM, "Choose a team.")
         try:
             team_name, team = find_team(deps.config, chosen)
         except UserError as error:
@@ -110,7 +94,7 @@ def register(app: App, deps: Deps) -> None:
 
     def read_resolution(submission: ViewSubmissionPayload) -> ResolveForm:
         modal_context = context(submission, InputId.OUTCOME)
-        chosen = _required(submission, InputId.OUTCOME, "Choose an outcome.")
+        chosen = required(submission, InputId.OUTCOME, "Choose an outcome.")
         try:
             outcome = parse_outcome(chosen)
         except UserError as error:
@@ -119,7 +103,7 @@ def register(app: App, deps: Deps) -> None:
 
     def read_snooze(submission: ViewSubmissionPayload) -> SnoozeForm:
         modal_context = context(submission, InputId.SNOOZE_UNTIL)
-        picked = _required(submission, InputId.SNOOZE_UNTIL, "Pick when its SLA timers should run again.")
+        picked = required(submission, InputId.SNOOZE_UNTIL, "Pick when its SLA timers should run again.")
         try:
             until = datetime.fromtimestamp(int(picked), UTC)
         except (ValueError, OverflowError, OSError):
@@ -190,14 +174,3 @@ def register(app: App, deps: Deps) -> None:
             )
         deps.notify()
         confirm(submission, client, snooze_confirmation(snoozed))
-
-
-def _check(read: Callable[[ViewSubmissionPayload], object]) -> Check:
-    def problems(body: Body) -> dict[str, str]:
-        try:
-            read(ViewSubmissionPayload.of(body))
-        except FieldError as error:
-            return {error.field: str(error)}
-        return {}
-
-    return problems

@@ -49,7 +49,7 @@ def test_a_matching_feed_item_becomes_a_card_in_the_routed_channel(bot, feeds, f
         "Escalate",
         "Resolve",
         "Snooze",
-        "⋯ Not relevant",
+        "⋯ Not relevant, Create issue, Link to issue",
     ]
     assert "positive" in listen[0].all_text()
     assert len(fake_slack.cards()) == 2, "the unrelated and the excluded items make no card"

@@ -77,10 +77,16 @@ def test_ana_sees_what_she_owns_and_what_waits_in_her_channels_with_the_weeks_nu
     assert view["type"] == "home" and view_problems(view) == []
     rows = _rows(view)
     assert [(text.split("*")[1], buttons) for text, buttons in rows["Yours, open"]] == [
-        (f"M-{hers}", ["Unclaim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant"])
+        (
+            f"M-{hers}",
+            ["Unclaim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant, Create issue, Link to issue"],
+        )
     ]
     assert [(text.split("*")[1], buttons) for text, buttons in rows["Unclaimed in your channels"]] == [
-        (f"M-{waiting}", ["Claim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant"])
+        (
+            f"M-{waiting}",
+            ["Claim", "Reply", "Escalate", "Resolve", "Snooze", "⋯ Not relevant, Create issue, Link to issue"],
+        )
     ], "Ben's mention is his, and the product channel's is not Ana's to see"
     mine = rows["Yours, open"][0][0]
     assert "Acme cloud is down again" in mine and "<#C0URGENT>" in mine and "claimed 0s ago" in mine

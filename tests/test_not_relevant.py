@@ -35,7 +35,7 @@ SPAM = Entry(
 
 def _menu_value(card) -> str:
     menu = next(element for element in card.blocks[-1]["elements"] if element["type"] == "overflow")
-    assert [option["text"]["text"] for option in menu["options"]] == ["Not relevant"]
+    assert [option["text"]["text"] for option in menu["options"]] == ["Not relevant", "Create issue", "Link to issue"]
     return menu["options"][0]["value"]
 
 

@@ -28,13 +28,13 @@ def _first(column: Any, now: datetime) -> Any:
     return func.coalesce(column, type_coerce(now, UTCDateTime))
 
 
-def _lock(session: Session, mention_id: int) -> None:
+def lock_mention(session: Session, mention_id: int) -> None:
     """A no-op update that holds the mention's row until the commit, so an SLA check deciding about the
     mention meanwhile waits for this change and then sees it."""
     session.execute(update(Mention).where(col(Mention.id) == mention_id).values(status=col(Mention.status)))
 
 
-def _refuse_if_joined(mention: Mention) -> None:
+def refuse_if_joined(mention: Mention) -> None:
     """A second sighting of a post lives in the first mention's thread; all actions belong there. A muted one has
     no card to act on until someone says it is relevant."""
     if mention.status == MentionStatus.JOINED:
@@ -51,7 +51,7 @@ def _refuse_if_joined(mention: Mention) -> None:
 
 
 def refuse_if_closed(mention: Mention) -> None:
-    _refuse_if_joined(mention)
+    refuse_if_joined(mention)
     if mention.status == MentionStatus.RESOLVED:
         raise MentionClosed(
             f"{mention.reference} is resolved ({mention.outcome}); `/reopen {mention.reference}` first."
@@ -109,6 +109,7 @@ class ReplyRecorded:
     """The mention's first reply: it set the first-response time."""
     claimed: bool
     """The mention was unclaimed, so replying claimed it for the replier."""
+    event: Event
 
 
 def reply(
@@ -129,8 +130,8 @@ def reply(
     if not text:
         raise UserError("The reply is empty; write what you answered the customer.")
     mention = get_mention(session, mention_id)
-    _refuse_if_joined(mention)
-    _lock(session, mention_id)
+    refuse_if_joined(mention)
+    lock_mention(session, mention_id)
     claimed = _take(session, mention_id, user_id, now)
     if claimed:
         append_event(session, mention_id, EventKind.CLAIMED, user_id, now, refresh=False, via="reply")
@@ -147,7 +148,7 @@ def reply(
     if to_source:
         enqueue(session, OutboxKind.SOURCE_REPLY, mention_id=mention_id, channel=mention.channel, event_id=event.id)
     session.refresh(mention)
-    return ReplyRecorded(mention=mention, first=first, claimed=claimed)
+    return ReplyRecorded(mention=mention, first=first, claimed=claimed, event=event)
 
 
 def escalate(
@@ -248,7 +249,7 @@ def resolve(
             enqueue(session, OutboxKind.FEEDBACK, mention_id=mention_id, channel=forward, event_id=event.id)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    _refuse_if_joined(mention)
+    refuse_if_joined(mention)
     raise MentionClosed(f"{mention.reference} is already resolved ({mention.outcome}).")
 
 
@@ -258,7 +259,7 @@ def reopen(session: Session, *, mention_id: int, user_id: str, now: datetime | N
         append_event(session, mention_id, EventKind.REOPENED, user_id, now)
         return get_mention(session, mention_id)
     mention = get_mention(session, mention_id)
-    _refuse_if_joined(mention)
+    refuse_if_joined(mention)
     raise UserError(f"{mention.reference} is open already.")
 
 
@@ -340,7 +341,7 @@ def snooze(
         raise UserError(_TOO_LONG)
     # Locked before it is read, so a snooze and a wake at the same moment take turns: each decides on what the
     # other recorded, and tells what it recorded itself.
-    _lock(session, mention_id)
+    lock_mention(session, mention_id)
     mention = get_mention(session, mention_id)
     session.refresh(mention)
     refuse_if_closed(mention)

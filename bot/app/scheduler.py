@@ -11,6 +11,9 @@ from sqlmodel import col
 
 from bot.act import learning
 from bot.act.sla import timers
+from bot.act.trackers import Tracker
+from bot.act.trackers.registry import TrackerSet
+from bot.act.trackers.watch import check_issues
 from bot.ground.clock import utcnow
 from bot.ground.config import Config
 from bot.ground.config_sources import SourceConfig
@@ -83,7 +86,25 @@ def build_scheduler(
         every(CHECK_UNSURE_EVERY, "llm", _check_unsure, unsure, engine, http, config, on_new_mentions)
     for source in config.sources:
         every(source.every, f"poll:{source.key}", poll_job, f"poll {source.key}", source)
+    trackers = TrackerSet(config.trackers, http)
+    for name, settings in config.trackers.configured.items():
+        watching = f"linked {name} issues: shipped, reopened, closed"
+        every(
+            settings.every, f"tracker:{name}", _check_tracker, watching, engine, trackers.named(name), on_new_mentions
+        )
     return scheduler
+
+
+def _check_tracker(engine: Engine, tracker: Tracker, deliver: Callable[[], None]) -> None:
+    """Never raises: an issue not read now is read at the next check."""
+    try:
+        changed = check_issues(engine, tracker)
+    except Exception:
+        log.exception("checking the %s issues failed unexpectedly; trying again at the next check", tracker.name)
+        return
+    if changed:
+        log.info("tracker %s: %d linked issue(s) changed", tracker.name, changed)
+    deliver()  # a refused token is told in a thread too
 
 
 def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:

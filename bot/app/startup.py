@@ -16,6 +16,8 @@ import waitress
 from sqlalchemy import Engine
 
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers.outbox_calls import TrackerCalls
+from bot.act.trackers.registry import TrackerSet
 from bot.app.scheduler import build_scheduler
 from bot.app.web import create_web_app
 from bot.ground import migrate, outbox
@@ -53,6 +55,10 @@ class Setup:
     @property
     def replies(self) -> SourceReplies:
         return SourceReplies(self.config.sources, self.http)
+
+    @property
+    def trackers(self) -> TrackerSet:
+        return TrackerSet(self.config.trackers, self.http)
 
 
 def set_up(
@@ -97,6 +103,7 @@ def deliverer(setup: Setup) -> Deliverer:
         slack_client(setup.settings),
         post_interval=setup.settings.slack_post_interval,
         replies=setup.replies,
+        trackers=TrackerCalls(setup.engine, setup.trackers),
     )
 
 
@@ -174,6 +181,7 @@ def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
             webhook_secret=setup.settings.allears_webhook_secret,
             notify=pump.kick,
             api_tokens=setup.config.api.tokens if setup.config.api else None,
+            trackers=setup.config.trackers,
         )
         socket = None
         if setup.settings.slack_app_token:
@@ -186,7 +194,8 @@ def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
         threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
-            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, GET /healthz, GET /metrics%s)",
+            "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, POST /hooks/github, "
+            "POST /hooks/linear, GET /healthz, GET /metrics%s)",
             host,
             setup.settings.port,
             ", GET /api/v1/mentions" if setup.config.api else "",

@@ -1,5 +1,6 @@
 """The HTTP face: Slack's requests (signature-checked here, before Bolt sees them), the inbound mention
-webhook, the read API (`bot.app.read_api`), a health check for load balancers and Prometheus metrics.
+webhook, GitHub's and Linear's issue webhooks, the read API (`bot.app.read_api`), a health check for load
+balancers and Prometheus metrics.
 
 Each Slack or webhook request is one unit of work with its own correlation id (`bot.ground.logs`)."""
 
@@ -20,9 +21,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import Headers
 
+from bot.act.trackers.watch import MAX_HOOK_BYTES, HookAnswer, receive_github_hook, receive_linear_hook
 from bot.app.read_api import read_api
 from bot.ground import prometheus, seen
 from bot.ground.answer_first import answer_first
+from bot.ground.config_trackers import Trackers
 from bot.ground.db import database_answers
 from bot.ground.logs import correlated
 from bot.hear.intake import MAX_WEBHOOK_BYTES, receive_webhook
@@ -130,8 +133,10 @@ def create_web_app(
     webhook_secret: str | None,
     notify: Callable[[], None],
     api_tokens: list[str] | None = None,
+    trackers: Trackers | None = None,
 ) -> Flask:
-    """`api_tokens`: the read API's bearer tokens (`[api]`); without them it is not served (a 404)."""
+    """`api_tokens`: the read API's bearer tokens (`[api]`); without them it is not served (a 404). `trackers`: whose
+    signed webhooks `/hooks/github` and `/hooks/linear` take, if any."""
     web = Flask("allears")
     # Flask's documented way to wrap its WSGI app; mypy sees a method replaced.
     web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign, assignment]
@@ -186,6 +191,40 @@ def create_web_app(
 
     if api_tokens:
         web.register_blueprint(read_api(engine, tokens=api_tokens))
+
+    def tracker_hook(receive: Callable[[bytes], HookAnswer]) -> tuple[Response, int]:
+        with correlated():
+            if (request.content_length or 0) > MAX_HOOK_BYTES:
+                return jsonify(ok=False, error=f"the body is over {MAX_HOOK_BYTES // 1024} KB"), 413
+            answer = receive(request.stream.read(MAX_HOOK_BYTES + 1))
+            if answer.status == 200:
+                notify()
+            return jsonify(answer.body), answer.status
+
+    @web.post("/hooks/github")
+    def github_hook() -> tuple[Response, int]:
+        return tracker_hook(
+            lambda body: receive_github_hook(
+                engine,
+                trackers.github if trackers else None,
+                body=body,
+                signature=request.headers.get("X-Hub-Signature-256"),
+                event=request.headers.get("X-GitHub-Event"),
+                delivery=request.headers.get("X-GitHub-Delivery"),
+            )
+        )
+
+    @web.post("/hooks/linear")
+    def linear_hook() -> tuple[Response, int]:
+        return tracker_hook(
+            lambda body: receive_linear_hook(
+                engine,
+                trackers.linear if trackers else None,
+                body=body,
+                signature=request.headers.get("Linear-Signature"),
+                delivery=request.headers.get("Linear-Delivery"),
+            )
+        )
 
     @web.get("/healthz")
     def healthz() -> tuple[Response, int]:

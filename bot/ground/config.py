@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from bot.ground.config_sources import RssSource, SourceConfig
+from bot.ground.config_trackers import Trackers
 from bot.ground.config_types import (
     BaseUrl,
     Category,
@@ -370,6 +371,7 @@ class Config(Section):
     sla: Sla = Sla()
     admins: Admins = Admins()
     api: Api | None = None
+    trackers: Trackers = Trackers()
     people: dict[UserId, str] = {}
     """Each person's team (`U0ANA = "support"`), for the summary's who-listened figures; else their Slack title."""
     webhooks: list[Webhook] = []

@@ -55,6 +55,12 @@ _THREAD_NOTED = {
     EventKind.SNOOZED,
     EventKind.UNSNOOZED,
     EventKind.CLAIM_EXPIRED,
+    EventKind.ISSUE_CREATED,
+    EventKind.ISSUE_LINKED,
+    EventKind.ISSUE_SHIPPED,
+    EventKind.ISSUE_REOPENED,
+    EventKind.ISSUE_CLOSED,
+    EventKind.ISSUE_TROUBLE,
 }
 
 

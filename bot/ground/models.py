@@ -56,6 +56,22 @@ class EventKind(StrEnum):
     `verdict` (`relevant`, `not relevant`, or none when it could not say: then the card is posted)."""
     LLM_DRAFTED = "llm_drafted"
     """The LLM was asked to suggest a reply, for the person who opened the Reply form (the actor)."""
+    ISSUE_REQUESTED = "issue_requested"
+    """Someone asked for a tracker issue from this mention; the data has the form (tracker, title, labels, body)."""
+    ISSUE_CREATED = "issue_created"
+    """The tracker issue asked for exists (no actor: the tracker answered); the data has its key and link."""
+    ISSUE_LINKED = "issue_linked"
+    """Someone made this mention evidence on an existing tracker issue."""
+    ISSUE_SHIPPED = "issue_shipped"
+    """The linked tracker issue was closed as done (no actor); the thread offers Tell the customer."""
+    ISSUE_REOPENED = "issue_reopened"
+    """The linked tracker issue was open again after it had been closed."""
+    ISSUE_CLOSED = "issue_closed"
+    """The linked tracker issue was closed, but not as done (won't do, duplicate): nobody is told it shipped."""
+    ISSUE_TROUBLE = "issue_trouble"
+    """The tracker refused a call about the linked issue (deleted, a revoked token, a form it would not take)."""
+    CUSTOMER_TOLD = "customer_told"
+    """Someone told the customer that what they asked for shipped: on the source, or recorded as told elsewhere."""
 
 
 class Outcome(StrEnum):
@@ -100,6 +116,16 @@ class Mention(SQLModel, table=True):
         ),
         # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
         Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
+        # The mentions linked to tracker issues, for their evidence and the summary's figures; partial, so the
+        # mentions never linked (nearly all) cost no entry, and the summary reads only the linked ones.
+        Index(
+            "ix_mention_tracker_issue_id",
+            "tracker_issue_id",
+            "source",
+            "author",
+            "external_id",
+            **_where("tracker_issue_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -156,10 +182,48 @@ class Mention(SQLModel, table=True):
     """When it was first resolved, though reopened since."""
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """SLA timers stand still until then."""
+    tracker_issue_id: int | None = None
+    """The `TrackerIssue` this mention is evidence on, created from it or linked to it. (No foreign key: SQLite
+    would have to rebuild the mention table to add one, and the issue names its first mention already.)"""
 
     @property
     def reference(self) -> str:
         return f"M-{self.id}"
+
+
+class TrackerIssueState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    """Closed as done: what the customers asked for shipped."""
+    CLOSED = "closed"
+    """Closed otherwise (won't do, duplicate)."""
+    GONE = "gone"
+    """Deleted, or moved where the token cannot see it: no longer watched."""
+
+
+class TrackerIssue(SQLModel, table=True):
+    """An issue in the product team's tracker that mentions are evidence on; its state changes are conditional
+    updates, so each shipping is told once, whichever process (a poll, a webhook) notices it first."""
+
+    __table_args__ = (UniqueConstraint("tracker", "key", name="uq_trackerissue_tracker_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tracker: str = Field(max_length=20)
+    """The `[trackers.<name>]` it lives in."""
+    key: str = Field(max_length=100)
+    """What people call it: `GH-123`, `ACME-42`, `ENG-7`."""
+    ref: str = Field(max_length=100)
+    """What the tracker's API calls it: the number, the Jira key, the Linear id."""
+    url: str = Field(max_length=2000)
+    title: str = Field(max_length=500)
+    state: str = Field(default=TrackerIssueState.OPEN, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    created_from: int | None = Field(default=None, foreign_key="mention.id")
+    """The mention it was created from in Slack; None when it existed before it was linked."""
+    shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    problem: str | None = None
+    """Why the tracker refused the last call about it (told once in the threads, cleared when it answers again)."""
 
 
 class Storm(SQLModel, table=True):
@@ -339,6 +403,12 @@ class OutboxKind(StrEnum):
     """A channel's daily digest of muted mentions, queued on its first mention."""
     DIGEST_PAGE = "digest_page"
     """A page of a digest's mentions in its thread, queued on the page's first mention."""
+    TRACKER_CREATE = "tracker_create"
+    """Not a Slack message: the tracker issue an `issue_requested` event asks for, created once."""
+    TRACKER_EVIDENCE = "tracker_evidence"
+    """Not a Slack message: the evidence section of the mention's tracker issue, brought up to date."""
+    SHIPPED_DM = "shipped_dm"
+    """A direct message to someone who handled a mention whose tracker issue shipped (`channel` is their id)."""
     WEBHOOK = "webhook"
     """Not a Slack message: an event POSTed to one `[[webhooks]]` receiver (`bot.remember.webhooks`)."""
 
@@ -366,6 +436,7 @@ POSTING_KINDS = {
     OutboxKind.SPIKE_NOTE,
     OutboxKind.DIGEST,
     OutboxKind.DIGEST_PAGE,
+    OutboxKind.SHIPPED_DM,
 }
 """Kinds that post a new message, which Slack allows about once a second per channel; updates are not paced."""
 

@@ -6,7 +6,6 @@ clocks, which run as the reminders run them, mention by mention (`bot.remember.s
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +27,9 @@ from bot.remember.figures import (
     Waits,
     WeeklyFigures,
     WeekSoFar,
+    median,
 )
+from bot.remember.product_loop import product_loop
 from bot.remember.sla_shares import within_sla
 from bot.remember.weeks import Week
 
@@ -124,6 +125,7 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
         resolves.c.last == 1, resolves.c.outcome == Outcome.FEEDBACK.value
     )
     figures.learned = _learned(session, feedback.subquery())
+    figures.to_product = product_loop(session, start, until)
 
     _escalations(session, figures, start, until)
     handling = (in_week, col(Event.actor).is_not(None), col(Event.kind).in_(_HANDLING))
@@ -362,8 +364,8 @@ def _ranked_waits(rows: list[Any]) -> tuple[Waits, dict[int, timedelta]]:
     for row in rows:
         if row.day_rank in ((row.day_total + 1) // 2, (row.day_total + 2) // 2):
             by_day[row.day].append(waits[row.rank, row.day, row.day_rank])
-    medians = {index: _median(day_waits) for index, day_waits in by_day.items()}
-    return Waits(total, _median(middle), p90), medians
+    medians = {index: median(day_waits) for index, day_waits in by_day.items()}
+    return Waits(total, median(middle), p90), medians
 
 
 def _backlog(session: Session, until: datetime) -> dict[str, int]:
@@ -432,7 +434,7 @@ def _escalations(session: Session, figures: WeeklyFigures, start: datetime, unti
     figures.escalations = len(rows)
     figures.acknowledged = sum(len(team_waits) for team_waits in waits.values())
     figures.by_team = [
-        TeamEscalations(team, count, len(waits[team]), _median(waits[team]) if waits[team] else None)
+        TeamEscalations(team, count, len(waits[team]), median(waits[team]) if waits[team] else None)
         for team, count in _ranked(counts).items()
     ]
 
@@ -442,10 +444,3 @@ def _aware(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _median(waits: Sequence[timedelta]) -> timedelta:
-    """`statistics.median` of durations (its types admit only numbers)."""
-    ordered = sorted(waits)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

@@ -52,6 +52,8 @@ COLUMNS = (
     "seconds_to_first_reply",
     "seconds_to_resolution",
     "escalated_to",
+    "tracker_issue",
+    "tracker_issue_url",
     "events",
 )
 """The columns, in order. JSONL has `escalated_to` and `events` as lists; CSV joins the teams with "; " and
@@ -139,6 +141,7 @@ def _record(mention: Mention, events: Sequence[Event]) -> dict[str, Any]:
     for event in events:
         first.setdefault(event.kind, event.at)
     teams = [str(event.data.get("team")) for event in events if event.kind == EventKind.ESCALATED]
+    issue = next((e.data for e in reversed(events) if e.kind in (EventKind.ISSUE_CREATED, EventKind.ISSUE_LINKED)), {})
     return {
         "reference": mention.reference,
         "heard_at": _iso(mention.heard_at),
@@ -169,6 +172,8 @@ def _record(mention: Mention, events: Sequence[Event]) -> dict[str, Any]:
         "seconds_to_first_reply": _seconds_after(mention.heard_at, first.get(EventKind.REPLIED)),
         "seconds_to_resolution": _seconds_after(mention.heard_at, mention.resolved_at),
         "escalated_to": list(dict.fromkeys(teams)),
+        "tracker_issue": issue.get("key"),
+        "tracker_issue_url": issue.get("url"),
         "events": [_event(event) for event in events],
     }
 

@@ -1,7 +1,7 @@
 """What a week's figures are: the data the summary shows, kept apart from how it is computed and drawn."""
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -9,6 +9,13 @@ from typing import Protocol
 from bot.remember.weeks import Week
 
 BACKLOG_AGES = ("under 1 h", "1–24 h", "1–7 days", "over 7 days")
+
+
+def median(waits: Sequence[timedelta]) -> timedelta:
+    """`statistics.median` of durations (its types admit only numbers)."""
+    ordered = sorted(waits)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,35 @@ class Day:
     median_to_first_reply: timedelta | None
 
 
+@dataclass(frozen=True)
+class LinkedIssue:
+    """A tracker issue and the customers whose mentions are evidence on it."""
+
+    key: str
+    title: str
+    url: str
+    customers: int
+    state: str
+
+
+@dataclass(frozen=True)
+class ProductLoop:
+    """From customers to product: the tracker issues mentions became, and the customers told when they shipped."""
+
+    opened: int = 0
+    """Tracker issues created from mentions this week."""
+    top: list[LinkedIssue] = field(default_factory=list)
+    """The linked issues with the most distinct customers, shipped or not (deleted ones aside)."""
+    shipped: list[LinkedIssue] = field(default_factory=list)
+    """Linked issues closed as done this week."""
+    to_tell: int = 0
+    """Distinct customers of the issues shipped this week."""
+    told: int = 0
+    """Customers told this week that what they asked for shipped."""
+    to_told: Waits = Waits()
+    """From shipping to telling, over the customers told this week."""
+
+
 class WeekNumbers(Protocol):
     """The few numbers the Home tab shows; both `WeeklyFigures` and the cheaper `WeekSoFar` have them."""
 
@@ -148,6 +184,7 @@ class WeeklyFigures:
     # What we learned
     learned: list[TopicGroup] = field(default_factory=list)
     """Mentions resolved as `feedback` this week, by topic, for the product team."""
+    to_product: ProductLoop = ProductLoop()
     days: list[Day] = field(default_factory=list)
 
     @property

@@ -1,11 +1,11 @@
-"""The weekly summary in words: four parts of labelled rows, shared by `allears summary --print` and the Slack post."""
+"""The weekly summary in words: five parts of labelled rows, shared by `allears summary --print` and the Slack post."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.ground.durations import format_duration
 from bot.ground.text import one_line
-from bot.remember.figures import Quote, Share, Volume, Waits, WeeklyFigures
+from bot.remember.figures import LinkedIssue, Quote, Share, Volume, Waits, WeeklyFigures
 
 QUOTE_TEXT = 140
 """Characters of a customer's words shown beside a figure; the link leads to the rest."""
@@ -158,9 +158,30 @@ def _learned(figures: WeeklyFigures) -> Part:
     return Part("What we learned (feedback for the product team)", rows)
 
 
+def _issue(issue: LinkedIssue) -> str:
+    shipped = ", shipped" if issue.state == "done" else ""
+    return f"{issue.key} “{one_line(issue.title, 80)}” ({_plural(issue.customers, 'customer')}{shipped}) {issue.url}"
+
+
+def _to_product(figures: WeeklyFigures) -> Part:
+    loop = figures.to_product
+    told = f"{loop.told}" + (f" of {loop.to_tell} shipped to this week" if loop.to_tell else "")
+    if loop.told:
+        told += f", {format_duration(loop.to_told.median)} after shipping (median)"
+    return Part(
+        "From customers to product",
+        [
+            Row("Opened from mentions", f"{loop.opened}"),
+            Row("Top linked issues", "; ".join(map(_issue, loop.top)) or "none"),
+            Row("Shipped this week", "; ".join(map(_issue, loop.shipped)) or "none"),
+            Row("Customers told", told),
+        ],
+    )
+
+
 def summary_parts(figures: WeeklyFigures) -> list[Part]:
     """The rows, in the order a reader wants them; both renderings use these."""
-    return [_said(figures), _answered(figures), _listened(figures), _learned(figures)]
+    return [_said(figures), _answered(figures), _listened(figures), _learned(figures), _to_product(figures)]
 
 
 def summary_title(figures: WeeklyFigures) -> str:

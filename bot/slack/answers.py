@@ -40,6 +40,10 @@ Every mention gets a card with a reference like `M-7` and buttons; these command
 • `/allears muted`: what the relevance model muted in the last 7 days, each with a button that posts its card
 • `/allears log <url or text>`: record something a customer said elsewhere (a call, an email) as a mention; \
 a link alone is logged with its page's title and description
+• `/allears issue M-7 [tracker] [title]`: open a tracker issue (GitHub, Jira, Linear) from it, with the customer's \
+words; the card's *⋯* menu and the escalation message have *Create issue* too
+• `/allears link M-9 GH-123`: make another mention evidence on an issue (its key or link); when the issue ships, \
+each thread offers *Tell the customer*
 • `/allears pause <source>` (admin-only): stop polling a source until it is resumed
 • `/allears resume <source>` (admin-only): poll it again
 • `/allears export [since] [until]` (admin-only): every mention heard in that span (UTC, like `2026-01-01`) \
@@ -117,7 +121,7 @@ def _packed(heading: str, lines: list[str]) -> list[Block]:
 
 
 def figures_blocks(figures: WeeklyFigures, *, chart: bool = False, labels: LabelCounts | None = None) -> list[Block]:
-    """The summary's four parts under its title; `chart` says the chart follows in the thread, `labels` how
+    """The summary's parts under its title; `chart` says the chart follows in the thread, `labels` how
     many mentions the team's actions have judged (`/allears stats`)."""
     blocks: list[Block] = [{"type": "header", "text": plain(summary_title(figures), limit=HEADER_TEXT)}]
     for part in summary_parts(figures):

@@ -23,6 +23,7 @@ from bot.slack.kit import (
 )
 from bot.slack.payloads import EscalationRef, MentionRef, MenuChoice
 from bot.slack.reminders import reminder_note, snooze_menu, snooze_status
+from bot.slack.tracker_messages import issue_status, tracker_note
 
 SENTIMENT_EMOJI = {
     Sentiment.NEGATIVE: ":red_circle:",
@@ -107,7 +108,7 @@ def _status(mention: Mention, events: Sequence[Event]) -> list[str]:
         ack = acknowledged.get(event.data.get("escalation_id"))
         line += f", acknowledged by {user(ack.actor)}" if ack and ack.actor else ", not yet acknowledged"
         lines.append(line)
-    return lines + snooze_status(mention, events)
+    return lines + issue_status(events) + snooze_status(mention, events)
 
 
 def mention_card(mention: Mention, events: Sequence[Event]) -> list[Block]:
@@ -138,7 +139,14 @@ def card_actions(mention: Mention, *, block_id: str = BlockId.CARD_ACTIONS) -> B
             button("Escalate", ActionId.ESCALATE, value, style="danger"),
             button("Resolve", ActionId.RESOLVE, value),
             snooze_menu(mention),
-            overflow(ActionId.MORE, [("Not relevant", MenuChoice(mention=mention.id, do="not-relevant").value())]),
+            overflow(
+                ActionId.MORE,
+                [
+                    ("Not relevant", MenuChoice(mention=mention.id, do="not-relevant").value()),
+                    ("Create issue", MenuChoice(mention=mention.id, do="create-issue").value()),
+                    ("Link to issue", MenuChoice(mention=mention.id, do="link-issue").value()),
+                ],
+            ),
         ]
     return actions(block_id, *buttons)
 
@@ -158,6 +166,8 @@ def thread_note(mention: Mention, event: Event) -> str:
     data = event.data
     if (reminder := reminder_note(mention, event)) is not None:
         return reminder
+    if (about_issue := tracker_note(mention, event)) is not None:
+        return about_issue
     match event.kind:
         case EventKind.REPLIED:
             text = f":speech_balloon: {actor} replied:\n{safe_mrkdwn(data.get('text', ''), _NOTE_TEXT)}"
@@ -206,9 +216,17 @@ def team_alert(mention: Mention, escalation: Escalation) -> list[Block]:
             actions(
                 BlockId.ALERT_ACTIONS,
                 button("Acknowledge", ActionId.ACKNOWLEDGE, _escalation_value(escalation), style="primary"),
+                _create_issue(mention),
             )
         )
+        return blocks
+    blocks.append(actions(BlockId.ALERT_ACTIONS, _create_issue(mention)))
     return blocks
+
+
+def _create_issue(mention: Mention) -> Block:
+    assert mention.id is not None
+    return button("Create issue", ActionId.CREATE_ISSUE, MentionRef(mention=mention.id).value())
 
 
 def _escalation_value(escalation: Escalation) -> str:

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from bot.act import actions
 from bot.act.actions import history
 from bot.act.source_replies import SourceReplies
+from bot.act.trackers.outbox_calls import TRACKER_KINDS, TrackerCalls
 from bot.ground import outbox, prometheus
 from bot.ground.clock import utcnow
 from bot.ground.db import read_scope, session_scope, write_retrying
@@ -44,6 +45,7 @@ from bot.slack.kit import section
 from bot.slack.posted import find_posted, tagged
 from bot.slack.spike_delivery import record_spike_alert, spike_call
 from bot.slack.team_alert_delivery import escalation_of, team_alert_call
+from bot.slack.tracker_messages import note_actions, shipped_message
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +74,16 @@ class Deliverer:
         *,
         post_interval: float = 1.0,
         replies: SourceReplies | None = None,
+        trackers: TrackerCalls | None = None,
     ) -> None:
         """`post_interval`: seconds between two new messages in one channel (Slack allows about one a second);
-        `replies` posts answers on the sources themselves. `client` must not resend a call whose connection
-        dropped (`bot.slack.client.slack_client` does not): only the outbox knows to look for the post first."""
+        `replies` posts answers on the sources themselves; `trackers` makes the issue trackers' calls. `client` must
+        not resend a call whose connection dropped (`bot.slack.client.slack_client` does not): only the outbox knows
+        to look for the post first."""
         self._engine = engine
         self._client = client
         self._replies = replies
+        self._trackers = trackers
         self._paused_until: datetime | None = None
         self._post_interval = post_interval
         self._free_at: dict[str, float] = {}
@@ -113,6 +118,11 @@ class Deliverer:
     def _deliver(self, row: Outbox) -> int:
         if row.kind == OutboxKind.SOURCE_REPLY:
             return self._reply_on_source(row)
+        if row.kind in TRACKER_KINDS:
+            if self._trackers is None:
+                self._settle(outbox.mark_failed, row, error="this process has no issue tracker configured")
+                return 0
+            return self._trackers.send(row)
         # A storm's count update claims its flag as it renders, so it needs a writing transaction.
         scope = session_scope if row.kind == OutboxKind.STORM_REFRESH else read_scope
         try:
@@ -288,9 +298,15 @@ def _prepare(session: Session, row: Outbox) -> Call | None:
             if in_storm_thread and event.data.get("step") != "storm":
                 note = f"*{mention.reference}*: {note}"
             thread = {"thread_ts": storm.card_ts if storm is not None and in_storm_thread else mention.card_ts}
+            blocks = [section(note), *note_actions(mention, event)]
             return Call(
                 "chat.postMessage",
-                {"channel": mention.card_channel, "text": note, "blocks": [section(note)]} | thread | NO_UNFURL,
+                {"channel": mention.card_channel, "text": note, "blocks": blocks} | thread | NO_UNFURL,
+            )
+        case OutboxKind.SHIPPED_DM:
+            text = shipped_message(mention, event_of(session, row))
+            return Call(
+                "chat.postMessage", {"channel": row.channel, "text": text, "blocks": [section(text)]} | NO_UNFURL
             )
         case OutboxKind.FEEDBACK:
             event = event_of(session, row)

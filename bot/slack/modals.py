@@ -1,5 +1,5 @@
-"""Modals for Reply, Escalate and Resolve. Each carries the mention and where to answer the clicker
-in `private_metadata`, so the submission handler needs nothing else."""
+"""Modals for Reply, Escalate, Resolve, Snooze and the tracker issues. Each carries the mention and where to answer
+the clicker in `private_metadata`, so the submission handler needs nothing else."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.act.reply_drafts import Suggestion
+from bot.act.trackers import Issue
 from bot.ground.errors import UserError
 from bot.ground.models import Mention, Outcome
 from bot.ground.text import safe_mrkdwn
@@ -194,3 +195,95 @@ def snooze_modal(mention: Mention, modal_context: ModalContext, *, initial: date
         context("No SLA reminders until then; at most 30 days ahead. The card's menu wakes it earlier."),
     ]
     return _modal(ViewId.SNOOZE, f"Snooze {mention.reference}", "Snooze", blocks, modal_context)
+
+
+def _prefilled(element: Block, value: str | None) -> Block:
+    return {**element, "initial_value": value[:INPUT_MAX_LENGTH]} if value else element
+
+
+def issue_title(mention: Mention) -> str:
+    """The title the Create issue form proposes: the topic, then the start of what the customer said."""
+    said = " ".join((mention.title or mention.text).split())
+    said = said if len(said) <= 80 else said[:79].rstrip() + "…"
+    return f"{mention.topic}: {said}" if mention.topic else said
+
+
+def create_issue_modal(
+    mention: Mention,
+    modal_context: ModalContext,
+    *,
+    trackers: Sequence[str],
+    tracker: str,
+    title: str,
+    body: str,
+) -> Block:
+    """The tracker issue form: which tracker, the title and labels, and a body that starts with the customer's
+    words; the evidence section is added under it and kept up to date."""
+    chosen = _option(tracker, tracker)
+    select = {"type": "static_select", "options": [_option(name, name) for name in trackers], "initial_option": chosen}
+    blocks = [
+        _quote(mention),
+        _input(InputId.ISSUE_TRACKER, "Tracker", select),
+        _input(
+            InputId.ISSUE_TITLE, "Title", _prefilled(_text_input(multiline=False, placeholder="What to build"), title)
+        ),
+        _input(
+            InputId.ISSUE_LABELS,
+            "Labels",
+            _text_input(multiline=False, placeholder="customer-feedback, billing (comma-separated)"),
+            optional=True,
+        ),
+        _input(InputId.ISSUE_BODY, "Description", _prefilled(_text_input(multiline=True, placeholder="Why"), body)),
+        context(
+            "Under the description, All Ears adds what customers said (how many, where, the latest quotes) and keeps it"
+            " up to date as more mentions are linked. When the issue ships, their threads offer *Tell the customer*."
+        ),
+    ]
+    return _modal(ViewId.CREATE_ISSUE, "Create issue", "Create", blocks, modal_context)
+
+
+def link_issue_modal(
+    mention: Mention, modal_context: ModalContext, *, query: str = "", found: Sequence[Issue] | None = None
+) -> Block:
+    """Search the trackers' open issues (Enter in the search box redraws the form with what matches), pick one,
+    or type its key or link."""
+    search = _prefilled(_text_input(multiline=False, placeholder="Words of its title, then Enter"), query)
+    search["dispatch_action_config"] = {"trigger_actions_on": ["on_enter_pressed"]}
+    blocks = [
+        _quote(mention),
+        {**_input(InputId.ISSUE_SEARCH, "Search open issues", search, optional=True), "dispatch_action": True},
+    ]
+    if found:
+        options = [_option(issue.key, f"{issue.key} {issue.title}") for issue in found]
+        blocks.append(
+            _input(InputId.ISSUE_PICK, "Matching issues", {"type": "radio_buttons", "options": options}, optional=True)
+        )
+    elif found is not None:
+        blocks.append(context(f"No open issue matches “{safe_mrkdwn(query, 200)}”."))
+    key = _text_input(multiline=False, placeholder="GH-123, ACME-42, ENG-7 or the issue's link")
+    blocks += [
+        _input(InputId.ISSUE_KEY, "Or its key or link", key, optional=True),
+        context("The mention becomes evidence on the issue: its description counts it among what customers said."),
+    ]
+    return _modal(ViewId.LINK_ISSUE, f"Link {mention.reference}", "Link", blocks, modal_context)
+
+
+def tell_customer_modal(
+    mention: Mention, modal_context: ModalContext, *, text: str, source_target: str | None = None
+) -> Block:
+    """Tell the customer it shipped: posted on the source where it can be (ticked by default), else recorded as
+    told where the person says they told them."""
+    blocks = [
+        _quote(mention),
+        _input(
+            InputId.TOLD_TEXT, "Your message", _prefilled(_text_input(multiline=True, placeholder="It shipped!"), text)
+        ),
+    ]
+    if source_target:
+        option = _option(POST_ON_SOURCE, f"Post it on {mention.source}", source_target)
+        confirm = {"type": "checkboxes", "options": [option], "initial_options": [option]}
+        blocks.append(_input(InputId.TOLD_ON_SOURCE, "On the source", confirm, optional=True))
+        blocks.append(context("Sent once; unticked, it is recorded as told (say where below)."))
+    where = _text_input(multiline=False, placeholder="https://… (the message you sent them)")
+    blocks.append(_input(InputId.TOLD_AT, "Where you told them", where, optional=True))
+    return _modal(ViewId.TELL_CUSTOMER, "Tell the customer", "Tell", blocks, modal_context)

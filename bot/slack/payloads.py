@@ -61,7 +61,7 @@ class MenuChoice(_Ref):
 
     _bare = "mention"
     mention: int = Field(ge=0)
-    do: Literal["not-relevant"]
+    do: Literal["not-relevant", "create-issue", "link-issue"]
 
 
 class EscalationRef(_Ref):
@@ -279,6 +279,8 @@ class BlockActionPayload(_Interaction):
     type: Literal["block_actions"]
     actions: list[Action] = Field(min_length=1)
     container: Container | None = None
+    view: "View | None" = None
+    """The modal or Home tab the action was in, if it was in one."""
 
     @property
     def action(self) -> Action:
@@ -315,7 +317,7 @@ class InputState(_Model):
     def typed(self) -> str | None:
         """A typed value, a chosen option's value (ticked ones joined by commas), or a picked moment (unix
         seconds); None when left empty."""
-        if self.type == "static_select":
+        if self.type in ("static_select", "radio_buttons"):
             return self.selected_option.value if self.selected_option else None
         if self.type == "checkboxes":
             return ",".join(option.value for option in self.selected_options) or None
@@ -329,9 +331,14 @@ class ViewState(_Model):
 
 
 class View(_Model):
+    id: str | None = None
+    hash: str | None = None
     callback_id: str | None = None
     private_metadata: str = ""
     state: ViewState = ViewState()
+
+
+BlockActionPayload.model_rebuild()  # its `view` is a View, defined after it
 
 
 class Submitted(_Model):

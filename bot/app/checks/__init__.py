@@ -2,7 +2,7 @@
 
 import httpx
 
-from bot.app.checks import local, sources
+from bot.app.checks import local, sources, trackers
 from bot.ground.checklist import Report, guarded, render
 from bot.ground.config import Config
 from bot.slack import checks as slack
@@ -11,7 +11,8 @@ __all__ = ["Report", "check_installation", "render"]
 
 
 def check_installation() -> Report:
-    """Every check in order: the environment, the config, Slack, the sources, the database, the webhook, the API."""
+    """Every check in order: the environment, the config, Slack, the sources, the trackers, the database, the
+    webhook, the API."""
     report = Report()
     settings, results = local.read_settings()
     report.results += results
@@ -28,6 +29,9 @@ def check_installation() -> Report:
     if config is not None and config.sources:
         with httpx.Client() as http:
             report.results += guarded("sources", lambda: sources.check_sources(config.sources, http))
+    if config is not None and config.trackers.configured:
+        with httpx.Client() as http:
+            report.results += guarded("trackers", lambda: trackers.check_trackers(config.trackers, http))
     report.results += guarded("database", lambda: local.check_database(settings.database_url))
     report.results += local.check_webhook(settings.allears_webhook_secret)
     if config is not None:

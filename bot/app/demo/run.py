@@ -2,6 +2,7 @@
 hearing bundled sample mentions, with a web page to watch and act in it as one of a few demo people."""
 
 import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -16,7 +17,8 @@ from bot.app.demo.feeds import SampleFeeds, load_samples
 from bot.app.demo.history import mute_yesterdays, seed_past_weeks
 from bot.app.demo.server import create_demo_app, serve_in_background
 from bot.app.demo.session import DemoWorkspace
-from bot.app.demo.workspace import CHANNELS, PEOPLE, config_toml
+from bot.app.demo.workspace import CHANNELS, GITHUB_REPO, GITHUB_TOKEN_ENV, PEOPLE, SHIPS_AFTER, config_toml
+from bot.app.standin.github import StandinGitHub
 from bot.app.standin.ports import free_port
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack
 from bot.ground.clock import utcnow
@@ -63,6 +65,11 @@ def run_demo(*, port: int, browser: bool) -> int:
     with tempfile.TemporaryDirectory(prefix="allears-demo-") as temporary, ExitStack() as cleanup:
         folder, page_url = Path(temporary), f"http://127.0.0.1:{port}/demo"
         (folder / "allears.toml").write_text(config_toml(f"http://127.0.0.1:{port}/demo/feeds/"), encoding="utf-8")
+        github_token = secrets.token_hex(16)
+        os.environ[GITHUB_TOKEN_ENV] = github_token  # the one setting the demo's config reads from the environment
+        github = StandinGitHub(
+            repo=GITHUB_REPO, token=github_token, ships_after=SHIPS_AFTER, web=f"http://127.0.0.1:{port}/demo"
+        )
         slack = FakeSlack(channels=set(CHANNELS)).start()
         cleanup.callback(slack.stop)
         for person in PEOPLE:
@@ -81,6 +88,7 @@ def run_demo(*, port: int, browser: bool) -> int:
             workspace,
             SampleFeeds(load_samples(utcnow())),
             post_summary=lambda: post_by_hand(poster, Week.containing(utcnow(), zone)),
+            github=github,
         )
         cleanup.callback(serve_in_background(app, port).close)
         threading.Thread(

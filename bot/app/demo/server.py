@@ -1,5 +1,7 @@
-"""The demo's own web server: the page, its JSON API, the sample feeds the bot polls, and uploaded files."""
+"""The demo's own web server: the page, its JSON API, the sample feeds the bot polls, the issue tracker, and
+uploaded files."""
 
+import json
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -12,12 +14,16 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 from bot.app.demo.feeds import SampleFeeds
 from bot.app.demo.session import DemoWorkspace
 from bot.app.demo.workspace import CHANNELS, PEOPLE
+from bot.app.standin.github import StandinGitHub
 from bot.ground.errors import UserError
 
 STATIC = {"demo.css": "text/css", "demo.js": "text/javascript", "demo.html": "text/html"}
 
 
-def create_demo_app(workspace: DemoWorkspace, feeds: SampleFeeds, *, post_summary: Callable[[], str]) -> Flask:
+def create_demo_app(
+    workspace: DemoWorkspace, feeds: SampleFeeds, *, post_summary: Callable[[], str], github: StandinGitHub
+) -> Flask:
+    """`github`: the product team's issue tracker, served beside the feeds for the bot's `[trackers.github]`."""
     app = Flask("allears-demo")
 
     def static(name: str) -> Response:
@@ -53,6 +59,22 @@ def create_demo_app(workspace: DemoWorkspace, feeds: SampleFeeds, *, post_summar
             return Response(status=404)
         content, content_type = document
         return Response(content, content_type=content_type)
+
+    @app.route("/demo/github/<path:path>", methods=["GET", "POST", "PATCH"])
+    def github_api(path: str) -> Response:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        query = {name: value for name, value in request.args.items()}
+        status, answer, extra = github.answer(request.method, f"/{path}", query, headers, request.get_data())
+        return Response(json.dumps(answer), status=status, content_type="application/json", headers=extra)
+
+    @app.get("/demo/<owner>/<name>/issues/<int:number>")
+    def github_issue_page(owner: str, name: str, number: int) -> Response:
+        """The issue as the product team sees it on "GitHub": its title and description, evidence included."""
+        issue = github.issues.get(number)
+        if issue is None or f"{owner}/{name}" != github.repo:
+            return Response(status=404)
+        page = f"{issue['title']} (#{number}, {issue['state']})\n\n{issue['body']}\n"
+        return Response(page, content_type="text/plain; charset=utf-8")
 
     @app.get("/demo/files/<file_id>")
     def file(file_id: str) -> Response:

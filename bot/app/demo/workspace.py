@@ -29,10 +29,15 @@ PEOPLE = (
 )
 
 USER_GROUPS = {"S0SUPPORT": "support-team", "S0PRODUCT": "product-team"}
+GITHUB_REPO = "quillo/quillo"
+GITHUB_TOKEN_ENV = "ALLEARS_DEMO_GITHUB_TOKEN"
+SHIPS_AFTER = 60.0
+"""Seconds after it is opened that the demo's product team ships an issue: its threads then offer Tell the customer."""
 
 
 def config_toml(feeds_url: str) -> str:
-    """Routes, teams, storms, spikes and SLA for the sample mentions; `feeds_url` is where the demo serves them."""
+    """Routes, teams, storms, spikes, SLA and an issue tracker for the sample mentions; `feeds_url` is where the demo
+    serves them (and, beside them, the tracker)."""
     people = "\n".join(f'{person.id} = "{person.team}"' for person in PEOPLE)
     return f"""# Written by `allears demo` for its own workspace.
 [listen]
@@ -108,6 +113,12 @@ enabled = false  # the page's "Post this week's summary" posts it
 
 [sla.high]
 claim_within = "5m"
+
+[trackers.github]
+repo = "{GITHUB_REPO}"
+token_env = "{GITHUB_TOKEN_ENV}"
+base_url = "{feeds_url.removesuffix("feeds/")}github/"
+every = "10s"  # the demo's product team ships each issue a minute after it is opened
 
 [people]
 {people}

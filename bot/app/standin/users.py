@@ -224,6 +224,11 @@ class SlackUser:
         }
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def type_in(self, view: dict[str, Any], block_id: str, text: str) -> httpx.Response:
+        """Enter pressed in a modal's text input that dispatches its actions (block_actions from the view)."""
+        where = {"container": {"type": "view", "view_id": view["id"]}, "view": view}
+        return self._press(block_id, text, block_id=block_id, where=where, kind="plain_text_input")
+
     def submit(self, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> httpx.Response:
         """Submit an opened modal; `values` maps each input's block id to its state, as Slack sends it."""
         state = {block_id: {block_id: value} for block_id, value in values.items()}

@@ -259,10 +259,12 @@ function input(item) {
     control = el("select", { name: id, id },
       el("option", { value: "", text: spec.placeholder ? spec.placeholder.text : "Choose…" }),
       spec.options.map((option) => el("option", { value: option.value, text: option.text.text })));
+    if (spec.initial_option) control.value = spec.initial_option.value;
   } else if (spec.type === "checkboxes" || spec.type === "radio_buttons") {
     const kind = spec.type === "checkboxes" ? "checkbox" : "radio";
     control = el("div", { id, "data-kind": spec.type }, spec.options.map((option) => el("label", { class: "choice" },
-      el("input", { type: kind, name: id, value: option.value }),
+      el("input", { type: kind, name: id, value: option.value,
+        checked: (spec.initial_options || []).some((initial) => initial.value === option.value) || undefined }),
       el("span", {}, text(option.text, "span"), option.description ? el("small", { text: option.description.text }) : null))));
   } else if (spec.type === "datetimepicker") {
     control = el("input", { type: "datetime-local", name: id, id });

@@ -1,0 +1,160 @@
+"""Watching the linked tracker issues: each tracker's issues read again every `every` (the leader's job), and the
+signed webhooks of GitHub (`/hooks/github`) and Linear (`/hooks/linear`), which tell a closing at once. All end in
+`issues.seen`, whose conditional update tells each change once, whichever hears of it first."""
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.act.trackers import Tracker, TrackerBusy, TrackerRefused
+from bot.act.trackers.github import state_of
+from bot.act.trackers.issues import refused, seen, watched
+from bot.act.trackers.linear import issue_of as linear_issue_of
+from bot.ground import seen as seen_before
+from bot.ground.clock import utcnow
+from bot.ground.config_trackers import GitHubTracker, LinearTracker
+from bot.ground.config_types import secret
+from bot.ground.db import read_scope, session_scope
+from bot.ground.models import TrackerIssue
+
+log = logging.getLogger(__name__)
+MAX_HOOK_BYTES = 1024 * 1024
+"""GitHub caps a webhook's payload at 25 MB, but an `issues` event with its issue and repository is a few KB."""
+
+
+def check_issues(engine: Engine, tracker: Tracker, *, now: datetime | None = None) -> int:
+    """Read each watched issue of `tracker` once; the number whose state changed. A busy tracker ends the round
+    (the next one reads them all again); a refused token is told once and ends it too."""
+    with read_scope(engine) as session:
+        issues = [(row.id or 0, row.ref) for row in watched(session, tracker.name)]
+    changed = 0
+    for issue_id, ref in issues:
+        try:
+            found = tracker.get(ref)
+        except TrackerBusy as busy:
+            log.warning("tracker %s is busy (%s); its issues are read again at the next check", tracker.name, busy)
+            break
+        except TrackerRefused as refusal:
+            problem = f"{refusal}" + (f"; {refusal.fix}" if refusal.fix else "")
+            with session_scope(engine) as session:
+                refused(session, issue_id=issue_id, problem=problem, gone=refusal.gone, now=now)
+            if not refusal.gone:
+                break  # a revoked token or a lost permission: every other read would fail the same way
+            continue
+        with session_scope(engine) as session:
+            changed += seen(session, issue_id=issue_id, state=found.state, why=found.why, now=now)
+    return changed
+
+
+@dataclass(frozen=True)
+class HookAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+def _signed(key: str, body: bytes, signature: str | None, *, prefix: str = "") -> bool:
+    expected = prefix + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    return bool(signature) and hmac.compare_digest(
+        expected.encode(), (signature or "").strip().encode(errors="replace")
+    )
+
+
+def _linked(session: Session, tracker: str, key: str) -> TrackerIssue | None:
+    return session.exec(
+        select(TrackerIssue).where(col(TrackerIssue.tracker) == tracker, col(TrackerIssue.key) == key)
+    ).first()
+
+
+def receive_github_hook(
+    engine: Engine,
+    config: GitHubTracker | None,
+    *,
+    body: bytes,
+    signature: str | None,
+    event: str | None,
+    delivery: str | None,
+) -> HookAnswer:
+    """One GitHub webhook delivery, checked against `X-Hub-Signature-256` before anything in it is read."""
+    key = secret(config.webhook_secret_env) if config else None
+    if config is None or not key:
+        return HookAnswer(
+            404, {"ok": False, "error": "the GitHub webhook is off: set [trackers.github] webhook_secret_env"}
+        )
+    if not _signed(key, body, signature, prefix="sha256="):
+        return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature-256"})
+    if delivery and not seen_before.first_time(engine, f"github-delivery:{delivery}"):
+        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+    if event == "ping":
+        return HookAnswer(200, {"ok": True})
+    if event != "issues":
+        return HookAnswer(202, {"ok": True, "ignored": f"not an issues event ({event})"})
+    try:
+        payload = json.loads(body)
+        action, issue = payload["action"], payload["issue"]
+        repo, number = str(payload["repository"]["full_name"]), int(issue["number"])
+    except (ValueError, KeyError, TypeError):
+        return HookAnswer(400, {"ok": False, "error": "not an issues event GitHub sends"})
+    if repo.casefold() != config.repo.casefold():
+        return HookAnswer(202, {"ok": True, "ignored": f"another repository ({repo})"})
+    with session_scope(engine) as session:
+        row = _linked(session, "github", f"GH-{number}")
+        if row is None or row.id is None:
+            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if action in ("deleted", "transferred"):
+            refused(session, issue_id=row.id, problem=f"it was {action} on GitHub", gone=True)
+        elif action in ("closed", "reopened"):
+            state, why = state_of(issue)
+            seen(session, issue_id=row.id, state=state, why=why)
+    return HookAnswer(200, {"ok": True, "issue": f"GH-{number}"})
+
+
+FRESH_FOR = timedelta(minutes=1)
+"""Linear puts the moment it sent a delivery in the signed body; an older one is a replay."""
+
+
+def receive_linear_hook(
+    engine: Engine,
+    config: LinearTracker | None,
+    *,
+    body: bytes,
+    signature: str | None,
+    delivery: str | None,
+    now: datetime | None = None,
+) -> HookAnswer:
+    """One Linear webhook delivery, checked against `Linear-Signature` and its `webhookTimestamp` first."""
+    key = secret(config.webhook_secret_env) if config else None
+    if config is None or not key:
+        return HookAnswer(
+            404, {"ok": False, "error": "the Linear webhook is off: set [trackers.linear] webhook_secret_env"}
+        )
+    if not _signed(key, body, signature):
+        return HookAnswer(401, {"ok": False, "error": "bad or missing Linear-Signature"})
+    try:
+        payload = json.loads(body)
+        kind, action, data = payload["type"], payload["action"], payload["data"]
+        sent_at = datetime.fromtimestamp(int(payload["webhookTimestamp"]) / 1000, UTC)
+    except (ValueError, KeyError, TypeError, OverflowError):
+        return HookAnswer(400, {"ok": False, "error": "not a webhook Linear sends"})
+    if abs((now or utcnow()) - sent_at) > FRESH_FOR:
+        return HookAnswer(400, {"ok": False, "error": "stale: webhookTimestamp is more than a minute from now"})
+    if delivery and not seen_before.first_time(engine, f"linear-delivery:{delivery}"):
+        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+    if kind != "Issue" or not isinstance(data, dict) or not data.get("identifier"):
+        return HookAnswer(202, {"ok": True, "ignored": f"not about an issue ({kind})"})
+    with session_scope(engine) as session:
+        row = _linked(session, "linear", str(data["identifier"]))
+        if row is None or row.id is None:
+            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if action == "remove":
+            refused(session, issue_id=row.id, problem="it was deleted in Linear", gone=True)
+        elif isinstance(data.get("state"), dict):
+            issue = linear_issue_of({"id": row.ref, "identifier": row.key, "url": row.url, **data})
+            seen(session, issue_id=row.id, state=issue.state, why=issue.why)
+    return HookAnswer(200, {"ok": True, "issue": data["identifier"]})
