@@ -2,7 +2,7 @@
 
 from bot.ground.models import Event, EventKind, Mention
 from bot.slack.cards import mention_card, thread_note
-from bot.slack.kit import link_with_host
+from bot.slack.kit import link, link_with_host
 
 
 def a_mention(*, title: str | None, url: str | None) -> Mention:
@@ -35,6 +35,12 @@ def test_the_host_is_shown_as_the_link_spells_it_escaped_and_without_who_or_whic
         "<https://bank.com@xn--bnk-sna.example:8443/x|bank.com> (xn--bnk-sna.example)"
     )
     assert link_with_host("https://a&b.example/", "a") == "<https://a&b.example/|a> (a&amp;b.example)"
+
+
+def test_a_link_typed_with_spaces_or_controls_before_it_goes_where_a_browser_would_take_it():
+    assert link(" https://example.com/a?c=<2>", "post") == "<https://example.com/a?c=%3C2%3E|post>"
+    assert link("\x01\thttp://example.com", "post") == "<http://example.com|post>"
+    assert link("   ", "post") == "post"
 
 
 def test_what_is_not_linked_needs_no_host():

@@ -30,6 +30,8 @@ PRIVATE_METADATA = 3000
 MAX_LINKED_URL = 1500
 MAX_SHOWN_HOST = 255
 
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+"""What `urlsplit` strips from a URL's start before it reads the scheme, as browsers do."""
 _UNSAFE_URL_CHARS = re.compile(r"[<>|\s\"\x00-\x1f\x7f-\x9f]|" + REORDERING_OR_HIDING.pattern)
 
 
@@ -88,6 +90,7 @@ def user(user_id: str) -> str:
 
 def link(url: str | None, label: str) -> str:
     """`label` (already escaped) linked to `url` when it is a plain http(s) URL, else the label alone."""
+    url = (url or "").lstrip(_C0_OR_SPACE)
     if not url:
         return label
     try:
