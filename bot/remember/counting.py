@@ -11,16 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Subquery, and_, case, exists, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.ground.clock import utcnow
-from bot.ground.config import Sla
+from bot.ground.config import Sentiment, Sla
 from bot.ground.db import alongside
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 from bot.remember.figures import (
     BACKLOG_AGES,
     Day,
     Quote,
+    Recovery,
     Share,
     TeamEscalations,
     TopicGroup,
@@ -28,6 +30,7 @@ from bot.remember.figures import (
     Waits,
     WeeklyFigures,
     WeekSoFar,
+    ranked_recoveries,
 )
 from bot.remember.sla_shares import within_sla
 from bot.remember.weeks import Week
@@ -126,6 +129,7 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.learned = _learned(session, feedback.subquery())
 
     _escalations(session, figures, start, until)
+    figures.recovered_by_source, figures.recovered_by_answerer = _recovered(session, start, until)
     handling = (in_week, col(Event.actor).is_not(None), col(Event.kind).in_(_HANDLING))
     figures.handled_by = dict(
         session.execute(
@@ -435,6 +439,82 @@ def _escalations(session: Session, figures: WeeklyFigures, start: datetime, unti
         TeamEscalations(team, count, len(waits[team]), _median(waits[team]) if waits[team] else None)
         for team, count in _ranked(counts).items()
     ]
+
+
+_WORDS_OF_RECOVERY = (Sentiment.NEUTRAL.value, Sentiment.POSITIVE.value)
+
+
+def _recovered(
+    session: Session, start: datetime, until: datetime
+) -> tuple[dict[str, Recovery], dict[str | None, Recovery]]:
+    """The week's negative mentions answered on their source, by source and by who sent the first answer there:
+    how many the customer wrote again after (a post joined to the mention on its own source: an author writing
+    again in the conversation, `bot.hear.recording`; a post heard again elsewhere is joined from another source),
+    and how many of those ended with the customer's latest words, by the week's end, neutral or positive."""
+    answers = (
+        select(
+            col(Mention.id).label("mention_id"),
+            col(Mention.source).label("source"),
+            col(Event.actor).label("actor"),
+            col(Event.at).label("at"),
+            func.row_number()
+            .over(partition_by=col(Event.mention_id), order_by=(col(Event.at), col(Event.id)))
+            .label("nth"),
+        )
+        .join(Mention, col(Mention.id) == col(Event.mention_id))
+        .where(
+            _heard_in(start, until),
+            col(Mention.sentiment) == "negative",
+            col(Event.kind) == EventKind.SENT_TO_SOURCE,
+            col(Event.at) >= start,  # answered after it was heard: lets the week's answers be read from their index
+            col(Event.at) < until,
+            col(Event.data)["error"].as_string().is_(None),
+        )
+        .subquery()
+    )
+    later = aliased(Mention)
+    latest = (
+        select(
+            answers.c.source,
+            answers.c.actor,
+            col(later.sentiment).label("sentiment"),
+            func.row_number()
+            .over(partition_by=answers.c.mention_id, order_by=(col(later.heard_at).desc(), col(later.id).desc()))
+            .label("latest"),
+        )
+        .select_from(answers)
+        .outerjoin(
+            later,
+            and_(
+                col(later.duplicate_of) == answers.c.mention_id,
+                col(later.source) == answers.c.source,
+                col(later.status) == MentionStatus.JOINED,
+                col(later.heard_at) > answers.c.at,
+                col(later.heard_at) >= start,
+                col(later.heard_at) < until,
+            ),
+        )
+        .where(answers.c.nth == 1)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            latest.c.source,
+            latest.c.actor,
+            func.count(),
+            func.count(latest.c.sentiment),
+            func.count().filter(latest.c.sentiment.in_(_WORDS_OF_RECOVERY)),
+        )
+        .where(latest.c.latest == 1)
+        .group_by(latest.c.source, latest.c.actor)
+    ).all()
+    by_source: defaultdict[str, Recovery] = defaultdict(Recovery)
+    by_answerer: defaultdict[str | None, Recovery] = defaultdict(Recovery)
+    for source, actor, answered, wrote_again, recovered in rows:
+        recovery = Recovery(answered, wrote_again, recovered)
+        by_source[source] += recovery
+        by_answerer[actor] += recovery
+    return ranked_recoveries(by_source), dict(by_answerer)
 
 
 def _aware(moment: datetime | str) -> datetime:
