@@ -91,6 +91,27 @@ class Mention(SQLModel, table=True):
             Index(f"ix_mention_{first}", first, "heard_at", **_where(f"{first} IS NOT NULL"))
             for first in ("first_claimed_at", "first_reply_at", "first_resolved_at")
         ),
+        # A week's mentions by what the summary counts, read from the index alone on PostgreSQL
+        # (bot.remember.counting, bot.remember.sla_shares).
+        Index(
+            "ix_mention_heard_at_figures",
+            "heard_at",
+            postgresql_include=[
+                "status",
+                "source",
+                "category",
+                "sentiment",
+                "product",
+                "topic",
+                "polarity",
+                "urgency",
+                "storm_id",
+                "id",
+            ],
+        ),
+        # What a customer said after an answer: the mentions joined to it (bot.remember.counting); partial, so the
+        # mentions joined to nothing (nearly all) cost no entry.
+        Index("ix_mention_duplicate_of_heard_at", "duplicate_of", "heard_at", **_where("duplicate_of IS NOT NULL")),
         # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
         Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
     )
@@ -104,7 +125,7 @@ class Mention(SQLModel, table=True):
     title: str | None = None
     text: str
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    heard_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     polarity: float
     sentiment: str = Field(max_length=20)
     category: str = Field(default="other", max_length=30)
