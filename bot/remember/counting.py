@@ -495,7 +495,6 @@ def _recovered(
             _heard_in(start, until),
             col(Mention.sentiment) == "negative",
             col(Event.kind) == EventKind.SENT_TO_SOURCE,
-            col(Event.at) >= start,  # answered after it was heard: lets the week's answers be read from their index
             col(Event.at) < until,
             col(Event.data)["error"].as_string().is_(None),
         )
