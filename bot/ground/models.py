@@ -109,6 +109,9 @@ class Mention(SQLModel, table=True):
                 "id",
             ],
         ),
+        # Whether a mention changed since a moment was open then, and its age, read from the index alone for each
+        # mention changed since (bot.remember.counting `_open_at`).
+        Index("ix_mention_id_heard_at_status", "id", "heard_at", "status"),
         # What a customer said after an answer: the mentions joined to it (bot.remember.counting); partial, so the
         # mentions joined to nothing (nearly all) cost no entry.
         Index("ix_mention_duplicate_of_heard_at", "duplicate_of", "heard_at", **_where("duplicate_of IS NOT NULL")),
