@@ -5,7 +5,6 @@ so a busy week costs the database, not Python, and only what is shown comes back
 clocks, which run as the reminders run them, mention by mention (`bot.remember.sla_shares`).
 """
 
-import itertools
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -255,16 +254,15 @@ def _most_negative_open(session: Session, start: datetime, until: datetime) -> Q
         .where(_heard_in(start, until), col(Mention.sentiment) == "negative")
         .order_by(col(Mention.polarity), col(Mention.id))
     )
-    for offset in itertools.count(0, OPEN_CANDIDATES):
-        candidates = list(session.scalars(ranked.offset(offset).limit(OPEN_CANDIDATES)))
-        if not candidates:
-            return None
+    offset = 0
+    while candidates := list(session.scalars(ranked.offset(offset).limit(OPEN_CANDIDATES))):
         open_ones = select(col(Mention.polarity), col(Mention.id)).where(col(Mention.id).in_(candidates))
         found = [session.execute(open_ones.where(condition)).all() for condition in _open_at(until)]
         if first := min((tuple(row) for rows in found for row in rows), default=None):
             mention = session.get(Mention, first[1])
             assert mention is not None
             return _quote(mention)
+        offset += OPEN_CANDIDATES
     return None
 
 
