@@ -11,7 +11,8 @@
 
 Each is timed cold (first call on new connections, nothing compiled or planned yet in this process; the
 server's and the OS's caches hold whatever they hold) and warm (median of `--repeat` further calls),
-with its statement count. Goal (issue 5): under 2 s each; the SLA check, ours: under 15 s.
+with its statement count. Goal (issue 5): under 2 s each; the weekly summary (issue 17): under 1 s; the SLA
+check, ours: under 15 s.
 
     .venv/bin/python bench/summary_scale.py                       # a new database, loaded, dropped at the end
     .venv/bin/python bench/summary_scale.py --keep                # keep it, printing its URL …
@@ -55,6 +56,7 @@ NOW = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 VIEWER = "U0001"
 CHANNELS = frozenset({"C0LISTEN", "C0URGENT", "C0BILLING"})
 GOAL = 2.0
+SUMMARY_GOAL = 1.0
 SLA_CHECK_GOAL = 15.0
 """Ours, not the issue's: the check runs every minute on the leader, so it must leave most of the minute free."""
 
@@ -118,8 +120,8 @@ def sla_check(engine: Engine) -> object:
 
 
 TIMED: list[tuple[str, Callable[[Engine], object], float]] = [
-    ("weekly summary (last full week, the busiest)", weekly_summary, GOAL),
-    ("weekly summary (half a year back, 2026-W23)", past_summary, GOAL),
+    ("weekly summary (last full week, the busiest)", weekly_summary, SUMMARY_GOAL),
+    ("weekly summary (half a year back, 2026-W23)", past_summary, SUMMARY_GOAL),
     ("/allears stats (this week so far)", stats, GOAL),
     ("Home tab data (numbers + queues)", home, GOAL),
     ("/allears queue", queue, GOAL),

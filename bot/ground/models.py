@@ -103,8 +103,24 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_status_owner_channel", "status", "owner_id", "channel", "heard_at", "id"),
         # The read API's pages, in the order mentions were heard (bot.remember.mention_pages): all of them (and
         # every range of heard_at), and those of one owner, product or source, each page one range scan however
-        # few of the mentions are theirs.
-        Index("ix_mention_heard_at_id", "heard_at", "id"),
+        # few of the mentions are theirs. The first also gives a week's mentions by what the summary counts, read
+        # from the index alone on PostgreSQL (bot.remember.counting, bot.remember.sla_shares).
+        Index(
+            "ix_mention_heard_at_id",
+            "heard_at",
+            "id",
+            postgresql_include=[
+                "status",
+                "source",
+                "category",
+                "sentiment",
+                "product",
+                "topic",
+                "polarity",
+                "urgency",
+                "storm_id",
+            ],
+        ),
         Index("ix_mention_owner_heard_at", "owner_id", "heard_at", "id"),
         Index("ix_mention_product_heard_at", "product", "heard_at", "id", **_where("product IS NOT NULL")),
         Index("ix_mention_source_heard_at", "source", "heard_at", "id"),
@@ -114,6 +130,12 @@ class Mention(SQLModel, table=True):
             Index(f"ix_mention_{first}", first, "heard_at", **_where(f"{first} IS NOT NULL"))
             for first in ("first_claimed_at", "first_reply_at", "first_resolved_at")
         ),
+        # Whether a mention changed since a moment was open then, and its age, read from the index alone for each
+        # mention changed since (bot.remember.counting `_open_at`).
+        Index("ix_mention_id_heard_at_status", "id", "heard_at", "status"),
+        # What a customer said after an answer: the mentions joined to it (bot.remember.counting); partial, so the
+        # mentions joined to nothing (nearly all) cost no entry.
+        Index("ix_mention_duplicate_of_heard_at", "duplicate_of", "heard_at", **_where("duplicate_of IS NOT NULL")),
         # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
         Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
         # The mentions linked to tracker issues, for their evidence and the summary's figures; partial, so the

@@ -9,17 +9,19 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Subquery, and_, case, exists, func, literal, or_, select, text, union_all
+from sqlalchemy import CompoundSelect, and_, case, exists, func, literal, null, or_, select, text, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from bot.ground.clock import utcnow
-from bot.ground.config import Sla
+from bot.ground.config import Sentiment, Sla
 from bot.ground.db import alongside
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 from bot.remember.figures import (
     BACKLOG_AGES,
     Day,
     Quote,
+    Recovery,
     Share,
     TeamEscalations,
     TopicGroup,
@@ -28,6 +30,7 @@ from bot.remember.figures import (
     WeeklyFigures,
     WeekSoFar,
     median,
+    ranked_recoveries,
 )
 from bot.remember.product_loop import product_loop
 from bot.remember.sla_shares import within_sla
@@ -40,6 +43,7 @@ TOP_TOPICS = 5
 PRAISE = 3
 LEARNED_TOPICS = 5
 LEARNED_EXAMPLES = 3
+OPEN_CANDIDATES = 200
 
 
 def weekly_figures(
@@ -74,6 +78,8 @@ def _plan_cheaply(session: Session) -> None:
         # Planned as costly (a year of events), statements that run in tens of milliseconds were JIT-compiled
         # first, for 10-20 ms each: more than the compiled code saved.
         session.execute(text("SET LOCAL jit = off"))
+        # The waits rank a busy week's ~90,000 first actions twice; in the default 4 MB each sort spilled to disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime) -> None:
@@ -105,29 +111,11 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.to_resolution, _ = waits[EventKind.RESOLVED]
     figures.backlog = _backlog(session, until)
 
-    # Each mention by the outcome of its last resolve in the week: a reopened one counts once.
-    last = func.row_number().over(
-        partition_by=col(Event.mention_id), order_by=(col(Event.at).desc(), col(Event.id).desc())
-    )
-    resolves = (
-        select(
-            col(Event.mention_id),
-            col(Event.data)["outcome"].as_string().label("outcome"),
-            col(Event.data)["note"].as_string().label("note"),
-            last.label("last"),
-        )
-        .where(in_week, col(Event.kind) == EventKind.RESOLVED)
-        .subquery()
-    )
-    outcomes = select(resolves.c.outcome, func.count()).where(resolves.c.last == 1).group_by(resolves.c.outcome)
-    figures.outcomes = _ranked(Counter({str(outcome): count for outcome, count in session.execute(outcomes)}))
-    feedback = select(resolves.c.mention_id, resolves.c.note).where(
-        resolves.c.last == 1, resolves.c.outcome == Outcome.FEEDBACK.value
-    )
-    figures.learned = _learned(session, feedback.subquery())
+    figures.outcomes, figures.learned = _outcomes_and_learned(session, in_week)
     figures.to_product = product_loop(session, start, until)
 
     _escalations(session, figures, start, until)
+    figures.recovered_by_source, figures.recovered_by_answerer = _recovered(session, start, until)
     handling = (in_week, col(Event.actor).is_not(None), col(Event.kind).in_(_HANDLING))
     figures.handled_by = dict(
         session.execute(
@@ -259,21 +247,39 @@ def _open_at(moment: datetime) -> tuple[Any, Any]:
 
 
 def _most_negative_open(session: Session, start: datetime, until: datetime) -> Quote | None:
-    """Asked of each way of being open apart: OR-ed, the NOT EXISTS could not be an anti-join."""
-    negative = select(Mention).where(_heard_in(start, until), col(Mention.sentiment) == "negative")
-    ranked = negative.order_by(col(Mention.polarity), col(Mention.id)).limit(1)
-    found = [session.scalars(ranked.where(condition)).first() for condition in _open_at(until)]
-    mention = min(filter(None, found), key=lambda mention: (mention.polarity, mention.id), default=None)
-    return _quote(mention) if mention else None
+    """The week's negative mentions are ranked from the index alone, and only the most negative, a batch at a
+    time, are asked whether they were open at `until`: asked of all of them, PostgreSQL probed every mention
+    changed since (a week long gone by: most of the week's) for its row. Each way of being open is asked apart:
+    OR-ed, the NOT EXISTS could not be an anti-join."""
+    ranked = (
+        select(col(Mention.id))
+        .where(_heard_in(start, until), col(Mention.sentiment) == "negative")
+        .order_by(col(Mention.polarity), col(Mention.id))
+    )
+    offset = 0
+    while candidates := list(session.scalars(ranked.offset(offset).limit(OPEN_CANDIDATES))):
+        open_ones = select(col(Mention.polarity), col(Mention.id)).where(col(Mention.id).in_(candidates))
+        found = [session.execute(open_ones.where(condition)).all() for condition in _open_at(until)]
+        if first := min((tuple(row) for rows in found for row in rows), default=None):
+            mention = session.get(Mention, first[1])
+            assert mention is not None
+            return _quote(mention)
+        offset += OPEN_CANDIDATES
+    return None
 
 
 def _praise(session: Session, start: datetime, until: datetime) -> list[Quote]:
-    """The warmest things customers said, for the people who made them happen."""
-    mentions = session.scalars(
-        select(Mention)
+    """The warmest things customers said, for the people who made them happen: ranked from the index alone (the
+    whole rows of a busy week's warm mentions were read to keep three)."""
+    warmest = (
+        select(col(Mention.id))
         .where(_heard_in(start, until), or_(col(Mention.sentiment) == "positive", col(Mention.category) == "praise"))
         .order_by(col(Mention.polarity).desc(), col(Mention.id))
         .limit(PRAISE)
+        .scalar_subquery()
+    )
+    mentions = session.scalars(
+        select(Mention).where(col(Mention.id).in_(warmest)).order_by(col(Mention.polarity).desc(), col(Mention.id))
     )
     return [_quote(mention) for mention in mentions]
 
@@ -384,34 +390,59 @@ def _backlog(session: Session, until: datetime) -> dict[str, int]:
     return {label: counts[index] for index, label in enumerate(BACKLOG_AGES)}
 
 
-def _learned(session: Session, feedback: Subquery) -> list[TopicGroup]:
-    """Feedback for the product team, by topic: the biggest topics first, each with a few examples."""
-    topic = func.coalesce(col(Mention.topic), col(Mention.category))
-    biggest = session.execute(
-        select(topic, func.count())
-        .join(feedback, feedback.c.mention_id == col(Mention.id))
-        .group_by(topic)
-        .order_by(func.count().desc(), topic)
-        .limit(LEARNED_TOPICS)
-    ).all()
-    if not biggest:
-        return []
-    rank = func.row_number().over(partition_by=topic, order_by=col(Mention.id)).label("rank")
-    ranked = (
-        select(col(Mention.id), feedback.c.note, rank)
-        .join(feedback, feedback.c.mention_id == col(Mention.id))
-        .where(topic.in_([name for name, _ in biggest]))
+def _outcomes_and_learned(session: Session, in_week: Any) -> tuple[dict[str, int], list[TopicGroup]]:
+    """Each mention by the outcome of its last resolve in the week (a reopened one counts once), and what was
+    resolved as feedback for the product team, by topic: the biggest topics first, each with its first few
+    mentions as examples.
+
+    The week's last resolves are found once, in one statement with the outcomes' counts and the feedback's
+    topics (a few thousand rows), where three statements found them again each; the topics are ranked here,
+    biggest first and equal counts by name, as `_ranked` ranks."""
+    last = func.row_number().over(
+        partition_by=col(Event.mention_id), order_by=(col(Event.at).desc(), col(Event.id).desc())
+    )
+    resolves = (
+        select(
+            col(Event.mention_id),
+            col(Event.data)["outcome"].as_string().label("outcome"),
+            col(Event.data)["note"].as_string().label("note"),
+            last.label("last"),
+        )
+        .where(in_week, col(Event.kind) == EventKind.RESOLVED)
         .subquery()
     )
-    examples: defaultdict[str, list[Quote]] = defaultdict(list)
-    for mention, note in session.execute(
-        select(Mention, ranked.c.note)
-        .join(ranked, ranked.c.id == col(Mention.id))
-        .where(ranked.c.rank <= LEARNED_EXAMPLES)
-        .order_by(col(Mention.id))
-    ):
-        examples[mention.topic or mention.category].append(_quote(mention, note))
-    return [TopicGroup(name, count, examples[name]) for name, count in biggest]
+    lasts = select(resolves.c.mention_id, resolves.c.outcome, resolves.c.note).where(resolves.c.last == 1).cte()
+    outcome_counts = select(
+        lasts.c.outcome.label("name"), func.count().label("count"), null().label("mention_id"), null().label("note")
+    ).group_by(lasts.c.outcome)
+    feedback = (
+        select(
+            func.coalesce(col(Mention.topic), col(Mention.category)).label("name"),
+            null().label("count"),
+            col(Mention.id).label("mention_id"),
+            lasts.c.note,
+        )
+        .join(Mention, col(Mention.id) == lasts.c.mention_id)
+        .where(lasts.c.outcome == Outcome.FEEDBACK.value)
+    )
+    outcomes: Counter[str] = Counter()
+    by_topic: defaultdict[str, list[tuple[int, str | None]]] = defaultdict(list)
+    for name, number, mention_id, note in session.execute(union_all(outcome_counts, feedback)):
+        if mention_id is None:
+            outcomes[str(name)] = number
+        else:
+            by_topic[name].append((mention_id, note))
+    biggest = list(_ranked(Counter({name: len(found) for name, found in by_topic.items()})).items())[:LEARNED_TOPICS]
+    shown = {name: sorted(by_topic[name])[:LEARNED_EXAMPLES] for name, _ in biggest}
+    notes = {mention_id: note for examples in shown.values() for mention_id, note in examples}
+    mentions = {
+        mention.id: mention for mention in session.scalars(select(Mention).where(col(Mention.id).in_(list(notes))))
+    }
+    learned = [
+        TopicGroup(name, count, [_quote(mentions[mention_id], note) for mention_id, note in shown[name]])
+        for name, count in biggest
+    ]
+    return _ranked(outcomes), learned
 
 
 def _escalations(session: Session, figures: WeeklyFigures, start: datetime, until: datetime) -> None:
@@ -437,6 +468,81 @@ def _escalations(session: Session, figures: WeeklyFigures, start: datetime, unti
         TeamEscalations(team, count, len(waits[team]), median(waits[team]) if waits[team] else None)
         for team, count in _ranked(counts).items()
     ]
+
+
+_WORDS_OF_RECOVERY = (Sentiment.NEUTRAL.value, Sentiment.POSITIVE.value)
+
+
+def _recovered(
+    session: Session, start: datetime, until: datetime
+) -> tuple[dict[str, Recovery], dict[str | None, Recovery]]:
+    """The week's negative mentions answered on their source, by source and by who sent the first answer there:
+    how many the customer wrote again after (a post joined to the mention on its own source: an author writing
+    again in the conversation, `bot.hear.recording`; a post heard again elsewhere is joined from another source),
+    and how many of those ended with the customer's latest words, by the week's end, neutral or positive."""
+    answers = (
+        select(
+            col(Mention.id).label("mention_id"),
+            col(Mention.source).label("source"),
+            col(Event.actor).label("actor"),
+            col(Event.at).label("at"),
+            func.row_number()
+            .over(partition_by=col(Event.mention_id), order_by=(col(Event.at), col(Event.id)))
+            .label("nth"),
+        )
+        .join(Mention, col(Mention.id) == col(Event.mention_id))
+        .where(
+            _heard_in(start, until),
+            col(Mention.sentiment) == "negative",
+            col(Event.kind) == EventKind.SENT_TO_SOURCE,
+            col(Event.at) < until,
+            col(Event.data)["error"].as_string().is_(None),
+        )
+        .subquery()
+    )
+    later = aliased(Mention)
+    latest = (
+        select(
+            answers.c.source,
+            answers.c.actor,
+            col(later.sentiment).label("sentiment"),
+            func.row_number()
+            .over(partition_by=answers.c.mention_id, order_by=(col(later.heard_at).desc(), col(later.id).desc()))
+            .label("latest"),
+        )
+        .select_from(answers)
+        .outerjoin(
+            later,
+            and_(
+                col(later.duplicate_of) == answers.c.mention_id,
+                col(later.source) == answers.c.source,
+                col(later.status) == MentionStatus.JOINED,
+                col(later.heard_at) > answers.c.at,
+                col(later.heard_at) >= start,
+                col(later.heard_at) < until,
+            ),
+        )
+        .where(answers.c.nth == 1)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            latest.c.source,
+            latest.c.actor,
+            func.count(),
+            func.count(latest.c.sentiment),
+            func.count().filter(latest.c.sentiment.in_(_WORDS_OF_RECOVERY)),
+        )
+        .where(latest.c.latest == 1)
+        .group_by(latest.c.source, latest.c.actor)
+    ).all()
+    by_source: defaultdict[str, Recovery] = defaultdict(Recovery)
+    by_answerer: defaultdict[str | None, Recovery] = defaultdict(Recovery)
+    for source, actor, answered, wrote_again, recovered in rows:
+        recovery = Recovery(answered, wrote_again, recovered)
+        by_source[source] += recovery
+        by_answerer[actor] += recovery
+    return ranked_recoveries(by_source), dict(by_answerer)
 
 
 def _aware(moment: datetime | str) -> datetime:

@@ -1,6 +1,6 @@
 """What a week's figures are: the data the summary shows, kept apart from how it is computed and drawn."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -77,6 +77,30 @@ class TeamEscalations:
     escalations: int
     acknowledged: int
     median_to_acknowledge: timedelta | None
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Negative mentions answered on their source, and how they ended: whether the customer wrote again in the
+    conversation afterwards, and whether their last words were neutral or positive (triaged as every post is)."""
+
+    answered: int = 0
+    wrote_again: int = 0
+    recovered: int = 0
+
+    def __add__(self, other: "Recovery") -> "Recovery":
+        return Recovery(
+            self.answered + other.answered, self.wrote_again + other.wrote_again, self.recovered + other.recovered
+        )
+
+
+def ranked_recoveries(recoveries: dict[str, Recovery]) -> dict[str, Recovery]:
+    """Most recovered first, then most answered, then by name, so the order never depends on the database."""
+    return dict(sorted(recoveries.items(), key=lambda item: (-item[1].recovered, -item[1].answered, item[0])))
+
+
+NO_TEAM = ""
+"""The team of answers by people without a known team (and by nobody the bot could name)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +197,11 @@ class WeeklyFigures:
     escalations: int = 0
     acknowledged: int = 0
     by_team: list[TeamEscalations] = field(default_factory=list)
+    recovered_by_source: dict[str, Recovery] = field(default_factory=dict)
+    """Of the negative mentions heard this week and answered on their source, by source (`Recovery`)."""
+    recovered_by_answerer: dict[str | None, Recovery] = field(default_factory=dict)
+    """The same, by who sent the mention's first answer on the source; `count_teams` adds them up by team."""
+    recovered_by_team: dict[str, Recovery] = field(default_factory=dict)
     # Who listened
     handled_by: dict[str, int] = field(default_factory=dict)
     """Each person who claimed or replied, and how many mentions they did it for."""
@@ -200,6 +229,10 @@ class WeeklyFigures:
         return self.to_claim.median
 
     @property
+    def recovered(self) -> Recovery:
+        return sum(self.recovered_by_source.values(), Recovery())
+
+    @property
     def people(self) -> int:
         return len(self.handled_by)
 
@@ -216,3 +249,7 @@ class WeeklyFigures:
         counts = Counter(team for team in teams if team)
         self.teams = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
         self.without_team = teams.count(None)
+        by_team: defaultdict[str, Recovery] = defaultdict(Recovery)
+        for person, recovery in self.recovered_by_answerer.items():
+            by_team[(team_of(person) if person else None) or NO_TEAM] += recovery
+        self.recovered_by_team = ranked_recoveries(by_team)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from bot.ground.durations import format_duration
 from bot.ground.text import one_line
-from bot.remember.figures import LinkedIssue, Quote, Share, Volume, Waits, WeeklyFigures
+from bot.remember.figures import LinkedIssue, Quote, Recovery, Share, Volume, Waits, WeeklyFigures
 
 QUOTE_TEXT = 140
 """Characters of a customer's words shown beside a figure; the link leads to the rest."""
@@ -122,6 +122,7 @@ def _answered(figures: WeeklyFigures) -> Part:
             Row("Time to claim", _waits(figures.to_claim)),
             Row("Time to first reply", _waits(figures.to_first_reply)),
             Row("Time to resolution", _waits(figures.to_resolution)),
+            *_recovered(figures),
             Row("Within SLA", within),
             Row("Open backlog", f"{figures.open_backlog}"),
             Row("Backlog by age", _counts(figures.backlog)),
@@ -130,6 +131,30 @@ def _answered(figures: WeeklyFigures) -> Part:
             Row("Acknowledged by team", teams or "none"),
         ],
     )
+
+
+def _recovery(recovery: Recovery) -> str:
+    return f"{recovery.recovered} of {recovery.answered}"
+
+
+def _recovered(figures: WeeklyFigures) -> list[Row]:
+    """Shown once a negative mention was answered on its source: the outcome that matters more than likes."""
+    total = figures.recovered
+    if not total.answered:
+        return []
+    answered = _plural(total.answered, "negative mention")
+    said = (
+        f"{total.recovered} of {answered} answered on their source ended with the customer saying something "
+        f"neutral or positive ({round(100 * total.recovered / total.answered)}%; {total.wrote_again} wrote again)"
+    )
+    by_team = figures.recovered_by_team
+    teams = ", ".join(f"{team or 'without a known team'} {_recovery(recovery)}" for team, recovery in by_team.items())
+    sources = ", ".join(f"{source} {_recovery(recovery)}" for source, recovery in figures.recovered_by_source.items())
+    return [
+        Row("Recovered customers", said),
+        *([Row("Recovered by team", teams)] if by_team else []),
+        Row("Recovered by source", sources),
+    ]
 
 
 def _listened(figures: WeeklyFigures) -> Part:
