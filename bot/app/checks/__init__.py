@@ -11,7 +11,7 @@ __all__ = ["Report", "check_installation", "render"]
 
 
 def check_installation() -> Report:
-    """Every check in order: the environment, the config, Slack, the sources, the database, the webhook."""
+    """Every check in order: the environment, the config, Slack, the sources, the database, the webhook, triage."""
     report = Report()
     settings, results = local.read_settings()
     report.results += results
@@ -30,4 +30,5 @@ def check_installation() -> Report:
             report.results += guarded("sources", lambda: sources.check_sources(config.sources, http))
     report.results += guarded("database", lambda: local.check_database(settings.database_url))
     report.results += local.check_webhook(settings.allears_webhook_secret)
+    report.results += local.check_triage()
     return report

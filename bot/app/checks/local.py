@@ -1,4 +1,5 @@
-"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook."""
+"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook,
+the triage model."""
 
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from bot.ground.settings import (
     missing_sqlite_file,
     wrong_variables,
 )
+from bot.hear import triage
 
 MIN_WEBHOOK_SECRET = 16
 PLACEHOLDERS = {"changeme", "secret", "password", "webhook", "webhooksecret", "test", "example", "todo", "xxx"}
@@ -123,3 +125,8 @@ def check_webhook(secret: str | None) -> list[Result]:
         detail = f"on, but ALLEARS_WEBHOOK_SECRET is {len(secret)} characters long: too short to resist guessing"
         return [Result(name, ok=False, detail=detail, fix=fix + f" (at least {MIN_WEBHOOK_SECRET} characters)")]
     return [Result(name, ok=True, detail="on (POST /hooks/mentions, requests signed with ALLEARS_WEBHOOK_SECRET)")]
+
+
+def check_triage() -> list[Result]:
+    """Which complaint model decides "needs a human", so that a report names the version it ran with."""
+    return [Result("triage", ok=True, detail=triage.MODEL.description)]
