@@ -15,6 +15,7 @@ from bot.app.standin.users import SIGNING_SECRET
 from bot.ground.config import Api, Config
 from bot.ground.config_sources import HackerNewsSource, RssSource
 from bot.ground.settings import Settings
+from bot.hear import triage
 from bot.slack.checks import check_scopes, check_slack
 from bot.slack.scopes import ALL_SCOPES, SCOPES, Feature, features_in_use, granted_scopes, missing_scopes
 from tests.botprocess import BotProcess, config_toml
@@ -133,6 +134,7 @@ def test_check_names_each_problem_with_its_fix_until_everything_is_fixed(tmp_pat
     assert "✓ channel C0VIP (routes[1].channel): #c0vip, the bot is a member" in lines
     assert "✓ SLACK_APP_TOKEN: valid: Socket Mode connects" in lines
     assert any(line.startswith("✓ inbound webhook: on") for line in lines)
+    assert f"✓ triage: complaint model {triage.MODEL.version}: logistic regression over" in output
 
 
 def test_a_typo_in_the_config_is_reported_with_the_loaders_message_and_the_rest_still_checked(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from textblob import TextBlob
 
-from bench.triage import AIRLINE_WORDS, HELD_OUT, load, scores
+from bench.triage import AIRLINE_WORDS, HELD_OUT, IMDB, TWEETEVAL, load, load_extra, scores
 from bot.ground.config import Sentiment
 from bot.hear import triage as triage_module
 from bot.hear.triage import Category, Urgency, textblob_polarity, triage
@@ -183,7 +183,7 @@ def test_a_process_that_triages_imports_neither_nltk_nor_textblob():
 
 
 def test_the_frozen_lexicon_names_no_airline():
-    for term in triage_module._LEXICON:
+    for term in triage_module.MODEL.terms:
         assert not {word.removeprefix("not_") for word in term.split()} & AIRLINE_WORDS, term
         assert "@" not in term and "#" not in term
 
@@ -196,3 +196,51 @@ def test_needs_human_on_the_held_out_airlines_keeps_f1_at_least_0_80(shared_data
     result = scores([triage(t.text).needs_human for t in tweets], [t.negative for t in tweets])
 
     assert result.f1 >= 0.80, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing new in the changelog this week, just the usual.",
+        "No meetings on Friday, so I will try the new editor then",
+        "The kitchen is clean and busy at this hour",
+        "why your team picked this name is a fun story",
+        "Testing how Quillo bots show this: <img src=x onerror=alert(1)> *bold* _it_ <!here> &amp; not a real post",
+    ],
+)
+def test_a_negator_or_an_airline_word_alone_is_no_complaint(text):
+    """Mined on airline tweets, "nothing", "not", "clean", "busy", "hour", "your" and "why" leaned
+    negative; in a neutral text anywhere else they say nothing."""
+    assert not triage(text).needs_human
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DO NOT BUY\u2026 IT SUCKS",
+        "Do not buy this. It broke after two days.",
+        "What a waste of money",
+        "dreadful support, horrid docs",
+        "The export is lacking and slow. We won't be back",
+        "you idiots deleted my whole workspace",
+        "the update \U0001f44e\U0001f44e",
+    ],
+)
+def test_negated_buying_common_complaint_words_insults_sarcasm_and_angry_emoji_need_a_human(text):
+    result = triage(text)
+
+    assert result.needs_human, result
+    assert result.category is Category.COMPLAINT
+
+
+@pytest.mark.parametrize(
+    "name, f1",
+    [(TWEETEVAL, 0.44), (IMDB, 0.79)],
+)
+def test_needs_human_on_the_held_out_halves_of_other_domains(shared_data, name, f1):
+    """The odd lines of ../shared/data/sentiment-extra, which bench/triage.py never fits on."""
+    texts = load_extra(name, tuning=False, folder=shared_data / "sentiment-extra")
+
+    result = scores([triage(t.text).needs_human for t in texts], [t.negative for t in texts])
+
+    assert result.f1 >= f1, result

@@ -1,21 +1,23 @@
 """Which mentions need a human now, how urgently, and what kind they are.
 
-One linear score decides "needs a human": a complaint lexicon mined and weighted on labelled
-customer tweets (`bench/triage.py` mines it from four airlines, freezes it below and re-verifies it),
-TextBlob's polarity, and a hand-written list of complaint phrases. A second small score tells praise
-from the rest. Pure, deterministic, no model download: TextBlob's lexicon ships inside its wheel.
+One linear score decides "needs a human": a logistic regression over words, negated words and word pairs,
+plus TextBlob's polarity, VADER's valence lexicon and hand-written complaint phrases, fitted by
+`bench/triage.py` on airline tweets and on half of other labelled tweets and review sentences and shipped as
+data in `triage_model/`. A second small score tells praise from the rest. Pure, deterministic, no model
+download: the coefficients and both lexicons ship inside the wheels.
 """
 
 import importlib.util
+import json
 import math
 import os
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 
 from bot.ground.config_types import Category, Sentiment, Urgency
-from bot.hear.triage_lexicon import LEXICON
 
 __all__ = ["Category", "Triage", "Urgency", "triage"]
 
@@ -41,14 +43,14 @@ LOW_RATING_WEIGHT = {1: 2.0, 2: 1.0}
 
 _NOISE = re.compile(r"https?://\S+|www\.\S+|[@＠]\w+|&(?:amp|lt|gt|quot|#\d+);")
 _ELONGATED = re.compile(r"(.)\1{2,}")
-_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+|[?!.,;]|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+|[?!.,;\u2026]|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _EMOTICON = re.compile(r"(?<!\w)(?:[:;=8][-']?[)\]dDpP3]|[:;=][-']?[(\[/\\]|<3)(?!\w)")
 _NEGATORS = frozenset(
     "not no never nobody nothing none nowhere without cannot don't dont doesn't doesnt didn't didnt isn't isnt"
     " wasn't wasnt aren't arent weren't werent can't cant couldn't couldnt won't wont wouldn't wouldnt"
     " haven't havent hasn't hasnt hadn't shouldn't".split()
 )
-_SCOPE_ENDS = frozenset("?!.,;")
+_SCOPE_ENDS = frozenset((*"?!.,;\u2026", "but"))  # "DO NOT BUY\u2026 IT SUCKS": the sucking is not negated
 _NEGATION_SCOPE = 3  # "not" colours the next three words: "not a single update" -> not_a not_single not_update
 
 
@@ -77,17 +79,17 @@ def _read(cleaned: str) -> tuple[list[str], set[str]]:
             token = "<num>"
         if token in _SCOPE_ENDS:
             negated = 0
-            if token in ",;.":
+            if token in ",;.\u2026":
                 continue
         words.append(token)
-        if token in _NEGATORS:
+        if token in _NEGATORS:  # a bare "not" or "nothing" says nothing yet: only what it negates does
             negated = _NEGATION_SCOPE
-            found.add(token)
-        elif negated:
-            found.add("not_" + token)
+            continue
+        found.add(token)
+        if negated:
+            if token in _opinion_words():  # "not good", never "not them": a negated pronoun was an airline's
+                found.add("not_" + token)
             negated -= 1
-        else:
-            found.add(token)
     found.update(map(" ".join, zip(words, words[1:], strict=False)))
     for emoticon in _EMOTICON.findall(cleaned):
         found.add("<frown>" if any(c in emoticon for c in "([/\\") else "<smile>")
@@ -190,6 +192,49 @@ def textblob_polarity(text: str) -> float:
     return sum(-0.5 * p if negated else p for p, _, negated in assessed) / len(assessed)
 
 
+# --- VADER's valence lexicon ----------------------------------------------------------------------
+# 7,500 words and emoticons rated -4..4 by people for social-media text (vaderSentiment's own file, read
+# without running VADER, which costs ~0.2 ms a text): its negative and positive sums carry to domains that
+# no tuning text came from.
+
+_VADER = os.path.dirname(importlib.util.find_spec("vaderSentiment").origin or "")  # type: ignore[union-attr]
+_VADER_NEGATED = -0.74  # VADER's own scalar for a negated word
+
+
+@cache
+def _vader_lexicon() -> dict[str, float]:
+    with open(os.path.join(_VADER, "vader_lexicon.txt"), encoding="utf-8") as file:
+        return {word: float(valence) for word, valence, *_ in (line.split("\t") for line in file if "\t" in line)}
+
+
+@cache
+def _opinion_words() -> frozenset[str]:
+    """The words either lexicon rates: the only ones whose negation is a term of its own."""
+    return frozenset(_vader_lexicon()) | frozenset(_textblob_lexicon()[0])
+
+
+def vader_valence(words: list[str]) -> tuple[float, float]:
+    """The negative and positive valence of the words, a negated word's flipped, each squashed into -1..1."""
+    lexicon = _vader_lexicon()
+    negative = positive = 0.0
+    negated = 0
+    for word in words:
+        if word in _SCOPE_ENDS:
+            negated = 0
+        elif word in _NEGATORS:
+            negated = _NEGATION_SCOPE
+            continue
+        valence = lexicon.get(word)
+        if valence is not None:
+            valence *= _VADER_NEGATED if negated else 1.0
+            if valence < 0:
+                negative += valence
+            else:
+                positive += valence
+        negated = max(0, negated - 1)
+    return negative / math.sqrt(negative * negative + 15), positive / math.sqrt(positive * positive + 15)
+
+
 # --- Hand-written patterns -------------------------------------------------------------------------
 # Complaint language from the issue and from support work in general (not mined: a software product's
 # "crash" or "charged twice" hardly occurs in airline tweets). How many a text holds is one input of
@@ -197,10 +242,14 @@ def textblob_polarity(text: str) -> float:
 # Looked up as words and word pairs: a regex alternation of this size costs more than the whole score.
 _COMPLAINT_WORDS = frozenset(
     "refund refunds refunded cancel cancelled canceled cancelling canceling cancellation cancellations lost"
-    " outage outages stranded missed broken crash crashed crashes crashing bug bugs buggy error errors fail failed"
-    " fails failing failure overcharged scam unacceptable terrible horrible awful worst useless ridiculous"
-    " disgusted disappointed disappointing frustrated frustrating frustration rude delayed stuck wrong slow"
-    " unusable deleted nobody".split()
+    " outage outages stranded missed broken broke crash crashed crashes crashing bug bugs buggy error errors fail"
+    " failed fails failing failure overcharged scam unacceptable terrible horrible horrid horrendous dreadful awful"
+    " appalling atrocious abysmal worst useless worthless ridiculous disgusted disgusting disgrace disappointed"
+    " disappointing disappointment frustrated frustrating frustration rude delayed stuck wrong slow unusable"
+    " deleted nobody waste wasted wasting lacking lacks suck sucks sucked crap crappy garbage trash junk pathetic"
+    " incompetent incompetence idiot idiots stupid moron morons clowns furious angry annoyed annoying nightmare"
+    " \U0001f621 \U0001f620 \U0001f92c \U0001f624 \U0001f61e \U0001f622 \U0001f62d \U0001f44e \U0001f4a9"
+    " \U0001f644 \U0001f612 \U0001f629 \U0001f62b \U0001f92e".split()
 )
 _COMPLAINT_PAIRS = frozenset(
     (
@@ -210,8 +259,10 @@ _COMPLAINT_PAIRS = frozenset(
         "for nothing", "double charged", "charged twice", "charged again", "and counting", "hours late",
         "hour delay", "hours delay", "is down", "are down", "was down", "been down", "went down", "still down",
         "goes down", "going down", "can't login", "can't log", "can't access", "cannot login", "cannot access",
+        "not buy", "don't buy", "dont buy", "not recommend", "not worth", "rip off", "ripped off",
     )
 )  # fmt: skip
+_COMPLAINT_TRIPLES = frozenset(("won't be back", "wont be back", "not be back", "never be back", "never going back"))
 _PRAISE_WORDS = frozenset(
     "love loved loves loving great awesome amazing thanks thx best excellent fantastic kudos wonderful appreciate"
     " appreciated perfect brilliant superb outstanding impressed props shoutout helpful smooth friendly"
@@ -238,7 +289,9 @@ def _phrases(words: list[str], found: set[str], singles: frozenset[str], pairs: 
 
 
 def complaint_phrases(words: list[str], found: set[str]) -> list[str]:
-    return _phrases(words, found, _COMPLAINT_WORDS, _COMPLAINT_PAIRS)
+    phrases = _phrases(words, found, _COMPLAINT_WORDS, _COMPLAINT_PAIRS)
+    triples = _COMPLAINT_TRIPLES.intersection(map(" ".join, zip(words, words[1:], words[2:], strict=False)))
+    return phrases + sorted(triples)
 
 
 def praise_words(words: list[str], found: set[str]) -> list[str]:
@@ -249,6 +302,96 @@ def is_question(cleaned: str) -> bool:
     return _QUESTION.search(cleaned) is not None
 
 
+# --- The complaint score --------------------------------------------------------------------------
+# A logistic regression fitted by `bench/triage.py --freeze` on customer tweets to four airlines plus half
+# of each labelled set of other tweets and review sentences; its coefficients ship as data beside this
+# file: `terms.tsv` (words, negated words and word pairs) and `model.json` (the dense inputs and the praise
+# score). No character n-grams: their sum grows with a text's length, and long posts read as complaints.
+
+_MODEL_DIR = Path(__file__).with_name("triage_model")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the scores read of one text, shared with `bench/triage.py` so that it fits what runs."""
+
+    cleaned: str
+    words: list[str]
+    found: set[str]
+    textblob: float
+    complaints: list[str]
+    praise: list[str]
+    vader: tuple[float, float]
+
+    @property
+    def dense(self) -> tuple[float, ...]:
+        """TextBlob polarity, complaint phrases (at most 3), praise next to a complaint (sarcasm), and VADER's
+        negative and positive valence."""
+        return (
+            self.textblob,
+            float(min(len(self.complaints), 3)),
+            float(bool(self.complaints and self.praise)),
+            *self.vader,
+        )
+
+
+def read(text: str) -> Inputs:
+    cleaned = clean(text)
+    words, found = _read(cleaned)
+    return Inputs(
+        cleaned,
+        words,
+        found,
+        textblob_polarity(cleaned),
+        complaint_phrases(words, found),
+        praise_words(words, found),
+        vader_valence(words),
+    )
+
+
+@dataclass(frozen=True)
+class Model:
+    version: str
+    intercept: float
+    dense: tuple[float, ...]
+    terms: dict[str, float]
+    praise_intercept: float
+    praise: tuple[float, ...]  # TextBlob polarity, complaint logit, praise words (at most 3), question, "!"
+
+    def complaint(self, inputs: Inputs) -> float:
+        # fsum is exact: the decision never depends on the order a set is walked in
+        lexicon = math.fsum(map(self.terms.__getitem__, self.terms.keys() & inputs.found))
+        return self.intercept + sum(w * x for w, x in zip(self.dense, inputs.dense, strict=True)) + lexicon
+
+    def praising(self, inputs: Inputs, complaint: float, question: bool) -> float:
+        values = (inputs.textblob, complaint, min(len(inputs.praise), 3), float(question), float("!" in inputs.found))
+        return self.praise_intercept + sum(w * x for w, x in zip(self.praise, values, strict=True))
+
+    @property
+    def description(self) -> str:
+        return (
+            f"complaint model {self.version}: logistic regression over {len(self.terms):,} terms,"
+            " TextBlob polarity, VADER valence and complaint phrases"
+        )
+
+
+def load_model(folder: Path = _MODEL_DIR) -> Model:
+    meta = json.loads((folder / "model.json").read_text())
+    with (folder / "terms.tsv").open(encoding="utf-8") as file:
+        terms = {term: float(weight) for term, weight in (line.rstrip("\n").split("\t") for line in file)}
+    return Model(
+        version=meta["version"],
+        intercept=meta["intercept"],
+        dense=tuple(meta["dense"]),
+        terms=terms,
+        praise_intercept=meta["praise_intercept"],
+        praise=tuple(meta["praise"]),
+    )
+
+
+MODEL = load_model()
+
+
 # --- The decision ----------------------------------------------------------------------------------
 
 
@@ -256,18 +399,15 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
     """Score one mention. `author_reach` is the author's followers or karma when the source gives it;
     `repeat_posts` is how many times the author has posted recently, this mention included; `rating` is a
     review's stars (1 to 5), where the source rates."""
-    cleaned = clean(text)
-    words, found = _read(cleaned)
-    textblob = textblob_polarity(cleaned)
-    complaints = complaint_phrases(words, found)
-    # fsum is exact: the decision never depends on the order a set is walked in
-    lexicon = math.fsum(map(_LEXICON.__getitem__, _LEXICON.keys() & found))
+    inputs = read(text)
+    cleaned, words, found, complaints, praise = (
+        inputs.cleaned, inputs.words, inputs.found, inputs.complaints, inputs.praise
+    )  # fmt: skip
     low_rating = LOW_RATING_WEIGHT.get(rating or 0, 0.0)
-    complaint = _COMPLAINT_MODEL(textblob, min(len(complaints), 3)) + lexicon + low_rating
+    complaint = MODEL.complaint(inputs) + low_rating
     needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
-    praise = praise_words(words, found)
     question = is_question(cleaned)
-    praising = _PRAISE_MODEL(textblob, complaint, min(len(praise), 3), float(question), float("!" in found))
+    praising = MODEL.praising(inputs, complaint, question)
     request = _FEATURE_REQUEST.search(cleaned)
 
     # Signed confidence: -1..-0.5 negative, 0.5..1 positive, in between neutral.
@@ -322,29 +462,6 @@ def _sigmoid(z: float) -> float:
 
 def _loudest(found: set[str], n: int = 3) -> list[str]:
     """The mined terms that pushed hardest towards a complaint, written as words."""
-    pushing = sorted((t for t in found if _LEXICON.get(t, 0.0) > 0.3), key=lambda t: (-_LEXICON[t], t))[:n]
+    terms = MODEL.terms
+    pushing = sorted((t for t in found if terms.get(t, 0.0) > 0.3), key=lambda t: (-terms[t], t))[:n]
     return [t.replace("not_", "not ").replace("<num>", "N") for t in pushing] or ["overall tone"]
-
-
-# --- Frozen from bench/triage.py --freeze (mined on United, US Airways, American, Southwest) --------
-
-
-@dataclass(frozen=True)
-class _Linear:
-    intercept: float
-    weights: tuple[float, ...]
-
-    def __call__(self, *inputs: float) -> float:
-        return self.intercept + sum(w * x for w, x in zip(self.weights, inputs, strict=True))
-
-
-def _parse(literal: str) -> dict[str, float]:
-    entries = (entry.rsplit(" ", 1) for line in literal.strip().splitlines() for entry in line.split("|"))
-    return {term: float(weight) for term, weight in entries}
-
-
-# inputs: TextBlob polarity, complaint phrases found (at most 3)
-_COMPLAINT_MODEL = _Linear(intercept=-1.36, weights=(-1.56, 1.27))
-# inputs: TextBlob polarity, complaint logit, praise words (at most 3), question, "!"
-_PRAISE_MODEL = _Linear(intercept=-2.13, weights=(1.42, -0.56, 1.5, -1.91, 1.03))
-_LEXICON = _parse(LEXICON)

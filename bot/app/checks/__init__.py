@@ -12,7 +12,7 @@ __all__ = ["Report", "check_installation", "render"]
 
 def check_installation() -> Report:
     """Every check in order: the environment, the config, Slack, the sources, the trackers, the database, the
-    webhook, the API."""
+    webhook, the API, triage."""
     report = Report()
     settings, results = local.read_settings()
     report.results += results
@@ -36,4 +36,5 @@ def check_installation() -> Report:
     report.results += local.check_webhook(settings.allears_webhook_secret)
     if config is not None:
         report.results += local.check_read_api(config.api)
+    report.results += local.check_triage()
     return report

@@ -1,5 +1,5 @@
-"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook and
-the read API."""
+"""The checks that need no network beyond the database: settings, `allears.toml`, the database, the webhook,
+the read API and the triage model."""
 
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from bot.ground.settings import (
     missing_sqlite_file,
     wrong_variables,
 )
+from bot.hear import triage
 
 MIN_WEBHOOK_SECRET = 16
 PLACEHOLDERS = {"changeme", "secret", "password", "webhook", "webhooksecret", "test", "example", "todo", "xxx"}
@@ -144,3 +145,7 @@ def check_read_api(api: Api | None) -> list[Result]:
             fix = f"replace it in {api.tokens_env} with a long random value, like the output of `{NEW_SECRET}`"
             return [Result(name, ok=False, detail=f"on, but token {number} of {api.tokens_env} is {why}", fix=fix)]
     return [Result(name, ok=True, detail=f"on (GET /api/v1/mentions, {len(api.tokens)} token(s) in {api.tokens_env})")]
+
+def check_triage() -> list[Result]:
+    """Which complaint model decides "needs a human", so that a report names the version it ran with."""
+    return [Result("triage", ok=True, detail=triage.MODEL.description)]
