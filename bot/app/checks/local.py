@@ -146,6 +146,7 @@ def check_read_api(api: Api | None) -> list[Result]:
             return [Result(name, ok=False, detail=f"on, but token {number} of {api.tokens_env} is {why}", fix=fix)]
     return [Result(name, ok=True, detail=f"on (GET /api/v1/mentions, {len(api.tokens)} token(s) in {api.tokens_env})")]
 
+
 def check_triage() -> list[Result]:
     """Which complaint model decides "needs a human", so that a report names the version it ran with."""
     return [Result("triage", ok=True, detail=triage.MODEL.description)]
