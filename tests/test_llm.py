@@ -169,6 +169,12 @@ POST = Entry(
 )
 
 
+def _ask_llm(bot, endpoint: FakeLlm) -> None:
+    """The bot's `allears.toml` gains an `[llm]` section pointing at the stand-in."""
+    config = bot.workdir / "allears.toml"
+    config.write_text(config.read_text() + f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodel = "m"\n')
+
+
 def _reply_form(fake_slack, *, ready: bool):
     """The Reply form as it stands, once the suggestion is shown (`ready`) or while it is coming."""
 
@@ -181,9 +187,7 @@ def _reply_form(fake_slack, *, ready: bool):
 
 def test_ana_opens_the_reply_form_and_the_llm_suggests_a_reply_she_can_copy(bot, feeds, fake_slack, endpoint):
     feeds.publish("/acme.xml", rss([POST]))
-    (bot.workdir / "allears.toml").write_text(
-        (bot.workdir / "allears.toml").read_text() + f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodel = "m"\n'
-    )
+    _ask_llm(bot, endpoint)
     bot.start()
     card = fake_slack.wait_for(lambda: fake_slack.cards("C0URGENT"), what="the card")[0]
     ana = SlackUser("U_ANA", bot.url, fake_slack)
@@ -223,9 +227,7 @@ def test_a_running_bot_asks_the_llm_about_what_its_model_was_unsure_of(bot, fake
     engine = make_engine(bot.env["DATABASE_URL"])
     migrate.upgrade(engine)
     bag, film = _unsure(engine, LOST_BAG, FILM)
-    (bot.workdir / "allears.toml").write_text(
-        (bot.workdir / "allears.toml").read_text() + f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodel = "m"\n'
-    )
+    _ask_llm(bot, endpoint)
     bot.start()
 
     fake_slack.wait_for(lambda: any("lost my bag" in card.all_text() for card in fake_slack.cards()), what="the card")
