@@ -137,7 +137,7 @@ def _value(text: str, *, resolve: bool = False, html: bool | None = False) -> st
     """feedparser's `pop` for one element: `html` True for markup (description), None for text that may turn
     out to be markup (title), False for neither."""
     output = text.strip()
-    if resolve and output:
+    if resolve and ":///" in output:  # with no base, all `_urljoin` changes is the slashes after a scheme's "://"
         output = _urljoin("", output)
     if html is None:
         html = _looks_like_html(output)
@@ -146,6 +146,8 @@ def _value(text: str, *, resolve: bool = False, html: bool | None = False) -> st
             output = _sanitize_html(resolve_relative_uris(output, "", "utf-8", "text/html"), "utf-8", "text/html")
         else:  # what both give for text without markup
             output = output.strip().replace("\r\n", "\n")
+    if output.isascii():  # the two repairs below give ASCII back unchanged, and most values are ASCII
+        return output
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
         output = output.encode("iso-8859-1").decode("utf-8")
     return output.translate(_cp1252)
