@@ -1,6 +1,7 @@
 """Shared fixtures: a migrated database on SQLite and on PostgreSQL, and a clock-free factory for mentions."""
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -74,10 +75,25 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     return request.getfixturevalue(f"{request.param}_engine")
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'allears.db'}")
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], str]:
+    """Puts a migrated, empty SQLite database at a path and gives its URL. The run migrates one and copies it:
+    each migration is a transaction of its own, and their syncs to disk cost a fresh database seconds."""
+    template = tmp_path_factory.mktemp("migrated") / "allears.db"
+    engine = make_engine(f"sqlite:///{template}")
     migrate.upgrade(engine)
+    engine.dispose()
+
+    def copy(path: Path) -> str:
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+
+    return copy
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Iterator[Engine]:
+    engine = make_engine(migrated_sqlite(tmp_path / "allears.db"))
     yield engine
     engine.dispose()
 

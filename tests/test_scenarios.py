@@ -15,7 +15,6 @@ from sqlalchemy import Engine, func, select
 
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack, Message
 from bot.app.standin.users import SIGNING_SECRET, chosen, signature, typed
-from bot.ground import migrate
 from bot.ground.db import make_engine, read_scope
 from bot.ground.models import Mention, MentionStatus
 from bot.ground.settings import Settings
@@ -64,10 +63,9 @@ class Workspace:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Workspace]:
-    database_url = f"sqlite:///{tmp_path / 'allears.db'}"
+def workspace(tmp_path: Path, fake_slack: FakeSlack, migrated_sqlite: Callable[[Path], str]) -> Iterator[Workspace]:
+    database_url = migrated_sqlite(tmp_path / "allears.db")
     engine = make_engine(database_url)
-    migrate.upgrade(engine)
     (tmp_path / "allears.toml").write_text(config_toml("http://127.0.0.1:9/acme.xml"))
     settings = Settings(
         _env_file=None,  # not a .env where the tests run
