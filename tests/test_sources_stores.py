@@ -4,6 +4,8 @@ service account's token); hostile answers;
 each through to its card in the stand-in Slack, and Ana's reply posted where the service takes one."""
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -754,3 +756,11 @@ def test_invalid_utf8_a_ten_megabyte_page_and_html_are_source_errors(kind, api, 
         api.answer(path, body)
         with pytest.raises(SourceError, match=error):
             fetch(source, http, PollState())
+
+
+def test_a_process_loads_the_stores_sign_in_libraries_only_when_it_signs_in():
+    """PyJWT, google-auth and the cryptography under them are a tenth of a process's start-up imports: a bot that
+    hears no store's reviews, and one that has not replied or signed in yet, never loads them."""
+    code = "import sys, bot.app.cli; print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'jwt'" not in loaded and "'google.auth'" not in loaded and "'cryptography'" not in loaded

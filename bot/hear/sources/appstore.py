@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import jwt
 
 from bot.ground.config_sources import AppStoreSource
 from bot.ground.config_types import secret
@@ -162,6 +161,8 @@ def token(source: AppStoreSource, *, now: float | None = None) -> str:
     # A one-line .env holds the PEM with its line breaks written as \n.
     key = (secret(source.private_key_env) or "").replace("\\n", "\n")
     claims = {"iss": source.issuer_id, "iat": issued, "exp": issued + TOKEN_LIFETIME, "aud": "appstoreconnect-v1"}
+    import jwt  # PyJWT and its cryptography are loaded by a first reply, not by every process's start
+
     try:
         return jwt.encode(claims, key, algorithm="ES256", headers={"kid": source.key_id, "typ": "JWT"})
     except (ValueError, TypeError, jwt.PyJWTError) as error:  # never the key itself in the message

@@ -8,25 +8,23 @@ token) is google-auth's, over this process's bounded HTTP; the token is kept per
 reads an hour and 2,000 replies a day per app.
 """
 
-import json
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from google.auth import exceptions as auth_errors
-from google.auth import transport
-from google.oauth2 import service_account
 
 from bot.ground.config_sources import GooglePlaySource
-from bot.ground.config_types import secret
 from bot.ground.text import normalize_space
 from bot.hear.sources import Fetched, Item, PollState, SourceError
 from bot.hear.sources.fields import epoch, fresh, iso, iso_datetime, rating, reread_from, string, unread
-from bot.hear.sources.http import TIMEOUT, HttpStatusError, get_json, post_json
+from bot.hear.sources.http import HttpStatusError, get_json, post_json
 from bot.hear.sources.reply_limits import ReplyLimit
+
+if TYPE_CHECKING:
+    from google.oauth2.service_account import Credentials
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 PAGE_SIZE = 100
@@ -118,58 +116,22 @@ def _explained(call: Callable[[], Any]) -> Any:
         raise
 
 
-class _Transport(transport.Request):
-    """google-auth's HTTP, done by this process's client, bounded like every source's."""
-
-    def __init__(self, http: httpx.Client) -> None:
-        self._http = http
-
-    def __call__(
-        self, url: str, method: str = "GET", body: Any = None, headers: Any = None, timeout: Any = None, **_: Any
-    ) -> transport.Response:
-        try:
-            response = self._http.request(method, url, content=body, headers=headers, timeout=TIMEOUT)
-        except httpx.HTTPError as error:
-            raise auth_errors.TransportError(type(error).__name__) from error
-        return _Response(response)
-
-
-class _Response(transport.Response):
-    def __init__(self, response: httpx.Response) -> None:
-        self._response = response
-
-    @property
-    def status(self) -> int:
-        return self._response.status_code
-
-    @property
-    def headers(self) -> Any:
-        return self._response.headers
-
-    @property
-    def data(self) -> bytes:
-        return self._response.content
-
-
 class Accounts:
     """Service-account credentials by source, kept while their token lasts (an hour), one sign-in at a time."""
 
     def __init__(self) -> None:
-        self._credentials: dict[str, service_account.Credentials] = {}
+        self._credentials: dict[str, Credentials] = {}
         self._lock = threading.Lock()
 
     def token(self, source: GooglePlaySource, http: httpx.Client) -> str:
+        from bot.hear.sources import google_signin  # google-auth is loaded by a first sign-in, not by every process
+
         with self._lock:
             credentials = self._credentials.get(source.key)
             if credentials is None:
-                credentials = self._credentials[source.key] = _credentials(source)
+                credentials = self._credentials[source.key] = google_signin.credentials(source, SCOPE)
             if not credentials.valid:
-                try:
-                    credentials.refresh(_Transport(http))
-                except auth_errors.GoogleAuthError as error:
-                    raise SourceError(
-                        f"could not sign in as {credentials.service_account_email}: {_reason(error)}"
-                    ) from error
+                google_signin.refresh(credentials, http)
             return str(credentials.token)
 
     def clear(self) -> None:
@@ -178,21 +140,6 @@ class Accounts:
 
 
 ACCOUNTS = Accounts()
-
-
-def _credentials(source: GooglePlaySource) -> service_account.Credentials:
-    """From the service account's JSON key, never shown in a message."""
-    try:
-        info = json.loads(secret(source.credentials_env) or "")
-        return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
-    except (ValueError, TypeError, KeyError) as error:
-        raise SourceError(f"{source.credentials_env} holds no service account's JSON key") from error
-
-
-def _reason(error: Exception) -> str:
-    """What the token endpoint said (`invalid_grant: Invalid JWT Signature.`), without anything secret in it."""
-    first = error.args[0] if error.args else ""
-    return normalize_space(str(first))[:200] or type(error).__name__
 
 
 MAX_REPLY = ReplyLimit(350)  # Google Play refuses a longer developer reply
