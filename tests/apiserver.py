@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 JSON = "application/json; charset=utf-8"
@@ -46,33 +46,75 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class ApiServer:
-    def __init__(self) -> None:
-        self._answers: list[tuple[str, str, dict[str, str], dict[str, str], Answer]] = []
-        self._lock = threading.Lock()
-        self.requests: list[Request] = []
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1, in a thread of its own, that remembers every request and answers it with
+    what `respond` gives (called under `_lock`, so an answer and the record of its request go together)."""
+
+    requests: list[Request]
+    _lock: threading.Lock
+
+    def start(self) -> Self:
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         # A short poll interval: `shutdown` waits for it.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-server", daemon=True
-        )
-
-    def start(self) -> "ApiServer":
-        self._thread.start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
+
+    def respond(self, request: Request) -> Answer:
+        raise NotImplementedError
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                parts = urlsplit(self.path)
+                query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                request = Request(self.command, parts.path, query, headers, body)
+                with server._lock:
+                    server.requests.append(request)
+                    answer = server.respond(request)
+                time.sleep(answer.delay)
+                try:
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", answer.content_type)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except ConnectionError:
+                    pass  # the client gave up waiting (a timeout test)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
+
+        return Handler
+
+
+class ApiServer(LoopbackServer):
+    def __init__(self) -> None:
+        self._answers: list[tuple[str, str, dict[str, str], dict[str, str], Answer]] = []
+        self._lock = threading.Lock()
+        self.requests = []
+
     def reset(self) -> None:
         """Forget every answer and request, so one server can serve test after test."""
         with self._lock:
             self._answers.clear()
             self.requests.clear()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def answer(
         self,
@@ -102,7 +144,7 @@ class ApiServer:
         with self._lock:
             return [request for request in self.requests if request.path == path]
 
-    def _find(self, request: Request) -> Answer | None:
+    def respond(self, request: Request) -> Answer:
         for method, path, when, when_headers, answer in reversed(self._answers):
             if (
                 (method, path) == (request.method, request.path)
@@ -110,37 +152,4 @@ class ApiServer:
                 and all(request.headers.get(k) == v for k, v in when_headers.items())
             ):
                 return answer
-        return None
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._answer(b"")
-
-            def do_POST(self) -> None:
-                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-
-            def _answer(self, body: bytes) -> None:
-                parts = urlsplit(self.path)
-                query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                request = Request(self.command, parts.path, query, headers, body)
-                with server._lock:
-                    server.requests.append(request)
-                    answer = server._find(request)
-                answer = answer or Answer(b'{"error": "not recorded"}', status=404)
-                time.sleep(answer.delay)
-                self.send_response(answer.status)
-                self.send_header("Content-Type", answer.content_type)
-                self.send_header("Content-Length", str(len(answer.body)))
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-        return Handler
+        return Answer(b'{"error": "not recorded"}', status=404)

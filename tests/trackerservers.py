@@ -7,20 +7,17 @@ import base64
 import copy
 import json
 import re
-import sys
 import threading
-import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from bot.app.standin.github import StandinGitHub
-from tests.apiserver import Request
+from tests.apiserver import JSON, Answer, LoopbackServer, Request
 
 RECORDED = Path(__file__).parent / "trackers"
-Answer = tuple[int, Any, dict[str, str]]
+Reply = tuple[int, Any, dict[str, str]]
+"""A status, a body (JSON, bytes or None) and headers."""
 
 
 def recorded(name: str) -> Any:
@@ -31,36 +28,16 @@ def recorded(name: str) -> Any:
 class _Fault:
     method: str | None
     path: str | None
-    answer: Answer
+    answer: Reply
     times: int
     delay: float
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 @dataclass
-class FakeTracker:
+class FakeTracker(LoopbackServer):
     requests: list[Request] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def start(self) -> "FakeTracker":
-        self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def fail(
         self,
@@ -81,8 +58,16 @@ class FakeTracker:
         with self._lock:
             return [r for r in self.requests if r.method == method and (path is None or r.path == path)]
 
-    def route(self, request: Request) -> Answer:
+    def route(self, request: Request) -> Reply:
         raise NotImplementedError
+
+    def respond(self, request: Request) -> Answer:
+        fault = self._fault(request)
+        status, body, headers = fault.answer if fault else self.route(request)
+        headers = dict(headers)  # a fault answers `times` times with the same headers
+        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        content_type = headers.pop("Content-Type", JSON)
+        return Answer(data, status, content_type, headers, fault.delay if fault else 0.0)
 
     def _fault(self, request: Request) -> _Fault | None:
         for fault in self._faults:
@@ -90,42 +75,6 @@ class FakeTracker:
                 fault.times -= 1
                 return fault
         return None
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                parts = urlsplit(self.path)
-                query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                request = Request(
-                    self.command, parts.path, query, {k.lower(): v for k, v in self.headers.items()}, body
-                )
-                with server._lock:
-                    server.requests.append(request)
-                    fault = server._fault(request)
-                    status, answer, headers = fault.answer if fault else server.route(request)
-                if fault and fault.delay:
-                    time.sleep(fault.delay)
-                data = b"" if answer is None else (answer if isinstance(answer, bytes) else json.dumps(answer).encode())
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in headers.items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except ConnectionError:
-                    pass  # the client gave up waiting (a timeout test)
-
-            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
-
-        return Handler
 
 
 @dataclass
@@ -135,11 +84,11 @@ class FakeGitHub(FakeTracker):
     state: StandinGitHub = field(default_factory=StandinGitHub)
     """Its issues, and what closes, reopens or deletes one as a person would on GitHub."""
 
-    def route(self, request: Request) -> Answer:
+    def route(self, request: Request) -> Reply:
         return self.state.answer(request.method, request.path, request.query, request.headers, request.body)
 
 
-def jira_error(status: int, *messages: str, **fields: str) -> Answer:
+def jira_error(status: int, *messages: str, **fields: str) -> Reply:
     return status, {"errorMessages": list(messages), "errors": fields}, {}
 
 
@@ -156,7 +105,7 @@ class FakeJira(FakeTracker):
             fields["status"] = {**fields["status"], "name": name, "statusCategory": {"key": category, "name": name}}
             fields["resolution"] = {"name": resolution} if resolution else None
 
-    def route(self, request: Request) -> Answer:
+    def route(self, request: Request) -> Reply:
         login = base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
         if request.headers.get("authorization") != f"Basic {login}":
             return 401, b"Client must be authenticated to access this resource.", {"Content-Type": "text/html"}
@@ -201,7 +150,7 @@ class FakeJira(FakeTracker):
         return 200, copy.deepcopy(issue), {}
 
 
-def graphql_error(message: str, code: str, status: int = 200) -> Answer:
+def graphql_error(message: str, code: str, status: int = 200) -> Reply:
     return (
         status,
         {"errors": [{"message": message, "extensions": {"code": code, "userPresentableMessage": message}}]},
@@ -219,7 +168,7 @@ class FakeLinear(FakeTracker):
         with self._lock:
             self.issues[identifier]["state"] = {"type": kind, "name": name}
 
-    def route(self, request: Request) -> Answer:
+    def route(self, request: Request) -> Reply:
         if request.headers.get("authorization") != self.key:
             return graphql_error("Authentication required, not authenticated", "AUTHENTICATION_ERROR", 400)
         sent = request.json()
