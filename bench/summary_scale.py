@@ -9,6 +9,9 @@
 - `/allears queue` and `/allears sources`,
 - the SLA check the leader runs every minute (`bot.act.sla.timers.due`), over the year's open mentions.
 
+Before timing, the resolved mentions' SLA verdicts are recorded, as the bot records them after the upgrade that
+adds them (`bot.act.sla.verdicts`; a database loaded or migrated earlier has none), and the summary counts them.
+
 Each is timed cold (first call on new connections, nothing compiled or planned yet in this process; the
 server's and the OS's caches hold whatever they hold) and warm (median of `--repeat` further calls),
 with its statement count. Goal (issue 5): under 2 s each; the weekly summary (issue 17): under 1 s; the SLA
@@ -39,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.dataset import counts, load  # noqa: E402
 from bot.act.queues import queues_for  # noqa: E402
 from bot.act.sla.timers import due  # noqa: E402
+from bot.act.sla.verdicts import record_verdicts  # noqa: E402
 from bot.ground import migrate  # noqa: E402
 from bot.ground.config import load_config  # noqa: E402
 from bot.ground.db import make_engine, read_scope  # noqa: E402
@@ -174,6 +178,21 @@ def measure(url: str, repeat: int, show_statements: bool) -> None:
     engine.dispose()
 
 
+def record_all_verdicts(engine: Engine) -> None:
+    """Record every resolved mention's SLA verdicts, as the bot's job does in its first hours after the upgrade
+    (`bot.act.sla.verdicts`), then VACUUM, as autovacuum would have by then: the summary counts the records."""
+    started, recorded = time.perf_counter(), 0
+    while taken := record_verdicts(engine, CONFIG.sla):
+        recorded += taken
+    if not recorded:
+        return
+    print(f"recorded the SLA verdicts of {recorded:,} resolved mentions in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE mention"))
+    print(f"  vacuum analyze: {time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -190,6 +209,7 @@ def main() -> None:
             started = time.perf_counter()
             load(engine, mentions=args.mentions, now=NOW)
             print(f"  loaded in {time.perf_counter() - started:.0f} s")
+        record_all_verdicts(engine)
         print(", ".join(f"{table} {count:,}" for table, count in counts(engine).items()))
         with engine.connect() as connection:
             size = connection.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from bot.act import learning
 from bot.act.sla import timers
+from bot.act.sla.verdicts import record_verdicts
 from bot.act.trackers import Tracker
 from bot.act.trackers.registry import TrackerSet
 from bot.act.trackers.watch import check_issues
@@ -74,6 +75,8 @@ def build_scheduler(
     every(REMEMBER_REQUESTS_CHECK, "forget-requests", _forget_old_requests, "forget old webhook signatures", engine)
     if config.sla.enabled:
         every(config.sla.check_every, "sla", _check_sla, "SLA reminders", engine, config, on_new_mentions)
+    # Whether or not anyone is reminded, the summary counts the shares within SLA: from these records, mostly.
+    every(MINUTE, "sla-verdicts", _record_verdicts, "SLA verdicts of resolved mentions", engine, config)
     if post_summary is not None and config.summary.enabled:
         every(MINUTE, "summary", post_summary, "weekly summary", job_id="weekly-summary")
     if config.spikes.enabled:
@@ -117,6 +120,17 @@ def _check_sla(engine: Engine, config: Config, deliver: Callable[[], None]) -> N
     if taken:
         log.info("SLA: %s", ", ".join(f"M-{mention_id} {what}" for mention_id, what in taken))
         deliver()
+
+
+def _record_verdicts(engine: Engine, config: Config) -> None:
+    """Never raises: what is not recorded now is recorded at the next run, and summaries replay it meanwhile."""
+    try:
+        recorded = record_verdicts(engine, config.sla)
+    except Exception:
+        log.exception("recording SLA verdicts failed; trying again in a minute")
+        return
+    if recorded:
+        log.info("SLA: recorded the verdicts of %d resolved mention(s)", recorded)
 
 
 def _check_spikes(engine: Engine, config: Config, deliver: Callable[[], None]) -> None:

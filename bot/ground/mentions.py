@@ -33,11 +33,12 @@ def get_mention(session: Session, mention_id: int) -> Mention:
 
 def reopen_resolved(session: Session, mention_id: int) -> bool:
     """Open the mention again if it is resolved, awake (a snooze ended with the resolve); False if it was not
-    resolved. A conditional update, so two people (or a person and the customer) reopening at once is no harm."""
+    resolved. A conditional update, so two people (or a person and the customer) reopening at once is no harm.
+    Its recorded SLA verdicts no longer hold: its clocks run again (`bot.act.sla.verdicts`)."""
     reopened = session.execute(
         update(Mention)
         .where(col(Mention.id) == mention_id, col(Mention.status) == MentionStatus.RESOLVED)
-        .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None, snoozed_until=None)
+        .values(status=MentionStatus.OPEN, outcome=None, resolved_at=None, snoozed_until=None, sla_judged_at=None)
     )
     return rows_changed(reopened) == 1
 

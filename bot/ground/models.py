@@ -91,6 +91,10 @@ def _where(condition: str) -> dict[str, Any]:
     return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
 
 
+SLA_RECORD = ["sla_judged_at", "sla_judged_for", "sla_claim_met", "sla_reply_met", "sla_resolve_met"]
+"""A resolved mention's SLA verdicts as recorded (`bot.act.sla.verdicts`)."""
+
+
 class Mention(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mention_source_item"),
@@ -119,6 +123,7 @@ class Mention(SQLModel, table=True):
                 "polarity",
                 "urgency",
                 "storm_id",
+                *SLA_RECORD,
             ],
         ),
         Index("ix_mention_owner_heard_at", "owner_id", "heard_at", "id"),
@@ -136,6 +141,9 @@ class Mention(SQLModel, table=True):
         # What a customer said after an answer: the mentions joined to it (bot.remember.counting); partial, so the
         # mentions joined to nothing (nearly all) cost no entry.
         Index("ix_mention_duplicate_of_heard_at", "duplicate_of", "heard_at", **_where("duplicate_of IS NOT NULL")),
+        # The resolved mentions whose SLA verdicts are not recorded yet (bot.act.sla.verdicts); partial, so it holds
+        # only those the job has still to judge.
+        Index("ix_mention_unjudged", "id", **_where("status = 'resolved' AND sla_judged_at IS NULL")),
         # A digest's mentions; partial, so the mentions never muted (nearly all) cost no entry.
         Index("ix_mention_digest_id", "digest_id", "id", **_where("digest_id IS NOT NULL")),
         # The mentions linked to tracker issues, for their evidence and the summary's figures; partial, so the
@@ -204,6 +212,15 @@ class Mention(SQLModel, table=True):
     """When it was first resolved, though reopened since."""
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """SLA timers stand still until then."""
+    sla_judged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When its SLA verdicts below were recorded for: its last resolve (`bot.act.sla.verdicts`); None until then,
+    and again once reopened."""
+    sla_judged_for: str | None = Field(default=None, max_length=16)
+    """The `[sla]` they were judged under (`bot.act.sla.verdicts.fingerprint`)."""
+    sla_claim_met: bool | None = None
+    """Whether it met its claim target: None if that target never came due."""
+    sla_reply_met: bool | None = None
+    sla_resolve_met: bool | None = None
     tracker_issue_id: int | None = None
     """The `TrackerIssue` this mention is evidence on, created from it or linked to it. (No foreign key: SQLite
     would have to rebuild the mention table to add one, and the issue names its first mention already.)"""
