@@ -117,8 +117,8 @@ def page_values(kept: MentionFilter, *, after: Position | None, limit: int) -> d
 
 def kept_page(statement: Select[Any], narrowed: Collection[str]) -> Select[Any]:
     """`statement` narrowed by the conditions `narrowed` names (the keys of `page_values`) to a page's mentions, the
-    first heard first. The values are bound when it runs, so one statement serves every page narrowed alike (and
-    SQLAlchemy and PostgreSQL each prepare it once)."""
+    first heard first. The values are bound when it runs, so one statement serves every page narrowed alike: it is
+    built and compiled once, and psycopg prepares it on the server once per connection."""
     for name, column in _FILTERS:
         if name in narrowed:
             statement = statement.where(column == bindparam(name))
