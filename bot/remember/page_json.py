@@ -1,10 +1,11 @@
 """A page of mentions written as JSON by PostgreSQL itself, for the read API.
 
 Turning a page's 100 rows into Python objects, validating them and writing them out again was most of what a page
-cost the web process (bench/RESULTS.md); PostgreSQL writes the same text in its own C, and the web process only
-passes it on. Each value is written as pydantic writes the API's model (compact, datetimes in UTC with `Z` and
-microseconds only when there are some, floats by the shortest digits that read back the same): the read API's
-tests compare the two byte for byte."""
+cost the web process (bench/RESULTS.md). PostgreSQL writes the same text, at about as much CPU of its own, but in
+its own processes, on any core, where the web process's threads take turns at one interpreter lock; the web process
+only passes the text on. Each value is written as pydantic writes the API's model (compact, datetimes in UTC with
+`Z` and microseconds only when there are some, floats by the shortest digits that read back the same): the read
+API's tests compare the two byte for byte."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
