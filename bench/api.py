@@ -15,6 +15,7 @@ load, each kind of page is EXPLAINed, to show the index it reads. Goal (issue 18
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -36,12 +37,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.dataset import PEOPLE, SPAN_DAYS, counts, load  # noqa: E402
 from bench.summary_scale import NOW, database  # noqa: E402
+from bot.app.read_api import SHOWN_AS  # noqa: E402
 from bot.app.standin.slack import FakeSlack  # noqa: E402
 from bot.ground import migrate  # noqa: E402
 from bot.ground.config_types import Sentiment  # noqa: E402
-from bot.ground.db import make_engine, read_scope  # noqa: E402
+from bot.ground.db import make_engine  # noqa: E402
 from bot.ground.models import MentionStatus  # noqa: E402
-from bot.remember.mention_pages import MentionFilter, mention_page  # noqa: E402
+from bot.remember.mention_pages import MentionFilter  # noqa: E402
+from bot.remember.page_json import JsonPages  # noqa: E402
 from tests.botprocess import BotProcess, config_toml  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef"
@@ -96,12 +99,13 @@ def explain(engine: Engine) -> None:
         ran.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", capture)
+    pages = JsonPages(SHOWN_AS)
     print("| page of 100 | plan | actual time |")
     print("|---|---|---|")
     for name, kept in EXPLAINED:
         ran.clear()
-        with read_scope(engine) as session:
-            mention_page(session, kept, after=None, limit=100)
+        with engine.connect() as connection:
+            pages.page(connection, kept, after=None, limit=100)
         statement, parameters = ran[-1]
         with engine.connect() as connection:
             plan = connection.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar_one()
@@ -240,6 +244,7 @@ def main() -> None:
             try:
                 assert bot.pid is not None
                 load_before, cpu_before = os.getloadavg(), cpu_seconds(bot.pid)
+                database_before = database_work(url)
                 driven = subprocess.run(
                     [sys.executable, __file__, "--drive", bot.url, "--rate", str(args.rate)]
                     + ["--clients", str(args.clients), "--seconds", str(args.seconds), "--warmup", str(args.warmup)]
@@ -249,12 +254,37 @@ def main() -> None:
                     text=True,
                 )
                 load_after, served = os.getloadavg(), cpu_seconds(bot.pid) - cpu_before
+                database_after = database_work(url)
             finally:
                 bot.stop()
         slack.stop()
         report(json.loads(driven.stdout), args, load_before, load_after, served)
+        print(
+            f"  PostgreSQL: {database_after[1] - database_before[1]} sessions opened during the run; its backends'",
+            end=" ",
+        )
+        total = int(args.rate * (args.seconds + args.warmup))
+        print(f"CPU {(database_after[0] - database_before[0]) / total * 1000:.2f} ms a request (those still open)")
         if args.keep:
             print(f"\nkept: --url {url}")
+
+
+def database_work(url: str) -> tuple[float, int]:
+    """The CPU seconds of the backends now serving this database, and how many sessions it has had."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        ).scalars()
+        sessions = connection.execute(
+            text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        ).scalar_one()
+        busy = 0.0
+        for pid in pids:
+            with contextlib.suppress(FileNotFoundError):  # ended meanwhile
+                busy += cpu_seconds(pid)
+    engine.dispose()
+    return busy, sessions
 
 
 def cpu_seconds(pid: int) -> float:

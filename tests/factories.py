@@ -24,6 +24,8 @@ def heard(
     title: str | None = None,
     published_at: datetime | None = None,
     shared_url: str | None = None,
+    rating: int | None = None,
+    app_version: str | None = None,
 ) -> Heard:
     if url == "":  # each item its own page, unless the test says otherwise
         url = f"https://example.com/posts/{external_id}"
@@ -35,6 +37,8 @@ def heard(
         author=author,
         published_at=published_at,
         shared_url=shared_url,
+        rating=rating,
+        app_version=app_version,
     )
     return Heard(item=item, source=source, source_kind="rss", polarity=polarity, sentiment=sentiment, channel=channel)
 

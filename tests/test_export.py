@@ -152,6 +152,18 @@ def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_neutralised(engine, star
     assert json.loads(row["events"])[-1]["data"]["note"] == f"{start}2+2".strip(), "and keeps the note as recorded"
 
 
+def test_a_store_review_carries_its_stars_and_app_version(engine):
+    review = hear(engine, "review", at(5, 9), text="Acme crashes on launch", rating=2, app_version="8.42.1")
+    post = hear(engine, "post", at(5, 10), text="Acme is fine")
+
+    rows, records = as_csv(engine), as_jsonl(engine)
+
+    assert (rows[f"M-{review}"]["rating"], rows[f"M-{review}"]["app_version"]) == ("2", "8.42.1")
+    assert (records[f"M-{review}"]["rating"], records[f"M-{review}"]["app_version"]) == (2, "8.42.1")
+    assert (rows[f"M-{post}"]["rating"], rows[f"M-{post}"]["app_version"]) == ("", ""), "no stars where none were given"
+    assert (records[f"M-{post}"]["rating"], records[f"M-{post}"]["app_version"]) == (None, None)
+
+
 def test_since_and_until_pick_mentions_by_when_they_were_heard(engine):
     seed(engine)
 

@@ -197,6 +197,19 @@ def test_a_receiver_answering_500_for_two_minutes_gets_every_event_once_in_order
     assert (health.paused_at, health.failing_since, health.queued) == (None, None, 0)
 
 
+def test_a_store_reviews_stars_and_app_version_are_in_its_body(engine, hook, receiver, http):
+    with session_scope(engine) as session:
+        sync_receivers(session, [hook])
+    review = store_mention(engine, external_id="review", text="Acme crashes on launch", rating=1, app_version="8.42.1")
+    post = store_mention(engine, external_id="post", text="Acme's export is broken again")
+    clock = Clock()
+    deliver(engine, WebhookDeliverer(engine, http, [hook], clock=clock), clock)
+
+    bodies = {event["mention"]["id"]: event["mention"] for event in map(assert_signed_and_valid, receiver.taken())}
+    assert (bodies[review]["rating"], bodies[review]["app_version"]) == (1, "8.42.1")
+    assert (bodies[post]["rating"], bodies[post]["app_version"]) == (None, None)
+
+
 def test_a_forged_or_replayed_request_fails_the_documented_check(engine, hook, receiver):
     with session_scope(engine) as session:
         sync_receivers(session, [hook])

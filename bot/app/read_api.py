@@ -10,10 +10,11 @@ import json
 import logging
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from flask import Blueprint, Response, request
 from pydantic import AliasPath, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import Engine
 
@@ -25,6 +26,7 @@ from bot.ground.mentions import parse_reference
 from bot.ground.models import MentionStatus, Outcome
 from bot.remember.export import parse_moment
 from bot.remember.mention_pages import MentionFilter, Position, mention_history, mention_page
+from bot.remember.page_json import JsonPage, JsonPages, Shown
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,8 @@ def _reference(mention_id: object) -> object:
     return f"M-{mention_id}" if isinstance(mention_id, int) else mention_id
 
 
-Reference = Annotated[str, BeforeValidator(_reference)]
+_AS_REFERENCE = BeforeValidator(_reference)
+Reference = Annotated[str, _AS_REFERENCE]
 
 
 def _one_of(kind: type[StrEnum]) -> WithJsonSchema:
@@ -105,6 +108,8 @@ class MentionOut(BaseModel):
     product: str | None
     topic: str | None
     lang: str | None
+    rating: int | None = Field(description="A store review's stars, 1 to 5 (App Store, Google Play); none elsewhere.")
+    app_version: str | None = Field(description="The app version a store review is about, where the store tells it.")
     channel: str
     status: StatusText
     joined_to: Reference | None = Field(
@@ -138,6 +143,29 @@ class MentionPage(BaseModel):
         "None only when a first page finds nothing."
     )
     has_more: bool = Field(description="Whether mentions stored now come after this page.")
+
+
+def _shown(name: str, field: FieldInfo) -> Shown:
+    """How PostgreSQL writes a field of `MentionOut`: its key, the column it is validated from, and whether it
+    shows a mention's id as its reference."""
+    alias = field.validation_alias
+    column = alias.path[0] if isinstance(alias, AliasPath) else alias or name
+    reference = _AS_REFERENCE in field.metadata or Reference in get_args(field.annotation)
+    return Shown(name, str(column), reference=reference)
+
+
+SHOWN_AS = tuple(_shown(name, field) for name, field in MentionOut.model_fields.items())
+"""`MentionOut` as PostgreSQL writes it (`bot.remember.page_json`)."""
+
+_BEFORE_MENTIONS = '{"mentions":['
+
+
+def _page_answer(page: JsonPage, cursor: str | None) -> Response:
+    """`MentionPage` with the page's mentions as PostgreSQL wrote them: the rest of it is pydantic's own."""
+    rest = MentionPage(mentions=[], next_cursor=cursor, has_more=page.more).model_dump_json()
+    if not rest.startswith(_BEFORE_MENTIONS):
+        raise ValueError(f"MentionPage no longer starts with its mentions: {rest}")
+    return Response(_BEFORE_MENTIONS + page.mentions + rest.removeprefix(_BEFORE_MENTIONS), content_type=_JSON)
 
 
 class ApiError(BaseModel):
@@ -201,6 +229,7 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
     """The API's routes; `tokens` are the bearer tokens that may read."""
     accepted = [token.encode() for token in tokens]
     reads = single_reads(engine)
+    written = JsonPages(SHOWN_AS) if engine.dialect.name == "postgresql" else None
     api = Blueprint("read_api", __name__, url_prefix="/api/v1")
 
     def authorized() -> bool:
@@ -245,6 +274,11 @@ def read_api(engine: Engine, *, tokens: list[str]) -> Blueprint:
                 sentiment=query.sentiment,
                 owner=query.owner,
             )
+            if written:
+                with reads.connect() as connection:
+                    json_page = written.page(connection, kept, after=after, limit=query.limit)
+                end = json_page.end(after)
+                return _page_answer(json_page, encode_cursor(end) if end else None)
             with session_scope(reads) as session:
                 page = mention_page(session, kept, after=after, limit=query.limit)
             end = page.end(after)

@@ -5,12 +5,13 @@ it walks (new ones are heard later, so they come at its end; README "Read API" s
 as a page is read can do), and each page is one range scan of an index (`ix_mention_heard_at_id`, or a filter's
 own) whatever the page's depth."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Result, Select, tuple_
+from sqlalchemy import Integer, Result, Select, bindparam, tuple_
 from sqlalchemy import select as sql_select
 from sqlmodel import Session, col, select
 
@@ -58,6 +59,8 @@ SHOWN = (
     "product",
     "topic",
     "lang",
+    "rating",
+    "app_version",
     "channel",
     "status",
     "duplicate_of",
@@ -71,7 +74,7 @@ SHOWN = (
 of 100 several times as long to load, and the ORM's attributes cost SQLAlchemy a comparison of each column with
 the cached statement's at every page (bench/api.py)."""
 
-_C = Mention.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__, though it makes one
+COLUMNS = Mention.__table__.c  # type: ignore[attr-defined]  # SQLModel declares no __table__, though it makes one
 
 
 @dataclass(frozen=True)
@@ -89,28 +92,54 @@ class Page:
         return Position(last["heard_at"], last["id"])
 
 
-_SHOWN: Select[Any] = sql_select(*(_C[name] for name in SHOWN))
-"""Built once: each page only adds its conditions (a Select is immutable; `where` makes a new one)."""
+_SHOWN: Select[Any] = sql_select(*(COLUMNS[name] for name in SHOWN))
+
+_FILTERS = (
+    ("status", COLUMNS.status),
+    ("source", COLUMNS.source),
+    ("product", COLUMNS.product),
+    ("sentiment", COLUMNS.sentiment),
+    ("owner", COLUMNS.owner_id),
+)
+
+
+def page_values(kept: MentionFilter, *, after: Position | None, limit: int) -> dict[str, Any]:
+    """The values of a page's statement (`kept_page`), named: its keys say which conditions the statement has."""
+    values: dict[str, Any] = {name: str(getattr(kept, name)) for name, _ in _FILTERS if getattr(kept, name) is not None}
+    if kept.since is not None:
+        values["since"] = kept.since
+    if after is not None:
+        values["after_heard_at"], values["after_id"] = after.heard_at, after.mention_id
+    values["limit"] = limit
+    values["read"] = limit + 1  # one more tells whether more follow
+    return values
+
+
+def kept_page(statement: Select[Any], narrowed: Collection[str]) -> Select[Any]:
+    """`statement` narrowed by the conditions `narrowed` names (the keys of `page_values`) to a page's mentions, the
+    first heard first. The values are bound when it runs, so one statement serves every page narrowed alike: it is
+    built and compiled once, and psycopg prepares it on the server once per connection."""
+    for name, column in _FILTERS:
+        if name in narrowed:
+            statement = statement.where(column == bindparam(name))
+    if "since" in narrowed:
+        statement = statement.where(COLUMNS.heard_at >= bindparam("since"))
+    if "after_id" in narrowed:
+        after = tuple_(bindparam("after_heard_at", type_=COLUMNS.heard_at.type), bindparam("after_id", type_=Integer))
+        statement = statement.where(tuple_(COLUMNS.heard_at, COLUMNS.id) > after)
+    return statement.order_by(COLUMNS.heard_at, COLUMNS.id).limit(bindparam("read", type_=Integer))
+
+
+@cache
+def _shown_page(narrowed: frozenset[str]) -> Select[Any]:
+    return kept_page(_SHOWN, narrowed)
 
 
 def mention_page(session: Session, kept: MentionFilter, *, after: Position | None, limit: int) -> Page:
     """Up to `limit` mentions `kept` keeps, the first heard first, after `after`."""
-    statement = _SHOWN
-    for column, wanted in (
-        (_C.status, kept.status),
-        (_C.source, kept.source),
-        (_C.product, kept.product),
-        (_C.sentiment, kept.sentiment),
-        (_C.owner_id, kept.owner),
-    ):
-        if wanted is not None:
-            statement = statement.where(column == wanted)
-    if kept.since is not None:
-        statement = statement.where(_C.heard_at >= kept.since)
-    if after is not None:
-        statement = statement.where(tuple_(_C.heard_at, _C.id) > tuple_(after.heard_at, after.mention_id))
-    statement = statement.order_by(_C.heard_at, _C.id).limit(limit + 1)
-    mentions = _dicts(session.connection().execute(statement))  # a Core read: no ORM machinery around it
+    values = page_values(kept, after=after, limit=limit)
+    # A Core read: no ORM machinery around it.
+    mentions = _dicts(session.connection().execute(_shown_page(frozenset(values)), values))
     return Page(mentions[:limit], more=len(mentions) > limit)
 
 
@@ -122,7 +151,7 @@ def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
 
 def mention_history(session: Session, mention_id: int) -> tuple[dict[str, Any], list[Event]]:
     """`SHOWN` of the mention (UnknownMention if there is none) and its events, oldest first."""
-    found = _dicts(session.connection().execute(_SHOWN.where(_C.id == mention_id)))
+    found = _dicts(session.connection().execute(_SHOWN.where(COLUMNS.id == mention_id)))
     if not found:
         raise UnknownMention(f"M-{mention_id}")
     events = session.exec(

@@ -43,6 +43,8 @@ def _mention(mention: Mention) -> dict[str, Any]:
         "product": mention.product,
         "topic": mention.topic,
         "lang": mention.lang,
+        "rating": mention.rating,
+        "app_version": mention.app_version,
         "channel": mention.channel,
     }
 
