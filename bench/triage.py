@@ -804,7 +804,7 @@ def main() -> None:
         print(f"wrote {MODEL_DIR.relative_to(ROOT)}/")
         return
     show_fit(fitted, cut)
-    same = verify_frozen(runtime.MODEL, fitted, tuning)
+    same = verify_frozen(runtime.model(), fitted, tuning)
     textblob_agreement(tuning)
     install_size()
     sets = evaluation_sets()

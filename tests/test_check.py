@@ -134,7 +134,7 @@ def test_check_names_each_problem_with_its_fix_until_everything_is_fixed(tmp_pat
     assert "✓ channel C0VIP (routes[1].channel): #c0vip, the bot is a member" in lines
     assert "✓ SLACK_APP_TOKEN: valid: Socket Mode connects" in lines
     assert any(line.startswith("✓ inbound webhook: on") for line in lines)
-    assert f"✓ triage: complaint model {triage.MODEL.version}: logistic regression over" in output
+    assert f"✓ triage: complaint model {triage.model().version}: logistic regression over" in output
 
 
 def test_a_typo_in_the_config_is_reported_with_the_loaders_message_and_the_rest_still_checked(

@@ -184,7 +184,7 @@ def test_a_process_that_triages_imports_neither_nltk_nor_textblob():
 
 
 def test_the_frozen_lexicon_names_no_airline():
-    for term in triage_module.MODEL.terms:
+    for term in triage_module.model().terms:
         assert not {word.removeprefix("not_") for word in term.split()} & AIRLINE_WORDS, term
         assert "@" not in term and "#" not in term
 
@@ -244,7 +244,7 @@ def test_negated_buying_common_complaint_words_insults_sarcasm_and_angry_emoji_n
 def test_a_complaint_in_words_no_term_weighs_is_heard_through_the_distilled_word_vectors(text, unseen):
     """Neither word is a weighted term, in a lexicon or among the complaint phrases: only what the sentence-embedding
     model makes of it, distilled into `words.tsv`, says that it is a complaint."""
-    model = triage_module.MODEL
+    model = triage_module.model()
     assert unseen not in model.terms and unseen not in triage_module._opinion_words()
     assert unseen not in triage_module._COMPLAINT_WORDS and model.words[unseen][1] > 0
 

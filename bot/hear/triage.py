@@ -403,6 +403,13 @@ class Model:
         )
 
 
+@cache
+def model() -> Model:
+    """The shipped model, read at the first triage: a process that never triages (`allears check`, `export`, a
+    migration) does not pay for reading 60,000 weights, a fifth of what it imports."""
+    return load_model()
+
+
 def load_model(folder: Path = _MODEL_DIR) -> Model:
     meta = json.loads((folder / "model.json").read_text())
     with (folder / "terms.tsv").open(encoding="utf-8") as file:
@@ -422,9 +429,6 @@ def load_model(folder: Path = _MODEL_DIR) -> Model:
     )
 
 
-MODEL = load_model()
-
-
 # --- The decision ----------------------------------------------------------------------------------
 
 
@@ -435,10 +439,10 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
     inputs = read(text)
     cleaned, words, complaints, praise = inputs.cleaned, inputs.words, inputs.complaints, inputs.praise
     low_rating = LOW_RATING_WEIGHT.get(rating or 0, 0.0)
-    complaint = MODEL.complaint(inputs) + low_rating
+    complaint = model().complaint(inputs) + low_rating
     needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
     question = is_question(cleaned)
-    praising = MODEL.praising(inputs, complaint, question)
+    praising = model().praising(inputs, complaint, question)
     request = _FEATURE_REQUEST.search(cleaned)
 
     # Signed confidence: -1..-0.5 negative, 0.5..1 positive, in between neutral.
@@ -493,10 +497,11 @@ def _sigmoid(z: float) -> float:
 
 def _loudest(inputs: Inputs, n: int = 3) -> list[str]:
     """The mined terms and the words whose vectors pushed hardest towards a complaint, written as words."""
-    terms, words = MODEL.terms, MODEL.words
+    shipped = model()
+    terms, words = shipped.terms, shipped.words
     pushes = {t: terms[t] for t in inputs.found if terms.get(t, 0.0) > 0.3}
     known = [(m, words[m]) for m in inputs.meant if m in words]
-    total = sum(weight for _, (weight, _) in known) + MODEL.prior
+    total = sum(weight for _, (weight, _) in known) + shipped.prior
     shares: dict[str, float] = {}
     for word, (weight, score) in known:
         shares[word] = shares.get(word, 0.0) + weight * score / total

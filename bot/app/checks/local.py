@@ -149,4 +149,4 @@ def check_read_api(api: Api | None) -> list[Result]:
 
 def check_triage() -> list[Result]:
     """Which complaint model decides "needs a human", so that a report names the version it ran with."""
-    return [Result("triage", ok=True, detail=triage.MODEL.description)]
+    return [Result("triage", ok=True, detail=triage.model().description)]
