@@ -92,7 +92,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def hook(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> Webhook:
     monkeypatch.setenv(SECRET_ENV, SECRET)
-    return Webhook(url=receiver.url, events=EVERY_EVENT, secret_env=SECRET_ENV)
+    return Webhook(url=receiver.hook_url, events=EVERY_EVENT, secret_env=SECRET_ENV)
 
 
 def unsent(engine) -> list[Outbox]:
@@ -264,7 +264,7 @@ def test_a_receiver_down_for_half_an_hour_is_paused_shown_and_resumes_by_itself_
 def test_a_receiver_that_is_down_holds_up_neither_slack_nor_another_receiver(engine, hook, receiver, fake_slack, http):
     healthy = Receiver().start()
     try:
-        other = Webhook(url=healthy.url, events=["mention.claimed"], secret_env=SECRET_ENV)
+        other = Webhook(url=healthy.hook_url, events=["mention.claimed"], secret_env=SECRET_ENV)
         with session_scope(engine) as session:
             sync_receivers(session, [hook, other])
         receiver.answer = lambda request: 500
@@ -301,7 +301,7 @@ def test_a_receiver_no_longer_configured_is_sent_nothing_new_and_keeps_what_wait
 
 def test_a_spike_that_starts_is_told_to_a_receiver_that_asked_for_spikes_only(engine, monkeypatch, receiver, http):
     monkeypatch.setenv(SECRET_ENV, SECRET)
-    spikes_only = Webhook(url=receiver.url, events=["spike.started"], secret_env=SECRET_ENV)
+    spikes_only = Webhook(url=receiver.hook_url, events=["spike.started"], secret_env=SECRET_ENV)
     with session_scope(engine) as session:
         sync_receivers(session, [spikes_only])
     past_weeks(engine)
@@ -322,7 +322,7 @@ def crm_workspace(tmp_path, fake_slack, hook, receiver) -> Iterator[tuple[Worksp
     database_url = f"sqlite:///{tmp_path / 'allears.db'}"
     engine = make_engine(database_url)
     migrate.upgrade(engine)
-    crm = f'\n[[webhooks]]\nurl = "{receiver.url}"\nevents = ["mention.claimed", "mention.resolved"]\n'
+    crm = f'\n[[webhooks]]\nurl = "{receiver.hook_url}"\nevents = ["mention.claimed", "mention.resolved"]\n'
     (tmp_path / "allears.toml").write_text(
         config_toml("http://127.0.0.1:9/acme.xml") + crm + f'secret_env = "{SECRET_ENV}"\n'
     )
