@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, case, func, or_, select, type_coerce
 from sqlmodel import Session, col
 
-from bot.act.sla.verdicts import BATCH, OTHER_EVENTS, TARGETS, clock_events, fingerprints, judged
+from bot.act.sla.verdicts import OTHER_EVENTS, TARGETS, clock_events, fingerprints, judged, of_mentions
 from bot.act.sla.verdicts import replay as _verdicts
 from bot.ground.config import Sla, SlaTargets
 from bot.ground.db import UTCDateTime
@@ -118,7 +118,7 @@ def _judged_now(
         # the few others in it (joined, in a storm) cost less than the join did. A few in the stretch (the rest
         # recorded): theirs alone, which reads a tenth of the events.
         dense = 2 * len(ids) > max(ids) - min(ids)
-        spans = [col(Event.mention_id).between(min(ids), max(ids))] if dense else _batches(ids)
+        spans = [col(Event.mention_id).between(min(ids), max(ids))] if dense else of_mentions(ids)
         for span in spans:
             statement = select(col(Event.mention_id), *_HISTORY).where(*clock, span).group_by(col(Event.mention_id))
             histories |= {row.mention_id: row for row in connection.execute(statement).all()}  # one fetch at once
@@ -136,10 +136,6 @@ def _judged_now(
     for mention in replay:
         found[mention.id] = _verdicts(mention, events[mention.id], sla, until)
     return found
-
-
-def _batches(ids: list[int]) -> list[Any]:
-    return [col(Event.mention_id).in_(ids[index : index + BATCH]) for index in range(0, len(ids), BATCH)]
 
 
 def _first(kind: EventKind) -> Any:

@@ -87,14 +87,19 @@ def clock_events(connection: Connection, ids: Sequence[int], *where: Any) -> def
     """These mentions' clock events in order (as rows: what a replay reads), `BATCH` mentions a statement."""
     events: defaultdict[int, list[Event]] = defaultdict(list)
     snooze_data = case((col(Event.kind) == EventKind.SNOOZED, col(Event.data))).label("data")
-    for index in range(0, len(ids), BATCH):
+    for batch in of_mentions(ids):
         for event in connection.execute(
             select(col(Event.mention_id), col(Event.kind), col(Event.actor), col(Event.at), snooze_data)
-            .where(col(Event.mention_id).in_(ids[index : index + BATCH]), col(Event.kind).not_in(OTHER_EVENTS), *where)
+            .where(batch, col(Event.kind).not_in(OTHER_EVENTS), *where)
             .order_by(col(Event.mention_id), col(Event.at), col(Event.id))
         ).all():
             events[event.mention_id].append(cast(Event, event))
     return events
+
+
+def of_mentions(ids: Sequence[int]) -> list[Any]:
+    """Conditions on the events of these mentions, `BATCH` mentions each."""
+    return [col(Event.mention_id).in_(ids[index : index + BATCH]) for index in range(0, len(ids), BATCH)]
 
 
 def judged(
