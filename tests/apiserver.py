@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from bot.app.standin.serving import serve_in_thread
+
 JSON = "application/json; charset=utf-8"
 
 
@@ -55,10 +57,7 @@ class LoopbackServer:
 
     def start(self) -> Self:
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
-        # A short poll interval: `shutdown` waits for it.
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=type(self).__name__, daemon=True
-        ).start()
+        serve_in_thread(self._server, type(self).__name__)
         return self
 
     def stop(self) -> None:

@@ -14,10 +14,6 @@ SECOND = Entry(guid="q-2", title="Acme cloud and SSO", description="Does Acme su
 FAILOVER_SECONDS = 30
 
 
-def polled(feeds, path: str) -> int:
-    return sum(requested == path for requested, _headers in feeds.requests)
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("leader", ["worker", "run"])
 def test_a_follower_takes_over_within_30s_when_the_leader_is_killed(
@@ -44,9 +40,9 @@ def test_a_follower_takes_over_within_30s_when_the_leader_is_killed(
         two.start("worker")
         fake_slack.wait_for(lambda: "following: another worker leads" in two.logs(), what="the second to follow")
         fake_slack.wait_for(lambda: fake_slack.cards(), what="the first card")
-        read = polled(feeds, "/one.xml")
-        fake_slack.wait_for(lambda: polled(feeds, "/one.xml") >= read + 3, what="three more polls by the leader")
-        assert polled(feeds, "/one.xml") >= 3 and polled(feeds, "/two.xml") == 0, "only the leader polls"
+        read = feeds.polls("/one.xml")
+        fake_slack.wait_for(lambda: feeds.polls("/one.xml") >= read + 3, what="three more polls by the leader")
+        assert feeds.polls("/one.xml") >= 3 and feeds.polls("/two.xml") == 0, "only the leader polls"
 
         one.kill()
         killed = time.monotonic()
@@ -59,7 +55,7 @@ def test_a_follower_takes_over_within_30s_when_the_leader_is_killed(
         wait_until_settled(own_postgres_url, feeds, "/two.xml")  # more polls by the new leader, the outbox drained
         cards = fake_slack.cards()
         assert len(cards) == 2 and len({card.text for card in cards}) == 2, "no card twice"
-        assert polled(feeds, "/two.xml") >= 2
+        assert feeds.polls("/two.xml") >= 2
     finally:
         for worker in workers.values():
             worker.stop()

@@ -8,6 +8,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.app.standin.serving import serve_in_thread
+
 PATH = "/v1/chat/completions"
 SUGGESTED = "Hi! Sorry about that <!channel>, we are on it and will write back today."
 """The reply it suggests, with what a reply must never ping: the bot shows it as text."""
@@ -24,10 +26,9 @@ class FakeLlm:
         self._babble = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-llm", daemon=True)
 
     def start(self) -> "FakeLlm":
-        self._thread.start()
+        serve_in_thread(self._server, "fake-llm")
         return self
 
     def stop(self) -> None:

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.app.standin.serving import serve_in_thread
 from bot.slack.scopes import ALL_SCOPES
 
 BOT_TOKEN = "xoxb-test-token"
@@ -234,12 +235,11 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
         self.socket_mode = SocketModeServer()
 
     # --- life cycle -------------------------------------------------------------------------------
     def start(self) -> "FakeSlack":
-        self._thread.start()
+        serve_in_thread(self._server, "fake-slack")
         return self
 
     def stop(self) -> None:
