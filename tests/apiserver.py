@@ -67,6 +67,10 @@ class LoopbackServer:
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
+
     def respond(self, request: Request) -> Answer:
         raise NotImplementedError
 
@@ -138,10 +142,6 @@ class ApiServer(LoopbackServer):
         with self._lock:
             answer = Answer(data, status, content_type, dict(headers or {}), delay)
             self._answers.append((method, path, dict(when or {}), dict(when_headers or {}), answer))
-
-    def requests_to(self, path: str) -> list[Request]:
-        with self._lock:
-            return [request for request in self.requests if request.path == path]
 
     def respond(self, request: Request) -> Answer:
         for method, path, when, when_headers, answer in reversed(self._answers):

@@ -46,8 +46,7 @@ class FeedServer(LoopbackServer):
 
     def polls(self, path: str) -> int:
         """How many times `path` has been requested so far."""
-        with self._lock:
-            return sum(request.path == path for request in self.requests)
+        return len(self.requests_to(path))
 
     def publish(self, path: str, body: bytes, content_type: str = "application/rss+xml") -> None:
         with self._lock:

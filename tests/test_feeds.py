@@ -4,7 +4,6 @@ import hashlib
 import json
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app.standin.serving import serve_in_thread
 from bot.ground.config import Config, Sentiment
 from bot.ground.config_sources import RssSource
 from bot.ground.db import read_scope, session_scope
@@ -382,8 +382,7 @@ def feed_server():
             pass
 
     server = _QuietServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    serve_in_thread(server, "feed-site")
     base = f"http://127.0.0.1:{server.server_address[1]}"
     # trust_env=False: a proxy set in the environment must not intercept loopback.
     with httpx.Client(trust_env=False) as client:

@@ -4,12 +4,12 @@ import ipaddress
 import shutil
 import ssl
 import subprocess
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bot.app.standin.serving import serve_in_thread
 from bot.hear.safe_fetch import MAX_REDIRECTS, FetchRefused, fetch_page, refusal, summarize_html, vet
 
 HTML = "text/html; charset=utf-8"
@@ -263,7 +263,7 @@ def tls_site(tmp_path):
     context.sni_callback = lambda sock, name, _: seen.update(sni=name)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    serve_in_thread(server, "tls-site")
     yield server.server_address[1], ssl.create_default_context(cafile=cert), seen
     server.shutdown()
     server.server_close()
