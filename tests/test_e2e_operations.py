@@ -1,5 +1,8 @@
 """End-to-end: what an operator sees: health checks, start-up checks, the CLI, and /allears."""
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 
@@ -87,6 +90,15 @@ def test_db_upgrade_then_poll_once_posts_the_cards(tmp_path, fake_slack, feeds):
     (tmp_path / "allears.toml").write_text(config_toml(feeds.url("/missing.xml")))
     failed = bot.cli("poll", "--once")
     assert failed.returncode == 1 and "HTTP 404" in failed.stdout
+
+
+def test_the_release_steps_commands_load_neither_slack_nor_the_web_server():
+    """`allears db upgrade` and `allears export` run in a deploy's release step and from cron: the Slack SDK,
+    Bolt, Flask, the scheduler and the sources are for the commands that serve, and load only when one runs."""
+    code = "import sys, bot.app.cli; print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for serving_only in ("slack_sdk", "slack_bolt", "flask", "waitress", "apscheduler", "feedparser", "textblob"):
+        assert f"'{serving_only}'" not in loaded, serving_only
 
 
 def test_allears_help_queue_and_stats(bot, feeds, fake_slack):

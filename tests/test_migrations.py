@@ -1,11 +1,15 @@
 """The Alembic migrations build exactly the tables the models describe, on both databases."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
@@ -24,6 +28,35 @@ def test_the_migrated_schema_matches_the_models(engine):
 def test_upgrading_twice_is_harmless(sqlite_engine):
     migrate.upgrade(sqlite_engine)
     assert migrate.is_current(sqlite_engine)
+
+
+def test_the_newest_file_is_alembics_head_and_each_file_is_named_after_its_revision():
+    """`migrate.head()` reads the file names, so that a start need not load Alembic: they must say what it says."""
+    alembic = Config()
+    alembic.set_main_option("script_location", "bot.ground:migrations")
+    script = ScriptDirectory.from_config(alembic)
+    assert script.get_heads() == [migrate.head()]
+    for revision in script.walk_revisions():
+        assert Path(revision.path).name.startswith(f"{revision.revision}_")
+
+
+def test_a_database_nothing_has_migrated_is_not_current_and_has_no_revision(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    assert (migrate.current(engine), migrate.is_current(engine)) == (None, False)
+    migrate.upgrade(engine, "0006")
+    assert (migrate.current(engine), migrate.is_current(engine)) == ("0006", False)
+    engine.dispose()
+
+
+def test_a_process_that_finds_its_schema_current_never_loads_alembic(sqlite_engine):
+    """Every start of `allears run` upgrades; on a current schema that is one query, not Alembic, Mako and Pygments."""
+    code = (
+        "import sys, bot.app.startup; from bot.ground import migrate; from bot.ground.db import make_engine;"
+        " migrate.upgrade(make_engine(sys.argv[1])); print('alembic' in sys.modules, 'mako' in sys.modules)"
+    )
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    loaded = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True).stdout
+    assert loaded.split() == ["False", "False"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,4 +1,7 @@
-"""The `allears` command: run the bot, serve HTTP, run the scheduler, migrate, poll, summarize."""
+"""The `allears` command: run the bot, serve HTTP, run the scheduler, migrate, poll, summarize.
+
+Each command imports what only it needs when it runs: `allears db upgrade` and `allears export`, a deploy's
+release step and a cron job, load half the modules a process that serves Slack does."""
 
 import argparse
 import logging
@@ -10,28 +13,14 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-import httpx
-
-from bot.app.checks import check_installation, render
-from bot.app.startup import background, deliverer, require_database_file, serve_http, set_up
-from bot.ground import logs, migrate, prometheus
+from bot.ground import logs, migrate
 from bot.ground.clock import utcnow
 from bot.ground.config import by_name, load_config
 from bot.ground.db import make_engine
 from bot.ground.errors import ConfigError, UserError
 from bot.ground.query import QuerySyntaxError, parse_listening
-from bot.ground.settings import Settings, load_settings
-from bot.hear.matching import Facts, Matcher
-from bot.hear.polling import Listener, poll
-from bot.hear.trying import Unreachable, from_sources, from_texts, try_query
-from bot.remember.chart import weekly_chart
+from bot.ground.settings import Settings, load_settings, require_database_file
 from bot.remember.export import ExportFormat, export, parse_moment
-from bot.remember.summary import summary_text
-from bot.remember.summary_due import summarize
-from bot.remember.weeks import Week
-from bot.slack.client import slack_client
-from bot.slack.people import TeamDirectory
-from bot.slack.summary_post import SummaryPoster, post_by_hand
 
 log = logging.getLogger("allears")
 
@@ -44,6 +33,8 @@ def _check_config_if_present(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app.startup import background, serve_http, set_up
+
     setup = set_up(slack=True, upgrade=True, stays=True)
     with background(setup, scheduler=True) as pump:
         serve_http(setup, pump)
@@ -57,6 +48,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.app.startup import background, serve_http, set_up
+
     setup = set_up(slack=True, stays=True)
     with background(setup, scheduler=False) as pump:
         serve_http(setup, pump)
@@ -64,6 +57,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.app.startup import background, set_up
+    from bot.ground import prometheus
+
     setup = set_up(slack=True, signing_secret=False, stays=True)
     if setup.settings.metrics_port:  # the worker serves no HTTP otherwise
         prometheus.serve_metrics(setup.engine, setup.settings.metrics_port)
@@ -78,6 +74,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Reads what it can even when the config is broken, so every problem is named at once."""
+    from bot.app.checks import check_installation, render
+
     logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # its failures are lines of the checklist
     report = check_installation()
     sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
@@ -94,6 +92,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    from bot.app.startup import deliverer, set_up
+    from bot.hear.polling import Listener, poll
+
     setup = set_up(slack=False)
     listener = Listener(setup.config)
     failed = False
@@ -113,6 +114,15 @@ def cmd_poll(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     if args.again and not args.post:
         raise UserError("--again goes with --post")
+    from bot.app.startup import set_up
+    from bot.remember.chart import weekly_chart
+    from bot.remember.summary import summary_text
+    from bot.remember.summary_due import summarize
+    from bot.remember.weeks import Week
+    from bot.slack.client import slack_client
+    from bot.slack.people import TeamDirectory
+    from bot.slack.summary_post import SummaryPoster, post_by_hand
+
     setup = set_up(slack=args.post, signing_secret=False)
     zone = setup.config.summary.timezone
     week = Week.parse(args.week, zone) if args.week else Week.containing(utcnow(), zone)
@@ -160,6 +170,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_try(args: argparse.Namespace) -> int:
     """Needs no database and no Slack: only the sources' settings, and not even those with --file."""
+    import httpx
+
+    from bot.hear.matching import Facts, Matcher
+    from bot.hear.trying import Unreachable, from_sources, from_texts, try_query
+
     try:
         matcher = Matcher(parse_listening(args.query))
     except QuerySyntaxError as error:

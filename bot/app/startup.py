@@ -25,7 +25,7 @@ from bot.ground.config import Config, load_config
 from bot.ground.db import make_engine, session_scope
 from bot.ground.errors import ConfigError
 from bot.ground.leader import LeaderScheduler, hold_single_process_lock
-from bot.ground.settings import CREATE_DATABASE, Settings, load_settings, missing_sqlite_file
+from bot.ground.settings import Settings, load_settings, require_database_file
 from bot.ground.webhooks import sync_receivers
 from bot.hear.triage import triage
 from bot.remember.webhooks import WebhookDeliverer
@@ -88,13 +88,6 @@ def set_up(
             if released := outbox.release_abandoned(session):
                 log.info("%d message(s) were mid-send when the last process stopped: sending them now", released)
     return Setup(settings, config, engine, httpx.Client(), process_lock)
-
-
-def require_database_file(database_url: str) -> None:
-    """A command that does not create the database refuses a SQLite file that is not there: opening it would
-    leave an empty one behind, and the next command would blame its schema."""
-    if missing := missing_sqlite_file(database_url):
-        raise ConfigError(f"there is no database file at {missing} yet; {CREATE_DATABASE}")
 
 
 def deliverer(setup: Setup) -> Deliverer:

@@ -101,3 +101,10 @@ def missing_sqlite_file(database_url: str) -> str | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
     return None if Path(url.database).exists() else url.database
+
+
+def require_database_file(database_url: str) -> None:
+    """A command that does not create the database refuses a SQLite file that is not there: opening it would
+    leave an empty one behind, and the next command would blame its schema."""
+    if missing := missing_sqlite_file(database_url):
+        raise ConfigError(f"there is no database file at {missing} yet; {CREATE_DATABASE}")
