@@ -62,7 +62,8 @@ def create_app(settings: Settings, deps: Deps | None = None, *, client: WebClien
     are made from the settings (`deps_for`)."""
     deps = deps or deps_for(settings)
     client = client or slack_client(settings)
-    app = App(client=client, signing_secret=settings.slack_signing_secret, process_before_response=True)
+    # Named, or Bolt names it after its caller's file by `inspect.stack()`, which reads every loaded module's path.
+    app = App(client=client, signing_secret=settings.slack_signing_secret, process_before_response=True, name="allears")
 
     @app.middleware
     def use_our_client(context: BoltContext, next: Callable[[], None]) -> None:
