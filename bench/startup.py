@@ -63,7 +63,7 @@ def main() -> None:
             database_url=f"sqlite:///{workdir / 'allears.db'}",
             config=config_toml(feeds.url("/acme.xml")),
         )
-        bot.env["PYTHONPATH"] = os.pathsep.join([str(tree), bot.env.get("PYTHONPATH", "")])
+        bot.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), bot.env.get("PYTHONPATH")]))
         bot.start()  # the first start migrates the new database
         bot.kill()
         bots[tree] = bot

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
@@ -32,9 +31,7 @@ def test_upgrading_twice_is_harmless(sqlite_engine):
 
 def test_the_newest_file_is_alembics_head_and_each_file_is_named_after_its_revision():
     """`migrate.head()` reads the file names, so that a start need not load Alembic: they must say what it says."""
-    alembic = Config()
-    alembic.set_main_option("script_location", "bot.ground:migrations")
-    script = ScriptDirectory.from_config(alembic)
+    script = ScriptDirectory.from_config(migrate.alembic_config())
     assert script.get_heads() == [migrate.head()]
     for revision in script.walk_revisions():
         assert Path(revision.path).name.startswith(f"{revision.revision}_")

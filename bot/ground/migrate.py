@@ -35,7 +35,8 @@ def is_current(engine: Engine) -> bool:
     return current(engine) == head()
 
 
-def _alembic_config() -> "AlembicConfig":
+def alembic_config() -> "AlembicConfig":
+    """Alembic's view of the migrations, for upgrading and for the tests that hold `head()` to it."""
     from alembic.config import Config as AlembicConfig
 
     config = AlembicConfig()
@@ -48,7 +49,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     from alembic import command
 
-    config = _alembic_config()
+    config = alembic_config()
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
