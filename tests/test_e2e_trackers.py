@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from flask.testing import FlaskClient
 from slack_bolt import App
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -19,7 +20,7 @@ from sqlmodel import col, select
 from bot.act.source_replies import SourceReplies
 from bot.act.trackers import Issue
 from bot.act.trackers.evidence import START
-from bot.act.trackers.issues import link_issue
+from bot.act.trackers.issues import link_issue, watched
 from bot.act.trackers.outbox_calls import TrackerCalls
 from bot.act.trackers.registry import TrackerSet
 from bot.act.trackers.watch import check_issues
@@ -29,7 +30,7 @@ from bot.app.web import create_web_app
 from bot.ground import migrate
 from bot.ground.clock import utcnow
 from bot.ground.config import load_config
-from bot.ground.config_trackers import LinearTracker, Trackers
+from bot.ground.config_trackers import JiraTracker, LinearTracker, Trackers
 from bot.ground.db import make_engine, read_scope, session_scope
 from bot.ground.models import Event, EventKind, Outbox, OutboxKind, OutboxStatus, TrackerIssueState
 from bot.ground.settings import Settings
@@ -46,7 +47,7 @@ from handlers.app import create_app
 from tests.apiserver import ApiServer
 from tests.factories import heard
 from tests.slack_requests import InProcessUser, answer
-from tests.trackerservers import FakeGitHub
+from tests.trackerservers import FakeGitHub, recorded
 
 HOOK_SECRET = "hook-secret"
 
@@ -160,21 +161,25 @@ def workspace(tmp_path: Path, fake_slack: FakeSlack, api: ApiServer, monkeypatch
     engine.dispose()
 
 
-def github_hook(workspace: Workspace, event: str, payload: dict, *, delivery: str, secret: str = HOOK_SECRET):
+def web_of(workspace: Workspace, trackers: Trackers | None = None) -> FlaskClient:
+    """The web face, with the workspace's trackers or `trackers`."""
     config = load_config(workspace.config_path)
-    web = create_web_app(
+    return create_web_app(
         workspace.app,
         workspace.engine,
         signing_secret=SIGNING_SECRET,
         listener=Listener(config),
         webhook_secret=None,
         notify=lambda: None,
-        trackers=config.trackers,
-    )
+        trackers=trackers or config.trackers,
+    ).test_client()
+
+
+def github_hook(workspace: Workspace, event: str, payload: dict, *, delivery: str, secret: str = HOOK_SECRET):
     body = json.dumps(payload).encode()
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     headers = {"X-Hub-Signature-256": signature, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
-    return web.test_client().post("/hooks/github", data=body, headers=headers)
+    return web_of(workspace).post("/hooks/github", data=body, headers=headers)
 
 
 def closed_event(issue: dict, action: str = "closed") -> dict:
@@ -440,15 +445,7 @@ def test_linears_signed_webhook_tells_a_finished_issue_once_and_refuses_a_stale_
     with session_scope(workspace.engine) as session:
         link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="linear", issue=issue)
     linear = LinearTracker(team="ENG", api_key_env="LINEAR_KEY", webhook_secret_env="LINEAR_HOOK_SECRET")
-    web = create_web_app(
-        workspace.app,
-        workspace.engine,
-        signing_secret=SIGNING_SECRET,
-        listener=Listener(load_config(workspace.config_path)),
-        webhook_secret=None,
-        notify=lambda: None,
-        trackers=Trackers(linear=linear),
-    ).test_client()
+    web = web_of(workspace, Trackers(linear=linear))
 
     def deliver(data: dict, *, delivery: str, sent_ms: int | None = None, secret: str = "linear-hook-secret"):
         sent_ms = sent_ms if sent_ms is not None else int(utcnow().timestamp() * 1000)
@@ -471,3 +468,80 @@ def test_linears_signed_webhook_tells_a_finished_issue_once_and_refuses_a_stale_
     assert deliver(done, delivery="l-3").json["ignored"] == "delivered before"
     assert deliver(done, delivery="l-4").status_code == 200, "a new delivery of the same state tells nothing new"
     assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
+
+
+def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_watch(workspace, monkeypatch):
+    monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
+    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
+    mention_id = workspace.heard("Acme needs an export to CSV", number=7, author="@pat@social.example")
+    card = workspace.card(mention_id)
+    issue = Issue(
+        ref="ACME-42",
+        key="ACME-42",
+        url="https://acme.atlassian.net/browse/ACME-42",
+        title="Export to CSV",
+        state=TrackerIssueState.OPEN,
+    )
+    with session_scope(workspace.engine) as session:
+        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+    jira = JiraTracker(
+        base_url="https://acme.atlassian.net/",
+        project="ACME",
+        token_env="JIRA_TOKEN",
+        webhook_secret_env="JIRA_HOOK_SECRET",
+    )
+    web = web_of(workspace, Trackers(jira=jira))
+
+    def deliver(payload: dict, *, delivery: str, secret: str = "jira-hook-secret"):
+        body = json.dumps(payload).encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"X-Hub-Signature": signature, "X-Atlassian-Webhook-Identifier": delivery}
+        return web.post("/hooks/jira", data=body, headers=headers)
+
+    done = recorded("jira_issue_updated.json")
+    elsewhere = done | {"issue": done["issue"] | {"key": "OPS-42"}}
+    comment = {"timestamp": done["timestamp"], "webhookEvent": "comment_created", "comment": {"id": "1", "body": "ok"}}
+    assert deliver(done, delivery="j-1", secret="guessed").status_code == 401
+    assert web.post("/hooks/jira", data=json.dumps(done)).status_code == 401, "unsigned"
+    assert deliver(comment, delivery="j-2").json["ignored"] == "not an issue event (comment_created)"
+    assert deliver(elsewhere, delivery="j-3").json["ignored"] == "another project (OPS-42)"
+    assert deliver({"issue": {}}, delivery="j-4").status_code == 400
+    assert events(workspace, EventKind.ISSUE_SHIPPED) == []
+
+    assert deliver(done, delivery="j-5").json == {"ok": True, "issue": "ACME-42"}
+    assert deliver(done, delivery="j-5").json["ignored"] == "delivered before", "Jira's retry of the same delivery"
+    assert deliver(done, delivery="j-6").status_code == 200, "another delivery of the same state tells nothing new"
+    assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
+    workspace.shows(lambda: any("ACME-42" in note.text for note in workspace.thread(card)), what="the shipping")
+
+    deleted = {"timestamp": done["timestamp"], "webhookEvent": "jira:issue_deleted", "issue": done["issue"]}
+    assert deliver(deleted, delivery="j-7").status_code == 200
+    problems = [trouble.data["problem"] for trouble in events(workspace, EventKind.ISSUE_TROUBLE)]
+    assert any("deleted in Jira" in problem for problem in problems), problems
+    with read_scope(workspace.engine) as session:
+        assert [row.key for row in watched(session, "jira")] == []
+
+
+def test_the_jira_webhook_is_off_until_its_secret_is_set_and_a_wont_do_ships_nothing(workspace, monkeypatch):
+    monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
+    mention_id = workspace.heard("Acme should sync with Outlook", number=8, author="@kim@social.example")
+    workspace.card(mention_id)
+    issue = Issue(ref="ACME-43", key="ACME-43", url="u", title="Outlook", state=TrackerIssueState.OPEN)
+    with session_scope(workspace.engine) as session:
+        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+    wont_do = recorded("jira_issue_updated.json")
+    wont_do["issue"]["key"] = "ACME-43"
+    wont_do["issue"]["fields"]["resolution"]["name"] = "Won't Do"
+    body = json.dumps(wont_do).encode()
+    signature = "sha256=" + hmac.new(b"jira-hook-secret", body, hashlib.sha256).hexdigest()
+    jira = JiraTracker(base_url="https://acme.atlassian.net/", project="ACME", token_env="JIRA_TOKEN")
+
+    off = web_of(workspace, Trackers(jira=jira)).post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature})
+    assert off.status_code == 404 and "webhook_secret_env" in off.json["error"]
+
+    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
+    on = web_of(workspace, Trackers(jira=jira.model_copy(update={"webhook_secret_env": "JIRA_HOOK_SECRET"})))
+    assert on.post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature}).status_code == 200
+    [closed] = events(workspace, EventKind.ISSUE_CLOSED)
+    assert closed.data["why"] == "Won't Do"
+    assert events(workspace, EventKind.ISSUE_SHIPPED) == []

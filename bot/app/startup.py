@@ -188,7 +188,7 @@ def serve_http(setup: Setup, pump: Pumps, *, host: str = "0.0.0.0") -> None:
         sys.setswitchinterval(ACK_SWITCH_INTERVAL)
         log.info(
             "listening on http://%s:%d (POST /slack/events, POST /hooks/mentions, POST /hooks/github, "
-            "POST /hooks/linear, GET /healthz, GET /metrics%s)",
+            "POST /hooks/jira, POST /hooks/linear, GET /healthz, GET /metrics%s)",
             host,
             setup.settings.port,
             ", GET /api/v1/mentions" if setup.config.api else "",

@@ -21,7 +21,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import Headers
 
-from bot.act.trackers.watch import MAX_HOOK_BYTES, HookAnswer, receive_github_hook, receive_linear_hook
+from bot.act.trackers.watch import (
+    MAX_HOOK_BYTES,
+    HookAnswer,
+    receive_github_hook,
+    receive_jira_hook,
+    receive_linear_hook,
+)
 from bot.app.read_api import read_api
 from bot.ground import prometheus, seen
 from bot.ground.answer_first import answer_first
@@ -136,7 +142,7 @@ def create_web_app(
     trackers: Trackers | None = None,
 ) -> Flask:
     """`api_tokens`: the read API's bearer tokens (`[api]`); without them it is not served (a 404). `trackers`: whose
-    signed webhooks `/hooks/github` and `/hooks/linear` take, if any."""
+    signed webhooks `/hooks/github`, `/hooks/jira` and `/hooks/linear` take, if any."""
     web = Flask("allears")
     # Flask's documented way to wrap its WSGI app; mypy sees a method replaced.
     web.wsgi_app = answer_first(web.wsgi_app)  # type: ignore[method-assign, assignment]
@@ -211,6 +217,18 @@ def create_web_app(
                 signature=request.headers.get("X-Hub-Signature-256"),
                 event=request.headers.get("X-GitHub-Event"),
                 delivery=request.headers.get("X-GitHub-Delivery"),
+            )
+        )
+
+    @web.post("/hooks/jira")
+    def jira_hook() -> tuple[Response, int]:
+        return tracker_hook(
+            lambda body: receive_jira_hook(
+                engine,
+                trackers.jira if trackers else None,
+                body=body,
+                signature=request.headers.get("X-Hub-Signature"),
+                delivery=request.headers.get("X-Atlassian-Webhook-Identifier"),
             )
         )
 

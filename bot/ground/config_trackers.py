@@ -36,6 +36,8 @@ class JiraTracker(_Tracker):
     """Jira Cloud: the account's email, with an API token in `token_env` (basic auth, REST v3). Without it, the token
     is a Server/Data Center personal access token, sent as a bearer token (REST v2)."""
     token_env: EnvName
+    webhook_secret_env: EnvName | None = None
+    """The secret of an admin's webhook to `/hooks/jira` (issue updated and deleted): a done issue is heard at once."""
 
     @property
     def cloud(self) -> bool:

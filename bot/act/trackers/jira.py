@@ -67,6 +67,15 @@ def with_adf_section(document: dict[str, Any] | None, section: str) -> dict[str,
     return {"type": "doc", "version": 1, "content": content}
 
 
+def state_of(fields: dict[str, Any]) -> tuple[TrackerIssueState, str]:
+    """An issue's state and resolution from its `fields`, as the REST API and the webhooks both carry them."""
+    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
+    resolution = str((fields.get("resolution") or {}).get("name") or "")
+    if category != "done":
+        return TrackerIssueState.OPEN, resolution
+    return (TrackerIssueState.CLOSED if resolution.casefold() in NOT_DONE else TrackerIssueState.DONE), resolution
+
+
 class JiraIssues:
     name = "jira"
 
@@ -102,12 +111,7 @@ class JiraIssues:
 
     def _issue(self, found: dict[str, Any]) -> Issue:
         fields = found.get("fields") or {}
-        category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
-        resolution = (fields.get("resolution") or {}).get("name") or ""
-        if category != "done":
-            state = TrackerIssueState.OPEN
-        else:
-            state = TrackerIssueState.CLOSED if resolution.casefold() in NOT_DONE else TrackerIssueState.DONE
+        state, why = state_of(fields)
         key = found["key"]
         return Issue(
             ref=key,
@@ -115,7 +119,7 @@ class JiraIssues:
             url=f"{self._config.base_url}browse/{key}",
             title=fields.get("summary") or "",
             state=state,
-            why=resolution,
+            why=why,
         )
 
     def ref_of(self, key: str) -> str | None:

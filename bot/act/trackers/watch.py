@@ -1,6 +1,6 @@
 """Watching the linked tracker issues: each tracker's issues read again every `every` (the leader's job), and the
-signed webhooks of GitHub (`/hooks/github`) and Linear (`/hooks/linear`), which tell a closing at once. All end in
-`issues.seen`, whose conditional update tells each change once, whichever hears of it first."""
+signed webhooks of GitHub (`/hooks/github`), Jira (`/hooks/jira`) and Linear (`/hooks/linear`), which tell a closing at
+once. All end in `issues.seen`, whose conditional update tells each change once, whichever hears of it first."""
 
 import hashlib
 import hmac
@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from bot.act.trackers import Tracker, TrackerBusy, TrackerRefused
-from bot.act.trackers.github import state_of
+from bot.act.trackers import Tracker, TrackerBusy, TrackerRefused, github, jira
 from bot.act.trackers.issues import refused, seen, watched
 from bot.act.trackers.linear import issue_of as linear_issue_of
 from bot.ground import seen as seen_before
 from bot.ground.clock import utcnow
-from bot.ground.config_trackers import GitHubTracker, LinearTracker
+from bot.ground.config_trackers import GitHubTracker, JiraTracker, LinearTracker
 from bot.ground.config_types import secret
 from bot.ground.db import read_scope, session_scope
 from bot.ground.models import TrackerIssue
@@ -110,9 +109,53 @@ def receive_github_hook(
         if action in ("deleted", "transferred"):
             refused(session, issue_id=row.id, problem=f"it was {action} on GitHub", gone=True)
         elif action in ("closed", "reopened"):
-            state, why = state_of(issue)
+            state, why = github.state_of(issue)
             seen(session, issue_id=row.id, state=state, why=why)
     return HookAnswer(200, {"ok": True, "issue": f"GH-{number}"})
+
+
+JIRA_ISSUE_EVENTS = ("jira:issue_created", "jira:issue_updated", "jira:issue_deleted")
+
+
+def receive_jira_hook(
+    engine: Engine, config: JiraTracker | None, *, body: bytes, signature: str | None, delivery: str | None
+) -> HookAnswer:
+    """One delivery of a Jira admin's webhook with a secret (Cloud, or Data Center 10), checked against
+    `X-Hub-Signature` before anything in it is read. Jira sends a delivery again, with the same
+    `X-Atlassian-Webhook-Identifier`, for minutes after a failure, so there is no freshness window: the identifier
+    and `seen`'s conditional update make a repeat tell nothing new."""
+    key = secret(config.webhook_secret_env) if config else None
+    if config is None or not key:
+        return HookAnswer(
+            404, {"ok": False, "error": "the Jira webhook is off: set [trackers.jira] webhook_secret_env"}
+        )
+    if not _signed(key, body, signature, prefix="sha256="):
+        return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature"})
+    if delivery and not seen_before.first_time(engine, f"jira-delivery:{delivery}"):
+        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+    try:
+        payload = json.loads(body)
+        event = str(payload["webhookEvent"])
+    except (ValueError, KeyError, TypeError):
+        return HookAnswer(400, {"ok": False, "error": "not a webhook Jira sends"})
+    if event not in JIRA_ISSUE_EVENTS:
+        return HookAnswer(202, {"ok": True, "ignored": f"not an issue event ({event})"})
+    try:
+        issue_key, fields = str(payload["issue"]["key"]), payload["issue"].get("fields") or {}
+    except (KeyError, TypeError, AttributeError):
+        return HookAnswer(400, {"ok": False, "error": f"{event} without its issue"})
+    if issue_key.rpartition("-")[0] != config.project:
+        return HookAnswer(202, {"ok": True, "ignored": f"another project ({issue_key})"})
+    with session_scope(engine) as session:
+        row = _linked(session, "jira", issue_key)
+        if row is None or row.id is None:
+            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if event == "jira:issue_deleted":
+            refused(session, issue_id=row.id, problem="it was deleted in Jira", gone=True)
+        elif isinstance(fields, dict) and isinstance(fields.get("status"), dict):
+            state, why = jira.state_of(fields)
+            seen(session, issue_id=row.id, state=state, why=why)
+    return HookAnswer(200, {"ok": True, "issue": issue_key})
 
 
 FRESH_FOR = timedelta(minutes=1)
