@@ -49,6 +49,35 @@ def test_a_sarcastic_thanks_is_still_a_complaint_and_says_so():
     assert "thanks, but with complaint words (sarcasm?)" in result.reasons
 
 
+@pytest.mark.parametrize(
+    ("text", "marker"),
+    [
+        ("@acme Thanks for nothing!", "thanks for nothing"),
+        ("Thanks for the canned reply.", "thanks for the canned"),
+        ("Oh yeah right, the update fixed everything /s", "yeah right"),
+        ("So much for the new sync feature", "so much for the"),
+        ("Big surprise, the app logged me out again", "big surprise"),
+        ("Love being put on hold by @acme for an hour", "love being put"),
+        ("Acme's new pricing, just what I needed #sarcasm", "just what i needed"),
+    ],
+)
+def test_thanks_and_praise_that_mean_the_opposite_are_complaints_and_the_card_says_sarcasm(text, marker):
+    result = triage(text)
+
+    assert result.needs_human and result.sentiment is Sentiment.NEGATIVE and result.polarity <= -0.5, result
+    assert f"sarcasm: {marker}" in result.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Thanks so much for the quick fix!", "thanks a lot for your help", "Thank you for the update, works now"],
+)
+def test_sincere_thanks_is_not_sarcasm(text):
+    result = triage(text)
+
+    assert not result.needs_human and not any(reason.startswith("sarcasm") for reason in result.reasons), result
+
+
 def test_how_do_i_reset_my_password_is_a_question():
     result = triage("how do I reset my password?")
 

@@ -39,6 +39,9 @@ HIGH_REACH = 10_000
 REPEAT_POSTS = 2
 # A review's stars, added to the complaint score: one or two stars say "unhappy" whatever the words.
 LOW_RATING_WEIGHT = {1: 2.0, 2: 1.0}
+# The complaint score an unmistakable sarcasm marker ("thanks for nothing") lifts a text to: at least a
+# complaint, as sure as a two-star review's nudge, whatever its thanks and praise words say.
+SARCASM_FLOOR = 1.0
 
 # --- What the scores read --------------------------------------------------------------------------
 
@@ -289,6 +292,18 @@ _FEATURE_REQUEST = re.compile(
     r"|would love (?:to see|it if|an? )|should (?:add|support|offer|allow)|bring back|any plans? (?:to|for))\b"
 )
 
+# Sarcasm that thanks or praises in words and complains in meaning. Only markers that are sarcastic
+# wherever they occur: "thanks a lot" and "gotta love" are sincere as often as not, and "thanks so much
+# for" is gratitude. Every thanks and praise word pulls towards calm, so the model alone reads "Thanks
+# for nothing!" as pleased.
+_SARCASM = re.compile(
+    r"#sarcasm\b|(?:^|\s)/s\s*$|\byeah,? right\b|\b(?:big|what a|no) surprise\b|\bjust what i (?:needed|wanted)\b"
+    r"|\bthank(?:s| you) for (?:nothing|ruining|losing|wasting|ignoring|screwing"
+    r"|the (?:canned|standard|automated|generic|useless|miserable|non-?answer))\b"
+    r"|(?<!thanks )(?<!thank you )\bso much for (?:the|your|that|my|a)\b|\bnice going\b"
+    r"|\blove being (?:a|an|on|stuck|told|put|treated|ignored)\b"
+)
+
 
 def _phrases(words: list[str], found: set[str], singles: frozenset[str], pairs: frozenset[str]) -> list[str]:
     """The listed words and word pairs in a text, each once, in the order they first occur."""
@@ -440,6 +455,9 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
     cleaned, words, complaints, praise = inputs.cleaned, inputs.words, inputs.complaints, inputs.praise
     low_rating = LOW_RATING_WEIGHT.get(rating or 0, 0.0)
     complaint = model().complaint(inputs) + low_rating
+    sarcasm = _SARCASM.search(cleaned)
+    if sarcasm:
+        complaint = max(complaint, SARCASM_FLOOR)
     needs_human = complaint > 0  # even odds: see bench/triage.py for why not the tuning set's prior
     question = is_question(cleaned)
     praising = model().praising(inputs, complaint, question)
@@ -459,9 +477,11 @@ def triage(text: str, *, author_reach: int | None = None, repeat_posts: int = 0,
         category = Category.COMPLAINT
         if complaints:
             reasons.append("complaint words: " + ", ".join(complaints[:4]))
-        elif not low_rating:
+        elif not low_rating and not sarcasm:
             reasons.append("sounds like a complaint: " + ", ".join(_loudest(inputs)))
-        if not _THANKS.isdisjoint(words):
+        if sarcasm:
+            reasons.append(f"sarcasm: {sarcasm.group(0).strip()}")
+        elif not _THANKS.isdisjoint(words):
             reasons.append("thanks, but with complaint words (sarcasm?)")
     elif request:
         category = Category.FEATURE_REQUEST
