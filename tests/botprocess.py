@@ -19,6 +19,9 @@ from tests.feedserver import FeedServer
 from tests.waiting import eventually
 
 ALLEARS = [sys.executable, "-m", "bot.app.cli"]
+HEALTH_CHECKS = httpx.Client(timeout=1)
+"""One client for every start's polls of /healthz: `httpx.get` builds a client, and with it an SSL context that
+reads every trusted certificate, for each call (28 ms of CPU, twenty times a start)."""
 
 
 def config_toml(feed_url: str, *, every: str = "1s", summary: str = "enabled = false", extra: str = "") -> str:
@@ -125,7 +128,7 @@ class BotProcess:
             if self._process.poll() is not None:
                 raise AssertionError(f"allears exited with {self._process.returncode}:\n{self.logs()}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if HEALTH_CHECKS.get(self.url + "/healthz").status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

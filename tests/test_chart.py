@@ -4,7 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from slack_sdk import WebClient
 
 from bot.app.standin.slack import BOT_TOKEN
@@ -23,12 +23,13 @@ def opened(png: bytes) -> Image.Image:
 
 
 def colour_share(image: Image.Image, hex_colour: str) -> float:
-    """How much of the picture is (about) this colour."""
-    target = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    raw = image.convert("RGB").tobytes()
-    pixels = list(zip(raw[0::3], raw[1::3], raw[2::3], strict=True))
-    close = sum(1 for pixel in pixels if all(abs(a - b) <= 8 for a, b in zip(pixel, target, strict=True)))
-    return close / len(pixels)
+    """How much of the picture is (about) this colour: each channel within 8 of it. Counted by Pillow, not pixel by
+    pixel in Python (a second of CPU for each of the picture's 585,000 pixels' tuples)."""
+    rgb = image.convert("RGB")
+    difference = ImageChops.difference(rgb, Image.new("RGB", rgb.size, hex_colour))
+    red, green, blue = (band.point(lambda value: 255 if value <= 8 else 0) for band in difference.split())
+    close = ImageChops.multiply(ImageChops.multiply(red, green), blue)
+    return close.histogram()[255] / (rgb.width * rgb.height)
 
 
 def test_the_chart_is_a_png_with_a_bar_of_each_sentiment(engine):

@@ -1,6 +1,7 @@
 """Delivering the outbox to the fake Slack, in process, on SQLite and PostgreSQL: stored first,
 posted exactly once, in order, through rate limits, outages and crashes."""
 
+import ssl
 import threading
 from datetime import timedelta
 
@@ -27,6 +28,14 @@ def deliverer(engine, fake_slack) -> Deliverer:
     """The Web API client the bot uses, as `allears run` builds it."""
     settings = Settings(slack_bot_token=BOT_TOKEN, slack_api_url=fake_slack.api_url)
     return Deliverer(engine, slack_client(settings), post_interval=0)
+
+
+def test_every_slack_client_of_a_process_shares_one_tls_context_that_checks_slacks_certificate():
+    settings = Settings(slack_bot_token=BOT_TOKEN)
+    first, second = slack_client(settings), slack_client(settings)
+
+    assert first.ssl is second.ssl, "made once, not for each call's connection"
+    assert first.ssl.verify_mode is ssl.CERT_REQUIRED and first.ssl.check_hostname
 
 
 def rows(engine, kind=None):

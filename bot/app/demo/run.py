@@ -30,13 +30,14 @@ from bot.slack.summary_post import SummaryPoster, post_by_hand
 
 def _announce_when_ready(bot_url: str, page_url: str, *, browser: bool) -> None:
     """Once the bot answers, say where the page is (the last line in the terminal) and open it if asked."""
-    for _ in range(300):
-        try:
-            if httpx.get(bot_url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        threading.Event().wait(0.1)
+    with httpx.Client(timeout=1) as http:  # one client: each `httpx.get` would read every trusted certificate
+        for _ in range(300):
+            try:
+                if http.get(bot_url + "/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            threading.Event().wait(0.1)
     print(f"\n  All Ears demo: open {page_url}  (Ctrl-C stops it; nothing is kept)\n", flush=True)
     if browser:
         webbrowser.open(page_url)

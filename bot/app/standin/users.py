@@ -6,6 +6,7 @@ import hmac
 import itertools
 import json
 import time
+from functools import cache
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -20,6 +21,13 @@ WEBHOOK_SECRET = "webhook-secret-for-tests"
 _counter = itertools.count(1)
 
 
+@cache
+def _shared_http() -> httpx.Client:
+    """The client of stand-ins given none: `httpx.post` builds one, with an SSL context that reads every trusted
+    certificate, for each request (28 ms of CPU)."""
+    return httpx.Client()
+
+
 def signature(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return f"v0={digest}"
@@ -31,7 +39,7 @@ def webhook_signature(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
 
 def post_to_webhook(bot_url: str, payload: dict[str, Any] | bytes, *, secret: str = WEBHOOK_SECRET) -> httpx.Response:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return httpx.post(
+    return _shared_http().post(
         bot_url + "/hooks/mentions",
         content=body,
         headers={"Content-Type": "application/json", "X-Allears-Signature": webhook_signature(body, secret)},
@@ -64,7 +72,7 @@ class SlackUser:
     ) -> None:
         """`secret`: the signing secret of the bot's Slack app, when a test gives the bot its own."""
         self.user_id = user_id
-        self._http = http
+        self._http = http or _shared_http()
         self._secret = secret
         self.name = user_name(user_id)
         self._bot_url = bot_url.rstrip("/") + "/slack/events"
@@ -94,9 +102,7 @@ class SlackUser:
         self, body: str, content_type: str = "application/x-www-form-urlencoded", **overrides: str
     ) -> httpx.Response:
         headers = self.signed_headers(body, content_type, **overrides)
-        if self._http is not None:
-            return self._http.post(self._bot_url, content=body, headers=headers, timeout=10)
-        return httpx.post(self._bot_url, content=body, headers=headers, timeout=10)
+        return self._http.post(self._bot_url, content=body, headers=headers, timeout=10)
 
     def command(self, command: str, text: str = "", *, channel: str = "C0LISTEN") -> httpx.Response:
         body = urlencode(
