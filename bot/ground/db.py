@@ -8,7 +8,18 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, DateTime, Engine, Result, TypeDecorator, event, text
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    DateTime,
+    Engine,
+    Result,
+    TypeDecorator,
+    any_,
+    bindparam,
+    event,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.exc import OperationalError
@@ -46,6 +57,16 @@ def insert_unless_present(session: Session, model: type[SQLModel], unique: Seque
     writers then settle which one created the row in the database, not in Python."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     return dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+
+
+def among(column: Any, values: Sequence[Any], dialect: str) -> ColumnElement[bool]:
+    """`column IN values`, on PostgreSQL as `= ANY` of one array: an IN list is a parameter per value, rendered by
+    SQLAlchemy at every execution and parsed again by psycopg, which keeps only short statements parsed (10 ms of
+    CPU per 900 ids, more the first time); the array's statement is the same text whatever the number of values."""
+    if dialect == "postgresql":
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return cast(ColumnElement[bool], column == any_(array))
+    return cast(ColumnElement[bool], column.in_(values))
 
 
 _READ_ONLY = "allears_read_only"

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from bot.ground.clock import utcnow
 from bot.ground.config import Sentiment, Sla
-from bot.ground.db import alongside
+from bot.ground.db import alongside, among
 from bot.ground.models import Escalation, Event, EventKind, Mention, MentionStatus, Outcome
 from bot.remember.figures import (
     BACKLOG_AGES,
@@ -256,9 +256,9 @@ def _most_negative_open(session: Session, start: datetime, until: datetime) -> Q
         .where(_heard_in(start, until), col(Mention.sentiment) == "negative")
         .order_by(col(Mention.polarity), col(Mention.id))
     )
-    offset = 0
+    dialect, offset = session.get_bind().dialect.name, 0
     while candidates := list(session.scalars(ranked.offset(offset).limit(OPEN_CANDIDATES))):
-        open_ones = select(col(Mention.polarity), col(Mention.id)).where(col(Mention.id).in_(candidates))
+        open_ones = select(col(Mention.polarity), col(Mention.id)).where(among(col(Mention.id), candidates, dialect))
         found = [session.execute(open_ones.where(condition)).all() for condition in _open_at(until)]
         if first := min((tuple(row) for rows in found for row in rows), default=None):
             mention = session.get(Mention, first[1])

@@ -21,7 +21,7 @@ from bot.act.sla.timers import running_timers, timeline
 from bot.act.sla.worktime import counted
 from bot.ground.config import Sla, SlaTargets
 from bot.ground.config_types import Urgency
-from bot.ground.db import UTCDateTime, session_scope
+from bot.ground.db import UTCDateTime, among, session_scope
 from bot.ground.models import Event, EventKind, Mention, MentionStatus
 
 TARGETS = ("claim", "reply", "resolve")
@@ -52,7 +52,7 @@ _STOPS: dict[str, tuple[set[str], set[str]]] = {
 }
 _CHANGES = (EventKind.RESOLVED, EventKind.REOPENED)
 BATCH = 900
-"""Mentions whose events one statement reads: under SQLite's oldest limit on parameters (999)."""
+"""Mentions whose events one statement reads on SQLite: under its oldest limit on parameters (999)."""
 RECORDED_AT_ONCE = 5000
 """Resolved mentions judged by one run of the job: after an upgrade, a year's are recorded over a few hours."""
 UNRECORDABLE = ""
@@ -87,7 +87,7 @@ def clock_events(connection: Connection, ids: Sequence[int], *where: Any) -> def
     """These mentions' clock events in order (as rows: what a replay reads), `BATCH` mentions a statement."""
     events: defaultdict[int, list[Event]] = defaultdict(list)
     snooze_data = case((col(Event.kind) == EventKind.SNOOZED, col(Event.data))).label("data")
-    for batch in of_mentions(ids):
+    for batch in of_mentions(ids, connection.dialect.name):
         for event in connection.execute(
             select(col(Event.mention_id), col(Event.kind), col(Event.actor), col(Event.at), snooze_data)
             .where(batch, col(Event.kind).not_in(OTHER_EVENTS), *where)
@@ -97,8 +97,11 @@ def clock_events(connection: Connection, ids: Sequence[int], *where: Any) -> def
     return events
 
 
-def of_mentions(ids: Sequence[int]) -> list[Any]:
-    """Conditions on the events of these mentions, `BATCH` mentions each."""
+def of_mentions(ids: Sequence[int], dialect: str) -> list[Any]:
+    """Conditions on the events of these mentions: on PostgreSQL one, the ids an array (`among`); else `BATCH`
+    mentions each."""
+    if dialect == "postgresql":
+        return [among(col(Event.mention_id), ids, dialect)] if ids else []
     return [col(Event.mention_id).in_(ids[index : index + BATCH]) for index in range(0, len(ids), BATCH)]
 
 
