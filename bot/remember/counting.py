@@ -150,13 +150,14 @@ def _volume(
     by_sentiment: Counter[str] = Counter()
     by_product: Counter[str] = Counter()
     daily: dict[date, Counter[str]] = defaultdict(Counter)
+    days = week.days
     for source, category, sentiment, product, index, count in rows:
         by_source[source] += count
         by_category[category] += count
         by_sentiment[sentiment] += count
         if product is not None:
             by_product[product] += count
-        daily[week.days[index]][sentiment] += count
+        daily[days[index]][sentiment] += count
     volume = Volume(
         by_source.total(), _ranked(by_source), _ranked(by_category), _ranked(by_sentiment), _ranked(by_product)
     )
