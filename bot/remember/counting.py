@@ -39,6 +39,7 @@ from bot.remember.weeks import Week
 _not_joined = col(Mention.status) != MentionStatus.JOINED
 _CHANGES = [EventKind.RESOLVED.value, EventKind.REOPENED.value]
 _HANDLING = [EventKind.CLAIMED.value, EventKind.REPLIED.value]
+_COUNTED = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
 TOP_TOPICS = 5
 PRAISE = 3
 LEARNED_TOPICS = 5
@@ -59,20 +60,30 @@ def weekly_figures(
     start, until = week.start, max(week.start, min(week.end, now))
     figures = WeeklyFigures(week=week, until=until)
     _plan_cheaply(session)
-    with alongside(session, lambda other: _alongside(other, sla, start, until)) as other_half:
-        _fill(session, figures, week, start, until)
-        figures.within_sla, (figures.outcomes, figures.learned) = other_half()
+    with alongside(session, lambda other: _alongside(other, sla, week, start, until)) as other_half:
+        daily = _fill(session, figures, week, start, until)
+        waits, figures.within_sla, (figures.outcomes, figures.learned) = other_half()
+    figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
+    figures.to_first_reply, replies_by_day = waits[EventKind.REPLIED]
+    figures.to_resolution, _ = waits[EventKind.RESOLVED]
+    figures.days = [
+        Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
+        for index, day in enumerate(week.days)
+    ]
     return figures
 
 
 def _alongside(
-    session: Session, sla: Sla | None, start: datetime, until: datetime
-) -> tuple[dict[str, Share], tuple[dict[str, int], list[TopicGroup]]]:
-    """The SLA shares, the summary's costliest part, and the outcomes and feedback, its costliest statement, run
-    alongside the rest (`bot.ground.db.alongside`): with the shares alone, the rest was twice as long as they were."""
+    session: Session, sla: Sla | None, week: Week, start: datetime, until: datetime
+) -> tuple[
+    dict[EventKind, tuple[Waits, dict[int, timedelta]]], dict[str, Share], tuple[dict[str, int], list[TopicGroup]]
+]:
+    """The waits, the SLA shares and the outcomes and feedback, run alongside the rest (`bot.ground.db.alongside`):
+    with the shares alone there, the summary's own connection waited on the server twice as long as the other."""
     _plan_cheaply(session)
+    waits = _waits(session, _COUNTED, week, start, until)
     shares = {} if sla is None else within_sla(session, sla, start, until)
-    return shares, _outcomes_and_learned(session, and_(col(Event.at) >= start, col(Event.at) < until))
+    return waits, shares, _outcomes_and_learned(session, and_(col(Event.at) >= start, col(Event.at) < until))
 
 
 def _plan_cheaply(session: Session) -> None:
@@ -84,7 +95,10 @@ def _plan_cheaply(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime) -> None:
+def _fill(
+    session: Session, figures: WeeklyFigures, week: Week, start: datetime, until: datetime
+) -> dict[date, dict[str, int]]:
+    """All but what runs alongside; the mentions heard each day, by sentiment."""
     in_week = and_(col(Event.at) >= start, col(Event.at) < until)
     figures.volume, daily = _volume(session, week, start, until)
     previous = week.previous
@@ -95,11 +109,10 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.most_negative_open = _most_negative_open(session, start, until)
     figures.praise = _praise(session, start, until)
 
-    counted = (EventKind.CLAIMED, EventKind.REPLIED, EventKind.RESOLVED)
     touched = dict(
         session.execute(
             select(col(Event.kind), func.count(func.distinct(col(Event.mention_id))))
-            .where(in_week, col(Event.kind).in_(counted))
+            .where(in_week, col(Event.kind).in_(_COUNTED))
             .group_by(col(Event.kind))
         ).all()
     )
@@ -107,10 +120,6 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.replied = touched.get(EventKind.REPLIED, 0)
     figures.resolved = touched.get(EventKind.RESOLVED, 0)
 
-    waits = _waits(session, counted, week, start, until)
-    figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
-    figures.to_first_reply, replies_by_day = waits[EventKind.REPLIED]
-    figures.to_resolution, _ = waits[EventKind.RESOLVED]
     figures.backlog = _backlog(session, until)
 
     figures.to_product = product_loop(session, start, until)
@@ -129,10 +138,7 @@ def _fill(session: Session, figures: WeeklyFigures, week: Week, start: datetime,
     figures.handled = session.execute(
         select(func.count(func.distinct(col(Event.mention_id)))).where(*handling)
     ).scalar_one()
-    figures.days = [
-        Day(day, daily.get(day, {}), claims_by_day.get(index), replies_by_day.get(index))
-        for index, day in enumerate(week.days)
-    ]
+    return daily
 
 
 def _volume(
