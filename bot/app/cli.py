@@ -57,13 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.app.startup import background, set_up
+    from bot.app.startup import background, set_up, settle_heap
     from bot.ground import prometheus
 
     setup = set_up(slack=True, signing_secret=False, stays=True)
     if setup.settings.metrics_port:  # the worker serves no HTTP otherwise
         prometheus.serve_metrics(setup.engine, setup.settings.metrics_port)
     with background(setup, scheduler=True):
+        # As the serving processes do: the worker posts the weekly summary, and unsettled, the first full collection
+        # walked every module's objects in the middle of it (75-106 ms of a busy week's, bench/RESULTS.md 2026-12-08).
+        threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         log.info("worker running %d source(s)", len(setup.config.sources))
         try:
             threading.Event().wait()

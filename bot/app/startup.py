@@ -145,7 +145,8 @@ def background(setup: Setup, *, scheduler: bool) -> Iterator[Pumps]:
 
 
 def settle_heap() -> None:
-    """Load now what the first mention would load, then freeze all the process holds: run once, as serving starts.
+    """Load now what the first mention would load, then freeze all the process holds: run once, as a serving
+    process or the worker starts.
 
     Each full pass of the cyclic garbage collector stops every thread while it walks every tracked object: with
     the app's modules and triage's lexicons loaded that is over 100,000 objects (230,000 and 100–270 ms on the
