@@ -84,7 +84,7 @@ def fingerprints(sla: Sla) -> Any:
 
 
 def clock_events(connection: Connection, ids: Sequence[int], *where: Any) -> defaultdict[int, list[Event]]:
-    """These mentions' clock events in order (as rows: what a replay reads), `BATCH` mentions a statement."""
+    """These mentions' clock events in order (as rows: what a replay reads), a statement per `of_mentions` condition."""
     events: defaultdict[int, list[Event]] = defaultdict(list)
     snooze_data = case((col(Event.kind) == EventKind.SNOOZED, col(Event.data))).label("data")
     for batch in of_mentions(ids, connection.dialect.name):
