@@ -5,7 +5,9 @@ Shapes: volume grows through the year (the last week is the busiest, about 4% of
 eight sources, a few dozen topics with a long tail, four channels chosen as the routes would; 3% of posts
 joined to one heard first; most mentions claimed (waits mostly minutes, some hours), answered, some
 answered twice or on the source, resolved with an outcome, a few unclaimed and claimed again, reopened,
-snoozed or escalated (most escalations acknowledged); SLA nudges for the slow ones; about 1% in storms.
+snoozed or escalated (most escalations acknowledged); SLA nudges for the slow ones; about 1% in storms; 400
+tracker issues made from feedback, with 4% of the feedback linked to them, a third shipped and most of their
+customers told.
 Mentions too recent for an action are still open, as are about 6% of old ones (most never claimed). The
 mention rows hold the state the events lead to, as the bot keeps them. Seeded: the same `mentions` and `now`
 give the same rows.
@@ -218,15 +220,81 @@ FROM event e LEFT JOIN event ack ON ack.mention_id = e.mention_id AND ack.kind =
 WHERE e.kind = 'escalated'
 """
 
+# The product loop (`bot.remember.product_loop`): tracker issues made from feedback through the year, one in three
+# of them shipped 10 to 60 days later and one in ten closed as won't-do; 4% of the feedback resolves linked to one
+# of the issues made before them (mostly recent ones); each issue's first mention, links, shippings and the
+# customers told (three in five, hours after shipping) as the bot records them (`bot.act.trackers.issues`).
+_ISSUES = """
+INSERT INTO trackerissue (tracker, key, ref, url, title, state, created_at, created_from, shipped_at, checked_at)
+SELECT 'github', 'GH-' || n, n::text, 'https://github.com/acme/app/issues/' || n, 'What customers asked for, #' || n,
+       CASE WHEN shipped < :now THEN 'done' WHEN r > 0.9 THEN 'closed' ELSE 'open' END, created,
+       (SELECT mention_id FROM event WHERE kind = 'resolved' AND data ->> 'outcome' = 'feedback' AND at <= created
+        ORDER BY at DESC LIMIT 1),
+       CASE WHEN shipped < :now THEN shipped END, :now
+FROM (SELECT n, r, created, CASE WHEN r < 0.35 THEN created + interval '1 day' * (10 + 50 * r / 0.35) END AS shipped
+      FROM (SELECT n, random() AS r,
+                   CAST(:now AS timestamptz) - interval '1 day' * :days * (1 - (n - 0.5) / :issues) AS created
+            FROM generate_series(1, :issues) n) AS drawn) AS issues
+"""
+
+_LINKS = """
+UPDATE mention SET tracker_issue_id = picked.issue
+FROM (SELECT mention_id, greatest(1, made - floor(made * random() ^ 3)::int) AS issue
+      FROM (SELECT mention_id, random() AS r,  -- made: how many issues were made by then
+                   floor(:issues * (1 - extract(epoch FROM CAST(:now AS timestamptz) - at) / 86400 / :days) + 0.5)::int
+                       AS made
+            FROM event WHERE kind = 'resolved' AND data ->> 'outcome' = 'feedback') AS feedback
+      WHERE r < 0.04 AND made >= 1) AS picked
+WHERE mention.id = picked.mention_id AND mention.tracker_issue_id IS NULL
+"""
+
+_ISSUE_EVENTS = """
+INSERT INTO event (mention_id, kind, actor, at, data)
+SELECT mention_id, kind, actor, at, data FROM (
+    SELECT t.created_from AS mention_id, 'issue_created' AS kind, 'U0001' AS actor, t.created_at AS at,
+           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
+               AS data
+    FROM trackerissue t WHERE t.created_from IS NOT NULL
+    UNION ALL
+    SELECT m.id, 'issue_linked', 'U0002', r.at + interval '1 minute',
+           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
+    FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id
+    JOIN event r ON r.mention_id = m.id AND r.kind = 'resolved' AND r.data ->> 'outcome' = 'feedback'
+    UNION ALL
+    SELECT m.id, 'issue_shipped', NULL, t.shipped_at,
+           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
+    FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id WHERE t.shipped_at IS NOT NULL
+    UNION ALL
+    SELECT id, 'customer_told', 'U0003', told, json_build_object('via', 'recorded', 'told_at', url,
+           'reply_event_id', NULL, 'after_seconds', round(extract(epoch FROM told - shipped_at)), 'issue_id', issue,
+           'tracker', 'github', 'key', key, 'url', url, 'title', title)
+    FROM (SELECT m.id, t.id AS issue, t.key, t.url, t.title, t.shipped_at, random() AS r,
+                 t.shipped_at + interval '1 hour' * -ln(1 - random()) * 6 AS told
+          FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id WHERE t.shipped_at IS NOT NULL) AS shipped
+    WHERE r < 0.6 AND told < :now
+) AS loop
+ORDER BY at, mention_id
+"""
+
 _SEQUENCES = """
 SELECT setval(pg_get_serial_sequence('mention', 'id'), (SELECT max(id) FROM mention));
 SELECT setval(pg_get_serial_sequence('storm', 'id'), (SELECT coalesce(max(id), 1) FROM storm));
 """
+ISSUES = 400
+"""Tracker issues made from feedback through the year."""
+_LOOP = (("tracker issues", _ISSUES), ("links", _LINKS), ("tracker events", _ISSUE_EVENTS))
 
 
 def load(engine: Engine, *, mentions: int, now: datetime, say: Callable[[str], None] = print) -> None:
     """Fill an empty, migrated PostgreSQL database; VACUUM ANALYZE it, as autovacuum would have by then."""
-    params = {"n": mentions, "now": now, "days": SPAN_DAYS, "people": PEOPLE, "storm_every": STORM_EVERY}
+    params = {
+        "n": mentions,
+        "now": now,
+        "days": SPAN_DAYS,
+        "people": PEOPLE,
+        "storm_every": STORM_EVERY,
+        "issues": ISSUES,
+    }
     with engine.connect() as connection:
         connection.execute(text("SET work_mem = '256MB'"))
         connection.execute(text("SET TIME ZONE 'UTC'"))
@@ -239,6 +307,7 @@ def load(engine: Engine, *, mentions: int, now: datetime, say: Callable[[str], N
             ("first claims and resolves", _FIRSTS),
             ("escalations", _ESCALATIONS),
             ("sequences", _SEQUENCES),
+            *_LOOP,
         ):
             started = time.perf_counter()
             result = connection.execute(text(statement), params)
@@ -251,11 +320,28 @@ def load(engine: Engine, *, mentions: int, now: datetime, say: Callable[[str], N
     say(f"  vacuum analyze: {time.perf_counter() - started:.0f} s")
 
 
+def link_issues(engine: Engine, *, now: datetime, say: Callable[[str], None] = print) -> None:
+    """Add the product loop to a database loaded before `load` made it (its tracker issues empty), as `load` does."""
+    with engine.connect() as connection:
+        if connection.execute(text("SELECT count(*) FROM trackerissue")).scalar_one():
+            return
+        connection.execute(text("SET TIME ZONE 'UTC'"))
+        connection.execute(text("SELECT setseed(0.43)"))
+        params = {"now": now, "days": SPAN_DAYS, "issues": ISSUES}
+        for name, statement in _LOOP:
+            started = time.perf_counter()
+            result = connection.execute(text(statement), params)
+            say(f"  {name}: {result.rowcount:,} rows in {time.perf_counter() - started:.0f} s")
+        connection.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE mention, event, trackerissue"))
+
+
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("mention", "event", "escalation", "storm")
+            for table in ("mention", "event", "escalation", "storm", "trackerissue")
         }
 
 

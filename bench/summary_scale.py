@@ -40,7 +40,7 @@ from sqlalchemy import Engine, event, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dataset import counts, load  # noqa: E402
+from bench.dataset import counts, link_issues, load  # noqa: E402
 from bot.act.queues import queues_for  # noqa: E402
 from bot.act.sla.timers import due  # noqa: E402
 from bot.act.sla.verdicts import record_verdicts  # noqa: E402
@@ -211,6 +211,7 @@ def main() -> None:
             started = time.perf_counter()
             load(engine, mentions=args.mentions, now=NOW)
             print(f"  loaded in {time.perf_counter() - started:.0f} s")
+        link_issues(engine, now=NOW)  # a database loaded before the product loop was in the year
         record_all_verdicts(engine)
         print(", ".join(f"{table} {count:,}" for table, count in counts(engine).items()))
         with engine.connect() as connection:
