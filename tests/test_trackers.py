@@ -222,6 +222,18 @@ def test_jira_refusals(jira, http):
     assert revoked.value.status == 401 and "JIRA_TOKEN" in revoked.value.fix
 
 
+def test_an_evidence_update_that_meets_another_edit_of_the_issue_is_tried_again_not_refused(jira, http):
+    issues = jira_issues(jira, http)
+    issues.create(title="Export to CSV", body="x", labels=[])
+    conflict = {"errorMessages": ["The issue is being edited by another user. Try again."], "errors": {}}
+    jira.fail(409, conflict, method="PUT")
+
+    with pytest.raises(TrackerBusy, match="being changed at the same moment"):
+        issues.set_evidence("ACME-42", SECTION)
+    assert issues.set_evidence("ACME-42", SECTION), "the next try lands"
+    assert "What customers said" in json.dumps(jira.issues["ACME-42"]["fields"]["description"])
+
+
 def test_jira_server_sends_its_personal_token_as_a_bearer_to_rest_v2(jira, http, monkeypatch):
     config = JiraTracker(base_url=jira.url("/"), project="ACME", token_env="JIRA_TOKEN")
     jira.fail(200, {"key": "ACME", "name": "Acme", "issueTypes": [{"name": "Task"}]})

@@ -42,6 +42,8 @@ def call(
         raise TrackerBusy(f"{what}: rate limited (HTTP {status})", retry_after=retry_after(response.headers))
     if status >= 500:
         raise TrackerBusy(f"{what}: the tracker answered HTTP {status}", retry_after=retry_after(response.headers))
+    if status == 409:  # Jira: another edit or transition of the issue was under way; Atlassian says to try again
+        raise TrackerBusy(f"{what}: the issue was being changed at the same moment (HTTP 409)")
     if status >= 300:
         said = explain(response)
         fix = (fixes or {}).get(status, "")
