@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.act import actions
 from bot.act.sla import timers
@@ -59,7 +59,8 @@ def last_note(engine, mention_id: int) -> str:
 
 def outbox_kinds(engine, mention_id: int) -> list[str]:
     with session_scope(engine) as session:
-        return [row.kind for row in session.exec(select(Outbox).where(Outbox.mention_id == mention_id))]
+        queued = select(Outbox).where(Outbox.mention_id == mention_id).order_by(col(Outbox.id))
+        return [row.kind for row in session.exec(queued)]
 
 
 def test_dana_writing_again_in_her_resolved_thread_reopens_it_quoting_her_and_the_timers_start_over(engine):
