@@ -32,12 +32,16 @@ def test_anas_reply_escalation_and_note_read_as_she_typed_them(bot, feeds, fake_
     card = fake_slack.wait_for(lambda: fake_slack.cards("C0URGENT"), what="the card")[0]
     ana = SlackUser("U_ANA", bot.url, fake_slack)
 
-    ana.command("/reply", "M-1 Fixed in our Q&A <today>")
-    ana.command("/escalate", "M-1 support R&D says <soon> & not later")
-    ana.command("/resolve", "M-1 answered told them 2 > 1 & thanked them")
-
     def thread_text() -> str:
         return "\n".join(message.text for message in fake_slack.thread("C0URGENT", card.ts))
+
+    # Ana sees each note land before she types the next command, as a person does (sent in the same few
+    # milliseconds, the resolve could be handled before the escalation, which a resolved mention refuses).
+    ana.command("/reply", "M-1 Fixed in our Q&A <today>")
+    fake_slack.wait_for(lambda: "replied" in thread_text(), what="the reply's note")
+    ana.command("/escalate", "M-1 support R&D says <soon> & not later")
+    fake_slack.wait_for(lambda: "R&amp;D says" in thread_text(), what="the escalation's note")
+    ana.command("/resolve", "M-1 answered told them 2 > 1 & thanked them")
 
     fake_slack.wait_for(lambda: "resolved this" in thread_text(), what="the three notes in the card's thread")
     thread = thread_text()

@@ -56,9 +56,8 @@ def test_a_sarcastic_thanks_is_still_a_complaint_and_says_so():
         ("Thanks for the canned reply.", "thanks for the canned"),
         ("Oh yeah right, the update fixed everything /s", "yeah right"),
         ("So much for the new sync feature", "so much for the"),
-        ("Big surprise, the app logged me out again", "big surprise"),
-        ("Love being put on hold by @acme for an hour", "love being put"),
-        ("Acme's new pricing, just what I needed #sarcasm", "just what i needed"),
+        ("Love being put on hold by @acme for an hour", "love being put on hold"),
+        ("Acme's new pricing, just what I needed #sarcasm", "#sarcasm"),
     ],
 )
 def test_thanks_and_praise_that_mean_the_opposite_are_complaints_and_the_card_says_sarcasm(text, marker):
@@ -70,7 +69,19 @@ def test_thanks_and_praise_that_mean_the_opposite_are_complaints_and_the_card_sa
 
 @pytest.mark.parametrize(
     "text",
-    ["Thanks so much for the quick fix!", "thanks a lot for your help", "Thank you for the update, works now"],
+    [
+        "Thanks so much for the quick fix!",
+        "Thanks, so much for the quick fix",
+        "thanks a lot for your help",
+        "Thank you for the update, works now",
+        "This update is just what I needed, thanks!",
+        "Love being an Acme customer!",
+        "Nice going team, the new release is great",
+        "What a surprise, my order arrived a day early!",
+        "No surprise fees, love the new pricing",
+        "I paid so much for the app and love it",
+        "yeah right now it works great",
+    ],
 )
 def test_sincere_thanks_is_not_sarcasm(text):
     result = triage(text)

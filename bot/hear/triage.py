@@ -293,15 +293,16 @@ _FEATURE_REQUEST = re.compile(
 )
 
 # Sarcasm that thanks or praises in words and complains in meaning. Only markers that are sarcastic
-# wherever they occur: "thanks a lot" and "gotta love" are sincere as often as not, and "thanks so much
-# for" is gratitude. Every thanks and praise word pulls towards calm, so the model alone reads "Thanks
-# for nothing!" as pleased.
+# wherever they occur: "thanks a lot", "gotta love", "just what I needed", "what a surprise" and "nice
+# going" are sincere as often as not, and "so much for" is sarcasm only where a sentence starts with it
+# ("thanks, so much for the quick fix" is gratitude). Every thanks and praise word pulls towards calm, so
+# the model alone reads "Thanks for nothing!" as pleased.
 _SARCASM = re.compile(
-    r"#sarcasm\b|(?:^|\s)/s\s*$|\byeah,? right\b|\b(?:big|what a|no) surprise\b|\bjust what i (?:needed|wanted)\b"
+    r"#sarcasm\b|(?:^|\s)/s\s*$|\byeah,? right\b(?! now| away| here| there)"
     r"|\bthank(?:s| you) for (?:nothing|ruining|losing|wasting|ignoring|screwing"
     r"|the (?:canned|standard|automated|generic|useless|miserable|non-?answer))\b"
-    r"|(?<!thanks )(?<!thank you )\bso much for (?:the|your|that|my|a)\b|\bnice going\b"
-    r"|\blove being (?:a|an|on|stuck|told|put|treated|ignored)\b"
+    r"|(?:^|[.!?]\s+)so much for (?:the|your|that|my|a)\b"
+    r"|\blove being (?:stuck|told|put on hold|treated like|ignored)\b"
 )
 
 
