@@ -23,8 +23,8 @@ def opened(png: bytes) -> Image.Image:
 
 
 def colour_share(image: Image.Image, hex_colour: str) -> float:
-    """How much of the picture is (about) this colour: each channel within 8 of it. Counted by Pillow, not pixel by
-    pixel in Python (a second of CPU for each of the picture's 585,000 pixels' tuples)."""
+    """How much of the picture is (about) this colour: each channel within 8 of it. Counted by Pillow, not as the
+    picture's 585,000 pixel tuples in Python (about a second of CPU a call)."""
     rgb = image.convert("RGB")
     difference = ImageChops.difference(rgb, Image.new("RGB", rgb.size, hex_colour))
     red, green, blue = (band.point(lambda value: 255 if value <= 8 else 0) for band in difference.split())

@@ -2,6 +2,7 @@
 requests handed to the app from the factory), the outbox delivering to the fake Slack, a GitHub stand-in that keeps
 its issues, a Mastodon stand-in for the reply on the source, and GitHub's signed webhook at `/hooks/github`."""
 
+import copy
 import hashlib
 import hmac
 import io
@@ -25,7 +26,7 @@ from bot.act.trackers.outbox_calls import TrackerCalls
 from bot.act.trackers.registry import TrackerSet
 from bot.act.trackers.watch import check_issues
 from bot.app.standin.slack import BOT_TOKEN, FakeSlack, Message
-from bot.app.standin.users import SIGNING_SECRET, chosen, typed
+from bot.app.standin.users import SIGNING_SECRET, chosen, typed, webhook_signature
 from bot.app.web import create_web_app
 from bot.ground import migrate
 from bot.ground.clock import utcnow
@@ -177,7 +178,7 @@ def web_of(workspace: Workspace, trackers: Trackers | None = None) -> FlaskClien
 
 def github_hook(workspace: Workspace, event: str, payload: dict, *, delivery: str, secret: str = HOOK_SECRET):
     body = json.dumps(payload).encode()
-    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    signature = webhook_signature(body, secret)
     headers = {"X-Hub-Signature-256": signature, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery}
     return web_of(workspace).post("/hooks/github", data=body, headers=headers)
 
@@ -492,29 +493,41 @@ def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_w
     )
     web = web_of(workspace, Trackers(jira=jira))
 
-    def deliver(payload: dict, *, delivery: str, secret: str = "jira-hook-secret"):
-        body = json.dumps(payload).encode()
-        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        headers = {"X-Hub-Signature": signature, "X-Atlassian-Webhook-Identifier": delivery}
-        return web.post("/hooks/jira", data=body, headers=headers)
+    def deliver(payload: dict | bytes, *, delivery: str, secret: str = "jira-hook-secret", sent_ms: int | None = None):
+        if isinstance(payload, dict):
+            sent_ms = sent_ms if sent_ms is not None else int(utcnow().timestamp() * 1000)
+            payload = json.dumps(payload | {"timestamp": sent_ms}).encode()
+        headers = {"X-Hub-Signature": webhook_signature(payload, secret), "X-Atlassian-Webhook-Identifier": delivery}
+        return web.post("/hooks/jira", data=payload, headers=headers)
 
     done = recorded("jira_issue_updated.json")
+    in_progress = copy.deepcopy(done)
+    status = {"name": "In Progress", "statusCategory": {"key": "indeterminate"}}
+    in_progress["issue"]["fields"] |= {"resolution": None, "status": status}
     elsewhere = done | {"issue": done["issue"] | {"key": "OPS-42"}}
-    comment = {"timestamp": done["timestamp"], "webhookEvent": "comment_created", "comment": {"id": "1", "body": "ok"}}
+    comment = {"webhookEvent": "comment_created", "comment": {"id": "1", "body": "ok"}}
     assert deliver(done, delivery="j-1", secret="guessed").status_code == 401
     assert web.post("/hooks/jira", data=json.dumps(done)).status_code == 401, "unsigned"
     assert deliver(comment, delivery="j-2").json["ignored"] == "not an issue event (comment_created)"
     assert deliver(elsewhere, delivery="j-3").json["ignored"] == "another project (OPS-42)"
-    assert deliver({"issue": {}}, delivery="j-4").status_code == 400
+    assert deliver({"issue": {}}, delivery="j-4").status_code == 400, "no webhookEvent"
+    without_issue = deliver({"webhookEvent": "jira:issue_updated"}, delivery="j-4b")
+    assert without_issue.status_code == 400 and "without its issue" in without_issue.json["error"]
+    assert deliver(b"[]", delivery="j-4c").status_code == 400 and deliver(b"x", delivery="j-4d").status_code == 400
     assert events(workspace, EventKind.ISSUE_SHIPPED) == []
 
-    assert deliver(done, delivery="j-5").json == {"ok": True, "issue": "ACME-42"}
+    sent_ms = int(utcnow().timestamp() * 1000)
+    assert deliver(done, delivery="j-5", sent_ms=sent_ms).json == {"ok": True, "issue": "ACME-42"}
     assert deliver(done, delivery="j-5").json["ignored"] == "delivered before", "Jira's retry of the same delivery"
     assert deliver(done, delivery="j-6").status_code == 200, "another delivery of the same state tells nothing new"
     assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
     workspace.shows(lambda: any("ACME-42" in note.text for note in workspace.thread(card)), what="the shipping")
 
-    deleted = {"timestamp": done["timestamp"], "webhookEvent": "jira:issue_deleted", "issue": done["issue"]}
+    late = deliver(in_progress, delivery="j-6b", sent_ms=sent_ms - 60_000)  # sent before Done, retried after it
+    assert late.json["ignored"] == "older than what was last heard of the issue"
+    assert events(workspace, EventKind.ISSUE_REOPENED) == []
+
+    deleted = {"webhookEvent": "jira:issue_deleted", "issue": done["issue"]}
     assert deliver(deleted, delivery="j-7").status_code == 200
     problems = [trouble.data["problem"] for trouble in events(workspace, EventKind.ISSUE_TROUBLE)]
     assert any("deleted in Jira" in problem for problem in problems), problems
@@ -532,8 +545,9 @@ def test_the_jira_webhook_is_off_until_its_secret_is_set_and_a_wont_do_ships_not
     wont_do = recorded("jira_issue_updated.json")
     wont_do["issue"]["key"] = "ACME-43"
     wont_do["issue"]["fields"]["resolution"]["name"] = "Won't Do"
+    wont_do["timestamp"] = int(utcnow().timestamp() * 1000)
     body = json.dumps(wont_do).encode()
-    signature = "sha256=" + hmac.new(b"jira-hook-secret", body, hashlib.sha256).hexdigest()
+    signature = webhook_signature(body, "jira-hook-secret")
     jira = JiraTracker(base_url="https://acme.atlassian.net/", project="ACME", token_env="JIRA_TOKEN")
 
     off = web_of(workspace, Trackers(jira=jira)).post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature})
@@ -541,6 +555,10 @@ def test_the_jira_webhook_is_off_until_its_secret_is_set_and_a_wont_do_ships_not
 
     monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
     on = web_of(workspace, Trackers(jira=jira.model_copy(update={"webhook_secret_env": "JIRA_HOOK_SECRET"})))
+    monkeypatch.delenv("JIRA_HOOK_SECRET")
+    unset = on.post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature})
+    assert unset.status_code == 404, "the secret's variable emptied after start: off, not open to anyone"
+    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
     assert on.post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature}).status_code == 200
     [closed] = events(workspace, EventKind.ISSUE_CLOSED)
     assert closed.data["why"] == "Won't Do"

@@ -63,10 +63,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     setup = set_up(slack=True, signing_secret=False, stays=True)
     if setup.settings.metrics_port:  # the worker serves no HTTP otherwise
         prometheus.serve_metrics(setup.engine, setup.settings.metrics_port)
+    # As the serving processes do, but before its jobs start (it has no acks to answer first): the worker posts the
+    # weekly summary, and unsettled, the first full collection walked every module's objects in the middle of it
+    # (75-106 ms of a busy week's, bench/RESULTS.md 2026-12-08).
+    settle_heap()
     with background(setup, scheduler=True):
-        # As the serving processes do: the worker posts the weekly summary, and unsettled, the first full collection
-        # walked every module's objects in the middle of it (75-106 ms of a busy week's, bench/RESULTS.md 2026-12-08).
-        threading.Thread(target=settle_heap, name="settle-heap", daemon=True).start()
         log.info("worker running %d source(s)", len(setup.config.sources))
         try:
             threading.Event().wait()

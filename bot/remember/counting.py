@@ -60,7 +60,7 @@ def weekly_figures(
     start, until = week.start, max(week.start, min(week.end, now))
     figures = WeeklyFigures(week=week, until=until)
     _plan_cheaply(session)
-    with alongside(session, lambda other: _alongside(other, sla, week, start, until)) as other_half:
+    with alongside(session, lambda other: _other_half(other, sla, week, start, until)) as other_half:
         daily = _fill(session, figures, week, start, until)
         waits, figures.within_sla, (figures.outcomes, figures.learned) = other_half()
     figures.to_claim, claims_by_day = waits[EventKind.CLAIMED]
@@ -73,7 +73,7 @@ def weekly_figures(
     return figures
 
 
-def _alongside(
+def _other_half(
     session: Session, sla: Sla | None, week: Week, start: datetime, until: datetime
 ) -> tuple[
     dict[EventKind, tuple[Waits, dict[int, timedelta]]], dict[str, Share], tuple[dict[str, int], list[TopicGroup]]
@@ -264,7 +264,8 @@ def _most_negative_open(session: Session, start: datetime, until: datetime) -> Q
         .where(_heard_in(start, until), col(Mention.sentiment) == "negative")
         .order_by(col(Mention.polarity), col(Mention.id))
     )
-    dialect, offset = session.get_bind().dialect.name, 0
+    dialect = session.get_bind().dialect.name
+    offset = 0
     while candidates := list(session.scalars(ranked.offset(offset).limit(OPEN_CANDIDATES))):
         open_ones = select(col(Mention.polarity), col(Mention.id)).where(among(col(Mention.id), candidates, dialect))
         found = [session.execute(open_ones.where(condition)).all() for condition in _open_at(until)]

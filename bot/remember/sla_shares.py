@@ -118,8 +118,9 @@ def _judged_now(
         # the few others in it (joined, in a storm) cost less than the join did. A few in the stretch (the rest
         # recorded): theirs alone, which reads a tenth of the events.
         dense = 2 * len(ids) > max(ids) - min(ids)
-        stretch = col(Event.mention_id).between(min(ids), max(ids))
-        spans = [stretch] if dense else of_mentions(ids, connection.dialect.name)
+        spans = (
+            [col(Event.mention_id).between(min(ids), max(ids))] if dense else of_mentions(ids, connection.dialect.name)
+        )
         for span in spans:
             statement = select(col(Event.mention_id), *_HISTORY).where(*clock, span).group_by(col(Event.mention_id))
             histories |= {row.mention_id: row for row in connection.execute(statement).all()}  # one fetch at once

@@ -10,7 +10,7 @@ from slack_sdk.web import SlackResponse
 from bot.ground.checklist import Result
 from bot.ground.config import Config
 from bot.ground.settings import Settings
-from bot.slack.client import slack_client
+from bot.slack.client import slack_client, tls
 from bot.slack.scopes import Feature, features_in_use, granted_scopes, missing_scopes
 
 INVITE = "/invite @All Ears"
@@ -117,7 +117,7 @@ def _app_token(settings: Settings) -> list[Result]:
                 "SLACK_APP_TOKEN", ok=False, detail="not an app-level token (those start with xapp-)", fix=APP_TOKEN_FIX
             )
         ]
-    client = WebClient(base_url=settings.slack_api_url, timeout=10)
+    client = WebClient(base_url=settings.slack_api_url, timeout=10, ssl=tls())
     try:
         _, error = _ask(lambda: client.apps_connections_open(app_token=token))
     except OSError as failure:

@@ -24,7 +24,7 @@ class MeteredWebClient(WebClient):
 def tls() -> ssl.SSLContext:
     """The one TLS context of every call to Slack, with the system's trusted certificates, as the SDK's default. Without
     it, the SDK's urllib makes a new context for each call's new connection, reading every trusted certificate again:
-    26 ms of CPU a call."""
+    26 ms of CPU a call. Read once per process: certificates the system trusts later count from the next start."""
     return ssl.create_default_context()
 
 

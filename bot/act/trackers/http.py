@@ -21,8 +21,10 @@ def call(
     json: Any = None,
     params: dict[str, Any] | None = None,
     fixes: dict[int, str] | None = None,
+    busy: frozenset[int] = frozenset(),
 ) -> Any:
-    """`what` names the call in messages ("creating the issue"); `fixes` name the fix for a refusal's status."""
+    """`what` names the call in messages ("creating the issue"); `fixes` name the fix for a refusal's status;
+    `busy`: statuses this tracker answers for a passing state, tried again like a 5xx."""
     try:
         response = http.request(
             method,
@@ -42,8 +44,8 @@ def call(
         raise TrackerBusy(f"{what}: rate limited (HTTP {status})", retry_after=retry_after(response.headers))
     if status >= 500:
         raise TrackerBusy(f"{what}: the tracker answered HTTP {status}", retry_after=retry_after(response.headers))
-    if status == 409:  # Jira: another edit or transition of the issue was under way; Atlassian says to try again
-        raise TrackerBusy(f"{what}: the issue was being changed at the same moment (HTTP 409)")
+    if status in busy:
+        raise TrackerBusy(f"{what}: the issue was being changed at the same moment (HTTP {status})")
     if status >= 300:
         said = explain(response)
         fix = (fixes or {}).get(status, "")

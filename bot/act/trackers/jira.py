@@ -19,6 +19,8 @@ from bot.ground.models import TrackerIssueState
 NOT_DONE = {"won't do", "won't fix", "duplicate", "cannot reproduce", "declined", "incomplete", "obsolete"}
 """Resolutions that close an issue in the done category without anything having shipped."""
 _FIELDS = "summary,status,resolution,description"
+CONFLICT = frozenset({409})
+"""Jira's answer while another edit or transition of the issue is under way: Atlassian says to try again."""
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -69,9 +71,10 @@ def with_adf_section(document: dict[str, Any] | None, section: str) -> dict[str,
 
 def state_of(fields: dict[str, Any]) -> tuple[TrackerIssueState, str]:
     """An issue's state and resolution from its `fields`, as the REST API and the webhooks both carry them."""
-    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
-    resolution = str((fields.get("resolution") or {}).get("name") or "")
-    if category != "done":
+    status, resolved = fields.get("status"), fields.get("resolution")
+    category = status.get("statusCategory") if isinstance(status, dict) else None
+    resolution = str(resolved.get("name") or "") if isinstance(resolved, dict) else ""
+    if not isinstance(category, dict) or category.get("key") != "done":
         return TrackerIssueState.OPEN, resolution
     return (TrackerIssueState.CLOSED if resolution.casefold() in NOT_DONE else TrackerIssueState.DONE), resolution
 
@@ -106,6 +109,7 @@ class JiraIssues:
             timeout=self._config.timeout.total_seconds(),
             headers=self._headers(),
             fixes=self._fixes,
+            busy=CONFLICT,
             **options,
         )
 

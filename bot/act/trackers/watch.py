@@ -25,7 +25,7 @@ from bot.ground.models import TrackerIssue
 
 log = logging.getLogger(__name__)
 MAX_HOOK_BYTES = 1024 * 1024
-"""GitHub caps a webhook's payload at 25 MB, but an `issues` event with its issue and repository is a few KB."""
+"""GitHub caps a webhook's payload at 25 MB, but an issue's event, from any of the trackers, is a few KB."""
 
 
 def check_issues(engine: Engine, tracker: Tracker, *, now: datetime | None = None) -> int:
@@ -122,8 +122,9 @@ def receive_jira_hook(
 ) -> HookAnswer:
     """One delivery of a Jira admin's webhook with a secret (Cloud, or Data Center 10), checked against
     `X-Hub-Signature` before anything in it is read. Jira sends a delivery again, with the same
-    `X-Atlassian-Webhook-Identifier`, for minutes after a failure, so there is no freshness window: the identifier
-    and `seen`'s conditional update make a repeat tell nothing new."""
+    `X-Atlassian-Webhook-Identifier`, for minutes after a failure, so there is no freshness window; but a delivery
+    whose signed `timestamp` is older than what All Ears last heard of the issue (a retried "In Progress" after
+    "Done", or a replay) is not applied: it would reopen a shipped issue."""
     key = secret(config.webhook_secret_env) if config else None
     if config is None or not key:
         return HookAnswer(
@@ -142,14 +143,17 @@ def receive_jira_hook(
         return HookAnswer(202, {"ok": True, "ignored": f"not an issue event ({event})"})
     try:
         issue_key, fields = str(payload["issue"]["key"]), payload["issue"].get("fields") or {}
-    except (KeyError, TypeError, AttributeError):
-        return HookAnswer(400, {"ok": False, "error": f"{event} without its issue"})
+        sent_at = datetime.fromtimestamp(int(payload["timestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, AttributeError, ValueError, OverflowError):
+        return HookAnswer(400, {"ok": False, "error": f"{event} without its issue and timestamp"})
     if issue_key.rpartition("-")[0] != config.project:
         return HookAnswer(202, {"ok": True, "ignored": f"another project ({issue_key})"})
     with session_scope(engine) as session:
         row = _linked(session, "jira", issue_key)
         if row is None or row.id is None:
             return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if row.checked_at is not None and sent_at < row.checked_at:
+            return HookAnswer(202, {"ok": True, "ignored": "older than what was last heard of the issue"})
         if event == "jira:issue_deleted":
             refused(session, issue_id=row.id, problem="it was deleted in Jira", gone=True)
         elif isinstance(fields, dict) and isinstance(fields.get("status"), dict):
