@@ -222,8 +222,9 @@ WHERE e.kind = 'escalated'
 
 # The product loop (`bot.remember.product_loop`): tracker issues made from feedback through the year, one in three
 # of them shipped 10 to 60 days later and one in ten closed as won't-do; 4% of the feedback resolves linked to one
-# of the issues made before them (mostly recent ones); each issue's first mention, links, shippings and the
-# customers told (three in five, hours after shipping) as the bot records them (`bot.act.trackers.issues`).
+# of the issues made before them (mostly recent ones), each issue's first mention to it; the issue made, the links,
+# the shippings and the customers told (three in five, hours after shipping) as events, as the bot records them
+# (`bot.act.trackers.issues`).
 _ISSUES = """
 INSERT INTO trackerissue (tracker, key, ref, url, title, state, created_at, created_from, shipped_at, checked_at)
 SELECT 'github', 'GH-' || n, n::text, 'https://github.com/acme/app/issues/' || n, 'What customers asked for, #' || n,
@@ -237,41 +238,55 @@ FROM (SELECT n, r, created, CASE WHEN r < 0.35 THEN created + interval '1 day' *
             FROM generate_series(1, :issues) n) AS drawn) AS issues
 """
 
+_MADE_FROM = """
+UPDATE mention SET tracker_issue_id = made.issue
+FROM (SELECT created_from, min(id) AS issue FROM trackerissue GROUP BY created_from) AS made
+WHERE mention.id = made.created_from
+"""
+
 _LINKS = """
-UPDATE mention SET tracker_issue_id = picked.issue
-FROM (SELECT mention_id, greatest(1, made - floor(made * random() ^ 3)::int) AS issue
-      FROM (SELECT mention_id, random() AS r,  -- made: how many issues were made by then
+UPDATE mention SET tracker_issue_id = issue.id
+FROM (SELECT mention_id, greatest(1, made - floor(made * random() ^ 3)::int) AS n
+      FROM (SELECT DISTINCT ON (mention_id) mention_id, random() AS r,  -- made: how many issues were made by then
                    floor(:issues * (1 - extract(epoch FROM CAST(:now AS timestamptz) - at) / 86400 / :days) + 0.5)::int
                        AS made
-            FROM event WHERE kind = 'resolved' AND data ->> 'outcome' = 'feedback') AS feedback
+            FROM event WHERE kind = 'resolved' AND data ->> 'outcome' = 'feedback'
+            ORDER BY mention_id, at DESC) AS feedback
       WHERE r < 0.04 AND made >= 1) AS picked
+JOIN trackerissue issue ON issue.key = 'GH-' || picked.n
 WHERE mention.id = picked.mention_id AND mention.tracker_issue_id IS NULL
 """
 
+# Linked when made from it, else a minute after its (last) feedback resolve; told of a shipping only when linked
+# before it.
 _ISSUE_EVENTS = """
+WITH last_feedback AS (
+    SELECT DISTINCT ON (mention_id) mention_id, at FROM event
+    WHERE kind = 'resolved' AND data ->> 'outcome' = 'feedback' ORDER BY mention_id, at DESC
+), linked AS (
+    SELECT m.id AS mention_id, t.id AS issue, t.key, t.url, t.title, t.shipped_at, t.created_from = m.id AS made,
+           CASE WHEN t.created_from = m.id THEN t.created_at ELSE f.at + interval '1 minute' END AS linked_at,
+           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
+               AS about
+    FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id
+    LEFT JOIN last_feedback f ON f.mention_id = m.id
+), shipped AS (
+    SELECT linked.*, random() AS r, shipped_at + interval '1 hour' * -ln(1 - random()) * 6 AS told
+    FROM linked WHERE shipped_at >= linked_at
+)
 INSERT INTO event (mention_id, kind, actor, at, data)
 SELECT mention_id, kind, actor, at, data FROM (
-    SELECT t.created_from AS mention_id, 'issue_created' AS kind, 'U0001' AS actor, t.created_at AS at,
-           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
-               AS data
-    FROM trackerissue t WHERE t.created_from IS NOT NULL
+    SELECT mention_id, 'issue_created' AS kind, 'U0001' AS actor, linked_at AS at, about AS data
+    FROM linked WHERE made
     UNION ALL
-    SELECT m.id, 'issue_linked', 'U0002', r.at + interval '1 minute',
-           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
-    FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id
-    JOIN event r ON r.mention_id = m.id AND r.kind = 'resolved' AND r.data ->> 'outcome' = 'feedback'
+    SELECT mention_id, 'issue_linked', 'U0002', linked_at, about FROM linked WHERE NOT made
     UNION ALL
-    SELECT m.id, 'issue_shipped', NULL, t.shipped_at,
-           json_build_object('issue_id', t.id, 'tracker', t.tracker, 'key', t.key, 'url', t.url, 'title', t.title)
-    FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id WHERE t.shipped_at IS NOT NULL
+    SELECT mention_id, 'issue_shipped', NULL, shipped_at, about FROM shipped
     UNION ALL
-    SELECT id, 'customer_told', 'U0003', told, json_build_object('via', 'recorded', 'told_at', url,
+    SELECT mention_id, 'customer_told', 'U0003', told, json_build_object('via', 'recorded', 'told_at', url,
            'reply_event_id', NULL, 'after_seconds', round(extract(epoch FROM told - shipped_at)), 'issue_id', issue,
            'tracker', 'github', 'key', key, 'url', url, 'title', title)
-    FROM (SELECT m.id, t.id AS issue, t.key, t.url, t.title, t.shipped_at, random() AS r,
-                 t.shipped_at + interval '1 hour' * -ln(1 - random()) * 6 AS told
-          FROM mention m JOIN trackerissue t ON t.id = m.tracker_issue_id WHERE t.shipped_at IS NOT NULL) AS shipped
-    WHERE r < 0.6 AND told < :now
+    FROM shipped WHERE r < 0.6 AND told < :now
 ) AS loop
 ORDER BY at, mention_id
 """
@@ -282,7 +297,12 @@ SELECT setval(pg_get_serial_sequence('storm', 'id'), (SELECT coalesce(max(id), 1
 """
 ISSUES = 400
 """Tracker issues made from feedback through the year."""
-_LOOP = (("tracker issues", _ISSUES), ("links", _LINKS), ("tracker events", _ISSUE_EVENTS))
+_LOOP = (
+    ("tracker issues", _ISSUES),
+    ("their first mentions", _MADE_FROM),
+    ("links", _LINKS),
+    ("tracker events", _ISSUE_EVENTS),
+)
 
 
 def load(engine: Engine, *, mentions: int, now: datetime, say: Callable[[str], None] = print) -> None:
