@@ -63,7 +63,11 @@ def create_app(settings: Settings, deps: Deps | None = None, *, client: WebClien
     deps = deps or deps_for(settings)
     client = client or slack_client(settings)
     # Named, or Bolt names it after its caller's file by `inspect.stack()`, which reads every loaded module's path.
-    app = App(client=client, signing_secret=settings.slack_signing_secret, process_before_response=True, name="allears")
+    # Not "allears": Bolt sets the level of the logger its app is named after to the root's at that moment, and
+    # `allears` is the bot's own logger (its start-up lines), so an app made before logging was set up hid them.
+    app = App(
+        client=client, signing_secret=settings.slack_signing_secret, process_before_response=True, name="allears.bolt"
+    )
 
     @app.middleware
     def use_our_client(context: BoltContext, next: Callable[[], None]) -> None:

@@ -83,7 +83,8 @@ def workspace(tmp_path: Path, fake_slack: FakeSlack, migrated_sqlite: Callable[[
 
 def test_the_app_has_a_name_so_bolt_does_not_read_the_call_stack_for_one(workspace):
     """Unnamed, Bolt takes its caller's file name from `inspect.stack()`: 60 ms of a start with the bot loaded."""
-    assert workspace.app.name == "allears"
+    assert workspace.app.name == "allears.bolt"
+    assert logging.getLogger("allears").level == logging.NOTSET, "the bot's own logger keeps the level it is given"
 
 
 def test_ana_claims_with_a_slash_command_and_bens_is_refused(workspace):
