@@ -563,3 +563,30 @@ def test_the_jira_webhook_is_off_until_its_secret_is_set_and_a_wont_do_ships_not
     [closed] = events(workspace, EventKind.ISSUE_CLOSED)
     assert closed.data["why"] == "Won't Do"
     assert events(workspace, EventKind.ISSUE_SHIPPED) == []
+
+
+def test_a_jira_delivery_is_remembered_only_once_it_is_applied(workspace, monkeypatch):
+    monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
+    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
+    mention_id = workspace.heard("Acme needs an export to CSV", number=7, author="@pat@social.example")
+    workspace.card(mention_id)
+    jira = JiraTracker(
+        base_url="https://acme.atlassian.net/",
+        project="ACME",
+        token_env="JIRA_TOKEN",
+        webhook_secret_env="JIRA_HOOK_SECRET",
+    )
+    web = web_of(workspace, Trackers(jira=jira))
+    done = recorded("jira_issue_updated.json") | {"timestamp": int(utcnow().timestamp() * 1000)}
+    body = json.dumps(done).encode()
+    headers = {"X-Hub-Signature": webhook_signature(body, "jira-hook-secret"), "X-Atlassian-Webhook-Identifier": "j-1"}
+
+    # The issue closes in Jira a moment before Ben's link to it is stored: nothing to apply, nothing remembered.
+    assert web.post("/hooks/jira", data=body, headers=headers).json["ignored"] == "no mention is linked to this issue"
+    issue = Issue(ref="ACME-42", key="ACME-42", url="u", title="Export to CSV", state=TrackerIssueState.OPEN)
+    with session_scope(workspace.engine) as session:
+        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+
+    assert web.post("/hooks/jira", data=body, headers=headers).json == {"ok": True, "issue": "ACME-42"}, "sent again"
+    assert web.post("/hooks/jira", data=body, headers=headers).json["ignored"] == "delivered before"
+    assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1

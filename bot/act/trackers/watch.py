@@ -1,6 +1,8 @@
 """Watching the linked tracker issues: each tracker's issues read again every `every` (the leader's job), and the
 signed webhooks of GitHub (`/hooks/github`), Jira (`/hooks/jira`) and Linear (`/hooks/linear`), which tell a closing at
-once. All end in `issues.seen`, whose conditional update tells each change once, whichever hears of it first."""
+once. All end in `issues.seen`, whose conditional update tells each change once, whichever hears of it first. A
+delivery is remembered in the transaction that applies it, so one whose handling failed is applied when the tracker
+sends it again."""
 
 import hashlib
 import hmac
@@ -88,8 +90,6 @@ def receive_github_hook(
         )
     if not _signed(key, body, signature, prefix="sha256="):
         return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature-256"})
-    if delivery and not seen_before.first_time(engine, f"github-delivery:{delivery}"):
-        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
     if event == "ping":
         return HookAnswer(200, {"ok": True})
     if event != "issues":
@@ -106,6 +106,8 @@ def receive_github_hook(
         row = _linked(session, "github", f"GH-{number}")
         if row is None or row.id is None:
             return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if delivery and not seen_before.remember(session, f"github-delivery:{delivery}"):
+            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
         if action in ("deleted", "transferred"):
             refused(session, issue_id=row.id, problem=f"it was {action} on GitHub", gone=True)
         elif action in ("closed", "reopened"):
@@ -132,8 +134,6 @@ def receive_jira_hook(
         )
     if not _signed(key, body, signature, prefix="sha256="):
         return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature"})
-    if delivery and not seen_before.first_time(engine, f"jira-delivery:{delivery}"):
-        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
     try:
         payload = json.loads(body)
         event = str(payload["webhookEvent"])
@@ -152,6 +152,8 @@ def receive_jira_hook(
         row = _linked(session, "jira", issue_key)
         if row is None or row.id is None:
             return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if delivery and not seen_before.remember(session, f"jira-delivery:{delivery}"):
+            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
         if row.checked_at is not None and sent_at < row.checked_at:
             return HookAnswer(202, {"ok": True, "ignored": "older than what was last heard of the issue"})
         if event == "jira:issue_deleted":
@@ -191,14 +193,14 @@ def receive_linear_hook(
         return HookAnswer(400, {"ok": False, "error": "not a webhook Linear sends"})
     if abs((now or utcnow()) - sent_at) > FRESH_FOR:
         return HookAnswer(400, {"ok": False, "error": "stale: webhookTimestamp is more than a minute from now"})
-    if delivery and not seen_before.first_time(engine, f"linear-delivery:{delivery}"):
-        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
     if kind != "Issue" or not isinstance(data, dict) or not data.get("identifier"):
         return HookAnswer(202, {"ok": True, "ignored": f"not about an issue ({kind})"})
     with session_scope(engine) as session:
         row = _linked(session, "linear", str(data["identifier"]))
         if row is None or row.id is None:
             return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+        if delivery and not seen_before.remember(session, f"linear-delivery:{delivery}"):
+            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
         if action == "remove":
             refused(session, issue_id=row.id, problem="it was deleted in Linear", gone=True)
         elif isinstance(data.get("state"), dict):
