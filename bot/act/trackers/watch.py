@@ -67,10 +67,37 @@ def _signed(key: str, body: bytes, signature: str | None, *, prefix: str = "") -
     )
 
 
-def _linked(session: Session, tracker: str, key: str) -> TrackerIssue | None:
-    return session.exec(
+def _unreadable(
+    config: GitHubTracker | JiraTracker | LinearTracker | None,
+    tracker: str,
+    body: bytes,
+    signature: str | None,
+    *,
+    header: str,
+    prefix: str = "",
+) -> HookAnswer | None:
+    """The answer to a delivery that must not be read: 404 while `tracker`'s webhook is off (no secret), 401 unless
+    `signature` (in `header`) is the body's HMAC-SHA256 under the secret. None when it may be read."""
+    key = secret(config.webhook_secret_env) if config else None
+    if not key:
+        off = f"the {tracker} webhook is off: set [trackers.{tracker.lower()}] webhook_secret_env"
+        return HookAnswer(404, {"ok": False, "error": off})
+    if not _signed(key, body, signature, prefix=prefix):
+        return HookAnswer(401, {"ok": False, "error": f"bad or missing {header}"})
+    return None
+
+
+def _to_apply(session: Session, tracker: str, key: str, delivery: str | None) -> TrackerIssue | HookAnswer:
+    """The linked issue a delivery is about, the delivery remembered in the transaction that applies it; or the
+    answer when there is nothing to apply."""
+    row = session.exec(
         select(TrackerIssue).where(col(TrackerIssue.tracker) == tracker, col(TrackerIssue.key) == key)
     ).first()
+    if row is None or row.id is None:
+        return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
+    if delivery and not seen_before.remember(session, f"{tracker}-delivery:{delivery}"):
+        return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+    return row
 
 
 def receive_github_hook(
@@ -83,13 +110,9 @@ def receive_github_hook(
     delivery: str | None,
 ) -> HookAnswer:
     """One GitHub webhook delivery, checked against `X-Hub-Signature-256` before anything in it is read."""
-    key = secret(config.webhook_secret_env) if config else None
-    if config is None or not key:
-        return HookAnswer(
-            404, {"ok": False, "error": "the GitHub webhook is off: set [trackers.github] webhook_secret_env"}
-        )
-    if not _signed(key, body, signature, prefix="sha256="):
-        return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature-256"})
+    if refusal := _unreadable(config, "GitHub", body, signature, header="X-Hub-Signature-256", prefix="sha256="):
+        return refusal
+    assert config is not None  # without it, the webhook is off
     if event == "ping":
         return HookAnswer(200, {"ok": True})
     if event != "issues":
@@ -103,16 +126,14 @@ def receive_github_hook(
     if repo.casefold() != config.repo.casefold():
         return HookAnswer(202, {"ok": True, "ignored": f"another repository ({repo})"})
     with session_scope(engine) as session:
-        row = _linked(session, "github", f"GH-{number}")
-        if row is None or row.id is None:
-            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
-        if delivery and not seen_before.remember(session, f"github-delivery:{delivery}"):
-            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+        row = _to_apply(session, "github", f"GH-{number}", delivery)
+        if isinstance(row, HookAnswer):
+            return row
         if action in ("deleted", "transferred"):
-            refused(session, issue_id=row.id, problem=f"it was {action} on GitHub", gone=True)
+            refused(session, issue_id=row.id or 0, problem=f"it was {action} on GitHub", gone=True)
         elif action in ("closed", "reopened"):
             state, why = github.state_of(issue)
-            seen(session, issue_id=row.id, state=state, why=why)
+            seen(session, issue_id=row.id or 0, state=state, why=why)
     return HookAnswer(200, {"ok": True, "issue": f"GH-{number}"})
 
 
@@ -127,13 +148,9 @@ def receive_jira_hook(
     `X-Atlassian-Webhook-Identifier`, for minutes after a failure, so there is no freshness window; but a delivery
     whose signed `timestamp` is older than what All Ears last heard of the issue (a retried "In Progress" after
     "Done", or a replay) is not applied: it would reopen a shipped issue."""
-    key = secret(config.webhook_secret_env) if config else None
-    if config is None or not key:
-        return HookAnswer(
-            404, {"ok": False, "error": "the Jira webhook is off: set [trackers.jira] webhook_secret_env"}
-        )
-    if not _signed(key, body, signature, prefix="sha256="):
-        return HookAnswer(401, {"ok": False, "error": "bad or missing X-Hub-Signature"})
+    if refusal := _unreadable(config, "Jira", body, signature, header="X-Hub-Signature", prefix="sha256="):
+        return refusal
+    assert config is not None  # without it, the webhook is off
     try:
         payload = json.loads(body)
         event = str(payload["webhookEvent"])
@@ -149,18 +166,16 @@ def receive_jira_hook(
     if issue_key.rpartition("-")[0] != config.project:
         return HookAnswer(202, {"ok": True, "ignored": f"another project ({issue_key})"})
     with session_scope(engine) as session:
-        row = _linked(session, "jira", issue_key)
-        if row is None or row.id is None:
-            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
-        if delivery and not seen_before.remember(session, f"jira-delivery:{delivery}"):
-            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+        row = _to_apply(session, "jira", issue_key, delivery)
+        if isinstance(row, HookAnswer):
+            return row
         if row.checked_at is not None and sent_at < row.checked_at:
             return HookAnswer(202, {"ok": True, "ignored": "older than what was last heard of the issue"})
         if event == "jira:issue_deleted":
-            refused(session, issue_id=row.id, problem="it was deleted in Jira", gone=True)
+            refused(session, issue_id=row.id or 0, problem="it was deleted in Jira", gone=True)
         elif isinstance(fields, dict) and isinstance(fields.get("status"), dict):
             state, why = jira.state_of(fields)
-            seen(session, issue_id=row.id, state=state, why=why)
+            seen(session, issue_id=row.id or 0, state=state, why=why)
     return HookAnswer(200, {"ok": True, "issue": issue_key})
 
 
@@ -178,13 +193,8 @@ def receive_linear_hook(
     now: datetime | None = None,
 ) -> HookAnswer:
     """One Linear webhook delivery, checked against `Linear-Signature` and its `webhookTimestamp` first."""
-    key = secret(config.webhook_secret_env) if config else None
-    if config is None or not key:
-        return HookAnswer(
-            404, {"ok": False, "error": "the Linear webhook is off: set [trackers.linear] webhook_secret_env"}
-        )
-    if not _signed(key, body, signature):
-        return HookAnswer(401, {"ok": False, "error": "bad or missing Linear-Signature"})
+    if refusal := _unreadable(config, "Linear", body, signature, header="Linear-Signature"):
+        return refusal
     try:
         payload = json.loads(body)
         kind, action, data = payload["type"], payload["action"], payload["data"]
@@ -196,14 +206,12 @@ def receive_linear_hook(
     if kind != "Issue" or not isinstance(data, dict) or not data.get("identifier"):
         return HookAnswer(202, {"ok": True, "ignored": f"not about an issue ({kind})"})
     with session_scope(engine) as session:
-        row = _linked(session, "linear", str(data["identifier"]))
-        if row is None or row.id is None:
-            return HookAnswer(202, {"ok": True, "ignored": "no mention is linked to this issue"})
-        if delivery and not seen_before.remember(session, f"linear-delivery:{delivery}"):
-            return HookAnswer(200, {"ok": True, "ignored": "delivered before"})
+        row = _to_apply(session, "linear", str(data["identifier"]), delivery)
+        if isinstance(row, HookAnswer):
+            return row
         if action == "remove":
-            refused(session, issue_id=row.id, problem="it was deleted in Linear", gone=True)
+            refused(session, issue_id=row.id or 0, problem="it was deleted in Linear", gone=True)
         elif isinstance(data.get("state"), dict):
             issue = linear_issue_of({"id": row.ref, "identifier": row.key, "url": row.url, **data})
-            seen(session, issue_id=row.id, state=issue.state, why=issue.why)
+            seen(session, issue_id=row.id or 0, state=issue.state, why=issue.why)
     return HookAnswer(200, {"ok": True, "issue": data["identifier"]})
