@@ -471,34 +471,54 @@ def test_linears_signed_webhook_tells_a_finished_issue_once_and_refuses_a_stale_
     assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
 
 
-def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_watch(workspace, monkeypatch):
+JIRA_HOOK_SECRET = "jira-hook-secret"
+
+
+def jira_tracker(monkeypatch, *, hook: bool = True) -> JiraTracker:
+    """Acme's Jira Cloud, its token set; its webhook's secret too, unless `hook` is False."""
     monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
-    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
-    mention_id = workspace.heard("Acme needs an export to CSV", number=7, author="@pat@social.example")
-    card = workspace.card(mention_id)
-    issue = Issue(
-        ref="ACME-42",
-        key="ACME-42",
-        url="https://acme.atlassian.net/browse/ACME-42",
-        title="Export to CSV",
-        state=TrackerIssueState.OPEN,
-    )
-    with session_scope(workspace.engine) as session:
-        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
-    jira = JiraTracker(
+    if hook:
+        monkeypatch.setenv("JIRA_HOOK_SECRET", JIRA_HOOK_SECRET)
+    return JiraTracker(
         base_url="https://acme.atlassian.net/",
         project="ACME",
         token_env="JIRA_TOKEN",
-        webhook_secret_env="JIRA_HOOK_SECRET",
+        webhook_secret_env="JIRA_HOOK_SECRET" if hook else None,
     )
-    web = web_of(workspace, Trackers(jira=jira))
 
-    def deliver(payload: dict | bytes, *, delivery: str, secret: str = "jira-hook-secret", sent_ms: int | None = None):
-        if isinstance(payload, dict):
-            sent_ms = sent_ms if sent_ms is not None else int(utcnow().timestamp() * 1000)
-            payload = json.dumps(payload | {"timestamp": sent_ms}).encode()
-        headers = {"X-Hub-Signature": webhook_signature(payload, secret), "X-Atlassian-Webhook-Identifier": delivery}
-        return web.post("/hooks/jira", data=payload, headers=headers)
+
+def link_jira(workspace: Workspace, mention_id: int, key: str, title: str) -> None:
+    """Ben links the mention to the Jira issue `key`."""
+    issue = Issue(
+        ref=key, key=key, url=f"https://acme.atlassian.net/browse/{key}", title=title, state=TrackerIssueState.OPEN
+    )
+    with session_scope(workspace.engine) as session:
+        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+
+
+def jira_hook(
+    web: FlaskClient,
+    payload: dict | bytes,
+    *,
+    delivery: str | None = None,
+    secret: str = JIRA_HOOK_SECRET,
+    sent_ms: int | None = None,
+):
+    """A delivery of Jira's webhook, signed with `secret`; a dict is sent with `timestamp` `sent_ms` (now)."""
+    if isinstance(payload, dict):
+        sent_ms = sent_ms if sent_ms is not None else int(utcnow().timestamp() * 1000)
+        payload = json.dumps(payload | {"timestamp": sent_ms}).encode()
+    headers = {"X-Hub-Signature": webhook_signature(payload, secret)}
+    if delivery:
+        headers["X-Atlassian-Webhook-Identifier"] = delivery
+    return web.post("/hooks/jira", data=payload, headers=headers)
+
+
+def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_watch(workspace, monkeypatch):
+    web = web_of(workspace, Trackers(jira=jira_tracker(monkeypatch)))
+    mention_id = workspace.heard("Acme needs an export to CSV", number=7, author="@pat@social.example")
+    card = workspace.card(mention_id)
+    link_jira(workspace, mention_id, "ACME-42", "Export to CSV")
 
     done = recorded("jira_issue_updated.json")
     in_progress = copy.deepcopy(done)
@@ -506,29 +526,34 @@ def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_w
     in_progress["issue"]["fields"] |= {"resolution": None, "status": status}
     elsewhere = done | {"issue": done["issue"] | {"key": "OPS-42"}}
     comment = {"webhookEvent": "comment_created", "comment": {"id": "1", "body": "ok"}}
-    assert deliver(done, delivery="j-1", secret="guessed").status_code == 401
+    assert jira_hook(web, done, delivery="j-1", secret="guessed").status_code == 401
     assert web.post("/hooks/jira", data=json.dumps(done)).status_code == 401, "unsigned"
-    assert deliver(comment, delivery="j-2").json["ignored"] == "not an issue event (comment_created)"
-    assert deliver(elsewhere, delivery="j-3").json["ignored"] == "another project (OPS-42)"
-    assert deliver({"issue": {}}, delivery="j-4").status_code == 400, "no webhookEvent"
-    without_issue = deliver({"webhookEvent": "jira:issue_updated"}, delivery="j-4b")
+    assert jira_hook(web, comment, delivery="j-2").json["ignored"] == "not an issue event (comment_created)"
+    assert jira_hook(web, elsewhere, delivery="j-3").json["ignored"] == "another project (OPS-42)"
+    assert jira_hook(web, {"issue": {}}, delivery="j-4").status_code == 400, "no webhookEvent"
+    without_issue = jira_hook(web, {"webhookEvent": "jira:issue_updated"}, delivery="j-4b")
     assert without_issue.status_code == 400 and "without its issue" in without_issue.json["error"]
-    assert deliver(b"[]", delivery="j-4c").status_code == 400 and deliver(b"x", delivery="j-4d").status_code == 400
+    assert jira_hook(web, b"[]", delivery="j-4c").status_code == 400
+    assert jira_hook(web, b"x", delivery="j-4d").status_code == 400
     assert events(workspace, EventKind.ISSUE_SHIPPED) == []
 
     sent_ms = int(utcnow().timestamp() * 1000)
-    assert deliver(done, delivery="j-5", sent_ms=sent_ms).json == {"ok": True, "issue": "ACME-42"}
-    assert deliver(done, delivery="j-5").json["ignored"] == "delivered before", "Jira's retry of the same delivery"
-    assert deliver(done, delivery="j-6").status_code == 200, "another delivery of the same state tells nothing new"
+    assert jira_hook(web, done, delivery="j-5", sent_ms=sent_ms).json == {"ok": True, "issue": "ACME-42"}
+    assert jira_hook(web, done, delivery="j-5").json["ignored"] == "delivered before", (
+        "Jira's retry of the same delivery"
+    )
+    assert jira_hook(web, done, delivery="j-6").status_code == 200, (
+        "another delivery of the same state tells nothing new"
+    )
     assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
     workspace.shows(lambda: any("ACME-42" in note.text for note in workspace.thread(card)), what="the shipping")
 
-    late = deliver(in_progress, delivery="j-6b", sent_ms=sent_ms - 60_000)  # sent before Done, retried after it
+    late = jira_hook(web, in_progress, delivery="j-6b", sent_ms=sent_ms - 60_000)  # sent before Done, retried after it
     assert late.json["ignored"] == "older than what was last heard of the issue"
     assert events(workspace, EventKind.ISSUE_REOPENED) == []
 
     deleted = {"webhookEvent": "jira:issue_deleted", "issue": done["issue"]}
-    assert deliver(deleted, delivery="j-7").status_code == 200
+    assert jira_hook(web, deleted, delivery="j-7").status_code == 200
     problems = [trouble.data["problem"] for trouble in events(workspace, EventKind.ISSUE_TROUBLE)]
     assert any("deleted in Jira" in problem for problem in problems), problems
     with read_scope(workspace.engine) as session:
@@ -536,57 +561,41 @@ def test_jiras_signed_webhook_tells_a_done_issue_once_and_a_deletion_stops_the_w
 
 
 def test_the_jira_webhook_is_off_until_its_secret_is_set_and_a_wont_do_ships_nothing(workspace, monkeypatch):
-    monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
+    jira = jira_tracker(monkeypatch, hook=False)
     mention_id = workspace.heard("Acme should sync with Outlook", number=8, author="@kim@social.example")
     workspace.card(mention_id)
-    issue = Issue(ref="ACME-43", key="ACME-43", url="u", title="Outlook", state=TrackerIssueState.OPEN)
-    with session_scope(workspace.engine) as session:
-        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+    link_jira(workspace, mention_id, "ACME-43", "Outlook")
     wont_do = recorded("jira_issue_updated.json")
     wont_do["issue"]["key"] = "ACME-43"
     wont_do["issue"]["fields"]["resolution"]["name"] = "Won't Do"
-    wont_do["timestamp"] = int(utcnow().timestamp() * 1000)
-    body = json.dumps(wont_do).encode()
-    signature = webhook_signature(body, "jira-hook-secret")
-    jira = JiraTracker(base_url="https://acme.atlassian.net/", project="ACME", token_env="JIRA_TOKEN")
 
-    off = web_of(workspace, Trackers(jira=jira)).post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature})
+    off = jira_hook(web_of(workspace, Trackers(jira=jira)), wont_do)
     assert off.status_code == 404 and "webhook_secret_env" in off.json["error"]
 
-    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
+    monkeypatch.setenv("JIRA_HOOK_SECRET", JIRA_HOOK_SECRET)
     on = web_of(workspace, Trackers(jira=jira.model_copy(update={"webhook_secret_env": "JIRA_HOOK_SECRET"})))
     monkeypatch.delenv("JIRA_HOOK_SECRET")
-    unset = on.post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature})
+    unset = jira_hook(on, wont_do)
     assert unset.status_code == 404, "the secret's variable emptied after start: off, not open to anyone"
-    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
-    assert on.post("/hooks/jira", data=body, headers={"X-Hub-Signature": signature}).status_code == 200
+    monkeypatch.setenv("JIRA_HOOK_SECRET", JIRA_HOOK_SECRET)
+    assert jira_hook(on, wont_do).status_code == 200
     [closed] = events(workspace, EventKind.ISSUE_CLOSED)
     assert closed.data["why"] == "Won't Do"
     assert events(workspace, EventKind.ISSUE_SHIPPED) == []
 
 
 def test_a_jira_delivery_is_remembered_only_once_it_is_applied(workspace, monkeypatch):
-    monkeypatch.setenv("JIRA_TOKEN", "jira-api-token")
-    monkeypatch.setenv("JIRA_HOOK_SECRET", "jira-hook-secret")
+    web = web_of(workspace, Trackers(jira=jira_tracker(monkeypatch)))
     mention_id = workspace.heard("Acme needs an export to CSV", number=7, author="@pat@social.example")
     workspace.card(mention_id)
-    jira = JiraTracker(
-        base_url="https://acme.atlassian.net/",
-        project="ACME",
-        token_env="JIRA_TOKEN",
-        webhook_secret_env="JIRA_HOOK_SECRET",
-    )
-    web = web_of(workspace, Trackers(jira=jira))
-    done = recorded("jira_issue_updated.json") | {"timestamp": int(utcnow().timestamp() * 1000)}
-    body = json.dumps(done).encode()
-    headers = {"X-Hub-Signature": webhook_signature(body, "jira-hook-secret"), "X-Atlassian-Webhook-Identifier": "j-1"}
+    done, sent_ms = recorded("jira_issue_updated.json"), int(utcnow().timestamp() * 1000)
 
     # The issue closes in Jira a moment before Ben's link to it is stored: nothing to apply, nothing remembered.
-    assert web.post("/hooks/jira", data=body, headers=headers).json["ignored"] == "no mention is linked to this issue"
-    issue = Issue(ref="ACME-42", key="ACME-42", url="u", title="Export to CSV", state=TrackerIssueState.OPEN)
-    with session_scope(workspace.engine) as session:
-        link_issue(session, mention_id=mention_id, user_id="U_BEN", tracker="jira", issue=issue)
+    first = jira_hook(web, done, delivery="j-1", sent_ms=sent_ms)
+    assert first.json["ignored"] == "no mention is linked to this issue"
+    link_jira(workspace, mention_id, "ACME-42", "Export to CSV")
 
-    assert web.post("/hooks/jira", data=body, headers=headers).json == {"ok": True, "issue": "ACME-42"}, "sent again"
-    assert web.post("/hooks/jira", data=body, headers=headers).json["ignored"] == "delivered before"
+    again = jira_hook(web, done, delivery="j-1", sent_ms=sent_ms)
+    assert again.json == {"ok": True, "issue": "ACME-42"}, "sent again"
+    assert jira_hook(web, done, delivery="j-1", sent_ms=sent_ms).json["ignored"] == "delivered before"
     assert len(events(workspace, EventKind.ISSUE_SHIPPED)) == 1
